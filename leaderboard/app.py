@@ -1,0 +1,42 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from leaderboard import __version__
+from leaderboard.error_handlers import EXCEPTION_HANDLERS
+from leaderboard.health import HealthController
+from leaderboard.plugin import InfrastructurePlugin
+from leaderboard.settings import Settings
+
+OPENAPI_PATH = "/schema"
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the service for ``settings`` (whose database and Redis URLs must be set)."""
+    logging.getLogger("leaderboard").setLevel(settings.log_level.upper())
+    return Litestar(
+        route_handlers=[HealthController],
+        plugins=[InfrastructurePlugin(settings)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Leaderboard service",
+            version=__version__,
+            description="Scores, ranks, player profiles and rank-change events for games.",
+            path=OPENAPI_PATH,
+            # Scalar is the interactive UI at /schema; Swagger at /schema/swagger;
+            # the document itself at /schema/openapi.json.
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for ``uvicorn --factory`` workers: settings come from the environment."""
+    return create_app(Settings.from_env())

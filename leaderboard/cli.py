@@ -1,0 +1,108 @@
+"""The ``leaderboard`` command line. Commands parse options and call a module that does the work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import NoReturn
+
+import click
+import msgspec
+
+from leaderboard import __version__
+from leaderboard.embedded import EmbeddedServerError
+from leaderboard.errors import DependencyUnavailableError
+from leaderboard.migrations import MigrationError, apply_migrations
+from leaderboard.settings import Settings, SettingsError, env_name
+
+CONFIG_HELP = """
+Configuration comes from the environment (see README.md):
+LEADERBOARD_DATABASE_URL, LEADERBOARD_REDIS_URL, LEADERBOARD_REDIS_CLUSTER,
+LEADERBOARD_ADMIN_TOKEN, LEADERBOARD_DATA_DIR, LEADERBOARD_HOST, LEADERBOARD_PORT.
+"""
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def _load_settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        _fail(str(exc))
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@click.group(help="Game leaderboard and player-profile service." + CONFIG_HELP)
+@click.version_option(__version__, prog_name="leaderboard")
+def main() -> None:
+    pass
+
+
+@main.command(epilog=CONFIG_HELP)
+@click.option("--host", help=f"Address to listen on [default: {env_name('host')} or 127.0.0.1].")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help=f"Port to listen on [default: {env_name('port')} or 8000].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes sharing the port.",
+)
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Apply migrations, then serve the HTTP API.
+
+    With LEADERBOARD_DATABASE_URL / LEADERBOARD_REDIS_URL unset, starts an embedded
+    Postgres and an embedded Valkey with their data in LEADERBOARD_DATA_DIR, and stops
+    them again on Ctrl-C or SIGTERM.
+    """
+    from leaderboard import serve as serving  # imports uvicorn; keep `--help` fast
+
+    settings = _load_settings()
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = msgspec.structs.replace(settings, **overrides)
+    _setup_logging(settings)
+    try:
+        serving.serve(settings, workers=workers)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    except (
+        EmbeddedServerError,
+        DependencyUnavailableError,
+        MigrationError,
+        serving.ServeError,
+    ) as exc:
+        _fail(str(exc))
+
+
+@main.command(epilog=CONFIG_HELP)
+def migrate() -> None:
+    """Apply pending migrations to LEADERBOARD_DATABASE_URL and exit."""
+    settings = _load_settings()
+    _setup_logging(settings)
+    if settings.database_url is None:
+        _fail(
+            f"{env_name('database_url')} is not set; `leaderboard serve` migrates its embedded "
+            "Postgres by itself"
+        )
+    try:
+        applied = asyncio.run(apply_migrations(settings.database_url, timeout=settings.db_timeout))
+    except (DependencyUnavailableError, MigrationError) as exc:
+        _fail(str(exc))
+    if applied:
+        for migration in applied:
+            click.echo(f"applied {migration.version:04d}_{migration.name}")
+    else:
+        click.echo("database is up to date")

