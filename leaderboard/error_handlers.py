@@ -17,6 +17,7 @@ from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
@@ -29,6 +30,7 @@ from leaderboard.errors import (
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
     ServiceError,
 )
 from leaderboard.redis_client import REDIS_OUTAGE_ERRORS
@@ -41,6 +43,7 @@ _STATUS_BY_ERROR: Mapping[type[ServiceError], int] = {
     PermissionDeniedError: HTTP_403_FORBIDDEN,
     NotFoundError: HTTP_404_NOT_FOUND,
     ConflictError: HTTP_409_CONFLICT,
+    RateLimitedError: HTTP_429_TOO_MANY_REQUESTS,
     DependencyUnavailableError: HTTP_503_SERVICE_UNAVAILABLE,
 }
 
@@ -75,7 +78,11 @@ def handle_service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Respon
     extra: dict[str, Any] = {}
     if isinstance(exc, InvalidInputError):
         extra["field"] = exc.field
-    headers = {"WWW-Authenticate": "Bearer"} if status_code == HTTP_401_UNAUTHORIZED else None
+    headers: dict[str, str] = {}
+    if status_code == HTTP_401_UNAUTHORIZED:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimitedError):
+        headers.update(exc.headers)
     return error_response(status_code, exc.detail, headers=headers, **extra)
 
 

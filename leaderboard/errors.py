@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class ServiceError(Exception):
     """Base of every error a service raises on purpose."""
@@ -36,6 +38,14 @@ class AuthenticationError(ServiceError):
 
 class PermissionDeniedError(ServiceError):
     """Valid credentials acting on something that is not theirs."""
+
+
+class RateLimitedError(ServiceError):
+    """Over a rate limit; ``headers`` are the RateLimit-* and Retry-After values to send."""
+
+    def __init__(self, detail: str, headers: Mapping[str, str]) -> None:
+        super().__init__(detail)
+        self.headers = dict(headers)
 
 
 class DependencyUnavailableError(ServiceError):

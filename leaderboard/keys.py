@@ -22,6 +22,15 @@ class Keys:
         """A SCAN pattern matching every key of this deployment (used by tests and tools)."""
         return f"{self.prefix}*"
 
+    def rate_limit(self, scope: str, subject: str) -> str:
+        """Sliding-window log of one subject under one policy scope (a sorted set with a TTL).
+
+        ``scope`` names the policy (``auth``, ``scores:<board id>``); ``subject`` is who is
+        limited (a player id, a client address). The subject is the hash tag, so on a
+        cluster each subject's limiter lives in its own slot.
+        """
+        return f"{self.prefix}ratelimit:{scope}:{{{subject}}}"
+
     def events_channel(self, leaderboard_id: str) -> str:
         """Pub/sub channel of a board's rank-change events (public contract)."""
         return f"{self.prefix}leaderboard:{{{leaderboard_id}}}:events"
