@@ -27,6 +27,10 @@ REDIS_OUTAGE_ERRORS: tuple[type[Exception], ...] = (
     redis.exceptions.BusyLoadingError,
     redis.exceptions.TryAgainError,
     redis.exceptions.ClusterDownError,
+    # Out of memory (noeviction) or a read-only replica after a failover: Redis cannot
+    # take writes right now, which for the caller is an outage, not a bug.
+    redis.exceptions.OutOfMemoryError,
+    redis.exceptions.ReadOnlyError,
 )
 
 

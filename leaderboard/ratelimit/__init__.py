@@ -1,0 +1,5 @@
+"""Rate limiting: a sliding-window log per subject in Redis (docs/rate-limiting.md)."""
+
+from leaderboard.ratelimit.limiter import RateLimitDecision, RateLimiter, RateLimitPolicy
+
+__all__ = ["RateLimitDecision", "RateLimitPolicy", "RateLimiter"]
