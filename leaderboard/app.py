@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 
 from litestar import Litestar
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from leaderboard import __version__
+from leaderboard.auth.controller import AuthController
+from leaderboard.auth.principal import provide_principal
 from leaderboard.error_handlers import EXCEPTION_HANDLERS
 from leaderboard.health import HealthController
+from leaderboard.players.controller import PlayersController
 from leaderboard.plugin import InfrastructurePlugin
 from leaderboard.settings import Settings
 
@@ -21,8 +25,10 @@ def create_app(settings: Settings) -> Litestar:
     """Build the service for ``settings`` (whose database and Redis URLs must be set)."""
     logging.getLogger("leaderboard").setLevel(settings.log_level.upper())
     return Litestar(
-        route_handlers=[HealthController],
+        route_handlers=[HealthController, AuthController, PlayersController],
         plugins=[InfrastructurePlugin(settings)],
+        # Resolved only by handlers that declare `principal`: 401 without a valid token.
+        dependencies={"principal": Provide(provide_principal)},
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -22,6 +22,29 @@ class Keys:
         """A SCAN pattern matching every key of this deployment (used by tests and tools)."""
         return f"{self.prefix}*"
 
+    def session(self, player_id: str, token_hash: str) -> str:
+        """A session: hash {player_id, created_ms, max_ms, touched_ms}; sliding TTL.
+
+        Keyed by the SHA-256 of the token (the token itself is never stored), under the
+        player's hash tag so that ending all of a player's sessions is one script.
+        """
+        return f"{self.session_prefix(player_id)}{token_hash}"
+
+    def session_prefix(self, player_id: str) -> str:
+        return f"{self.prefix}session:{{{player_id}}}:"
+
+    def player_sessions(self, player_id: str) -> str:
+        """Set of a player's session token hashes, to end them all; TTL = session max age."""
+        return f"{self.prefix}player:{{{player_id}}}:sessions"
+
+    def profile(self, player_id: str) -> str:
+        """Cached profile: hash of its fields plus ``v`` (row version); TTL 1 h ± 10 %.
+
+        Also holds tombstones (``tomb`` = 1, during a write) and negative entries
+        (``missing`` = 1, unknown or deleted player); see players/cache.py.
+        """
+        return f"{self.prefix}player:{{{player_id}}}:profile"
+
     def rate_limit(self, scope: str, subject: str) -> str:
         """Sliding-window log of one subject under one policy scope (a sorted set with a TTL).
 

@@ -19,9 +19,13 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 from litestar.plugins import InitPluginProtocol
 
+from leaderboard.auth.sessions import SessionStore
 from leaderboard.db import Database
 from leaderboard.keys import Keys
+from leaderboard.players.service import ProfileService
+from leaderboard.ratelimit import RateLimiter
 from leaderboard.redis_client import AnyRedis, create_redis
+from leaderboard.services import Services
 from leaderboard.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -33,6 +37,9 @@ SettingsDep = NamedDependency[Settings]
 KeysDep = NamedDependency[Keys]
 DatabaseDep = NamedDependency[Database]
 RedisDep = NamedDependency[SkipValidation[AnyRedis]]
+SessionsDep = NamedDependency[SessionStore]
+ProfilesDep = NamedDependency[ProfileService]
+LimiterDep = NamedDependency[RateLimiter]
 
 
 class InfrastructurePlugin(InitPluginProtocol):
@@ -48,6 +55,7 @@ class InfrastructurePlugin(InitPluginProtocol):
         self._redis_url = settings.redis_url
         self._db: Database | None = None
         self._redis: AnyRedis | None = None
+        self._services: Services | None = None
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.dependencies.update(
@@ -56,6 +64,9 @@ class InfrastructurePlugin(InitPluginProtocol):
                 "keys": Provide(self.provide_keys, sync_to_thread=False),
                 "db": Provide(self.provide_db, sync_to_thread=False),
                 "redis": Provide(self.provide_redis, sync_to_thread=False),
+                "sessions": Provide(self.provide_sessions, sync_to_thread=False),
+                "profiles": Provide(self.provide_profiles, sync_to_thread=False),
+                "limiter": Provide(self.provide_limiter, sync_to_thread=False),
             }
         )
         app_config.lifespan.append(self.lifespan)
@@ -72,10 +83,11 @@ class InfrastructurePlugin(InitPluginProtocol):
         await db.open()
         redis = create_redis(self.settings, self._redis_url)
         self._db, self._redis = db, redis
+        self._services = Services.build(db, redis, self.keys, self.settings)
         try:
             yield
         finally:
-            self._db = self._redis = None
+            self._db = self._redis = self._services = None
             await redis.aclose()
             await db.close()
 
@@ -90,7 +102,22 @@ class InfrastructurePlugin(InitPluginProtocol):
             raise RuntimeError("the database is not open: the app lifespan has not started")
         return self._db
 
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("services are not built: the app lifespan has not started")
+        return self._services
+
     def provide_redis(self) -> AnyRedis:
         if self._redis is None:
             raise RuntimeError("Redis is not open: the app lifespan has not started")
         return self._redis
+
+    def provide_sessions(self) -> SessionStore:
+        return self.services.sessions
+
+    def provide_profiles(self) -> ProfileService:
+        return self.services.profiles
+
+    def provide_limiter(self) -> RateLimiter:
+        return self.services.limiter

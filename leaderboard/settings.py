@@ -55,6 +55,18 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Largest request body accepted; larger ones get 413."""
     log_level: str = "info"
     """Python logging level name (debug, info, warning, error)."""
+    session_ttl_seconds: Annotated[int, msgspec.Meta(ge=1, le=30 * 86400)] = 86400
+    """Idle lifetime of a session; each use extends it (at most once a minute)."""
+    session_max_age_seconds: Annotated[int, msgspec.Meta(ge=1, le=365 * 86400)] = 30 * 86400
+    """Absolute lifetime of a session from its creation, however often it is used."""
+    profile_cache_ttl_seconds: Annotated[int, msgspec.Meta(ge=1, le=7 * 86400)] = 3600
+    """Lifetime of a cached profile (Redis hash), ±10 % jitter so entries do not expire together."""
+    profile_negative_ttl_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 30
+    """Lifetime of a cached "no such player" answer."""
+    auth_rate_limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30
+    """Device-auth calls allowed per client address per ``auth_rate_window_seconds``."""
+    auth_rate_window_seconds: Annotated[int, msgspec.Meta(ge=1, le=86400)] = 60
+    """The window of ``auth_rate_limit``."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +112,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             raise SettingsError(
                 f"{env_name('log_level')}: expected debug, info, warning or error, "
                 f"got {self.log_level!r}"
+            )
+        if self.session_ttl_seconds > self.session_max_age_seconds:
+            raise SettingsError(
+                f"{env_name('session_ttl_seconds')}: must not exceed "
+                f"{env_name('session_max_age_seconds')} ({self.session_max_age_seconds})"
             )
         if self.admin_token is not None and len(self.admin_token) < 16:
             raise SettingsError(f"{env_name('admin_token')}: must be at least 16 characters")

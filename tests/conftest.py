@@ -141,7 +141,12 @@ def settings(
         redis_key_prefix=redis_key_prefix,
         admin_token=TEST_ADMIN_TOKEN,
         data_dir=tmp_path / "data",
+        # Tests sign many players in from one address; the auth limit has its own test.
+        auth_rate_limit=10_000,
     )
+
+
+ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
 
 
 @pytest.fixture

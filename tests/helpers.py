@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
 
 def free_port() -> int:
@@ -33,3 +37,15 @@ async def async_wait_until(
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         await asyncio.sleep(0.05)
     return time.monotonic() - start
+
+
+async def sign_in(
+    client: AsyncTestClient[Litestar], device_id: str | None = None, **body: object
+) -> tuple[str, dict[str, str]]:
+    """Sign a new (or the given) device in; returns the player id and auth headers."""
+    response = await client.post(
+        "/v1/auth/device", json={"device_id": device_id or f"device-{uuid.uuid4()}", **body}
+    )
+    assert response.status_code == 200, response.text
+    payload = response.json()
+    return payload["player_id"], {"Authorization": f"Bearer {payload['token']}"}

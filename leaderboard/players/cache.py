@@ -1,0 +1,189 @@
+"""The profile cache: one Redis hash per player, filled aside of Postgres, version-guarded.
+
+Reads: ``HGETALL``; a hit is a profile or a cached "no such player"; a miss (or a
+tombstone) sends the caller to Postgres, after which it fills the hash through
+``profile_fill.lua``, which refuses to replace a newer version. Writers put a tombstone
+carrying the new version *before* they commit, so a reader that read the old row can
+never write it back; after the commit they fill the new value.
+
+The cache is an optimisation: when Redis fails, reads report a miss (the caller goes to
+Postgres) and, for a second, do not even try (so an outage costs no timeouts per read);
+writes raise DependencyUnavailableError, so the caller's transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+
+import msgspec
+
+from leaderboard.errors import DependencyUnavailableError
+from leaderboard.keys import Keys
+from leaderboard.players.models import Profile
+from leaderboard.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
+
+logger = logging.getLogger(__name__)
+
+# A deleted player's entry outranks every real version.
+DELETED_VERSION = 2**53 - 1
+# Tombstones must outlive the slowest reader between its Postgres read and its fill
+# (bounded by the Postgres and Redis timeouts, a few seconds).
+TOMBSTONE_TTL_SECONDS = 60
+# After a Redis failure, reads skip the cache this long instead of timing out each time.
+OUTAGE_BACKOFF_SECONDS = 1.0
+
+_FILL = (Path(__file__).parent / "profile_fill.lua").read_text()
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """A cached "there is no such player"."""
+
+
+MISSING = Missing()
+CacheResult = Profile | Missing | None  # None: not cached, ask Postgres
+
+
+def encode(profile: Profile) -> list[str]:
+    """Hash fields of a profile, flattened for HSET (None as "", metadata as JSON)."""
+    return [
+        "display_name", profile.display_name,
+        "avatar_url", profile.avatar_url or "",
+        "country", profile.country or "",
+        "metadata", msgspec.json.encode(profile.metadata).decode(),
+        "created_at", profile.created_at.isoformat(),
+        "updated_at", profile.updated_at.isoformat(),
+    ]  # fmt: skip
+
+
+def decode(player_id: str, fields: dict[str, str]) -> CacheResult:
+    if not fields or "tomb" in fields:
+        return None
+    if "missing" in fields:
+        return MISSING
+    try:
+        return Profile(
+            player_id=player_id,
+            display_name=fields["display_name"],
+            avatar_url=fields["avatar_url"] or None,
+            country=fields["country"] or None,
+            metadata=msgspec.json.decode(fields["metadata"]),
+            created_at=datetime.fromisoformat(fields["created_at"]),
+            updated_at=datetime.fromisoformat(fields["updated_at"]),
+            version=int(fields["v"]),
+        )
+    except (KeyError, ValueError, msgspec.DecodeError):
+        logger.warning("ignoring a malformed profile cache entry for %s", player_id)
+        return None
+
+
+class ProfileCache:
+    def __init__(
+        self, redis: AnyRedis, keys: Keys, *, ttl_seconds: int, negative_ttl_seconds: int
+    ) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._ttl_seconds = ttl_seconds
+        self._negative_ttl_ms = negative_ttl_seconds * 1000
+        self._fill = redis.register_script(_FILL)
+        self._skip_until = 0.0
+
+    # -- reads: never raise on a Redis outage -------------------------------------
+
+    async def get(self, player_id: str) -> CacheResult:
+        if self._skipping():
+            return None
+        try:
+            fields: dict[str, str] = await self._redis.hgetall(  # type: ignore[assignment]
+                self._keys.profile(player_id)
+            )
+        except REDIS_OUTAGE_ERRORS as exc:
+            self._outage(exc)
+            return None
+        return decode(player_id, fields)
+
+    async def get_many(self, player_ids: Sequence[str]) -> dict[str, CacheResult]:
+        """Every id's cache entry in one pipelined round trip."""
+        if self._skipping():
+            return dict.fromkeys(player_ids)
+        pipe = self._redis.pipeline(transaction=False)
+        for player_id in player_ids:
+            pipe.hgetall(self._keys.profile(player_id))
+        try:
+            replies = await pipe.execute()
+        except REDIS_OUTAGE_ERRORS as exc:
+            self._outage(exc)
+            return dict.fromkeys(player_ids)
+        return {pid: decode(pid, fields) for pid, fields in zip(player_ids, replies, strict=True)}
+
+    async def fill_many(self, found: dict[str, Profile], missing: Sequence[str]) -> None:
+        """Fill what a reader found in Postgres (and what it did not), in one round trip."""
+        if self._skipping() or not (found or missing):
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        # With a pipeline as the client, awaiting a Script only queues its EVALSHA.
+        for profile in found.values():
+            await self._fill_value(profile, client=pipe)
+        for player_id in missing:
+            await self._fill(
+                keys=[self._keys.profile(player_id)],
+                args=[0, self._negative_ttl_ms, "missing"],
+                client=cast("Any", pipe),
+            )
+        try:
+            await pipe.execute()
+        except REDIS_OUTAGE_ERRORS as exc:
+            self._outage(exc)
+
+    # -- writes: raise when the cache cannot be told -------------------------------
+
+    async def put(self, profile: Profile) -> bool:
+        """Cache a profile unless a newer version is there; False when refused."""
+        try:
+            return bool(await self._fill_value(profile))
+        except REDIS_OUTAGE_ERRORS as exc:
+            self._outage(exc)
+            return False
+
+    async def invalidate(self, player_id: str, version: int) -> None:
+        """Tombstone ``version`` before it commits: older fills are refused from now on."""
+        await self._write(player_id, version, TOMBSTONE_TTL_SECONDS * 1000, "tomb")
+
+    async def mark_deleted(self, player_id: str) -> None:
+        """After a delete commits: answer "no such player" from the cache."""
+        ttl_ms = max(TOMBSTONE_TTL_SECONDS * 1000, self._negative_ttl_ms)
+        await self._write(player_id, DELETED_VERSION, ttl_ms, "missing")
+
+    async def _fill_value(self, profile: Profile, client: Any = None) -> Any:
+        ttl_ms = int(self._ttl_seconds * 1000 * random.uniform(0.9, 1.1))  # noqa: S311 - jitter
+        return await self._fill(
+            keys=[self._keys.profile(profile.player_id)],
+            args=[profile.version, ttl_ms, "value", *encode(profile)],
+            client=client,
+        )
+
+    async def _write(self, player_id: str, version: int, ttl_ms: int, kind: str) -> None:
+        if self._skipping():
+            raise DependencyUnavailableError("redis", "the profile cache cannot be invalidated")
+        try:
+            await self._fill(keys=[self._keys.profile(player_id)], args=[version, ttl_ms, kind])
+        except REDIS_OUTAGE_ERRORS as exc:
+            self._outage(exc)
+            raise DependencyUnavailableError(
+                "redis", f"the profile cache cannot be invalidated ({exc})"
+            ) from exc
+
+    def _skipping(self) -> bool:
+        return time.monotonic() < self._skip_until
+
+    def _outage(self, exc: Exception) -> None:
+        if not self._skipping():
+            logger.warning("profile cache unavailable, serving from Postgres: %s", exc)
+        self._skip_until = time.monotonic() + OUTAGE_BACKOFF_SECONDS

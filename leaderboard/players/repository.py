@@ -1,0 +1,104 @@
+"""Players in Postgres: the durable record of profiles."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from leaderboard.db import Connection, Database
+from leaderboard.players.models import Profile
+
+_COLUMNS = "id, display_name, avatar_url, country, metadata, created_at, updated_at, version"
+
+
+def device_hash(device_id: str) -> bytes:
+    """What we keep of a device id: its SHA-256 (deterministic, so it can be looked up)."""
+    return hashlib.sha256(device_id.encode()).digest()
+
+
+def default_display_name(player_id: str) -> str:
+    return f"Player-{player_id[:8]}"
+
+
+def to_profile(row: asyncpg.Record) -> Profile:
+    return Profile(
+        player_id=str(row["id"]),
+        display_name=row["display_name"],
+        avatar_url=row["avatar_url"],
+        country=row["country"],
+        metadata=row["metadata"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )
+
+
+class PlayerRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, player_id: str) -> Profile | None:
+        row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM players WHERE id = $1", player_id)
+        return to_profile(row) if row else None
+
+    async def get_many(self, player_ids: Sequence[str]) -> dict[str, Profile]:
+        rows = await self._db.fetch(
+            f"SELECT {_COLUMNS} FROM players WHERE id = ANY($1::uuid[])", list(player_ids)
+        )
+        return {str(row["id"]): to_profile(row) for row in rows}
+
+    async def find_or_create_by_device(
+        self, device_id: str, display_name: str | None
+    ) -> tuple[Profile, bool]:
+        """The player owning ``device_id``, created on first sight; and whether it was created."""
+        digest = device_hash(device_id)
+        async with self._db.connection() as conn:
+            # Two statements, not one CTE: a concurrent first call for the same device
+            # commits between them, and the SELECT (a new snapshot) then sees its row.
+            for _ in range(3):
+                player_id = str(uuid.uuid4())
+                row = await conn.fetchrow(
+                    f"""
+                    INSERT INTO players (id, device_hash, display_name)
+                    VALUES ($1, $2, $3)
+                    ON CONFLICT (device_hash) DO NOTHING
+                    RETURNING {_COLUMNS}
+                    """,
+                    player_id,
+                    digest,
+                    display_name or default_display_name(player_id),
+                )
+                if row is not None:
+                    return to_profile(row), True
+                row = await conn.fetchrow(
+                    f"SELECT {_COLUMNS} FROM players WHERE device_hash = $1", digest
+                )
+                if row is not None:
+                    return to_profile(row), False
+        raise RuntimeError("device row vanished three times in a row")  # deleted concurrently
+
+    async def update(
+        self, conn: Connection, player_id: str, changes: dict[str, Any]
+    ) -> Profile | None:
+        """Apply ``changes`` and bump the version, inside the caller's transaction."""
+        assignments = [f"{column} = ${i}" for i, column in enumerate(changes, start=2)]
+        row = await conn.fetchrow(
+            f"""
+            UPDATE players
+               SET {", ".join(assignments)}, version = version + 1, updated_at = now()
+             WHERE id = $1
+            RETURNING {_COLUMNS}
+            """,
+            player_id,
+            *changes.values(),
+        )
+        return to_profile(row) if row else None
+
+    async def delete(self, conn: Connection, player_id: str) -> bool:
+        """Delete the player inside the caller's transaction; False when there was none."""
+        result = await conn.execute("DELETE FROM players WHERE id = $1", player_id)
+        return result == "DELETE 1"

@@ -1,0 +1,167 @@
+"""Player profiles: device sign-in, reads through the cache, writes that invalidate it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+
+from leaderboard.auth.sessions import NewSession, SessionStore
+from leaderboard.db import Database
+from leaderboard.errors import InvalidInputError, NotFoundError
+from leaderboard.players.cache import DELETED_VERSION, MISSING, ProfileCache
+from leaderboard.players.countries import ISO_3166_ALPHA_2
+from leaderboard.players.models import METADATA_MAX_BYTES, Profile, ProfilePatch
+from leaderboard.players.repository import PlayerRepository
+
+BULK_LIMIT = 1000
+
+# Test hook: awaited after a Postgres read and before the cache fill (ids read).
+AfterRead = Callable[[Sequence[str]], Awaitable[None]]
+
+
+def canonical_player_id(player_id: str) -> str:
+    """The canonical UUID string; NotFoundError for anything that is not a UUID."""
+    try:
+        return str(uuid.UUID(player_id))
+    except ValueError:
+        raise NotFoundError(f"no player with id {player_id[:64]!r}") from None
+
+
+class ProfileService:
+    def __init__(
+        self,
+        db: Database,
+        cache: ProfileCache,
+        sessions: SessionStore,
+        *,
+        after_read: AfterRead | None = None,
+    ) -> None:
+        self._db = db
+        self._repository = PlayerRepository(db)
+        self._cache = cache
+        self._sessions = sessions
+        self._after_read = after_read
+        # Single flight: concurrent misses for one player share one Postgres read.
+        self._inflight: dict[str, asyncio.Future[Profile | None]] = {}
+
+    async def sign_in_device(
+        self, device_id: str, display_name: str | None
+    ) -> tuple[Profile, NewSession, bool]:
+        """The device's player (created on first sight), a new session, and ``created``."""
+        profile, created = await self._repository.find_or_create_by_device(device_id, display_name)
+        session = await self._sessions.create(profile.player_id)
+        if created:
+            await self._cache.put(profile)  # replaces a cached "missing", if any
+        return profile, session, created
+
+    async def get(self, player_id: str) -> Profile:
+        player_id = canonical_player_id(player_id)
+        cached = await self._cache.get(player_id)
+        if isinstance(cached, Profile):
+            return cached
+        if cached is MISSING:
+            raise NotFoundError(f"no player with id {player_id!r}")
+        profile = await self._load(player_id)
+        if profile is None:
+            raise NotFoundError(f"no player with id {player_id!r}")
+        return profile
+
+    async def get_many(self, player_ids: Sequence[str]) -> dict[str, Profile]:
+        """Profiles of up to 1,000 players (unknown ids are left out), for leaderboard pages.
+
+        One pipelined Redis round trip, one Postgres query for the misses, one pipelined fill.
+        """
+        if len(player_ids) > BULK_LIMIT:
+            raise InvalidInputError("player_ids", f"at most {BULK_LIMIT} per lookup")
+        ids = list(dict.fromkeys(player_ids))
+        cached = await self._cache.get_many(ids)
+        found = {pid: entry for pid, entry in cached.items() if isinstance(entry, Profile)}
+        misses = [pid for pid, entry in cached.items() if entry is None]
+        if misses:
+            loaded = await self._repository.get_many(misses)
+            if self._after_read is not None:
+                await self._after_read(misses)
+            await self._cache.fill_many(loaded, [pid for pid in misses if pid not in loaded])
+            found.update(loaded)
+        return found
+
+    async def update(self, player_id: str, patch: ProfilePatch) -> Profile:
+        player_id = canonical_player_id(player_id)
+        changes = validate_patch(patch)
+        async with self._db.transaction() as conn:
+            profile = await self._repository.update(conn, player_id, changes)
+            if profile is None:
+                raise NotFoundError(f"no player with id {player_id!r}")
+            # Before the commit: if Redis cannot be told, nothing commits (503).
+            await self._cache.invalidate(player_id, profile.version)
+        await self._cache.put(profile)
+        return profile
+
+    async def delete(self, player_id: str) -> None:
+        player_id = canonical_player_id(player_id)
+        async with self._db.transaction() as conn:
+            if not await self._repository.delete(conn, player_id):
+                raise NotFoundError(f"no player with id {player_id!r}")
+            # Before the commit, so that a Redis outage leaves the player whole (503).
+            await self._cache.invalidate(player_id, DELETED_VERSION)
+            await self._sessions.end_all(player_id)
+        await self._cache.mark_deleted(player_id)
+
+    async def _load(self, player_id: str) -> Profile | None:
+        pending = self._inflight.get(player_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Profile | None] = asyncio.get_running_loop().create_future()
+        self._inflight[player_id] = future
+        try:
+            profile = await self._repository.get(player_id)
+            if self._after_read is not None:
+                await self._after_read([player_id])
+            if profile is None:
+                await self._cache.fill_many({}, [player_id])
+            else:
+                await self._cache.put(profile)
+        except BaseException as exc:
+            future.set_exception(exc)
+            # Retrieve it, so an error nobody else awaited is not logged as unhandled.
+            future.exception()
+            raise
+        else:
+            future.set_result(profile)
+            return profile
+        finally:
+            del self._inflight[player_id]
+
+
+def validate_patch(patch: ProfilePatch) -> dict[str, Any]:
+    """The columns to set, checked beyond what the Struct's constraints express."""
+    changes = patch.changes()
+    if not changes:
+        raise InvalidInputError(
+            "body", "nothing to change: send display_name, avatar_url, country or metadata"
+        )
+    name = changes.get("display_name")
+    if name is not None and not name.strip():
+        raise InvalidInputError("display_name", "must not be blank")
+    url = changes.get("avatar_url")
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise InvalidInputError("avatar_url", "must be an http:// or https:// URL")
+    country = changes.get("country")
+    if country is not None and country not in ISO_3166_ALPHA_2:
+        raise InvalidInputError("country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
+    if "metadata" in changes:
+        metadata = changes["metadata"] if changes["metadata"] is not None else {}
+        size = len(msgspec.json.encode(metadata))
+        if size > METADATA_MAX_BYTES:
+            raise InvalidInputError(
+                "metadata", f"must be at most {METADATA_MAX_BYTES} bytes of JSON, got {size}"
+            )
+        changes["metadata"] = metadata
+    return changes

@@ -1,0 +1,41 @@
+"""The domain services of one worker, built once when the app's lifespan opens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leaderboard.auth.sessions import SessionStore
+from leaderboard.db import Database
+from leaderboard.keys import Keys
+from leaderboard.players.cache import ProfileCache
+from leaderboard.players.service import ProfileService
+from leaderboard.ratelimit import RateLimiter
+from leaderboard.redis_client import AnyRedis
+from leaderboard.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    sessions: SessionStore
+    profiles: ProfileService
+    limiter: RateLimiter
+
+    @classmethod
+    def build(cls, db: Database, redis: AnyRedis, keys: Keys, settings: Settings) -> Services:
+        sessions = SessionStore(
+            redis,
+            keys,
+            ttl_seconds=settings.session_ttl_seconds,
+            max_age_seconds=settings.session_max_age_seconds,
+        )
+        cache = ProfileCache(
+            redis,
+            keys,
+            ttl_seconds=settings.profile_cache_ttl_seconds,
+            negative_ttl_seconds=settings.profile_negative_ttl_seconds,
+        )
+        return cls(
+            sessions=sessions,
+            profiles=ProfileService(db, cache, sessions),
+            limiter=RateLimiter(redis, keys),
+        )
