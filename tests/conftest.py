@@ -64,6 +64,24 @@ def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture
+def own_postgres(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
+    """A Postgres of this test's own, which the test may stop and start."""
+    server = EmbeddedPostgres(tmp_path / "own-postgres")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_valkey(tmp_path: Path) -> Iterator[EmbeddedValkey]:
+    """A Valkey of this test's own, which the test may stop, hang and start."""
+    server = EmbeddedValkey(tmp_path / "own-valkey")
+    server.start()
+    yield server
+    server.stop()
+
+
 async def create_database(server_url: str, name: str) -> str:
     conn = await asyncpg.connect(server_url)
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -34,22 +34,6 @@ async def needs_postgres(db: DatabaseDep) -> dict[str, int]:
 @get("/test/redis")
 async def needs_redis(redis: RedisDep) -> dict[str, int]:
     return {"answer": int(await redis.incr("lbtest:outage:counter"))}
-
-
-@pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(tmp_path / "pg")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def own_valkey(tmp_path: Path) -> Iterator[EmbeddedValkey]:
-    server = EmbeddedValkey(tmp_path / "valkey")
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from pathlib import Path
+from collections.abc import AsyncIterator, Sequence
 
 import msgspec
 import pytest
@@ -221,14 +220,6 @@ async def test_bulk_lookup_is_capped(db: Database, redis: Redis, keys: Keys) -> 
 
 
 # -- Redis down: reads fall back to Postgres, writes are refused before they commit --------
-
-
-@pytest.fixture
-def own_valkey(tmp_path: Path) -> Iterator[EmbeddedValkey]:
-    server = EmbeddedValkey(tmp_path / "valkey")
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.slow
