@@ -12,6 +12,8 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from leaderboard import __version__
 from leaderboard.auth.controller import AuthController
 from leaderboard.auth.principal import provide_principal
+from leaderboard.boards.controller import LeaderboardsController
+from leaderboard.boards.scores import Clock, system_clock
 from leaderboard.error_handlers import EXCEPTION_HANDLERS
 from leaderboard.health import HealthController
 from leaderboard.players.controller import PlayersController
@@ -21,12 +23,20 @@ from leaderboard.settings import Settings
 OPENAPI_PATH = "/schema"
 
 
-def create_app(settings: Settings) -> Litestar:
-    """Build the service for ``settings`` (whose database and Redis URLs must be set)."""
+def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
+    """Build the service for ``settings`` (whose database and Redis URLs must be set).
+
+    ``clock`` tells the time for leaderboard periods (tests move it across midnight).
+    """
     logging.getLogger("leaderboard").setLevel(settings.log_level.upper())
     return Litestar(
-        route_handlers=[HealthController, AuthController, PlayersController],
-        plugins=[InfrastructurePlugin(settings)],
+        route_handlers=[
+            HealthController,
+            AuthController,
+            PlayersController,
+            LeaderboardsController,
+        ],
+        plugins=[InfrastructurePlugin(settings, clock)],
         # Resolved only by handlers that declare `principal`: 401 without a valid token.
         dependencies={"principal": Provide(provide_principal)},
         exception_handlers=EXCEPTION_HANDLERS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 import click
@@ -12,7 +13,7 @@ import msgspec
 
 from leaderboard import __version__
 from leaderboard.embedded import EmbeddedServerError
-from leaderboard.errors import DependencyUnavailableError
+from leaderboard.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.migrations import MigrationError, apply_migrations
 from leaderboard.settings import Settings, SettingsError, env_name
 
@@ -85,6 +86,57 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         serving.ServeError,
     ) as exc:
         _fail(str(exc))
+
+
+def _settings_with_servers() -> Settings:
+    """Settings whose URLs are set, from the environment or a running embedded `serve`."""
+    from leaderboard.serve import with_running_servers
+
+    settings = with_running_servers(_load_settings())
+    if settings.database_url is None or settings.redis_url is None:
+        _fail(
+            f"set {env_name('database_url')} and {env_name('redis_url')}, or start "
+            "`leaderboard serve` (its embedded servers are used while it runs)"
+        )
+    return settings
+
+
+@main.command(epilog=CONFIG_HELP)
+@click.argument("leaderboard_id", required=False)
+def rebuild(leaderboard_id: str | None) -> None:
+    """Rebuild Redis leaderboard indexes from Postgres (all boards by default).
+
+    Streams each board's current period (and, on resetting boards, the previous one) in
+    batches into a temporary key and swaps it in atomically; the service keeps serving
+    meanwhile.
+    """
+    from rich.progress import Progress
+
+    from leaderboard.maintenance import rebuild_indexes
+
+    settings = _settings_with_servers()
+    _setup_logging(msgspec.structs.replace(settings, log_level="warning"))
+    with Progress(transient=False) as bar:
+
+        def progress(board_id: str, period: str) -> Callable[[int, int], None]:
+            task = bar.add_task(f"{board_id} ({period})", total=None)
+
+            def update(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=max(total, 1))
+
+            return update
+
+        try:
+            done = asyncio.run(rebuild_indexes(settings, leaderboard_id, progress))
+        except (DependencyUnavailableError, NotFoundError) as exc:
+            _fail(str(exc))
+    for board_id, period, entries in done:
+        if entries < 0:
+            click.echo(f"{board_id} ({period}): another rebuild is running; skipped")
+        else:
+            click.echo(f"{board_id} ({period}): {entries} entries")
+    if not done:
+        click.echo("no leaderboards")
 
 
 @main.command(epilog=CONFIG_HELP)

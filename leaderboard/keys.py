@@ -15,6 +15,27 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
+class IndexKeys:
+    """The keys of one leaderboard period's index; all share the board's hash tag."""
+
+    scores: str
+    """Sorted set: member ``<reached seq, 16 hex>:<player id>``, score the stored score
+    (negated on ``desc`` boards, so that rank 1 is always the lowest Redis score)."""
+    members: str
+    """Hash: player id → that player's current member in ``scores``."""
+    ready: str
+    """Marker: present once the index is complete (rebuilt or kept since)."""
+    lock: str
+    """Held (with a TTL) while the index is being rebuilt."""
+    journal: str
+    """Changes applied while a rebuild runs, replayed into the new index (TTL of the lock)."""
+
+    def temporary(self, token: str) -> tuple[str, str]:
+        """Where a rebuild writes the new index before swapping it in (with a TTL)."""
+        return f"{self.scores}:tmp:{token}", f"{self.members}:tmp:{token}"
+
+
+@dataclass(frozen=True, slots=True)
 class Keys:
     prefix: str = ""
 
@@ -53,6 +74,30 @@ class Keys:
         cluster each subject's limiter lives in its own slot.
         """
         return f"{self.prefix}ratelimit:{scope}:{{{subject}}}"
+
+    def board_config(self, board_id: str) -> str:
+        """Cached board configuration (JSON string); TTL 1 h, deleted on change."""
+        return f"{self.prefix}board:{{{board_id}}}:config"
+
+    def board_pattern(self, board_id: str) -> str:
+        """SCAN pattern of every index key of a board (all periods)."""
+        return f"{self.prefix}lb:{{{board_id}}}:*"
+
+    def index(self, board_id: str, period: str) -> IndexKeys:
+        """The index of one period (``all`` for boards that never reset, else its start date).
+
+        Leaderboard data: on boards that never reset these keys have no TTL; a periodic
+        board's keys expire a week after their period ends (past periods rebuilt on demand
+        live an hour).
+        """
+        base = f"{self.prefix}lb:{{{board_id}}}:{period}"
+        return IndexKeys(
+            scores=f"{base}:z",
+            members=f"{base}:m",
+            ready=f"{base}:ready",
+            lock=f"{base}:lock",
+            journal=f"{base}:journal",
+        )
 
     def events_channel(self, leaderboard_id: str) -> str:
         """Pub/sub channel of a board's rank-change events (public contract)."""

@@ -20,6 +20,8 @@ from litestar.params import SkipValidation
 from litestar.plugins import InitPluginProtocol
 
 from leaderboard.auth.sessions import SessionStore
+from leaderboard.boards.scores import Clock, ScoreService, system_clock
+from leaderboard.boards.service import BoardService
 from leaderboard.db import Database
 from leaderboard.keys import Keys
 from leaderboard.players.service import ProfileService
@@ -40,16 +42,19 @@ RedisDep = NamedDependency[SkipValidation[AnyRedis]]
 SessionsDep = NamedDependency[SessionStore]
 ProfilesDep = NamedDependency[ProfileService]
 LimiterDep = NamedDependency[RateLimiter]
+BoardsDep = NamedDependency[BoardService]
+ScoresDep = NamedDependency[ScoreService]
 
 
 class InfrastructurePlugin(InitPluginProtocol):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
         if settings.database_url is None or settings.redis_url is None:
             raise ValueError(
                 "create_app needs database_url and redis_url; "
                 "`leaderboard serve` fills them in when it starts the embedded servers"
             )
         self.settings = settings
+        self.clock = clock
         self.keys = Keys(settings.redis_key_prefix)
         self._database_url = settings.database_url
         self._redis_url = settings.redis_url
@@ -67,6 +72,8 @@ class InfrastructurePlugin(InitPluginProtocol):
                 "sessions": Provide(self.provide_sessions, sync_to_thread=False),
                 "profiles": Provide(self.provide_profiles, sync_to_thread=False),
                 "limiter": Provide(self.provide_limiter, sync_to_thread=False),
+                "boards": Provide(self.provide_boards, sync_to_thread=False),
+                "scores": Provide(self.provide_scores, sync_to_thread=False),
             }
         )
         app_config.lifespan.append(self.lifespan)
@@ -83,7 +90,7 @@ class InfrastructurePlugin(InitPluginProtocol):
         await db.open()
         redis = create_redis(self.settings, self._redis_url)
         self._db, self._redis = db, redis
-        self._services = Services.build(db, redis, self.keys, self.settings)
+        self._services = Services.build(db, redis, self.keys, self.settings, self.clock)
         try:
             yield
         finally:
@@ -121,3 +128,9 @@ class InfrastructurePlugin(InitPluginProtocol):
 
     def provide_limiter(self) -> RateLimiter:
         return self.services.limiter
+
+    def provide_boards(self) -> BoardService:
+        return self.services.boards
+
+    def provide_scores(self) -> ScoreService:
+        return self.services.scores

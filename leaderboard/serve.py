@@ -33,6 +33,21 @@ from leaderboard.settings import Settings, env_name
 logger = logging.getLogger(__name__)
 
 ADMIN_TOKEN_FILE = "admin_token"  # noqa: S105 - a file name, not a secret
+# Where a running `serve` tells other commands (rebuild, watch …) its embedded servers.
+SERVERS_FILE = "servers.json"
+
+
+def with_running_servers(settings: Settings) -> Settings:
+    """Fill unset URLs from the embedded servers of a `serve` running in the data dir."""
+    if not settings.embedded_needed:
+        return settings
+    path = settings.data_dir / SERVERS_FILE
+    try:
+        urls = msgspec.json.decode(path.read_bytes(), type=dict[str, str])
+    except (OSError, msgspec.DecodeError):
+        return settings
+    updates = {k: v for k, v in urls.items() if getattr(settings, k, "") is None}
+    return msgspec.structs.replace(settings, **updates)
 
 
 @dataclass
@@ -92,6 +107,10 @@ def dependencies(settings: Settings) -> Iterator[Runtime]:
             )
         else:
             notes.append(("Redis", describe_url(settings.redis_url)))
+        if updates:
+            servers = data_dir / SERVERS_FILE
+            servers.write_bytes(msgspec.json.encode(updates))
+            stack.callback(servers.unlink, missing_ok=True)
         if settings.admin_token is None:
             token, created = load_or_create_admin_token(data_dir)
             updates["admin_token"] = token

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from leaderboard.auth.sessions import SessionStore
+from leaderboard.boards.index import BoardIndex
+from leaderboard.boards.scores import Clock, ScoreService, system_clock
+from leaderboard.boards.service import BoardService
 from leaderboard.db import Database
 from leaderboard.keys import Keys
 from leaderboard.players.cache import ProfileCache
@@ -19,9 +22,18 @@ class Services:
     sessions: SessionStore
     profiles: ProfileService
     limiter: RateLimiter
+    boards: BoardService
+    scores: ScoreService
 
     @classmethod
-    def build(cls, db: Database, redis: AnyRedis, keys: Keys, settings: Settings) -> Services:
+    def build(
+        cls,
+        db: Database,
+        redis: AnyRedis,
+        keys: Keys,
+        settings: Settings,
+        clock: Clock = system_clock,
+    ) -> Services:
         sessions = SessionStore(
             redis,
             keys,
@@ -34,8 +46,12 @@ class Services:
             ttl_seconds=settings.profile_cache_ttl_seconds,
             negative_ttl_seconds=settings.profile_negative_ttl_seconds,
         )
+        profiles = ProfileService(db, cache, sessions)
+        limiter = RateLimiter(redis, keys)
+        boards = BoardService(db, redis, keys)
+        scores = ScoreService(boards, BoardIndex(redis), profiles, limiter, keys, clock)
+        # Deleting a player takes them off every leaderboard in the same transaction.
+        profiles.before_delete.append(scores.remove_player)
         return cls(
-            sessions=sessions,
-            profiles=ProfileService(db, cache, sessions),
-            limiter=RateLimiter(redis, keys),
+            sessions=sessions, profiles=profiles, limiter=limiter, boards=boards, scores=scores
         )

@@ -25,6 +25,10 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         if not self.is_admin and self.player_id != player_id:
             raise PermissionDeniedError("a player may only change their own profile")
 
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise PermissionDeniedError("this call needs the admin token")
+
     def require_player(self) -> str:
         if self.player_id is None:
             raise PermissionDeniedError("this call needs a player session, not the admin token")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -11,8 +12,8 @@ from urllib.parse import urlsplit
 import msgspec
 
 from leaderboard.auth.sessions import NewSession, SessionStore
-from leaderboard.db import Database
-from leaderboard.errors import InvalidInputError, NotFoundError
+from leaderboard.db import Connection, Database
+from leaderboard.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
 from leaderboard.players.cache import DELETED_VERSION, MISSING, ProfileCache
 from leaderboard.players.countries import ISO_3166_ALPHA_2
 from leaderboard.players.models import METADATA_MAX_BYTES, Profile, ProfilePatch
@@ -20,8 +21,12 @@ from leaderboard.players.repository import PlayerRepository
 
 BULK_LIMIT = 1000
 
+logger = logging.getLogger(__name__)
+
 # Test hook: awaited after a Postgres read and before the cache fill (ids read).
 AfterRead = Callable[[Sequence[str]], Awaitable[None]]
+# Run inside the deleting transaction, before the row goes (other domains' clean-up).
+BeforeDelete = Callable[[Connection, str], Awaitable[None]]
 
 
 def canonical_player_id(player_id: str) -> str:
@@ -46,6 +51,7 @@ class ProfileService:
         self._cache = cache
         self._sessions = sessions
         self._after_read = after_read
+        self.before_delete: list[BeforeDelete] = []
         # Single flight: concurrent misses for one player share one Postgres read.
         self._inflight: dict[str, asyncio.Future[Profile | None]] = {}
 
@@ -83,7 +89,13 @@ class ProfileService:
         found = {pid: entry for pid, entry in cached.items() if isinstance(entry, Profile)}
         misses = [pid for pid, entry in cached.items() if entry is None]
         if misses:
-            loaded = await self._repository.get_many(misses)
+            try:
+                loaded = await self._repository.get_many(misses)
+            except DependencyUnavailableError:
+                # Leaderboard pages stay up while Postgres is down: names of players
+                # that are not cached are left out rather than failing the page.
+                logger.warning("profiles of %d players unavailable: postgres is down", len(misses))
+                return found
             if self._after_read is not None:
                 await self._after_read(misses)
             await self._cache.fill_many(loaded, [pid for pid in misses if pid not in loaded])
@@ -105,6 +117,8 @@ class ProfileService:
     async def delete(self, player_id: str) -> None:
         player_id = canonical_player_id(player_id)
         async with self._db.transaction() as conn:
+            for hook in self.before_delete:
+                await hook(conn, player_id)
             if not await self._repository.delete(conn, player_id):
                 raise NotFoundError(f"no player with id {player_id!r}")
             # Before the commit, so that a Redis outage leaves the player whole (503).

@@ -1,0 +1,117 @@
+"""``/v1/leaderboards``: board administration, score submission and ranked reads."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from leaderboard.auth.principal import Principal
+from leaderboard.boards.models import (
+    Board,
+    BoardCreate,
+    BoardList,
+    Page,
+    PlayerEntry,
+    ScoreSubmission,
+    SubmitResult,
+)
+from leaderboard.errors import InvalidInputError
+from leaderboard.plugin import BoardsDep, ScoresDep
+
+PeriodQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="current (default), previous, or any date YYYY-MM-DD inside the period",
+        max_length=16,
+    ),
+]
+
+
+class LeaderboardsController(Controller):
+    path = "/v1/leaderboards"
+    tags = ["leaderboards"]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    @post("/", summary="Create a leaderboard (admin); 409 when the id exists")
+    async def create(
+        self, data: JSONBody[BoardCreate], principal: NamedDependency[Principal], boards: BoardsDep
+    ) -> Board:
+        principal.require_admin()
+        return await boards.create(data)
+
+    @get("/", summary="Every leaderboard")
+    async def list_boards(self, boards: BoardsDep) -> BoardList:
+        return BoardList(leaderboards=await boards.list())
+
+    @get("/{board_id:str}", summary="A leaderboard's configuration")
+    async def get_board(self, board_id: FromPath[str], boards: BoardsDep) -> Board:
+        return await boards.get(board_id)
+
+    @delete("/{board_id:str}", status_code=204, summary="Delete a board, its scores and keys")
+    async def delete_board(
+        self, board_id: FromPath[str], principal: NamedDependency[Principal], boards: BoardsDep
+    ) -> None:
+        principal.require_admin()
+        await boards.delete(board_id)
+
+    @post(
+        "/{board_id:str}/scores",
+        status_code=200,
+        summary="Submit a score (player; or admin with player_id); answers the new rank",
+        description="Throttled per player by the board's rate limit (429 with Retry-After). "
+        "A 200 means the score is committed.",
+    )
+    async def submit(
+        self,
+        board_id: FromPath[str],
+        data: JSONBody[ScoreSubmission],
+        principal: NamedDependency[Principal],
+        scores: ScoresDep,
+    ) -> Response[SubmitResult]:
+        if principal.is_admin:
+            if data.player_id is None:
+                raise InvalidInputError("player_id", "required when submitting as the admin")
+            player_id = data.player_id
+        else:
+            player_id = principal.require_player()
+            if data.player_id is not None:
+                principal.require_self_or_admin(data.player_id)
+        result, headers = await scores.submit(board_id, player_id, data.score, data.metadata)
+        return Response(result, headers=headers)
+
+    @get("/{board_id:str}/top", summary="A page of the ranking, best first")
+    async def top(
+        self,
+        board_id: FromPath[str],
+        scores: ScoresDep,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 10,
+        offset: Annotated[int, QueryParameter(ge=0, le=2**31)] = 0,
+        period: PeriodQuery = None,
+    ) -> Page:
+        return await scores.top(board_id, period, offset, limit)
+
+    @get("/{board_id:str}/players/{player_id:str}", summary="A player's entry; 404 without one")
+    async def entry(
+        self,
+        board_id: FromPath[str],
+        player_id: FromPath[str],
+        scores: ScoresDep,
+        period: PeriodQuery = None,
+    ) -> PlayerEntry:
+        return await scores.entry(board_id, player_id, period)
+
+    @get(
+        "/{board_id:str}/players/{player_id:str}/around",
+        summary="The player's entry with up to `radius` entries on each side",
+    )
+    async def around(
+        self,
+        board_id: FromPath[str],
+        player_id: FromPath[str],
+        scores: ScoresDep,
+        radius: Annotated[int, QueryParameter(ge=0, le=100)] = 5,
+        period: PeriodQuery = None,
+    ) -> Page:
+        return await scores.around(board_id, player_id, period, radius)

@@ -1,0 +1,146 @@
+"""A leaderboard period's Redis index: apply, remove, read (docs/ranking.md).
+
+Ranking rule: rank 1 is the best; equal scores are ordered by who reached the score
+first. The sorted set's score is the stored score, negated on ``desc`` boards, so the
+best entry always has the lowest Redis score and ``ZRANK`` is the rank - 1 on every
+board. Equal Redis scores are ordered by member bytes, and a member starts with the
+16-hex-digit ``reached_seq`` of the change that set the score (a Postgres sequence), so
+earlier changes sort first. Integer scores with |score| ≤ 2^53 - 1 are exact doubles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from leaderboard.boards.models import Order
+from leaderboard.keys import IndexKeys
+from leaderboard.redis_client import AnyRedis
+
+_HERE = Path(__file__).parent
+
+
+def member_for(reached_seq: int, player_id: str) -> str:
+    return f"{reached_seq:016x}:{player_id}"
+
+
+def player_of(member: str) -> str:
+    return member[17:]
+
+
+def to_redis_score(score: int, order: Order) -> int:
+    return -score if order == "desc" else score
+
+
+def from_redis_score(value: str | float, order: Order) -> int:
+    # Doubles hold every integer up to 2^53 exactly, and so does this conversion.
+    score = int(float(value))
+    return -score if order == "desc" else score
+
+
+class IndexNotReadyError(Exception):
+    """The index of that period is missing (lost or never built): rebuild it first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    applied: bool
+    previous_rank: int | None  # 1-based
+    previous_score: int | None
+    rank: int
+    score: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    total: int
+    first_rank: int  # 1-based rank of the first entry
+    entries: list[tuple[str, int]]  # (player id, score), best first
+    player_rank: int | None = None  # around: the player's 1-based rank, None without entry
+
+
+class BoardIndex:
+    """The scripts that touch an index; one instance per worker, shared by every board."""
+
+    def __init__(self, redis: AnyRedis) -> None:
+        self._redis = redis
+        self._apply = redis.register_script((_HERE / "index_apply.lua").read_text())
+        self._remove = redis.register_script((_HERE / "index_remove.lua").read_text())
+        self._read = redis.register_script((_HERE / "index_read.lua").read_text())
+        self.swap = redis.register_script((_HERE / "index_swap.lua").read_text())
+
+    async def apply(
+        self,
+        keys: IndexKeys,
+        order: Order,
+        player_id: str,
+        score: int,
+        reached_seq: int,
+        expire_at_ms: int,
+    ) -> Applied:
+        reply = await self._apply(
+            keys=[keys.scores, keys.members, keys.ready, keys.lock, keys.journal],
+            args=[
+                player_id,
+                to_redis_score(score, order),
+                member_for(reached_seq, player_id),
+                expire_at_ms,
+            ],
+        )
+        status = int(reply[0])
+        if status == -1:
+            raise IndexNotReadyError(keys.scores)
+        _, previous_rank, previous_score, rank, current_score, total = reply
+        return Applied(
+            applied=status == 1,
+            previous_rank=None if previous_rank is None else int(previous_rank) + 1,
+            previous_score=None
+            if previous_score is None
+            else from_redis_score(previous_score, order),
+            rank=int(rank) + 1,
+            score=from_redis_score(current_score, order),
+            total=int(total),
+        )
+
+    async def remove(self, keys: IndexKeys, player_id: str, client: Any = None) -> Any:
+        return await self._remove(
+            keys=[keys.scores, keys.members, keys.lock, keys.journal],
+            args=[player_id],
+            client=client,
+        )
+
+    async def top(self, keys: IndexKeys, order: Order, offset: int, limit: int) -> Slice:
+        return self._slice(
+            await self._read(
+                keys=[keys.scores, keys.members, keys.ready, keys.lock],
+                args=["top", offset, offset + limit - 1],
+            ),
+            order,
+        )
+
+    async def around(self, keys: IndexKeys, order: Order, player_id: str, radius: int) -> Slice:
+        return self._slice(
+            await self._read(
+                keys=[keys.scores, keys.members, keys.ready, keys.lock],
+                args=["around", player_id, radius],
+            ),
+            order,
+        )
+
+    @staticmethod
+    def _slice(reply: list[Any], order: Order) -> Slice:
+        if int(reply[0]) == -1:
+            raise IndexNotReadyError()
+        _, total, first, flat, player_rank = reply
+        entries = [
+            (player_of(flat[i]), from_redis_score(flat[i + 1], order))
+            for i in range(0, len(flat), 2)
+        ]
+        return Slice(
+            total=int(total),
+            first_rank=int(first) + 1,
+            entries=entries,
+            player_rank=None if player_rank is None else int(player_rank) + 1,
+        )

@@ -1,0 +1,18 @@
+-- Remove a player from a period's index (the player was deleted).
+-- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  rebuild lock   KEYS[4]  journal
+-- ARGV[1]  player id
+-- Returns: 1 when the player had an entry, else 0.
+local current = redis.call('HGET', KEYS[2], ARGV[1])
+if current then
+  redis.call('ZREM', KEYS[1], current)
+  redis.call('HDEL', KEYS[2], ARGV[1])
+end
+local lock_ttl = redis.call('PTTL', KEYS[3])
+if lock_ttl > 0 then
+  redis.call('RPUSH', KEYS[4], ARGV[1] .. ' - -')
+  redis.call('PEXPIRE', KEYS[4], lock_ttl)
+end
+if current then
+  return 1
+end
+return 0

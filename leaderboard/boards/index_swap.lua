@@ -1,0 +1,46 @@
+-- Finish a rebuild: replay what changed meanwhile, then swap the new index in atomically.
+-- KEYS[1]  new scores zset (temporary)   KEYS[2]  new members hash (temporary)
+-- KEYS[3]  scores zset    KEYS[4]  members hash    KEYS[5]  ready marker
+-- KEYS[6]  rebuild lock   KEYS[7]  journal
+-- ARGV[1]  the rebuild's lock token
+-- ARGV[2]  expire-at, ms since the epoch, for the index keys ("0": no TTL)
+-- Returns: the number of entries of the new index, or -1 when the lock is no longer ours
+--          (it expired and another rebuild took over: ours is discarded).
+if redis.call('GET', KEYS[6]) ~= ARGV[1] then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return -1
+end
+-- Journal entries: "<player> <score> <member>" (applied) or "<player> - -" (removed).
+for _, entry in ipairs(redis.call('LRANGE', KEYS[7], 0, -1)) do
+  local player, score, member = string.match(entry, '^(%S+) (%S+) (%S+)$')
+  local current = redis.call('HGET', KEYS[2], player)
+  if score == '-' then
+    if current then
+      redis.call('ZREM', KEYS[1], current)
+      redis.call('HDEL', KEYS[2], player)
+    end
+  elseif not current or string.sub(member, 1, 16) > string.sub(current, 1, 16) then
+    if current then
+      redis.call('ZREM', KEYS[1], current)
+    end
+    redis.call('ZADD', KEYS[1], score, member)
+    redis.call('HSET', KEYS[2], player, member)
+  end
+end
+local total = redis.call('ZCARD', KEYS[1])
+if total > 0 then
+  redis.call('RENAME', KEYS[1], KEYS[3])
+  redis.call('RENAME', KEYS[2], KEYS[4])
+else
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+end
+redis.call('SET', KEYS[5], '1')
+for i = 3, 5 do
+  if ARGV[2] == '0' then
+    redis.call('PERSIST', KEYS[i])
+  else
+    redis.call('PEXPIREAT', KEYS[i], ARGV[2])
+  end
+end
+redis.call('DEL', KEYS[6], KEYS[7])
+return total

@@ -1,0 +1,90 @@
+"""Request and response bodies of the leaderboard and score endpoints."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+BoardId = Annotated[
+    str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="A slug: a-z, 0-9, _ and -")
+]
+Order = Literal["desc", "asc"]
+Operator = Literal["best", "latest", "sum"]
+Reset = Literal["never", "daily", "weekly", "monthly"]
+MAX_SCORE = 2**53 - 1
+Score = Annotated[int, Meta(ge=-MAX_SCORE, le=MAX_SCORE, description="|score| ≤ 2^53 - 1")]
+
+
+class RateLimitConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    limit: Annotated[int, Meta(ge=1, le=10_000)] = 10
+    window_seconds: Annotated[int, Meta(ge=1, le=86_400)] = 60
+
+
+class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    id: BoardId
+    name: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
+    order: Order = "desc"
+    operator: Operator = "best"
+    reset: Reset = "never"
+    rate_limit: RateLimitConfig = msgspec.field(default_factory=RateLimitConfig)
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Board(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    order: Order
+    operator: Operator
+    reset: Reset
+    rate_limit: RateLimitConfig
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+class BoardList(msgspec.Struct, kw_only=True):
+    leaderboards: list[Board]
+
+
+class ScoreSubmission(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    score: Score
+    metadata: dict[str, Any] | None = None
+    player_id: str | None = None
+    """Only with the admin token: the player the score is for."""
+
+
+class SubmitResult(msgspec.Struct, kw_only=True):
+    player_id: str
+    score: int
+    rank: int
+    previous_rank: int | None
+    previous_score: int | None
+    changed: bool
+    leaderboard: str
+    period: date | None
+
+
+class Entry(msgspec.Struct, kw_only=True):
+    rank: int
+    player_id: str
+    display_name: str | None
+    score: int
+
+
+class Page(msgspec.Struct, kw_only=True):
+    leaderboard: str
+    period: date | None
+    total: int
+    entries: list[Entry]
+
+
+class PlayerEntry(msgspec.Struct, kw_only=True):
+    player_id: str
+    display_name: str | None
+    score: int
+    rank: int
+    total: int
+    leaderboard: str
+    period: date | None

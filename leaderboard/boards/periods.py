@@ -1,0 +1,65 @@
+"""Leaderboard periods: which index a moment or a ``?period=`` belongs to (UTC)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from leaderboard.boards.models import Reset
+from leaderboard.errors import InvalidInputError
+
+# Boards that never reset keep all their scores under this one "period".
+ALL_TIME = date(1970, 1, 1)
+
+
+def period_start(reset: Reset, day: date) -> date:
+    """The first day of the period containing ``day`` (weeks start on Monday)."""
+    if reset == "never":
+        return ALL_TIME
+    if reset == "daily":
+        return day
+    if reset == "weekly":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def period_end(reset: Reset, start: date) -> date | None:
+    """The first day after the period starting on ``start``; None for never."""
+    if reset == "never":
+        return None
+    if reset == "daily":
+        return start + timedelta(days=1)
+    if reset == "weekly":
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def resolve_period(reset: Reset, requested: str | None, now: datetime) -> date:
+    """``current`` (default), ``previous`` or any ``YYYY-MM-DD`` inside the wanted period."""
+    today = now.astimezone(UTC).date()
+    current = period_start(reset, today)
+    if requested in (None, "", "current"):
+        return current
+    if reset == "never":
+        raise InvalidInputError("period", "this leaderboard never resets: only 'current'")
+    if requested == "previous":
+        return period_start(reset, current - timedelta(days=1))
+    try:
+        day = date.fromisoformat(requested)
+    except ValueError:
+        raise InvalidInputError(
+            "period", "expected 'current', 'previous' or a date YYYY-MM-DD"
+        ) from None
+    start = period_start(reset, day)
+    if start > current:
+        raise InvalidInputError("period", "that period has not started yet")
+    return start
+
+
+def public_period(start: date) -> date | None:
+    """The ``period`` field of responses: null for boards that never reset."""
+    return None if start == ALL_TIME else start
+
+
+def period_key(start: date) -> str:
+    """The period's part of a Redis key."""
+    return "all" if start == ALL_TIME else start.isoformat()

@@ -1,0 +1,127 @@
+"""Rebuilding a period's index from Postgres, by an operator or by itself.
+
+A rebuild takes the index's lock (only one worker rebuilds), streams the period's rows
+from one Postgres snapshot into temporary keys, then swaps them in with
+``index_swap.lua``, which first replays the journal: the changes other workers applied
+to the live index while the rebuild ran (``index_apply.lua`` journals while the lock is
+held). So nothing committed is lost, whatever the interleaving. Readers keep reading
+the old index during the rebuild, if there is one; writers that find no ready index wait
+for the rebuild, then apply their change to the new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from datetime import date
+
+from leaderboard.boards.index import BoardIndex, member_for, to_redis_score
+from leaderboard.boards.models import Board
+from leaderboard.boards.repository import BoardRepository
+from leaderboard.errors import DependencyUnavailableError
+from leaderboard.keys import IndexKeys
+from leaderboard.redis_client import AnyRedis
+
+logger = logging.getLogger(__name__)
+
+LOCK_TTL_MS = 60_000
+WAIT_TIMEOUT_SECONDS = 30.0
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+
+
+class Rebuilder:
+    def __init__(self, redis: AnyRedis, index: BoardIndex, repository: BoardRepository) -> None:
+        self._redis = redis
+        self._index = index
+        self._repository = repository
+        self.rebuilds = 0  # how many this worker ran (metrics, tests)
+
+    async def rebuild(
+        self,
+        board: Board,
+        period: date,
+        keys: IndexKeys,
+        expire_at_ms: int,
+        progress: Progress | None = None,
+    ) -> int | None:
+        """Rebuild now; the entry count, or None when another rebuild holds the lock."""
+        token = secrets.token_hex(8)
+        if not await self._redis.set(keys.lock, token, nx=True, px=LOCK_TTL_MS):
+            return None
+        started = time.monotonic()
+        temp_scores, temp_members = keys.temporary(token)
+        total = await self._repository.count(board.id, period)
+        done = 0
+        if progress:
+            progress(done, total)
+        try:
+            async for batch in self._repository.stream(board.id, period):
+                pipe = self._redis.pipeline(transaction=False)
+                pipe.zadd(
+                    temp_scores,
+                    {
+                        member_for(seq, player): to_redis_score(score, board.order)
+                        for player, score, seq in batch
+                    },
+                )
+                pipe.hset(
+                    temp_members,
+                    mapping={player: member_for(seq, player) for player, _, seq in batch},
+                )
+                for key in (temp_scores, temp_members, keys.lock):
+                    pipe.pexpire(key, LOCK_TTL_MS)  # a long rebuild keeps its lock alive
+                await pipe.execute()
+                done += len(batch)
+                if progress:
+                    progress(done, max(total, done))
+            entries = await self._index.swap(
+                keys=[
+                    temp_scores,
+                    temp_members,
+                    keys.scores,
+                    keys.members,
+                    keys.ready,
+                    keys.lock,
+                    keys.journal,
+                ],
+                args=[token, expire_at_ms],
+            )
+        except BaseException:
+            await self._release(keys, token, temp_scores, temp_members)
+            raise
+        if int(entries) < 0:
+            logger.warning("rebuild of %s lost its lock and was discarded", keys.scores)
+            return None
+        self.rebuilds += 1
+        logger.info(
+            "rebuilt %s: %d entries in %.2f s", keys.scores, entries, time.monotonic() - started
+        )
+        return int(entries)
+
+    async def ensure_ready(
+        self, board: Board, period: date, keys: IndexKeys, expire_at_ms: int
+    ) -> None:
+        """Make the index ready: rebuild it here, or wait for the worker that does."""
+        deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if await self._redis.exists(keys.ready):
+                return
+            if await self.rebuild(board, period, keys, expire_at_ms) is not None:
+                return
+            await asyncio.sleep(0.05)
+        raise DependencyUnavailableError(
+            "redis", f"the index of leaderboard {board.id!r} is still being rebuilt"
+        )
+
+    async def _release(
+        self, keys: IndexKeys, token: str, temp_scores: str, temp_members: str
+    ) -> None:
+        try:
+            await self._redis.delete(temp_scores, temp_members)
+            if await self._redis.get(keys.lock) == token:
+                await self._redis.delete(keys.lock)
+        except Exception:
+            logger.warning("could not clean up after a failed rebuild of %s", keys.scores)

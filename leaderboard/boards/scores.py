@@ -1,0 +1,178 @@
+"""Score submission and the ranked reads (top, a player's entry, around)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from leaderboard.boards.index import Applied, BoardIndex, IndexNotReadyError, Slice
+from leaderboard.boards.models import Board, Entry, Page, PlayerEntry, SubmitResult
+from leaderboard.boards.periods import period_end, period_key, public_period, resolve_period
+from leaderboard.boards.rebuild import Rebuilder
+from leaderboard.boards.service import BoardService
+from leaderboard.db import Connection
+from leaderboard.errors import NotFoundError
+from leaderboard.keys import IndexKeys, Keys
+from leaderboard.players.service import ProfileService, canonical_player_id
+from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
+
+logger = logging.getLogger(__name__)
+
+# A periodic board's index lives on this long after its period ends; a past period
+# rebuilt on demand lives at least this long.
+PERIOD_RETENTION = timedelta(days=7)
+REBUILT_PAST_PERIOD_TTL = timedelta(hours=1)
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class ScoreService:
+    def __init__(
+        self,
+        boards: BoardService,
+        index: BoardIndex,
+        profiles: ProfileService,
+        limiter: RateLimiter,
+        keys: Keys,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._boards = boards
+        self._index = index
+        self._profiles = profiles
+        self._limiter = limiter
+        self._keys = keys
+        self._clock = clock
+        self.rebuilder = Rebuilder(index._redis, index, boards.repository)
+
+    def today(self) -> date:
+        return self._clock().astimezone(UTC).date()
+
+    def index_keys(self, board: Board, period: date) -> IndexKeys:
+        return self._keys.index(board.id, period_key(period))
+
+    def expire_at_ms(self, board: Board, period: date) -> int:
+        """When a period's index keys expire (0: never, for boards that never reset)."""
+        end = period_end(board.reset, period)
+        if end is None:
+            return 0
+        expires = datetime.combine(end, time(), UTC) + PERIOD_RETENTION
+        expires = max(expires, self._clock() + REBUILT_PAST_PERIOD_TTL)
+        return int(expires.timestamp() * 1000)
+
+    async def submit(
+        self, board_id: str, player_id: str, score: int, metadata: dict[str, Any] | None
+    ) -> tuple[SubmitResult, dict[str, str]]:
+        """Rate limit, commit in Postgres, apply to the index; the result and rate headers."""
+        board = await self._boards.get(board_id)
+        player_id = canonical_player_id(player_id)
+        policy = RateLimitPolicy(
+            limit=board.rate_limit.limit, window_seconds=board.rate_limit.window_seconds
+        )
+        decision = await self._limiter.check(f"scores:{board.id}", player_id, policy)
+        period = resolve_period(board.reset, None, self._clock())
+        stored = await self._boards.repository.submit(board, period, player_id, score, metadata)
+        applied = await self._apply(board, period, player_id, stored.score, stored.reached_seq)
+        result = SubmitResult(
+            player_id=player_id,
+            score=stored.score,
+            rank=applied.rank,
+            previous_rank=applied.previous_rank if stored.changed else applied.rank,
+            previous_score=applied.previous_score if stored.changed else stored.score,
+            changed=stored.changed,
+            leaderboard=board.id,
+            period=public_period(period),
+        )
+        if stored.inserted or applied.previous_rank is None:
+            result.previous_rank = result.previous_score = None
+        return result, decision.headers()
+
+    async def _apply(
+        self, board: Board, period: date, player_id: str, score: int, seq: int
+    ) -> Applied:
+        keys = self.index_keys(board, period)
+        expire_at = self.expire_at_ms(board, period)
+        try:
+            return await self._index.apply(keys, board.order, player_id, score, seq, expire_at)
+        except IndexNotReadyError:
+            # Lost (Redis restarted empty, FLUSHALL) or never built: rebuild, then apply
+            # again; the rebuilt index may hold this change already (a no-op then).
+            await self.rebuilder.ensure_ready(board, period, keys, expire_at)
+            return await self._index.apply(keys, board.order, player_id, score, seq, expire_at)
+
+    async def top(self, board_id: str, period: str | None, offset: int, limit: int) -> Page:
+        board = await self._boards.get(board_id)
+        start = resolve_period(board.reset, period, self._clock())
+        keys = self.index_keys(board, start)
+        try:
+            page = await self._index.top(keys, board.order, offset, limit)
+        except IndexNotReadyError:
+            await self.rebuilder.ensure_ready(board, start, keys, self.expire_at_ms(board, start))
+            page = await self._index.top(keys, board.order, offset, limit)
+        return Page(
+            leaderboard=board.id,
+            period=public_period(start),
+            total=page.total,
+            entries=await self._entries(page),
+        )
+
+    async def around(self, board_id: str, player_id: str, period: str | None, radius: int) -> Page:
+        board, start, page = await self._around(board_id, player_id, period, radius)
+        return Page(
+            leaderboard=board.id,
+            period=public_period(start),
+            total=page.total,
+            entries=await self._entries(page),
+        )
+
+    async def entry(self, board_id: str, player_id: str, period: str | None) -> PlayerEntry:
+        board, start, page = await self._around(board_id, player_id, period, 0)
+        (entry,) = await self._entries(page)
+        return PlayerEntry(
+            player_id=entry.player_id,
+            display_name=entry.display_name,
+            score=entry.score,
+            rank=entry.rank,
+            total=page.total,
+            leaderboard=board.id,
+            period=public_period(start),
+        )
+
+    async def _around(
+        self, board_id: str, player_id: str, period: str | None, radius: int
+    ) -> tuple[Board, date, Slice]:
+        board = await self._boards.get(board_id)
+        start = resolve_period(board.reset, period, self._clock())
+        player_id = canonical_player_id(player_id)
+        keys = self.index_keys(board, start)
+        try:
+            page = await self._index.around(keys, board.order, player_id, radius)
+        except IndexNotReadyError:
+            await self.rebuilder.ensure_ready(board, start, keys, self.expire_at_ms(board, start))
+            page = await self._index.around(keys, board.order, player_id, radius)
+        if page.player_rank is None:
+            raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r}")
+        return board, start, page
+
+    async def _entries(self, page: Slice) -> list[Entry]:
+        profiles = await self._profiles.get_many([player for player, _ in page.entries])
+        return [
+            Entry(
+                rank=page.first_rank + i,
+                player_id=player,
+                display_name=profiles[player].display_name if player in profiles else None,
+                score=score,
+            )
+            for i, (player, score) in enumerate(page.entries)
+        ]
+
+    async def remove_player(self, conn: Connection, player_id: str) -> None:
+        """Take a player off every index, inside the transaction that deletes them."""
+        for board_id, period in await self._boards.repository.player_entries(conn, player_id):
+            keys = self._keys.index(board_id, period_key(period))
+            await self._index.remove(keys, player_id)
