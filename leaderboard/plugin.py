@@ -94,6 +94,7 @@ class InfrastructurePlugin(InitPluginProtocol):
         try:
             yield
         finally:
+            await self._services.scores.close()
             self._db = self._redis = self._services = None
             await redis.aclose()
             await db.close()

@@ -65,7 +65,7 @@ class BoardIndex:
     """The scripts that touch an index; one instance per worker, shared by every board."""
 
     def __init__(self, redis: AnyRedis) -> None:
-        self._redis = redis
+        self.redis = redis
         self._apply = redis.register_script((_HERE / "index_apply.lua").read_text())
         self._remove = redis.register_script((_HERE / "index_remove.lua").read_text())
         self._read = redis.register_script((_HERE / "index_read.lua").read_text())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,16 +14,19 @@ from leaderboard.boards.periods import period_end, period_key, public_period, re
 from leaderboard.boards.rebuild import Rebuilder
 from leaderboard.boards.service import BoardService
 from leaderboard.db import Connection
-from leaderboard.errors import NotFoundError
+from leaderboard.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.keys import IndexKeys, Keys
 from leaderboard.players.service import ProfileService, canonical_player_id
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
+from leaderboard.redis_client import REDIS_OUTAGE_ERRORS
 
 logger = logging.getLogger(__name__)
 
 # A periodic board's index lives on this long after its period ends; a past period
 # rebuilt on demand lives at least this long.
 PERIOD_RETENTION = timedelta(days=7)
+# How long a worker keeps trying to apply a committed score that missed the index.
+REPAIR_FOR_SECONDS = 600
 REBUILT_PAST_PERIOD_TTL = timedelta(hours=1)
 
 Clock = Callable[[], datetime]
@@ -48,7 +52,8 @@ class ScoreService:
         self._limiter = limiter
         self._keys = keys
         self._clock = clock
-        self.rebuilder = Rebuilder(index._redis, index, boards.repository)
+        self.rebuilder = Rebuilder(index.redis, index, boards.repository)
+        self._repairs: set[asyncio.Task[None]] = set()
 
     def today(self) -> date:
         return self._clock().astimezone(UTC).date()
@@ -77,7 +82,15 @@ class ScoreService:
         decision = await self._limiter.check(f"scores:{board.id}", player_id, policy)
         period = resolve_period(board.reset, None, self._clock())
         stored = await self._boards.repository.submit(board, period, player_id, score, metadata)
-        applied = await self._apply(board, period, player_id, stored.score, stored.reached_seq)
+        try:
+            applied = await self._apply(board, period, player_id, stored.score, stored.reached_seq)
+        except REDIS_OUTAGE_ERRORS as exc:
+            # Committed in Postgres, not yet in the index: keep trying in the background,
+            # and tell the client not to submit again.
+            self._schedule_repair(board, period, player_id)
+            raise DependencyUnavailableError(
+                "redis", f"the score was recorded, but its rank cannot be read now ({exc})"
+            ) from exc
         result = SubmitResult(
             player_id=player_id,
             score=stored.score,
@@ -104,6 +117,39 @@ class ScoreService:
             # again; the rebuilt index may hold this change already (a no-op then).
             await self.rebuilder.ensure_ready(board, period, keys, expire_at)
             return await self._index.apply(keys, board.order, player_id, score, seq, expire_at)
+
+    def _schedule_repair(self, board: Board, period: date, player_id: str) -> None:
+        task = asyncio.create_task(self._repair(board, period, player_id))
+        self._repairs.add(task)
+        task.add_done_callback(self._repairs.discard)
+
+    async def _repair(self, board: Board, period: date, player_id: str) -> None:
+        """Apply a committed score that missed the index, once Redis answers again."""
+        delay = 0.5
+        deadline = asyncio.get_running_loop().time() + REPAIR_FOR_SECONDS
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(delay)
+            try:
+                stored = await self._boards.repository.stored(board.id, period, player_id)
+                if stored is not None:
+                    await self._apply(board, period, player_id, stored.score, stored.reached_seq)
+                return
+            except DependencyUnavailableError:
+                delay = min(delay * 2, 30.0)
+            except REDIS_OUTAGE_ERRORS:
+                delay = min(delay * 2, 30.0)
+        logger.error(
+            "gave up applying %s's score on %s; run `leaderboard rebuild %s`",
+            player_id,
+            board.id,
+            board.id,
+        )
+
+    async def close(self) -> None:
+        """Stop background repairs (shutdown); a rebuild repairs what they did not."""
+        for task in list(self._repairs):
+            task.cancel()
+        await asyncio.gather(*self._repairs, return_exceptions=True)
 
     async def top(self, board_id: str, period: str | None, offset: int, limit: int) -> Page:
         board = await self._boards.get(board_id)
