@@ -122,7 +122,10 @@ def rebuild(leaderboard_id: str | None) -> None:
             task = bar.add_task(f"{board_id} ({period})", total=None)
 
             def update(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=max(total, 1))
+                if total == 0:  # an empty period is done as soon as it starts
+                    bar.update(task, completed=1, total=1)
+                else:
+                    bar.update(task, completed=done, total=total)
 
             return update
 
