@@ -102,3 +102,11 @@ class Keys:
     def events_channel(self, leaderboard_id: str) -> str:
         """Pub/sub channel of a board's rank-change events (public contract)."""
         return f"{self.prefix}leaderboard:{{{leaderboard_id}}}:events"
+
+    def events_channel_pattern(self) -> str:
+        """PSUBSCRIBE pattern of every board's events channel."""
+        return f"{self.prefix}leaderboard:{{*}}:events"
+
+    def events_stream(self, leaderboard_id: str) -> str:
+        """Stream of a board's last events (capped with MAXLEN ~); TTL 7 days from the last."""
+        return f"{self.prefix}lb:{{{leaderboard_id}}}:events"

@@ -49,7 +49,16 @@ class Services:
         profiles = ProfileService(db, cache, sessions)
         limiter = RateLimiter(redis, keys)
         boards = BoardService(db, redis, keys)
-        scores = ScoreService(boards, BoardIndex(redis), profiles, limiter, keys, clock)
+        scores = ScoreService(
+            boards,
+            BoardIndex(redis),
+            profiles,
+            limiter,
+            keys,
+            clock,
+            stream_length=settings.events_stream_length,
+            sharded_pubsub=settings.redis_cluster,
+        )
         # Deleting a player takes them off every leaderboard in the same transaction.
         profiles.before_delete.append(scores.remove_player)
         return cls(

@@ -67,6 +67,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Device-auth calls allowed per client address per ``auth_rate_window_seconds``."""
     auth_rate_window_seconds: Annotated[int, msgspec.Meta(ge=1, le=86400)] = 60
     """The window of ``auth_rate_limit``."""
+    events_stream_length: Annotated[int, msgspec.Meta(ge=10, le=1_000_000)] = 1000
+    """Events kept per board (approximately) for clients that reconnect and catch up."""
+    events_client_backlog: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256
+    """Events queued per WebSocket/SSE client; a slower client loses its oldest."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

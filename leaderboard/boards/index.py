@@ -39,6 +39,24 @@ def from_redis_score(value: str | float, order: Order) -> int:
     return -score if order == "desc" else score
 
 
+# The event stream outlives the last event by a week (clients resume within minutes).
+STREAM_TTL_MS = 7 * 86_400_000
+
+
+@dataclass(frozen=True, slots=True)
+class EventTarget:
+    """Where and how the apply script announces a change."""
+
+    channel: str
+    stream: str
+    head: str  # events.models.event_head(...)
+    stream_length: int = 1000
+    publish_command: str = "PUBLISH"  # SPUBLISH on a Redis Cluster
+
+
+NO_EVENTS = EventTarget(channel="", stream="", head="")
+
+
 class IndexNotReadyError(Exception):
     """The index of that period is missing (lost or never built): rebuild it first."""
 
@@ -79,14 +97,36 @@ class BoardIndex:
         score: int,
         reached_seq: int,
         expire_at_ms: int,
+        events: EventTarget | None = None,
+        *,
+        after_rebuild: bool = False,
     ) -> Applied:
+        """Apply a committed score; publishes one rank_changed event when it changes.
+
+        Without ``events`` nothing is published (tools and tests that drive the index).
+        """
+        events = events or NO_EVENTS
         reply = await self._apply(
-            keys=[keys.scores, keys.members, keys.ready, keys.lock, keys.journal],
+            keys=[
+                keys.scores,
+                keys.members,
+                keys.ready,
+                keys.lock,
+                keys.journal,
+                events.stream or keys.journal,  # a key of the same slot; unused then
+            ],
             args=[
                 player_id,
                 to_redis_score(score, order),
                 member_for(reached_seq, player_id),
                 expire_at_ms,
+                events.channel,
+                events.head,
+                -1 if order == "desc" else 1,
+                events.stream_length,
+                STREAM_TTL_MS,
+                events.publish_command,
+                1 if after_rebuild else 0,
             ],
         )
         status = int(reply[0])

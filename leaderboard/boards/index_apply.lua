@@ -1,16 +1,28 @@
--- Apply a player's stored score (as committed in Postgres) to a period's index, and read
--- the ranks before and after, in one atomic step.
+-- Apply a player's stored score (as committed in Postgres) to a period's index, read the
+-- ranks before and after, and announce the change, in one atomic step.
 -- KEYS[1]  scores zset     KEYS[2]  members hash   KEYS[3]  ready marker
 -- KEYS[4]  rebuild lock    KEYS[5]  rebuild journal
+-- KEYS[6]  the board's event stream (capped; the last events, for clients that resume)
 -- ARGV[1]  player id
 -- ARGV[2]  Redis score (the stored score, negated on desc boards)
 -- ARGV[3]  member: "<reached seq as 16 hex digits>:<player id>"
 -- ARGV[4]  expire-at, ms since the epoch, for the index keys ("0": no TTL)
+-- ARGV[5]  event channel (leaderboard:{<id>}:events); empty: publish nothing
+-- ARGV[6]  the event's constant part: '{"type":"rank_changed","leaderboard":…,"period":…,
+--          "player_id":…,"at":…' (JSON, without the closing brace)
+-- ARGV[7]  "-1" on desc boards (Redis scores are negated there), else "1"
+-- ARGV[8]  the stream's approximate maximum length
+-- ARGV[9]  the stream's TTL, ms
+-- ARGV[10] the publish command: PUBLISH, or SPUBLISH on a Redis Cluster
+-- ARGV[11] "1" after a rebuild: if the index already holds exactly this member (the
+--          rebuild read it from Postgres), announce it now (its previous rank and score
+--          are unknown: null); nobody else will, since the rebuild publishes nothing
 -- Returns: {status, previous rank, previous Redis score, rank, Redis score, total}
---   status  1: applied; 0: Redis already holds this change or a newer one (the member's
---           sequence is not greater), so nothing changed; -1: the index is not ready
---           (lost or never built): rebuild it, then call again. Ranks are 0-based;
---           previous rank and score are false when the player had no entry.
+--   status  1: applied (and one rank_changed event published); 0: Redis already holds
+--           this change or a newer one (the member's sequence is not greater), so nothing
+--           changed and nothing is published; -1: the index is not ready (lost or never
+--           built): rebuild it, then call again. Ranks are 0-based; previous rank and
+--           score are false when the player had no entry.
 -- Why the sequence check: two submissions of one player may reach Redis in the opposite
 -- order of their Postgres commits; the older one must never overwrite the newer.
 if redis.call('EXISTS', KEYS[3]) == 0 then
@@ -23,30 +35,51 @@ if current then
   previous_rank = redis.call('ZRANK', KEYS[1], current)
   previous_score = redis.call('ZSCORE', KEYS[1], current)
 end
-local status = 0
-if not current or string.sub(member, 1, 16) > string.sub(current, 1, 16) then
-  if current then
-    redis.call('ZREM', KEYS[1], current)
+-- The event, with exact integers (cjson would print 2^53 - 1 as 9.007199254741e+15).
+local function announce(rank, previous_rank, previous_score)
+  if ARGV[5] == '' then
+    return
   end
-  redis.call('ZADD', KEYS[1], score, member)
-  redis.call('HSET', KEYS[2], player, member)
-  if ARGV[4] ~= '0' then
-    for i = 1, 3 do
-      redis.call('PEXPIREAT', KEYS[i], ARGV[4])
-    end
+  local sign = tonumber(ARGV[7])
+  local function int(value)
+    return string.format('%d', value)
   end
-  -- A rebuild is building a new index from a Postgres snapshot that may predate this
-  -- change: note it, so the rebuild replays it before swapping its index in.
-  local lock_ttl = redis.call('PTTL', KEYS[4])
-  if lock_ttl > 0 then
-    redis.call('RPUSH', KEYS[5], player .. ' ' .. score .. ' ' .. member)
-    redis.call('PEXPIRE', KEYS[5], lock_ttl)
-  end
-  current = member
-  status = 1
+  local event = ARGV[6]
+    .. ',"score":' .. int(sign * tonumber(score))
+    .. ',"previous_score":' .. (previous_score and int(sign * tonumber(previous_score)) or 'null')
+    .. ',"rank":' .. int(rank + 1)
+    .. ',"previous_rank":' .. (previous_rank and int(previous_rank + 1) or 'null')
+  local id = redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[8], '*', 'event', event .. '}')
+  redis.call('PEXPIRE', KEYS[6], ARGV[9])
+  redis.call(ARGV[10], ARGV[5], event .. ',"id":"' .. id .. '"}')
 end
-return {
-  status, previous_rank, previous_score,
-  redis.call('ZRANK', KEYS[1], current), redis.call('ZSCORE', KEYS[1], current),
-  redis.call('ZCARD', KEYS[1]),
-}
+
+if current and string.sub(member, 1, 16) <= string.sub(current, 1, 16) then
+  if ARGV[11] == '1' and current == member then
+    announce(previous_rank, false, false)
+  end
+  return {
+    0, previous_rank, previous_score,
+    previous_rank, previous_score, redis.call('ZCARD', KEYS[1]),
+  }
+end
+if current then
+  redis.call('ZREM', KEYS[1], current)
+end
+redis.call('ZADD', KEYS[1], score, member)
+redis.call('HSET', KEYS[2], player, member)
+if ARGV[4] ~= '0' then
+  for i = 1, 3 do
+    redis.call('PEXPIREAT', KEYS[i], ARGV[4])
+  end
+end
+-- A rebuild is building a new index from a Postgres snapshot that may predate this
+-- change: note it, so the rebuild replays it before swapping its index in.
+local lock_ttl = redis.call('PTTL', KEYS[4])
+if lock_ttl > 0 then
+  redis.call('RPUSH', KEYS[5], player .. ' ' .. score .. ' ' .. member)
+  redis.call('PEXPIRE', KEYS[5], lock_ttl)
+end
+local rank = redis.call('ZRANK', KEYS[1], member)
+announce(rank, previous_rank, previous_score)
+return {1, previous_rank, previous_score, rank, score, redis.call('ZCARD', KEYS[1])}

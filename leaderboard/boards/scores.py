@@ -8,13 +8,14 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from leaderboard.boards.index import Applied, BoardIndex, IndexNotReadyError, Slice
+from leaderboard.boards.index import Applied, BoardIndex, EventTarget, IndexNotReadyError, Slice
 from leaderboard.boards.models import Board, Entry, Page, PlayerEntry, SubmitResult
 from leaderboard.boards.periods import period_end, period_key, public_period, resolve_period
 from leaderboard.boards.rebuild import Rebuilder
 from leaderboard.boards.service import BoardService
 from leaderboard.db import Connection
 from leaderboard.errors import DependencyUnavailableError, NotFoundError
+from leaderboard.events.models import event_head
 from leaderboard.keys import IndexKeys, Keys
 from leaderboard.players.service import ProfileService, canonical_player_id
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
@@ -45,6 +46,9 @@ class ScoreService:
         limiter: RateLimiter,
         keys: Keys,
         clock: Clock = system_clock,
+        *,
+        stream_length: int = 1000,
+        sharded_pubsub: bool = False,
     ) -> None:
         self._boards = boards
         self._index = index
@@ -52,6 +56,8 @@ class ScoreService:
         self._limiter = limiter
         self._keys = keys
         self._clock = clock
+        self._stream_length = stream_length
+        self._sharded_pubsub = sharded_pubsub
         self.rebuilder = Rebuilder(index.redis, index, boards.repository)
         self._repairs: set[asyncio.Task[None]] = set()
 
@@ -110,13 +116,21 @@ class ScoreService:
     ) -> Applied:
         keys = self.index_keys(board, period)
         expire_at = self.expire_at_ms(board, period)
+        events = EventTarget(
+            channel=self._keys.events_channel(board.id),
+            stream=self._keys.events_stream(board.id),
+            head=event_head(board.id, public_period(period), player_id, self._clock()),
+            stream_length=self._stream_length,
+            publish_command="SPUBLISH" if self._sharded_pubsub else "PUBLISH",
+        )
+        args = (keys, board.order, player_id, score, seq, expire_at, events)
         try:
-            return await self._index.apply(keys, board.order, player_id, score, seq, expire_at)
+            return await self._index.apply(*args)
         except IndexNotReadyError:
             # Lost (Redis restarted empty, FLUSHALL) or never built: rebuild, then apply
             # again; the rebuilt index may hold this change already (a no-op then).
             await self.rebuilder.ensure_ready(board, period, keys, expire_at)
-            return await self._index.apply(keys, board.order, player_id, score, seq, expire_at)
+            return await self._index.apply(*args, after_rebuild=True)
 
     def _schedule_repair(self, board: Board, period: date, player_id: str) -> None:
         task = asyncio.create_task(self._repair(board, period, player_id))

@@ -1,0 +1,1 @@
+"""Rank-change events: published by the score script, delivered over pub/sub, WS and SSE."""

@@ -1,0 +1,53 @@
+"""The event schema, shared by the publisher (the score script), the HTTP bridges and `watch`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+import msgspec
+
+
+class RankChanged(msgspec.Struct, kw_only=True):
+    """Published once for every accepted submission that changed the stored score."""
+
+    type: Literal["rank_changed"] = "rank_changed"
+    leaderboard: str
+    period: date | None
+    player_id: str
+    score: int
+    previous_score: int | None
+    rank: int
+    previous_rank: int | None
+    at: datetime
+    id: str | None = None
+    """The event's id in the board's event stream (``Last-Event-ID`` to resume from)."""
+
+
+class EventsDropped(msgspec.Struct, kw_only=True):
+    """Sent to a client that read too slowly: this many older events were dropped."""
+
+    type: Literal["events_dropped"] = "events_dropped"
+    leaderboard: str
+    dropped: int
+
+
+def event_head(board_id: str, period: date | None, player_id: str, at: datetime) -> str:
+    """The constant fields of a rank_changed event, as the start of a JSON object.
+
+    The score script appends the score and ranks (exact integers) and closes the object.
+    """
+    head = {
+        "type": "rank_changed",
+        "leaderboard": board_id,
+        "period": period,
+        "player_id": player_id,
+        "at": at,
+    }
+    return msgspec.json.encode(head).decode()[:-1]
+
+
+def stream_id_key(stream_id: str) -> tuple[int, int]:
+    """Stream ids ("<ms>-<seq>") as numbers, so that they compare in stream order."""
+    ms, _, seq = stream_id.partition("-")
+    return int(ms), int(seq or 0)

@@ -1,0 +1,123 @@
+"""Rank-change events over Redis pub/sub, and the capped stream behind them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+from leaderboard.events.models import RankChanged
+from leaderboard.keys import Keys
+from tests.conftest import ADMIN
+from tests.helpers import sign_in
+
+
+@pytest.fixture
+async def board(client: AsyncTestClient[Litestar]) -> str:
+    board_id = f"e-{uuid.uuid4().hex[:12]}"
+    response = await client.post(
+        "/v1/leaderboards",
+        json={"id": board_id, "rate_limit": {"limit": 5, "window_seconds": 60}},
+        headers=ADMIN,
+    )
+    assert response.status_code == 201
+    return board_id
+
+
+@pytest.fixture
+async def subscriber(redis: Redis, redis_key_prefix: str, board: str) -> AsyncIterator[PubSub]:
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(Keys(redis_key_prefix).events_channel(board))
+    confirmation = await pubsub.get_message(timeout=5)  # the subscription is live from here
+    assert confirmation is not None
+    assert confirmation["type"] == "subscribe"
+    yield pubsub
+    await pubsub.aclose()
+
+
+async def received(pubsub: PubSub, wait: float = 0.5) -> list[RankChanged]:
+    """Every event that arrives until none has for ``wait`` seconds."""
+    events = []
+    while True:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+        if message is None:
+            return events
+        events.append(msgspec.json.decode(message["data"], type=RankChanged))
+
+
+async def post_score(
+    client: AsyncTestClient[Litestar], board: str, headers: dict[str, str], score: int
+) -> Any:
+    return await client.post(
+        f"/v1/leaderboards/{board}/scores", json={"score": score}, headers=headers
+    )
+
+
+async def test_one_event_per_change_and_none_otherwise(
+    client: AsyncTestClient[Litestar], board: str, subscriber: PubSub
+) -> None:
+    alice, alice_headers = await sign_in(client)
+    bob, bob_headers = await sign_in(client)
+    assert (await post_score(client, board, alice_headers, 100)).status_code == 200
+    assert (await post_score(client, board, bob_headers, 50)).status_code == 200
+    assert (await post_score(client, board, bob_headers, 150)).status_code == 200
+    assert (await post_score(client, board, bob_headers, 120)).json()["changed"] is False
+    for _ in range(3):  # over the limit of 5: throttled, nothing published
+        await post_score(client, board, bob_headers, 999)
+    assert (await post_score(client, board, bob_headers, 999)).status_code == 429
+
+    events = await received(subscriber)
+    assert [(e.player_id, e.score, e.previous_score, e.rank, e.previous_rank) for e in events] == [
+        (alice, 100, None, 1, None),
+        (bob, 50, None, 2, None),
+        (bob, 150, 50, 1, 2),
+        (bob, 999, 150, 1, 1),
+    ]
+    assert all(e.leaderboard == board and e.period is None and e.id for e in events)
+
+
+async def test_events_carry_exact_big_scores(
+    client: AsyncTestClient[Litestar], board: str, subscriber: PubSub
+) -> None:
+    _, headers = await sign_in(client)
+    biggest = 2**53 - 1
+    await post_score(client, board, headers, biggest)
+    (event,) = await received(subscriber)
+    assert event.score == biggest
+
+
+async def test_the_stream_keeps_the_events_with_a_ttl(
+    client: AsyncTestClient[Litestar], board: str, redis: Redis, redis_key_prefix: str
+) -> None:
+    _, headers = await sign_in(client)
+    for score in (1, 2, 3):
+        await post_score(client, board, headers, score)
+    stream = Keys(redis_key_prefix).events_stream(board)
+    entries = await redis.xrange(stream)
+    scores = [msgspec.json.decode(fields["event"], type=RankChanged).score for _, fields in entries]
+    assert scores == [1, 2, 3]
+    assert 0 < await redis.pttl(stream) <= 7 * 86_400_000
+
+
+async def test_concurrent_changes_publish_in_index_order(
+    client: AsyncTestClient[Litestar], board: str, subscriber: PubSub
+) -> None:
+    players = [await sign_in(client) for _ in range(8)]
+    await asyncio.gather(
+        *(post_score(client, board, headers, i * 10) for i, (_, headers) in enumerate(players))
+    )
+    events = await received(subscriber)
+    assert len(events) == 8
+    ids = [e.id for e in events]
+    assert ids == sorted(ids, key=lambda i: tuple(int(p) for p in (i or "0-0").split("-")))
+    # Each event's rank is the rank at that moment: replaying them gives the final order.
+    final = (await client.get(f"/v1/leaderboards/{board}/top?limit=10")).json()["entries"]
+    assert [e["score"] for e in final] == sorted((e.score for e in events), reverse=True)
