@@ -40,12 +40,12 @@ async def subscriber(redis: Redis, redis_key_prefix: str, board: str) -> AsyncIt
     assert confirmation is not None
     assert confirmation["type"] == "subscribe"
     yield pubsub
-    await pubsub.aclose()
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 async def received(pubsub: PubSub, wait: float = 0.5) -> list[RankChanged]:
     """Every event that arrives until none has for ``wait`` seconds."""
-    events = []
+    events: list[RankChanged] = []
     while True:
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
         if message is None:
@@ -101,7 +101,7 @@ async def test_the_stream_keeps_the_events_with_a_ttl(
     for score in (1, 2, 3):
         await post_score(client, board, headers, score)
     stream = Keys(redis_key_prefix).events_stream(board)
-    entries = await redis.xrange(stream)
+    entries: list[tuple[str, dict[str, str]]] = await redis.xrange(stream)  # type: ignore[assignment]
     scores = [msgspec.json.decode(fields["event"], type=RankChanged).score for _, fields in entries]
     assert scores == [1, 2, 3]
     assert 0 < await redis.pttl(stream) <= 7 * 86_400_000
