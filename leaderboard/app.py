@@ -15,6 +15,7 @@ from leaderboard.auth.principal import provide_principal
 from leaderboard.boards.controller import LeaderboardsController
 from leaderboard.boards.scores import Clock, system_clock
 from leaderboard.error_handlers import EXCEPTION_HANDLERS
+from leaderboard.events.controller import EventsController
 from leaderboard.health import HealthController
 from leaderboard.players.controller import PlayersController
 from leaderboard.plugin import InfrastructurePlugin
@@ -35,6 +36,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
             AuthController,
             PlayersController,
             LeaderboardsController,
+            EventsController,
         ],
         plugins=[InfrastructurePlugin(settings, clock)],
         # Resolved only by handlers that declare `principal`: 401 without a valid token.

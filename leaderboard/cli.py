@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -140,6 +141,19 @@ def rebuild(leaderboard_id: str | None) -> None:
             click.echo(f"{board_id} ({period}): {entries} entries")
     if not done:
         click.echo("no leaderboards")
+
+
+@main.command(epilog=CONFIG_HELP)
+@click.argument("leaderboard_id")
+@click.option("--from-start", is_flag=True, help="First print the events the board still keeps.")
+def watch(leaderboard_id: str, from_start: bool) -> None:
+    """Print each rank-change event of a leaderboard as one JSON line, until Ctrl-C."""
+    from leaderboard.events.watch import watch as watch_events
+
+    settings = _settings_with_servers()
+    _setup_logging(msgspec.structs.replace(settings, log_level="warning"))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how watching ends
+        asyncio.run(watch_events(settings, leaderboard_id, from_start=from_start, emit=click.echo))
 
 
 @main.command(epilog=CONFIG_HELP)

@@ -23,6 +23,7 @@ from leaderboard.auth.sessions import SessionStore
 from leaderboard.boards.scores import Clock, ScoreService, system_clock
 from leaderboard.boards.service import BoardService
 from leaderboard.db import Database
+from leaderboard.events.hub import EventHub
 from leaderboard.keys import Keys
 from leaderboard.players.service import ProfileService
 from leaderboard.ratelimit import RateLimiter
@@ -44,6 +45,7 @@ ProfilesDep = NamedDependency[ProfileService]
 LimiterDep = NamedDependency[RateLimiter]
 BoardsDep = NamedDependency[BoardService]
 ScoresDep = NamedDependency[ScoreService]
+EventsDep = NamedDependency[EventHub]
 
 
 class InfrastructurePlugin(InitPluginProtocol):
@@ -74,6 +76,7 @@ class InfrastructurePlugin(InitPluginProtocol):
                 "limiter": Provide(self.provide_limiter, sync_to_thread=False),
                 "boards": Provide(self.provide_boards, sync_to_thread=False),
                 "scores": Provide(self.provide_scores, sync_to_thread=False),
+                "events": Provide(self.provide_events, sync_to_thread=False),
             }
         )
         app_config.lifespan.append(self.lifespan)
@@ -94,7 +97,7 @@ class InfrastructurePlugin(InitPluginProtocol):
         try:
             yield
         finally:
-            await self._services.scores.close()
+            await self._services.close()
             self._db = self._redis = self._services = None
             await redis.aclose()
             await db.close()
@@ -135,3 +138,6 @@ class InfrastructurePlugin(InitPluginProtocol):
 
     def provide_scores(self) -> ScoreService:
         return self.services.scores
+
+    def provide_events(self) -> EventHub:
+        return self.services.events

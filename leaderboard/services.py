@@ -9,6 +9,7 @@ from leaderboard.boards.index import BoardIndex
 from leaderboard.boards.scores import Clock, ScoreService, system_clock
 from leaderboard.boards.service import BoardService
 from leaderboard.db import Database
+from leaderboard.events.hub import EventHub
 from leaderboard.keys import Keys
 from leaderboard.players.cache import ProfileCache
 from leaderboard.players.service import ProfileService
@@ -24,6 +25,7 @@ class Services:
     limiter: RateLimiter
     boards: BoardService
     scores: ScoreService
+    events: EventHub
 
     @classmethod
     def build(
@@ -62,5 +64,15 @@ class Services:
         # Deleting a player takes them off every leaderboard in the same transaction.
         profiles.before_delete.append(scores.remove_player)
         return cls(
-            sessions=sessions, profiles=profiles, limiter=limiter, boards=boards, scores=scores
+            sessions=sessions,
+            profiles=profiles,
+            limiter=limiter,
+            boards=boards,
+            scores=scores,
+            events=EventHub(settings, keys),
         )
+
+    async def close(self) -> None:
+        """Stop background work: event subscriptions, score repairs."""
+        await self.events.close()
+        await self.scores.close()

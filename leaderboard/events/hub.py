@@ -1,0 +1,202 @@
+"""One Redis subscription per worker, shared by every WebSocket and SSE client.
+
+The hub holds a single pub/sub connection with one pattern subscription to every
+board's events channel and hands each message to the local subscribers of that board.
+Each subscriber has a bounded backlog: a client that reads too slowly loses its oldest
+events (and is told how many), so a stuck client never grows the worker's memory.
+
+Pub/sub connections die with their Redis; the hub reconnects by itself (backoff from
+0.1 s up to 1 s), so events flow again within a second or two of Redis coming back.
+Pub/sub itself delivers nothing that was published while the hub was not subscribed, so
+after a reconnect the hub reads what its boards' event streams gained since the last
+event it saw, and delivers that first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator
+
+import msgspec
+from redis.asyncio import Redis
+
+from leaderboard.keys import Keys
+from leaderboard.redis_client import REDIS_OUTAGE_ERRORS
+from leaderboard.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 15.0
+
+
+class HubClosedError(Exception):
+    """The worker is shutting down: end the client's stream."""
+
+
+class Subscription:
+    """A client's view of one board's events: raw JSON messages, oldest dropped first."""
+
+    def __init__(self, hub: EventHub, board_id: str, backlog: int) -> None:
+        self.board_id = board_id
+        self._hub = hub
+        self._messages: deque[str] = deque(maxlen=backlog)
+        self._wakeup = asyncio.Event()
+        self.dropped = 0
+        self.closed = False
+
+    def push(self, message: str) -> None:
+        if len(self._messages) == self._messages.maxlen:
+            self.dropped += 1
+        self._messages.append(message)
+        self._wakeup.set()
+
+    def push_front(self, message: str) -> None:
+        """Put back a message taken too early (to send a notice before it)."""
+        self._messages.appendleft(message)
+
+    def close(self) -> None:
+        self.closed = True
+        self._wakeup.set()
+
+    async def next(self, timeout: float) -> str | None:
+        """The next message; None when ``timeout`` passed without one (time for a heartbeat).
+
+        Raises:
+            HubClosedError: the hub is shutting down.
+
+        """
+        if not self._messages and not self.closed:
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout)
+        if self._messages:
+            return self._messages.popleft()
+        if self.closed:
+            raise HubClosedError
+        return None
+
+    def take_dropped(self) -> int:
+        dropped, self.dropped = self.dropped, 0
+        return dropped
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._hub.unsubscribe(self)
+
+
+class EventHub:
+    def __init__(self, settings: Settings, keys: Keys) -> None:
+        assert settings.redis_url is not None
+        self._url = settings.redis_url
+        self._settings = settings
+        self._keys = keys
+        self._subscribers: dict[str, set[Subscription]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._last_ids: dict[str, str] = {}  # board id → id of the last event delivered
+        self.connected = asyncio.Event()
+
+    def subscribe(self, board_id: str) -> Subscription:
+        subscription = Subscription(self, board_id, self._settings.events_client_backlog)
+        self._subscribers.setdefault(board_id, set()).add(subscription)
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="event-hub")
+        return subscription
+
+    async def wait_connected(self, timeout: float = 5.0) -> bool:
+        """Wait until the Redis subscription is live (events from then on arrive)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connected.wait(), timeout)
+        return self.connected.is_set()
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        subscribers = self._subscribers.get(subscription.board_id)
+        if subscribers is not None:
+            subscribers.discard(subscription)
+            if not subscribers:
+                del self._subscribers[subscription.board_id]
+
+    async def close(self) -> None:
+        """End every subscription (clients see the stream end) and the Redis connection."""
+        for subscribers in self._subscribers.values():
+            for subscription in subscribers:
+                subscription.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                async for channel, data in self._listen():
+                    delay = 0.1
+                    self._dispatch(channel, data)
+            except asyncio.CancelledError:
+                raise
+            except REDIS_OUTAGE_ERRORS as exc:
+                logger.warning("event subscription lost (%s); reconnecting", exc)
+            except Exception:
+                logger.exception("event subscription failed; reconnecting")
+            self.connected.clear()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    async def _listen(self) -> AsyncIterator[tuple[str, str]]:
+        client = Redis.from_url(
+            self._url,
+            protocol=2,
+            decode_responses=True,
+            socket_connect_timeout=self._settings.redis_timeout,
+            # A pub/sub connection is idle between events: ping it to notice a dead peer.
+            health_check_interval=5,
+            socket_keepalive=True,
+        )
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.psubscribe(self._keys.events_channel_pattern())
+            # Subscribed: now catch up on what was published while we were not.
+            for board_id, last_id in list(self._last_ids.items()):
+                entries: list[tuple[str, dict[str, str]]] = await client.xrange(  # type: ignore[assignment]
+                    self._keys.events_stream(board_id), min=f"({last_id}"
+                )
+                for entry_id, fields in entries:
+                    self._deliver(board_id, fields["event"][:-1] + f',"id":"{entry_id}"}}')
+            self.connected.set()
+            while True:
+                message = await pubsub.get_message(timeout=1.0)
+                if message is not None and message["type"] == "pmessage":
+                    yield message["channel"], message["data"]
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    def _dispatch(self, channel: str, data: str) -> None:
+        # "<prefix>leaderboard:{<board id>}:events" → the board id between the braces.
+        start, end = channel.find("{"), channel.rfind("}")
+        if start < 0 or end < start:
+            return
+        self._deliver(channel[start + 1 : end], data)
+
+    def _deliver(self, board_id: str, data: str) -> None:
+        subscribers = self._subscribers.get(board_id)
+        if not subscribers:
+            self._last_ids.pop(board_id, None)
+            return
+        event_id = msgspec.json.decode(data, type=_EventId).id
+        if event_id is not None:
+            self._last_ids[board_id] = event_id
+        for subscription in subscribers:
+            subscription.push(data)
+
+
+class _EventId(msgspec.Struct):
+    id: str | None = None

@@ -1,0 +1,310 @@
+"""Events over WebSocket and SSE through a real `leaderboard serve`, and `leaderboard watch`."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from websockets.asyncio.client import connect
+
+from leaderboard.embedded import EmbeddedValkey
+from leaderboard.events.controller import Delivery
+from leaderboard.events.hub import EventHub
+from leaderboard.events.models import EventsDropped, RankChanged
+from leaderboard.keys import Keys
+from leaderboard.settings import Settings
+from tests.conftest import TEST_ADMIN_TOKEN
+from tests.helpers import free_port, wait_until
+from tests.procs import clean_env, start_cli
+
+pytestmark = pytest.mark.slow
+ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
+
+
+class Server:
+    def __init__(self, base: str, process: subprocess.Popen[str]) -> None:
+        self.base = base
+        self.process = process
+        self.ws_base = base.replace("http://", "ws://")
+
+
+def ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/ready", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_server(tmp_path: Path, env: dict[str, str]) -> Iterator[Server]:
+    port = free_port()
+    process = start_cli(["serve", "--port", str(port)], clean_env(**env), tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: ready(base) or process.poll() is not None, 30, "the server")
+        assert process.poll() is None
+        yield Server(base, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+
+
+def server_env(database_url: str, redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "LEADERBOARD_DATABASE_URL": database_url,
+        "LEADERBOARD_REDIS_URL": redis_url,
+        "LEADERBOARD_REDIS_KEY_PREFIX": prefix,
+        "LEADERBOARD_ADMIN_TOKEN": TEST_ADMIN_TOKEN,
+        "LEADERBOARD_AUTH_RATE_LIMIT": "10000",
+        "LEADERBOARD_DATA_DIR": str(tmp_path / "data"),
+        "LEADERBOARD_REDIS_TIMEOUT": "0.5",
+    }
+
+
+@pytest.fixture
+def server(
+    tmp_path: Path, database_url: str, redis_server_url: str, redis_key_prefix: str, redis: Any
+) -> Iterator[Server]:
+    yield from start_server(
+        tmp_path, server_env(database_url, redis_server_url, redis_key_prefix, tmp_path)
+    )
+
+
+@pytest.fixture
+async def api(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.base, timeout=10) as client:
+        yield client
+
+
+async def new_board(api: httpx.AsyncClient) -> str:
+    board_id = f"w-{uuid.uuid4().hex[:12]}"
+    response = await api.post(
+        "/v1/leaderboards",
+        json={"id": board_id, "rate_limit": {"limit": 1000, "window_seconds": 60}},
+        headers=ADMIN,
+    )
+    assert response.status_code == 201, response.text
+    return board_id
+
+
+async def new_player(api: httpx.AsyncClient) -> str:
+    response = await api.post("/v1/auth/device", json={"device_id": f"device-{uuid.uuid4()}"})
+    assert response.status_code == 200, response.text
+    player_id: str = response.json()["player_id"]
+    return player_id
+
+
+async def submit(api: httpx.AsyncClient, board: str, player: str, score: int) -> None:
+    response = await api.post(
+        f"/v1/leaderboards/{board}/scores",
+        json={"score": score, "player_id": player},
+        headers=ADMIN,
+    )
+    assert response.status_code == 200, response.text
+
+
+class SseReader:
+    """Reads `id:`/`event:`/`data:` blocks from an SSE response."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._lines = response.aiter_lines()
+
+    async def next(self, timeout: float = 5.0) -> dict[str, str]:
+        async def read() -> dict[str, str]:
+            block: dict[str, str] = {}
+            async for line in self._lines:
+                if not line:
+                    if block:
+                        return block
+                    continue
+                field, _, value = line.partition(":")
+                block[field or "comment"] = value.strip()
+            raise AssertionError("the stream ended")
+
+        return await asyncio.wait_for(read(), timeout)
+
+    async def next_event(self, timeout: float = 5.0) -> dict[str, str]:
+        while True:
+            block = await self.next(timeout)
+            if "data" in block:
+                return block
+
+
+async def test_websocket_delivers_every_change(server: Server, api: httpx.AsyncClient) -> None:
+    board = await new_board(api)
+    alice, bob = await new_player(api), await new_player(api)
+    async with connect(f"{server.ws_base}/v1/leaderboards/{board}/ws") as socket:
+        assert msgspec.json.decode(await socket.recv()) == {"type": "subscribed"}
+        await submit(api, board, alice, 10)
+        await submit(api, board, bob, 20)
+        await submit(api, board, alice, 5)  # unchanged (best): no event
+        await submit(api, board, alice, 30)
+        received = [
+            msgspec.json.decode(await asyncio.wait_for(socket.recv(), 5), type=RankChanged)
+            for _ in range(3)
+        ]
+    assert [(e.player_id, e.score, e.rank, e.previous_rank) for e in received] == [
+        (alice, 10, 1, None),
+        (bob, 20, 1, None),
+        (alice, 30, 1, 2),
+    ]
+
+
+async def test_websocket_on_an_unknown_board_is_closed(server: Server) -> None:
+    async with connect(f"{server.ws_base}/v1/leaderboards/nope-nope/ws") as socket:
+        with pytest.raises(Exception, match="4404"):
+            await asyncio.wait_for(socket.recv(), 5)
+
+
+async def test_sse_resumes_from_last_event_id(server: Server, api: httpx.AsyncClient) -> None:
+    board = await new_board(api)
+    players = [await new_player(api) for _ in range(3)]
+    url = f"{server.base}/v1/leaderboards/{board}/events"
+    async with httpx.AsyncClient(timeout=10) as sse, sse.stream("GET", url) as response:
+        assert response.status_code == 200
+        reader = SseReader(response)
+        assert (await reader.next())["comment"] == "subscribed"
+        for i, player in enumerate(players):
+            await submit(api, board, player, (i + 1) * 100)
+        first = await reader.next_event()
+        assert first["event"] == "rank_changed"
+        first_id = first["id"]
+    # Disconnected after the first; the other two happened meanwhile (already published).
+    headers = {"Last-Event-ID": first_id}
+    async with (
+        httpx.AsyncClient(timeout=10) as sse,
+        sse.stream("GET", url, headers=headers) as response,
+    ):
+        reader = SseReader(response)
+        assert (await reader.next())["comment"] == "subscribed"
+        missed = [await reader.next_event() for _ in range(2)]
+        assert [msgspec.json.decode(m["data"], type=RankChanged).score for m in missed] == [
+            200,
+            300,
+        ]
+        assert all(m["id"] > first_id for m in missed)
+        await submit(api, board, players[0], 1000)
+        live = msgspec.json.decode((await reader.next_event())["data"], type=RankChanged)
+        assert (live.player_id, live.score, live.rank) == (players[0], 1000, 1)
+
+
+async def test_sse_filters_by_player(server: Server, api: httpx.AsyncClient) -> None:
+    board = await new_board(api)
+    alice, bob = await new_player(api), await new_player(api)
+    url = f"{server.base}/v1/leaderboards/{board}/events?player_id={bob}"
+    async with httpx.AsyncClient(timeout=10) as sse, sse.stream("GET", url) as response:
+        reader = SseReader(response)
+        await reader.next()
+        await submit(api, board, alice, 1)
+        await submit(api, board, bob, 2)
+        event = msgspec.json.decode((await reader.next_event())["data"], type=RankChanged)
+        assert event.player_id == bob
+
+
+async def test_bad_resume_ids_and_unknown_boards(server: Server, api: httpx.AsyncClient) -> None:
+    board = await new_board(api)
+    bad = await api.get(f"/v1/leaderboards/{board}/events", headers={"Last-Event-ID": "x; y"})
+    assert bad.status_code == 400
+    assert "Last-Event-ID" in bad.json()["detail"]
+    assert (await api.get("/v1/leaderboards/nope-nope/events")).status_code == 404
+
+
+async def test_a_slow_client_loses_its_oldest_events_not_our_memory() -> None:
+    hub = EventHub(Settings(redis_url="redis://127.0.0.1:1/0", events_client_backlog=5), Keys())
+    subscription = hub.subscribe("b")
+    try:
+        for i in range(1000):
+            event = RankChanged(
+                leaderboard="b",
+                period=None,
+                player_id="p",
+                score=i,
+                previous_score=None,
+                rank=1,
+                previous_rank=None,
+                at="2026-01-01T00:00:00Z",  # type: ignore[arg-type]
+                id=f"1-{i}",
+            )
+            subscription.push(msgspec.json.encode(event).decode())
+        assert len(subscription._messages) == 5
+        delivery = Delivery(subscription, None)
+        _, notice = await delivery.next()
+        assert isinstance(notice, EventsDropped)
+        assert notice.dropped == 995
+        scores = []
+        for _ in range(5):
+            _, delivered = await delivery.next()
+            assert isinstance(delivered, RankChanged)
+            scores.append(delivered.score)
+        assert scores == [995, 996, 997, 998, 999]
+    finally:
+        subscription.close()
+        await hub.close()
+
+
+async def test_events_flow_again_after_redis_restarts(
+    tmp_path: Path, database_url: str, own_valkey: EmbeddedValkey
+) -> None:
+    env = server_env(database_url, own_valkey.url, "", tmp_path)
+    for server in start_server(tmp_path, env):
+        async with httpx.AsyncClient(base_url=server.base, timeout=10) as api:
+            board = await new_board(api)
+            player = await new_player(api)
+            url = f"{server.base}/v1/leaderboards/{board}/events"
+            async with httpx.AsyncClient(timeout=10) as sse, sse.stream("GET", url) as response:
+                reader = SseReader(response)
+                await reader.next()
+                await submit(api, board, player, 1)
+                assert (await reader.next_event())["event"] == "rank_changed"
+
+                own_valkey.stop()
+                own_valkey.start()  # same port and append-only file
+                back = asyncio.get_running_loop().time()
+                while True:  # the first submissions may meet the reconnecting client
+                    response_ = await api.post(
+                        f"/v1/leaderboards/{board}/scores",
+                        json={"score": 1000, "player_id": player},
+                        headers=ADMIN,
+                    )
+                    if response_.status_code == 200:
+                        break
+                    await asyncio.sleep(0.1)
+                event = await reader.next_event(timeout=5)
+                took = asyncio.get_running_loop().time() - back
+                assert msgspec.json.decode(event["data"], type=RankChanged).score == 1000
+                assert took < 5, f"events resumed {took:.1f} s after Redis came back"
+
+
+async def test_watch_prints_json_lines(
+    server: Server,
+    api: httpx.AsyncClient,
+    database_url: str,
+    redis_server_url: str,
+    redis_key_prefix: str,
+    tmp_path: Path,
+) -> None:
+    board = await new_board(api)
+    player = await new_player(api)
+    await submit(api, board, player, 7)  # before watch starts: only --from-start shows it
+    env = server_env(database_url, redis_server_url, redis_key_prefix, tmp_path)
+    watcher = start_cli(["watch", board, "--from-start"], clean_env(**env), tmp_path)
+    try:
+        assert watcher.stdout is not None
+        first = await asyncio.wait_for(asyncio.to_thread(watcher.stdout.readline), 15)
+        assert msgspec.json.decode(first, type=RankChanged).score == 7
+        await asyncio.sleep(0.5)  # let it subscribe; the stream replay closes any gap anyway
+        await submit(api, board, player, 8)
+        second = await asyncio.wait_for(asyncio.to_thread(watcher.stdout.readline), 15)
+        event = msgspec.json.decode(second, type=RankChanged)
+        assert (event.player_id, event.score, event.previous_score) == (player, 8, 7)
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        watcher.communicate(timeout=15)
+    assert watcher.returncode == 0
