@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import redis.exceptions
-from redis.asyncio import Redis, RedisCluster
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
@@ -47,4 +47,12 @@ def create_redis(settings: Settings, url: str) -> AnyRedis:
     }
     if settings.redis_cluster:
         return RedisCluster.from_url(url, **common)
-    return Redis.from_url(url, **common)
+    # Under a burst, wait (up to the timeout) for one of a bounded number of connections
+    # instead of failing with "Too many connections" or opening hundreds.
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=settings.redis_max_connections,
+        timeout=settings.redis_timeout,
+        **common,
+    )
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it

@@ -49,6 +49,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Seconds for connecting, waiting for a pooled connection, and running one statement."""
     redis_timeout: PositiveSeconds = 2.0
     """Seconds for connecting to Redis and for one command."""
+    redis_max_connections: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 64
+    """Most connections one worker opens to Redis; further commands wait for a free one."""
     ready_timeout: PositiveSeconds = 1.0
     """Seconds each dependency check of ``GET /ready`` may take."""
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024

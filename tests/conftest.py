@@ -13,10 +13,13 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -172,3 +175,44 @@ async def client(settings: Settings, redis: Redis) -> AsyncIterator[AsyncTestCli
     """The app over its real dependencies, through Litestar's test client."""
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client
+
+
+@asynccontextmanager
+async def running(app: Litestar) -> AsyncIterator[None]:
+    """Run the app's lifespan in a task of its own (it must start and end in one task)."""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def lifespan() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(lifespan())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait([task, waiter], timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if not started.is_set():
+        waiter.cancel()
+        await task  # raises what stopped the start-up
+        raise AssertionError("the app did not start within 30 s")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+@pytest.fixture
+async def live(settings: Settings, redis: Redis) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in this test's event loop, for requests that really run concurrently.
+
+    Litestar's AsyncTestClient hands every request to a portal thread and blocks the
+    calling loop until the response is complete, so ``asyncio.gather`` over it runs the
+    requests one after the other. httpx's ASGITransport calls the app in this loop.
+    """
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=cast("Any", app))  # Litestar's own ASGI types
+    async with (
+        running(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http,
+    ):
+        yield http

@@ -7,6 +7,7 @@ import hashlib
 import uuid
 
 import asyncpg
+import httpx
 import msgspec
 import pytest
 from litestar import Litestar
@@ -72,10 +73,10 @@ async def test_only_the_device_hash_is_stored(
     assert device not in repr(dict(row))
 
 
-async def test_racing_first_sign_ins_create_one_player(client: AsyncTestClient[Litestar]) -> None:
+async def test_racing_first_sign_ins_create_one_player(live: httpx.AsyncClient) -> None:
     device = f"device-race-{uuid.uuid4()}"
     responses = await asyncio.gather(
-        *(client.post("/v1/auth/device", json={"device_id": device}) for _ in range(10))
+        *(live.post("/v1/auth/device", json={"device_id": device}) for _ in range(10))
     )
     payloads = [r.json() for r in responses]
     assert len({p["player_id"] for p in payloads}) == 1

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from litestar import Litestar
@@ -108,11 +109,14 @@ async def test_the_stream_keeps_the_events_with_a_ttl(
 
 
 async def test_concurrent_changes_publish_in_index_order(
-    client: AsyncTestClient[Litestar], board: str, subscriber: PubSub
+    client: AsyncTestClient[Litestar], live: httpx.AsyncClient, board: str, subscriber: PubSub
 ) -> None:
     players = [await sign_in(client) for _ in range(8)]
     await asyncio.gather(
-        *(post_score(client, board, headers, i * 10) for i, (_, headers) in enumerate(players))
+        *(
+            live.post(f"/v1/leaderboards/{board}/scores", json={"score": i * 10}, headers=headers)
+            for i, (_, headers) in enumerate(players)
+        )
     )
     events = await received(subscriber)
     assert len(events) == 8

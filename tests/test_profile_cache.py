@@ -186,7 +186,11 @@ async def test_concurrent_misses_make_one_query(db: Database, redis: Redis, keys
     reads.hold()
     tasks = [asyncio.create_task(service.get(player_id)) for _ in range(25)]
     await asyncio.wait_for(reads.entered.wait(), 5)
-    await asyncio.sleep(0)  # let every task reach the in-flight read
+
+    async def all_joined() -> bool:
+        return service.coalesced_reads == 24
+
+    await async_wait_until(all_joined, 5, "the other 24 reads to join the one in flight")
     reads.release.set()
     profiles = await asyncio.gather(*tasks)
     assert reads.count == 1

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -65,11 +65,17 @@ class LeaderboardsController(Controller):
     )
     async def submit(
         self,
+        request: Request[Any, Any, Any],
         board_id: FromPath[str],
         data: JSONBody[ScoreSubmission],
         principal: NamedDependency[Principal],
         scores: ScoresDep,
     ) -> Response[SubmitResult]:
+        # Litestar converts bodies leniently ("10" would become 10); a score must be a
+        # JSON integer. The parsed body is cached, so this reads no byte twice.
+        raw = await request.json()
+        if type(raw.get("score")) is not int:
+            raise InvalidInputError("score", "must be a JSON integer")
         if principal.is_admin:
             if data.player_id is None:
                 raise InvalidInputError("player_id", "required when submitting as the admin")

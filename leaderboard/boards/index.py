@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from leaderboard.boards.models import Order
+from leaderboard.errors import NotFoundError
 from leaderboard.keys import IndexKeys
 from leaderboard.redis_client import AnyRedis
 
@@ -132,6 +133,8 @@ class BoardIndex:
         status = int(reply[0])
         if status == -1:
             raise IndexNotReadyError(keys.scores)
+        if status == -2:
+            raise NotFoundError(f"no player with id {player_id!r} (deleted)")
         _, previous_rank, previous_score, rank, current_score, total = reply
         return Applied(
             applied=status == 1,

@@ -21,8 +21,9 @@
 --   status  1: applied (and one rank_changed event published); 0: Redis already holds
 --           this change or a newer one (the member's sequence is not greater), so nothing
 --           changed and nothing is published; -1: the index is not ready (lost or never
---           built): rebuild it, then call again. Ranks are 0-based; previous rank and
---           score are false when the player had no entry.
+--           built): rebuild it, then call again; -2: the player was deleted (the
+--           members hash holds the tombstone "ffffffffffffffff"). Ranks are 0-based;
+--           previous rank and score are false when the player had no entry.
 -- Why the sequence check: two submissions of one player may reach Redis in the opposite
 -- order of their Postgres commits; the older one must never overwrite the newer.
 if redis.call('EXISTS', KEYS[3]) == 0 then
@@ -30,6 +31,9 @@ if redis.call('EXISTS', KEYS[3]) == 0 then
 end
 local player, score, member = ARGV[1], ARGV[2], ARGV[3]
 local current = redis.call('HGET', KEYS[2], player)
+if current == 'ffffffffffffffff' then
+  return {-2}
+end
 local previous_rank, previous_score = false, false
 if current then
   previous_rank = redis.call('ZRANK', KEYS[1], current)

@@ -17,10 +17,10 @@ if ARGV[1] == 'top' then
   return {1, total, first, redis.call('ZRANGE', KEYS[1], first, tonumber(ARGV[3]), 'WITHSCORES'), false}
 end
 local member = redis.call('HGET', KEYS[2], ARGV[2])
-if not member then
+local rank = member and redis.call('ZRANK', KEYS[1], member)
+if not rank then  -- no entry, or a deleted player's tombstone
   return {1, total, 0, {}, false}
 end
-local rank = redis.call('ZRANK', KEYS[1], member)
 local radius = tonumber(ARGV[3])
 local first = math.max(0, rank - radius)
 return {1, total, first, redis.call('ZRANGE', KEYS[1], first, rank + radius, 'WITHSCORES'), rank}

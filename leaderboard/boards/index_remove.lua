@@ -1,12 +1,14 @@
--- Remove a player from a period's index (the player was deleted).
+-- Remove a player from a period's index (the player was deleted), for good: the members
+-- hash keeps a tombstone member ("ffffffffffffffff", greater than every sequence number)
+-- so that a late index write of a score committed before the deletion is refused.
 -- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  rebuild lock   KEYS[4]  journal
 -- ARGV[1]  player id
 -- Returns: 1 when the player had an entry, else 0.
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if current then
   redis.call('ZREM', KEYS[1], current)
-  redis.call('HDEL', KEYS[2], ARGV[1])
 end
+redis.call('HSET', KEYS[2], ARGV[1], 'ffffffffffffffff')
 local lock_ttl = redis.call('PTTL', KEYS[3])
 if lock_ttl > 0 then
   redis.call('RPUSH', KEYS[4], ARGV[1] .. ' - -')

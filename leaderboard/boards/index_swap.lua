@@ -17,8 +17,8 @@ for _, entry in ipairs(redis.call('LRANGE', KEYS[7], 0, -1)) do
   if score == '-' then
     if current then
       redis.call('ZREM', KEYS[1], current)
-      redis.call('HDEL', KEYS[2], player)
     end
+    redis.call('HSET', KEYS[2], player, 'ffffffffffffffff')  -- deleted for good
   elseif not current or string.sub(member, 1, 16) > string.sub(current, 1, 16) then
     if current then
       redis.call('ZREM', KEYS[1], current)

@@ -45,8 +45,12 @@ def _new_score(operator: Operator, order: Order) -> str:
 def _upsert_sql(operator: Operator, order: Order) -> str:
     new = _new_score(operator, order)
     # reached_seq/reached_at move only when the stored score changes: an equal `best`,
-    # an equal `latest` or a `sum` of 0 keeps the player where they are. `changed` is
-    # true when this statement set reached_at (now() is the same within the statement).
+    # an equal `latest` or a `sum` of 0 keeps the player where they are. On an update the
+    # sequence number is drawn here, under the row lock, not in VALUES (evaluated before
+    # the lock is taken): a submission that waited for a concurrent one must get the
+    # larger number, or the index would refuse its (newer) change as older.
+    # `changed`: the row holds the number this statement drew last (VALUES always draws
+    # one; an update that changes the score draws another), i.e. the score changed.
     return f"""
         INSERT INTO scores AS s
             (leaderboard_id, period_start, player_id, score, reached_seq, reached_at, metadata)
@@ -54,13 +58,15 @@ def _upsert_sql(operator: Operator, order: Order) -> str:
         ON CONFLICT (leaderboard_id, period_start, player_id) DO UPDATE SET
             score = {new},
             reached_seq = CASE WHEN {new} <> s.score
-                               THEN EXCLUDED.reached_seq ELSE s.reached_seq END,
+                               THEN nextval('score_reached_seq') ELSE s.reached_seq END,
             reached_at = CASE WHEN {new} <> s.score
                               THEN EXCLUDED.reached_at ELSE s.reached_at END,
             submissions = s.submissions + 1,
             metadata = COALESCE(EXCLUDED.metadata, s.metadata),
             updated_at = now()
-        RETURNING score, reached_seq, reached_at = now() AS changed, xmax = 0 AS inserted
+        RETURNING score, reached_seq,
+                  reached_seq = currval('score_reached_seq') AS changed,
+                  xmax = 0 AS inserted
     """
 
 

@@ -109,6 +109,10 @@ class ScoreService:
         )
         if stored.inserted or applied.previous_rank is None:
             result.previous_rank = result.previous_score = None
+        elif stored.changed and not applied.applied:
+            # The index held this change already (a rebuild read it from Postgres) or a
+            # newer one: what the entry was before this submission is not known.
+            result.previous_rank = result.previous_score = None
         return result, decision.headers()
 
     async def _apply(

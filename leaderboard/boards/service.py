@@ -64,6 +64,10 @@ class BoardService:
             await self._redis.delete(self._keys.board_config(board_id))
             await self._unlink_index_keys(board_id)
         self._local.pop(board_id, None)
+        # A read between the unlink and the commit may have rebuilt an index from the
+        # rows still there: clear again (best effort; create() clears leftovers too).
+        with contextlib.suppress(*REDIS_OUTAGE_ERRORS):
+            await self._unlink_index_keys(board_id)
 
     async def _load(self, board_id: str) -> Board | None:
         config_key = self._keys.board_config(board_id)

@@ -54,6 +54,7 @@ class ProfileService:
         self.before_delete: list[BeforeDelete] = []
         # Single flight: concurrent misses for one player share one Postgres read.
         self._inflight: dict[str, asyncio.Future[Profile | None]] = {}
+        self.coalesced_reads = 0  # reads that joined another's Postgres query (metrics)
 
     async def sign_in_device(
         self, device_id: str, display_name: str | None
@@ -129,6 +130,7 @@ class ProfileService:
     async def _load(self, player_id: str) -> Profile | None:
         pending = self._inflight.get(player_id)
         if pending is not None:
+            self.coalesced_reads += 1
             return await asyncio.shield(pending)
         future: asyncio.Future[Profile | None] = asyncio.get_running_loop().create_future()
         self._inflight[player_id] = future
