@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -16,7 +14,9 @@ from leaderboard.boards.controller import LeaderboardsController
 from leaderboard.boards.scores import Clock, system_clock
 from leaderboard.error_handlers import EXCEPTION_HANDLERS
 from leaderboard.events.controller import EventsController
-from leaderboard.health import HealthController
+from leaderboard.health import HealthController, metrics
+from leaderboard.logs import configure_logging, request_id_middleware
+from leaderboard.metrics import PROMETHEUS
 from leaderboard.players.controller import PlayersController
 from leaderboard.plugin import InfrastructurePlugin
 from leaderboard.settings import Settings
@@ -29,7 +29,6 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
 
     ``clock`` tells the time for leaderboard periods (tests move it across midnight).
     """
-    logging.getLogger("leaderboard").setLevel(settings.log_level.upper())
     return Litestar(
         route_handlers=[
             HealthController,
@@ -37,12 +36,17 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
             PlayersController,
             LeaderboardsController,
             EventsController,
+            metrics,
         ],
+        middleware=[request_id_middleware, PROMETHEUS.middleware],
         plugins=[InfrastructurePlugin(settings, clock)],
         # Resolved only by handlers that declare `principal`: 401 without a valid token.
         dependencies={"principal": Provide(provide_principal)},
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
+        # Logging is configured once per process by the CLI (leaderboard/logs.py), not by
+        # each app: Litestar's own dictConfig would replace handlers (and the tests').
+        logging_config=None,
         openapi_config=OpenAPIConfig(
             title="Leaderboard service",
             version=__version__,
@@ -57,4 +61,6 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
 
 def create_app_from_env() -> Litestar:
     """Factory for ``uvicorn --factory`` workers: settings come from the environment."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)  # a spawned worker starts with no logging set up
+    return create_app(settings)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -15,6 +14,7 @@ import msgspec
 from leaderboard import __version__
 from leaderboard.embedded import EmbeddedServerError
 from leaderboard.errors import DependencyUnavailableError, NotFoundError
+from leaderboard.logs import configure_logging
 from leaderboard.migrations import MigrationError, apply_migrations
 from leaderboard.settings import Settings, SettingsError, env_name
 
@@ -38,9 +38,7 @@ def _load_settings() -> Settings:
 
 
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level)
 
 
 @click.group(help="Game leaderboard and player-profile service." + CONFIG_HELP)

@@ -1,19 +1,24 @@
-"""Liveness and readiness: ``GET /health`` and ``GET /ready``."""
+"""Operations endpoints: ``GET /health``, ``GET /ready`` and ``GET /metrics``."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from typing import Literal
 
 import msgspec
 from litestar import Controller, Response, get
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from leaderboard.db import Database
 from leaderboard.errors import DependencyUnavailableError
+from leaderboard.metrics import REDIS_MAX_MEMORY, REDIS_USED_MEMORY
 from leaderboard.plugin import DatabaseDep, RedisDep, SettingsDep
 from leaderboard.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
+
+logger = logging.getLogger(__name__)
 
 
 class Health(msgspec.Struct, kw_only=True):
@@ -75,3 +80,15 @@ class HealthController(Controller):
             detail=detail,
         )
         return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+
+
+@get("/metrics", include_in_schema=False)
+async def metrics(redis: RedisDep) -> Response[bytes]:
+    """Prometheus text format; reads Redis' memory figures first, so the gauges are current."""
+    try:
+        info = await redis.info("memory")
+        REDIS_USED_MEMORY.set(float(info.get("used_memory", 0)))
+        REDIS_MAX_MEMORY.set(float(info.get("maxmemory", 0)))
+    except REDIS_OUTAGE_ERRORS as exc:
+        logger.warning("metrics: cannot read Redis memory: %s", exc)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -7,6 +7,7 @@ the shapes Litestar's Redis integrations and our Lua scripts are written against
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import redis.exceptions
@@ -17,6 +18,8 @@ from redis.retry import Retry
 from leaderboard.settings import Settings
 
 RESP_PROTOCOL = 2
+
+logger = logging.getLogger(__name__)
 
 AnyRedis = Redis | RedisCluster
 
@@ -56,3 +59,31 @@ def create_redis(settings: Settings, url: str) -> AnyRedis:
         **common,
     )
     return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
+
+
+async def check_memory_policy(client: AnyRedis) -> str | None:
+    """Warn when Redis may evict leaderboard indexes; returns the policy (None: unknown).
+
+    Indexes carry no TTL, so a ``volatile-*`` policy (or ``noeviction``) evicts only
+    caches and sessions, while an ``allkeys-*`` policy may drop an index under memory
+    pressure (it is then rebuilt from Postgres, but reads pay for it).
+    """
+    try:
+        config = await client.config_get("maxmemory*")
+    except redis.exceptions.ResponseError as exc:  # CONFIG disabled (managed Redis)
+        logger.info("cannot read Redis' maxmemory settings (%s); check them by hand", exc)
+        return None
+    except REDIS_OUTAGE_ERRORS:
+        return None
+    policy = str(config.get("maxmemory-policy", ""))
+    maxmemory = int(config.get("maxmemory", 0) or 0)
+    if policy.startswith("allkeys-"):
+        logger.warning(
+            "Redis maxmemory-policy is %r: under memory pressure Redis may evict leaderboard "
+            "indexes, which have no TTL. Use noeviction or a volatile-* policy "
+            "(docs/operations.md).",
+            policy,
+        )
+    elif maxmemory == 0:
+        logger.info("Redis has no maxmemory limit (policy %s)", policy)
+    return policy

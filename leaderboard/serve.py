@@ -162,6 +162,7 @@ def _run_uvicorn(settings: Settings, workers: int) -> None:
         "log_level": settings.log_level.lower(),
         "timeout_graceful_shutdown": 10,
         "server_header": False,
+        "log_config": None,  # keep the process' logging (leaderboard/logs.py)
     }
     if workers == 1:
         server = uvicorn.Server(uvicorn.Config(create_app(settings), **common))

@@ -18,7 +18,14 @@ from leaderboard.boards.models import (
     ScoreSubmission,
     SubmitResult,
 )
-from leaderboard.errors import InvalidInputError
+from leaderboard.errors import (
+    DependencyUnavailableError,
+    InvalidInputError,
+    RateLimitedError,
+    ServiceError,
+)
+from leaderboard.metrics import SUBMISSIONS
+from leaderboard.negotiation import negotiated
 from leaderboard.plugin import BoardsDep, ScoresDep
 
 PeriodQuery = Annotated[
@@ -84,29 +91,42 @@ class LeaderboardsController(Controller):
             player_id = principal.require_player()
             if data.player_id is not None:
                 principal.require_self_or_admin(data.player_id)
-        result, headers = await scores.submit(board_id, player_id, data.score, data.metadata)
-        return Response(result, headers=headers)
+        try:
+            result, headers = await scores.submit(board_id, player_id, data.score, data.metadata)
+        except RateLimitedError:
+            SUBMISSIONS.labels("throttled").inc()
+            raise
+        except DependencyUnavailableError:
+            SUBMISSIONS.labels("failed").inc()
+            raise
+        except ServiceError:
+            SUBMISSIONS.labels("rejected").inc()
+            raise
+        SUBMISSIONS.labels("accepted").inc()
+        return negotiated(request, result, headers=headers)
 
     @get("/{board_id:str}/top", summary="A page of the ranking, best first")
     async def top(
         self,
+        request: Request[Any, Any, Any],
         board_id: FromPath[str],
         scores: ScoresDep,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 10,
         offset: Annotated[int, QueryParameter(ge=0, le=2**31)] = 0,
         period: PeriodQuery = None,
-    ) -> Page:
-        return await scores.top(board_id, period, offset, limit)
+    ) -> Response[Page]:
+        return negotiated(request, await scores.top(board_id, period, offset, limit))
 
     @get("/{board_id:str}/players/{player_id:str}", summary="A player's entry; 404 without one")
     async def entry(
         self,
+        request: Request[Any, Any, Any],
         board_id: FromPath[str],
         player_id: FromPath[str],
         scores: ScoresDep,
         period: PeriodQuery = None,
-    ) -> PlayerEntry:
-        return await scores.entry(board_id, player_id, period)
+    ) -> Response[PlayerEntry]:
+        return negotiated(request, await scores.entry(board_id, player_id, period))
 
     @get(
         "/{board_id:str}/players/{player_id:str}/around",
@@ -114,10 +134,11 @@ class LeaderboardsController(Controller):
     )
     async def around(
         self,
+        request: Request[Any, Any, Any],
         board_id: FromPath[str],
         player_id: FromPath[str],
         scores: ScoresDep,
         radius: Annotated[int, QueryParameter(ge=0, le=100)] = 5,
         period: PeriodQuery = None,
-    ) -> Page:
-        return await scores.around(board_id, player_id, period, radius)
+    ) -> Response[Page]:
+        return negotiated(request, await scores.around(board_id, player_id, period, radius))

@@ -23,6 +23,7 @@ from leaderboard.boards.models import Board
 from leaderboard.boards.repository import BoardRepository
 from leaderboard.errors import DependencyUnavailableError
 from leaderboard.keys import IndexKeys
+from leaderboard.metrics import REBUILDS
 from leaderboard.redis_client import AnyRedis
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class Rebuilder:
             logger.warning("rebuild of %s lost its lock and was discarded", keys.scores)
             return None
         self.rebuilds += 1
+        REBUILDS.inc()
         logger.info(
             "rebuilt %s: %d entries in %.2f s", keys.scores, entries, time.monotonic() - started
         )

@@ -17,6 +17,7 @@ from leaderboard.db import Connection
 from leaderboard.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.events.models import event_head
 from leaderboard.keys import IndexKeys, Keys
+from leaderboard.metrics import EVENTS_PUBLISHED
 from leaderboard.players.service import ProfileService, canonical_player_id
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
 from leaderboard.redis_client import REDIS_OUTAGE_ERRORS
@@ -97,6 +98,8 @@ class ScoreService:
             raise DependencyUnavailableError(
                 "redis", f"the score was recorded, but its rank cannot be read now ({exc})"
             ) from exc
+        if stored.changed:
+            EVENTS_PUBLISHED.inc()  # index_apply.lua published exactly one for this change
         result = SubmitResult(
             player_id=player_id,
             score=stored.score,

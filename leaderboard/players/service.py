@@ -14,6 +14,7 @@ import msgspec
 from leaderboard.auth.sessions import NewSession, SessionStore
 from leaderboard.db import Connection, Database
 from leaderboard.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
+from leaderboard.metrics import PROFILE_CACHE
 from leaderboard.players.cache import DELETED_VERSION, MISSING, ProfileCache
 from leaderboard.players.countries import ISO_3166_ALPHA_2
 from leaderboard.players.models import METADATA_MAX_BYTES, Profile, ProfilePatch
@@ -69,6 +70,7 @@ class ProfileService:
     async def get(self, player_id: str) -> Profile:
         player_id = canonical_player_id(player_id)
         cached = await self._cache.get(player_id)
+        PROFILE_CACHE.labels("miss" if cached is None else "hit").inc()
         if isinstance(cached, Profile):
             return cached
         if cached is MISSING:
@@ -89,6 +91,8 @@ class ProfileService:
         cached = await self._cache.get_many(ids)
         found = {pid: entry for pid, entry in cached.items() if isinstance(entry, Profile)}
         misses = [pid for pid, entry in cached.items() if entry is None]
+        PROFILE_CACHE.labels("miss").inc(len(misses))
+        PROFILE_CACHE.labels("hit").inc(len(ids) - len(misses))
         if misses:
             try:
                 loaded = await self._repository.get_many(misses)
