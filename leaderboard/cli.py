@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 import click
+import httpx
 import msgspec
 
 from leaderboard import __version__
@@ -152,6 +153,64 @@ def watch(leaderboard_id: str, from_start: bool) -> None:
     _setup_logging(msgspec.structs.replace(settings, log_level="warning"))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how watching ends
         asyncio.run(watch_events(settings, leaderboard_id, from_start=from_start, emit=click.echo))
+
+
+@main.command(epilog=CONFIG_HELP)
+@click.option("--url", help="The service's base URL [default: from LEADERBOARD_HOST/PORT].")
+@click.option("--board", default="demo", show_default=True, help="Board id to fill.")
+@click.option("--players", type=click.IntRange(1, 10_000), default=300, show_default=True)
+@click.option(
+    "--rate",
+    type=click.FloatRange(0.1, 1000),
+    default=5.0,
+    show_default=True,
+    help="Scores per second after the first fill.",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(0),
+    default=None,
+    help="Stop after this many seconds [default: until Ctrl-C].",
+)
+def demo(url: str | None, board: str, players: int, rate: float, duration: float | None) -> None:
+    """Fill a demo board through the running service, then keep submitting scores.
+
+    Start `leaderboard serve` first; then watch the board at /boards/demo, with
+    `leaderboard watch demo`, or over SSE.
+    """
+    from rich.progress import Progress
+
+    from leaderboard.demo import run_demo
+    from leaderboard.serve import ADMIN_TOKEN_FILE
+
+    settings = _load_settings()
+    token = settings.admin_token
+    if token is None:
+        try:
+            token = (settings.data_dir / ADMIN_TOKEN_FILE).read_text().strip()
+        except OSError:
+            _fail(f"set {env_name('admin_token')}, or start `leaderboard serve` first")
+    base = url or f"http://{settings.host}:{settings.port}"
+    with Progress() as bar:
+        task = bar.add_task(f"creating {players} players", total=players)
+        try:
+            submitted = asyncio.run(
+                run_demo(
+                    base,
+                    token,
+                    board_id=board,
+                    players=players,
+                    rate=rate,
+                    duration=duration,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    log=bar.console.print,
+                )
+            )
+        except KeyboardInterrupt:
+            return
+        except httpx.HTTPError as exc:
+            _fail(f"cannot reach the service at {base}: {exc}")
+    click.echo(f"submitted {submitted} scores")
 
 
 @main.command(epilog=CONFIG_HELP)

@@ -189,6 +189,8 @@ def _print_banner(settings: Settings, notes: list[tuple[str, str]], workers: int
         f"  {'API':<12} {base}  ({workers} worker{'s' if workers > 1 else ''})",
         f"  {'API docs':<12} {base}{OPENAPI_PATH}  (OpenAPI: {base}{OPENAPI_PATH}/openapi.json)",
         *(f"  {label:<12} {text}" for label, text in notes),
+        "Try it: `uv run leaderboard demo` in another terminal fills a demo board, then",
+        f"  watch it at {base}/boards/demo or with `uv run leaderboard watch demo`.",
         "Press Ctrl-C to stop.",
     ]
     print("\n".join(lines), file=sys.stdout, flush=True)
