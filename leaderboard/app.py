@@ -20,6 +20,7 @@ from leaderboard.metrics import PROMETHEUS
 from leaderboard.players.controller import PlayersController
 from leaderboard.plugin import InfrastructurePlugin
 from leaderboard.settings import Settings
+from leaderboard.web import board_page
 
 OPENAPI_PATH = "/schema"
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
             LeaderboardsController,
             EventsController,
             metrics,
+            board_page,
         ],
         middleware=[request_id_middleware, PROMETHEUS.middleware],
         plugins=[InfrastructurePlugin(settings, clock)],

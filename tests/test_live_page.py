@@ -1,0 +1,131 @@
+"""The live leaderboard page, in a real headless Chromium (Debian's), over a real server."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.conftest import TEST_ADMIN_TOKEN
+from tests.helpers import free_port, wait_until
+from tests.procs import clean_env, start_cli
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def server(
+    tmp_path: Path, database_url: str, redis_server_url: str, redis_key_prefix: str
+) -> Iterator[str]:
+    port = free_port()
+    env = clean_env(
+        LEADERBOARD_DATABASE_URL=database_url,
+        LEADERBOARD_REDIS_URL=redis_server_url,
+        LEADERBOARD_REDIS_KEY_PREFIX=redis_key_prefix,
+        LEADERBOARD_ADMIN_TOKEN=TEST_ADMIN_TOKEN,
+        LEADERBOARD_DATA_DIR=str(tmp_path / "data"),
+        LEADERBOARD_AUTH_RATE_LIMIT="10000",
+    )
+    serve = start_cli(["serve", "--port", str(port)], env, tmp_path)
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{base}/ready", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(lambda: up() or serve.poll() is not None, 30, "the server")
+        yield base
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.communicate(timeout=30)
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield browser.new_page(viewport={"width": 820, "height": 900})
+        finally:
+            browser.close()
+
+
+def test_the_page_reorders_live_and_finds_a_player(server: str, page: Page) -> None:
+    http = httpx.Client(base_url=server, timeout=10)
+    board = f"live-{uuid.uuid4().hex[:8]}"
+    created = http.post(
+        "/v1/leaderboards",
+        json={"id": board, "name": "Weekly Race", "reset": "weekly"},
+        headers=ADMIN,
+    )
+    assert created.status_code == 201
+    names = ["Ada", "Grace", "Linus", "Ken", "Barbara"]
+    players = {}
+    for i, name in enumerate(names):
+        signed = http.post(
+            "/v1/auth/device", json={"device_id": f"device-{uuid.uuid4()}", "display_name": name}
+        ).json()
+        players[name] = signed["player_id"]
+        http.post(
+            f"/v1/leaderboards/{board}/scores",
+            json={"score": (i + 1) * 100, "player_id": signed["player_id"]},
+            headers=ADMIN,
+        )
+
+    page.goto(f"{server}/boards/{board}")
+    expect(page.locator("#title")).to_have_text("Weekly Race")
+    expect(page.locator("#live")).to_have_text("live", timeout=10_000)
+    rows = page.locator("#top tr")
+    expect(rows).to_have_count(5)
+    expect(rows.first).to_contain_text("Barbara")
+    expect(page.locator("#countdown")).to_contain_text("Resets in")
+
+    # Ada jumps from last to first: the row moves without a reload.
+    http.post(
+        f"/v1/leaderboards/{board}/scores",
+        json={"score": 10_000, "player_id": players["Ada"]},
+        headers=ADMIN,
+    )
+    expect(rows.first).to_contain_text("Ada", timeout=10_000)
+    expect(rows.first).to_contain_text("10,000")
+
+    page.fill("#player", players["Linus"])
+    page.click("button[type=submit]")
+    expect(page.locator("#around-message")).to_have_text("Rank 4 of 5")
+    expect(page.locator("#around tr.me")).to_contain_text("Linus")
+
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "live-board.png"), full_page=True)
+    assert (OUTPUT / "live-board.png").stat().st_size > 10_000
+    http.close()
+
+
+def test_an_unknown_board_says_so(server: str, page: Page) -> None:
+    page.goto(f"{server}/boards/no-such-board")
+    expect(page.locator("#title")).to_have_text("No leaderboard no-such-board")
