@@ -9,6 +9,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import ValidationException
 from litestar.status_codes import (
@@ -124,6 +125,17 @@ def handle_unexpected_error(
     return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error")
 
 
+def handle_undecodable_body(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """Bodies the JSON decoder or Postgres cannot take: not UTF-8, too deep, NUL in text."""
+    if isinstance(exc, UnicodeDecodeError):
+        detail = "body: not valid UTF-8"
+    elif isinstance(exc, RecursionError):
+        detail = "body: nested too deeply"
+    else:
+        detail = "body: text holds a character that cannot be stored (NUL)"
+    return error_response(HTTP_400_BAD_REQUEST, detail, field="body")
+
+
 # HTTPExceptions (404, 405, 413, …) keep Litestar's handling, already in the contract's
 # shape; the 500 entry catches every exception that nothing above maps.
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
@@ -131,4 +143,8 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ServiceError: handle_service_error,
     ValidationException: handle_validation_error,
     **dict.fromkeys(REDIS_OUTAGE_ERRORS, handle_redis_outage),
+    UnicodeDecodeError: handle_undecodable_body,
+    RecursionError: handle_undecodable_body,
+    asyncpg.UntranslatableCharacterError: handle_undecodable_body,
+    asyncpg.CharacterNotInRepertoireError: handle_undecodable_body,
 }

@@ -26,7 +26,9 @@ from leaderboard.errors import (
 )
 from leaderboard.metrics import SUBMISSIONS
 from leaderboard.negotiation import negotiated
+from leaderboard.players.service import canonical_player_id
 from leaderboard.plugin import BoardsDep, ScoresDep
+from leaderboard.validation import check_metadata
 
 PeriodQuery = Annotated[
     str | None,
@@ -83,6 +85,7 @@ class LeaderboardsController(Controller):
         raw = await request.json()
         if type(raw.get("score")) is not int:
             raise InvalidInputError("score", "must be a JSON integer")
+        check_metadata("metadata", data.metadata)
         if principal.is_admin:
             if data.player_id is None:
                 raise InvalidInputError("player_id", "required when submitting as the admin")
@@ -90,7 +93,7 @@ class LeaderboardsController(Controller):
         else:
             player_id = principal.require_player()
             if data.player_id is not None:
-                principal.require_self_or_admin(data.player_id)
+                principal.require_self_or_admin(canonical_player_id(data.player_id))
         try:
             result, headers = await scores.submit(board_id, player_id, data.score, data.metadata)
         except RateLimitedError:

@@ -8,7 +8,11 @@ local current = redis.call('HGET', KEYS[2], ARGV[1])
 if current then
   redis.call('ZREM', KEYS[1], current)
 end
-redis.call('HSET', KEYS[2], ARGV[1], 'ffffffffffffffff')
+-- Only in an index that exists: an expired past period must not come back as a
+-- members hash without a TTL; a rebuild of it reads Postgres, where the player is gone.
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('HSET', KEYS[2], ARGV[1], 'ffffffffffffffff')
+end
 local lock_ttl = redis.call('PTTL', KEYS[3])
 if lock_ttl > 0 then
   redis.call('RPUSH', KEYS[4], ARGV[1] .. ' - -')

@@ -25,7 +25,9 @@ class RateLimitConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id: BoardId
-    name: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
+    name: (
+        Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")] | None
+    ) = None
     order: Order = "desc"
     operator: Operator = "best"
     reset: Reset = "never"

@@ -21,7 +21,7 @@ from datetime import date
 from leaderboard.boards.index import BoardIndex, member_for, to_redis_score
 from leaderboard.boards.models import Board
 from leaderboard.boards.repository import BoardRepository
-from leaderboard.errors import DependencyUnavailableError
+from leaderboard.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.keys import IndexKeys
 from leaderboard.metrics import REBUILDS
 from leaderboard.redis_client import AnyRedis
@@ -54,11 +54,15 @@ class Rebuilder:
             return None
         started = time.monotonic()
         temp_scores, temp_members = keys.temporary(token)
-        total = await self._repository.count(board.id, period)
         done = 0
-        if progress:
-            progress(done, total)
         try:
+            # A board deleted since the caller looked it up gets no index (a late
+            # submission would otherwise leave keys behind that nothing ever deletes).
+            if not await self._repository.exists(board.id):
+                raise NotFoundError(f"no leaderboard {board.id!r}")
+            total = await self._repository.count(board.id, period)
+            if progress:
+                progress(done, total)
             async for batch in self._repository.stream(board.id, period):
                 pipe = self._redis.pipeline(transaction=False)
                 pipe.zadd(

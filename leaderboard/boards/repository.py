@@ -90,9 +90,9 @@ class BoardRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, spec: BoardCreate) -> Board:
+    async def create(self, conn: Connection, spec: BoardCreate) -> Board:
         try:
-            row = await self._db.fetchrow(
+            row = await conn.fetchrow(
                 f"""
                 INSERT INTO leaderboards
                     (id, name, sort_order, operator, reset, rate_limit, rate_window_seconds,
@@ -175,6 +175,9 @@ class BoardRepository:
             player_id,
         )
         return [(row["leaderboard_id"], row["period_start"]) for row in rows]
+
+    async def exists(self, board_id: str) -> bool:
+        return bool(await self._db.fetchval("SELECT 1 FROM leaderboards WHERE id = $1", board_id))
 
     async def count(self, board_id: str, period: date) -> int:
         value = await self._db.fetchval(

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from leaderboard.boards.index import Applied, BoardIndex, EventTarget, IndexNotReadyError, Slice
 from leaderboard.boards.models import Board, Entry, Page, PlayerEntry, SubmitResult
-from leaderboard.boards.periods import period_end, period_key, public_period, resolve_period
+from leaderboard.boards.periods import (
+    period_end,
+    period_key,
+    period_start,
+    public_period,
+    resolve_period,
+)
 from leaderboard.boards.rebuild import Rebuilder
 from leaderboard.boards.service import BoardService
 from leaderboard.db import Connection
-from leaderboard.errors import DependencyUnavailableError, NotFoundError
+from leaderboard.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
 from leaderboard.events.models import event_head
 from leaderboard.keys import IndexKeys, Keys
 from leaderboard.metrics import EVENTS_PUBLISHED
@@ -90,7 +96,9 @@ class ScoreService:
         period = resolve_period(board.reset, None, self._clock())
         stored = await self._boards.repository.submit(board, period, player_id, score, metadata)
         try:
-            applied = await self._apply(board, period, player_id, stored.score, stored.reached_seq)
+            applied = await self._apply(
+                board, period, player_id, stored.score, stored.reached_seq, stored.changed
+            )
         except REDIS_OUTAGE_ERRORS as exc:
             # Committed in Postgres, not yet in the index: keep trying in the background,
             # and tell the client not to submit again.
@@ -119,7 +127,7 @@ class ScoreService:
         return result, decision.headers()
 
     async def _apply(
-        self, board: Board, period: date, player_id: str, score: int, seq: int
+        self, board: Board, period: date, player_id: str, score: int, seq: int, changed: bool
     ) -> Applied:
         keys = self.index_keys(board, period)
         expire_at = self.expire_at_ms(board, period)
@@ -137,7 +145,9 @@ class ScoreService:
             # Lost (Redis restarted empty, FLUSHALL) or never built: rebuild, then apply
             # again; the rebuilt index may hold this change already (a no-op then).
             await self.rebuilder.ensure_ready(board, period, keys, expire_at)
-            return await self._index.apply(*args, after_rebuild=True)
+            # Announce a change the rebuild absorbed, but only a change: never an
+            # unchanged submission's.
+            return await self._index.apply(*args, after_rebuild=changed)
 
     def _schedule_repair(self, board: Board, period: date, player_id: str) -> None:
         task = asyncio.create_task(self._repair(board, period, player_id))
@@ -153,7 +163,9 @@ class ScoreService:
             try:
                 stored = await self._boards.repository.stored(board.id, period, player_id)
                 if stored is not None:
-                    await self._apply(board, period, player_id, stored.score, stored.reached_seq)
+                    await self._apply(
+                        board, period, player_id, stored.score, stored.reached_seq, False
+                    )
                 return
             except DependencyUnavailableError:
                 delay = min(delay * 2, 30.0)
@@ -172,9 +184,16 @@ class ScoreService:
             task.cancel()
         await asyncio.gather(*self._repairs, return_exceptions=True)
 
+    def _read_period(self, board: Board, period: str | None) -> date:
+        start = resolve_period(board.reset, period, self._clock())
+        if start < period_start(board.reset, board.created_at.astimezone(UTC).date()):
+            # Refused rather than rebuilt: every such date would cost a rebuild and a key.
+            raise InvalidInputError("period", "the leaderboard did not exist yet then")
+        return start
+
     async def top(self, board_id: str, period: str | None, offset: int, limit: int) -> Page:
         board = await self._boards.get(board_id)
-        start = resolve_period(board.reset, period, self._clock())
+        start = self._read_period(board, period)
         keys = self.index_keys(board, start)
         try:
             page = await self._index.top(keys, board.order, offset, limit)
@@ -214,7 +233,7 @@ class ScoreService:
         self, board_id: str, player_id: str, period: str | None, radius: int
     ) -> tuple[Board, date, Slice]:
         board = await self._boards.get(board_id)
-        start = resolve_period(board.reset, period, self._clock())
+        start = self._read_period(board, period)
         player_id = canonical_player_id(player_id)
         keys = self.index_keys(board, start)
         try:
@@ -238,8 +257,26 @@ class ScoreService:
             for i, (player, score) in enumerate(page.entries)
         ]
 
-    async def remove_player(self, conn: Connection, player_id: str) -> None:
-        """Take a player off every index, inside the transaction that deletes them."""
-        for board_id, period in await self._boards.repository.player_entries(conn, player_id):
-            keys = self._keys.index(board_id, period_key(period))
-            await self._index.remove(keys, player_id)
+    async def remove_player(
+        self, conn: Connection, player_id: str
+    ) -> Callable[[], Awaitable[None]]:
+        """Find a player's entries (in the deleting transaction); remove them after it commits.
+
+        The Postgres rows go with the player (ON DELETE CASCADE). The index entries are
+        removed only once the deletion is committed, so a rolled-back deletion leaves the
+        player where they were.
+        """
+        entries = await self._boards.repository.player_entries(conn, player_id)
+
+        async def remove_from_indexes() -> None:
+            for board_id, period in entries:
+                keys = self._keys.index(board_id, period_key(period))
+                try:
+                    await self._index.remove(keys, player_id)
+                except REDIS_OUTAGE_ERRORS as exc:
+                    logger.error(
+                        "deleted player %s is still on %s (%s); run `leaderboard rebuild %s`",
+                        player_id, board_id, exc, board_id,
+                    )  # fmt: skip
+
+        return remove_from_indexes

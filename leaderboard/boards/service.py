@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 
 import msgspec
@@ -13,8 +14,10 @@ from leaderboard.db import Database
 from leaderboard.errors import NotFoundError
 from leaderboard.keys import Keys
 from leaderboard.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
+from leaderboard.validation import check_metadata
 
 CONFIG_TTL_SECONDS = 3600
+BOARD_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # Boards change only by create and delete; a worker may use what it read this long ago.
 LOCAL_TTL_SECONDS = 2.0
 
@@ -34,18 +37,23 @@ class BoardService:
         self._local: dict[str, tuple[float, Board | None]] = {}
 
     async def create(self, spec: BoardCreate) -> Board:
-        # Leftovers of an earlier board with this id (deleted while Redis was away) must
-        # not become this board's index.
-        await self._unlink_index_keys(spec.id)
-        board = await self.repository.create(spec)
+        check_metadata("metadata", spec.metadata)
+        async with self._db.transaction() as conn:
+            board = await self.repository.create(conn, spec)  # 409 before touching Redis
+            # Leftovers of an earlier board with this id (deleted while Redis was away)
+            # must not become this board's index; before the commit, so a Redis outage
+            # leaves no board behind.
+            await self._unlink_index_keys(spec.id)
+            await self._redis.delete(self._keys.board_config(board.id))
         self._local.pop(board.id, None)
-        await self._redis.delete(self._keys.board_config(board.id))
         return board
 
     async def list(self) -> list[Board]:
         return await self.repository.all()
 
     async def get(self, board_id: str) -> Board:
+        if not BOARD_ID.match(board_id):
+            raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
         cached = self._local.get(board_id)
         if cached is not None and cached[0] > time.monotonic():
             board = cached[1]
@@ -57,6 +65,8 @@ class BoardService:
         return board
 
     async def delete(self, board_id: str) -> None:
+        if not BOARD_ID.match(board_id):
+            raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
         async with self._db.transaction() as conn:
             if not await self.repository.delete(conn, board_id):
                 raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
@@ -64,9 +74,11 @@ class BoardService:
             await self._redis.delete(self._keys.board_config(board_id))
             await self._unlink_index_keys(board_id)
         self._local.pop(board_id, None)
-        # A read between the unlink and the commit may have rebuilt an index from the
-        # rows still there: clear again (best effort; create() clears leftovers too).
+        # A read between the unlink and the commit may have cached the config or rebuilt
+        # an index from the rows still there: clear again (best effort; create() clears
+        # leftovers too, and other workers' 2-second caches run out by themselves).
         with contextlib.suppress(*REDIS_OUTAGE_ERRORS):
+            await self._redis.delete(self._keys.board_config(board_id))
             await self._unlink_index_keys(board_id)
 
     async def _load(self, board_id: str) -> Board | None:

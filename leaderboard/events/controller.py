@@ -11,13 +11,25 @@ from litestar import Controller, Request, WebSocket, get, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, FromQuery
 from litestar.response import ServerSentEvent, ServerSentEventMessage
+from redis import exceptions as redis_exceptions
 
 from leaderboard.errors import InvalidInputError, NotFoundError
 from leaderboard.events.hub import HEARTBEAT_SECONDS, HubClosedError, Subscription
 from leaderboard.events.models import EventsDropped, RankChanged, stream_id_key
+from leaderboard.players.service import canonical_player_id
 from leaderboard.plugin import BoardsDep, EventsDep, KeysDep, RedisDep, SettingsDep
 
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+
+
+def _canonical_or_none(player_id: str | None) -> str | None:
+    """The filter's player id in canonical form (a malformed one matches nobody)."""
+    if player_id is None:
+        return None
+    try:
+        return canonical_player_id(player_id)
+    except NotFoundError:
+        return player_id
 
 
 class Delivery:
@@ -83,20 +95,27 @@ class EventsController(Controller):
         last_event_id = request.headers.get("last-event-id")
         if last_event_id is not None and not _STREAM_ID.match(last_event_id):
             raise InvalidInputError("Last-Event-ID", "expected an event id like 1732560000000-0")
-        # Subscribe before reading the stream, so nothing falls between the two.
+        # Subscribe before reading the stream, so nothing falls between the two; read the
+        # missed events before the response starts, so a bad id is still a clean 400.
         subscription = events.subscribe(board_id)
-        delivery = Delivery(subscription, player_id)
-        stream_key = keys.events_stream(board_id)
-        count = settings.events_stream_length
+        delivery = Delivery(subscription, _canonical_or_none(player_id))
+        entries: list[tuple[str, dict[str, str]]] = []
+        if last_event_id is not None:
+            try:
+                entries = await redis.xrange(  # type: ignore[assignment]
+                    keys.events_stream(board_id),
+                    min=f"({last_event_id}",
+                    count=settings.events_stream_length,
+                )
+            except redis_exceptions.ResponseError:
+                events.unsubscribe(subscription)
+                raise InvalidInputError("Last-Event-ID", "not an event id of this board") from None
 
         async def generate() -> AsyncIterator[ServerSentEventMessage]:
             with subscription:
                 await events.wait_connected()
                 yield ServerSentEventMessage(comment="subscribed")
-                if last_event_id is not None:
-                    entries: list[tuple[str, dict[str, str]]] = await redis.xrange(  # type: ignore[assignment]
-                        stream_key, min=f"({last_event_id}", count=count
-                    )
+                if entries:
                     for entry_id, fields in entries:
                         message = fields["event"][:-1] + f',"id":"{entry_id}"}}'
                         if delivery.accept(message) is not None:
@@ -142,7 +161,7 @@ class EventsController(Controller):
         with events.subscribe(board_id) as subscription:
             await events.wait_connected()
             await socket.send_text('{"type":"subscribed"}')
-            delivery = Delivery(subscription, player_id)
+            delivery = Delivery(subscription, _canonical_or_none(player_id))
             while True:
                 try:
                     message, _ = await delivery.next()

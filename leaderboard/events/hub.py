@@ -127,8 +127,8 @@ class EventHub:
                 subscription.close()
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Bounded: a task cancelled mid-connect must not hold the shutdown up.
+            await asyncio.wait({self._task}, timeout=2.0)
             self._task = None
 
     async def _run(self) -> None:
@@ -174,10 +174,10 @@ class EventHub:
                 if message is not None and message["type"] == "pmessage":
                     yield message["channel"], message["data"]
         finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
-            with contextlib.suppress(Exception):
-                await client.aclose()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(pubsub.aclose(), 1.0)  # type: ignore[no-untyped-call]
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(client.aclose(), 1.0)
 
     def _dispatch(self, channel: str, data: str) -> None:
         # "<prefix>leaderboard:{<board id>}:events" → the board id between the braces.

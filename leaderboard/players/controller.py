@@ -8,6 +8,7 @@ from litestar.params import FromPath, JSONBody
 
 from leaderboard.auth.principal import Principal
 from leaderboard.players.models import Profile, ProfilePatch
+from leaderboard.players.service import canonical_player_id
 from leaderboard.plugin import ProfilesDep
 
 
@@ -36,7 +37,7 @@ class PlayersController(Controller):
         principal: NamedDependency[Principal],
         profiles: ProfilesDep,
     ) -> Profile:
-        principal.require_self_or_admin(player_id)
+        principal.require_self_or_admin(canonical_player_id(player_id))
         return await profiles.update(player_id, data)
 
     @delete(
@@ -47,5 +48,5 @@ class PlayersController(Controller):
     async def delete_player(
         self, player_id: FromPath[str], principal: NamedDependency[Principal], profiles: ProfilesDep
     ) -> None:
-        principal.require_self_or_admin(player_id)
+        principal.require_self_or_admin(canonical_player_id(player_id))
         await profiles.delete(player_id)

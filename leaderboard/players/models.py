@@ -30,7 +30,6 @@ AvatarUrl = Annotated[str, Meta(max_length=512, description="An http(s) URL, ≤
 CountryCode = Annotated[
     str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. DE")
 ]
-METADATA_MAX_BYTES = 4096
 
 
 class DeviceAuthRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

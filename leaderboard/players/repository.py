@@ -98,6 +98,11 @@ class PlayerRepository:
         )
         return to_profile(row) if row else None
 
+    async def lock(self, conn: Connection, player_id: str) -> bool:
+        """Lock the player's row until the caller's transaction ends; False: no such player."""
+        row = await conn.fetchval("SELECT 1 FROM players WHERE id = $1 FOR UPDATE", player_id)
+        return row is not None
+
     async def delete(self, conn: Connection, player_id: str) -> bool:
         """Delete the player inside the caller's transaction; False when there was none."""
         result = await conn.execute("DELETE FROM players WHERE id = $1", player_id)

@@ -9,16 +9,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-import msgspec
-
 from leaderboard.auth.sessions import NewSession, SessionStore
 from leaderboard.db import Connection, Database
 from leaderboard.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
 from leaderboard.metrics import PROFILE_CACHE
 from leaderboard.players.cache import DELETED_VERSION, MISSING, ProfileCache
 from leaderboard.players.countries import ISO_3166_ALPHA_2
-from leaderboard.players.models import METADATA_MAX_BYTES, Profile, ProfilePatch
+from leaderboard.players.models import Profile, ProfilePatch
 from leaderboard.players.repository import PlayerRepository
+from leaderboard.validation import check_metadata
 
 BULK_LIMIT = 1000
 
@@ -26,8 +25,11 @@ logger = logging.getLogger(__name__)
 
 # Test hook: awaited after a Postgres read and before the cache fill (ids read).
 AfterRead = Callable[[Sequence[str]], Awaitable[None]]
-# Run inside the deleting transaction, before the row goes (other domains' clean-up).
-BeforeDelete = Callable[[Connection, str], Awaitable[None]]
+# Other domains' clean-up of a deleted player: called inside the deleting transaction
+# (the player row is locked, so nothing new can refer to it), before the row goes; the
+# callable it returns runs after the commit (so a rollback leaves nothing half done).
+AfterCommit = Callable[[], Awaitable[None]]
+BeforeDelete = Callable[[Connection, str], Awaitable[AfterCommit | None]]
 
 
 def canonical_player_id(player_id: str) -> str:
@@ -121,15 +123,23 @@ class ProfileService:
 
     async def delete(self, player_id: str) -> None:
         player_id = canonical_player_id(player_id)
+        after_commit: list[AfterCommit] = []
         async with self._db.transaction() as conn:
-            for hook in self.before_delete:
-                await hook(conn, player_id)
-            if not await self._repository.delete(conn, player_id):
+            # Lock the row first: a concurrent first score on another board (whose row
+            # refers to this player) now waits, then fails, instead of slipping past us.
+            if not await self._repository.lock(conn, player_id):
                 raise NotFoundError(f"no player with id {player_id!r}")
+            for hook in self.before_delete:
+                action = await hook(conn, player_id)
+                if action is not None:
+                    after_commit.append(action)
+            await self._repository.delete(conn, player_id)
             # Before the commit, so that a Redis outage leaves the player whole (503).
             await self._cache.invalidate(player_id, DELETED_VERSION)
             await self._sessions.end_all(player_id)
         await self._cache.mark_deleted(player_id)
+        for action in after_commit:
+            await action()
 
     async def _load(self, player_id: str) -> Profile | None:
         pending = self._inflight.get(player_id)
@@ -170,18 +180,17 @@ def validate_patch(patch: ProfilePatch) -> dict[str, Any]:
         raise InvalidInputError("display_name", "must not be blank")
     url = changes.get("avatar_url")
     if url is not None:
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.netloc:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            parts = urlsplit("")
+        if parts.scheme not in {"http", "https"} or not parts.netloc or "\x00" in url:
             raise InvalidInputError("avatar_url", "must be an http:// or https:// URL")
     country = changes.get("country")
     if country is not None and country not in ISO_3166_ALPHA_2:
         raise InvalidInputError("country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
     if "metadata" in changes:
         metadata = changes["metadata"] if changes["metadata"] is not None else {}
-        size = len(msgspec.json.encode(metadata))
-        if size > METADATA_MAX_BYTES:
-            raise InvalidInputError(
-                "metadata", f"must be at most {METADATA_MAX_BYTES} bytes of JSON, got {size}"
-            )
+        check_metadata("metadata", metadata)
         changes["metadata"] = metadata
     return changes
