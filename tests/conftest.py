@@ -26,6 +26,7 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from leaderboard.app import create_app
+from leaderboard.db import Database
 from leaderboard.embedded import EmbeddedPostgres, EmbeddedValkey
 from leaderboard.migrations import apply_migrations
 from leaderboard.settings import Settings
@@ -112,6 +113,15 @@ def database_url(postgres_server_url: str) -> Iterator[str]:
         yield url
     finally:
         asyncio.run(drop_database(postgres_server_url, name))
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """The service's Database wrapper over the session's database, for service-level tests."""
+    database = Database(database_url)
+    await database.open()
+    yield database
+    await database.close()
 
 
 @pytest.fixture

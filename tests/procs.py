@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -52,3 +55,55 @@ def processes_using(path: Path) -> list[psutil.Process]:
         if needle in cmdline and not gone(process):
             found.append(process)
     return found
+
+
+def service_env(
+    tmp_path: Path, database_url: str, redis_url: str, prefix: str, **extra: str
+) -> dict[str, str]:
+    """The environment of a `leaderboard serve` over the test session's servers."""
+    from tests.conftest import TEST_ADMIN_TOKEN
+
+    return clean_env(
+        LEADERBOARD_DATABASE_URL=database_url,
+        LEADERBOARD_REDIS_URL=redis_url,
+        LEADERBOARD_REDIS_KEY_PREFIX=prefix,
+        LEADERBOARD_ADMIN_TOKEN=TEST_ADMIN_TOKEN,
+        LEADERBOARD_DATA_DIR=str(tmp_path / "data"),
+        LEADERBOARD_AUTH_RATE_LIMIT="10000",
+        **extra,
+    )
+
+
+class RunningService:
+    def __init__(self, base: str, process: subprocess.Popen[str]) -> None:
+        self.base = base
+        self.ws_base = base.replace("http://", "ws://")
+        self.process = process
+        self.output = ""
+
+
+@contextmanager
+def running_service(tmp_path: Path, env: dict[str, str]) -> Iterator[RunningService]:
+    """`leaderboard serve` on a free port, ready; stopped with SIGTERM afterwards."""
+    import httpx
+
+    from tests.helpers import free_port, wait_until
+
+    port = free_port()
+    process = start_cli(["serve", "--port", str(port)], env, tmp_path)
+    service = RunningService(f"http://127.0.0.1:{port}", process)
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{service.base}/ready", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(lambda: ready() or process.poll() is not None, 30, "the service")
+        assert process.poll() is None, process.communicate()[0]
+        yield service
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        service.output, _ = process.communicate(timeout=30)

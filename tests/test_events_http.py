@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,63 +21,27 @@ from leaderboard.events.models import EventsDropped, RankChanged
 from leaderboard.keys import Keys
 from leaderboard.settings import Settings
 from tests.conftest import TEST_ADMIN_TOKEN
-from tests.helpers import free_port, wait_until
-from tests.procs import clean_env, start_cli
+from tests.procs import RunningService, clean_env, running_service, service_env, start_cli
 
 pytestmark = pytest.mark.slow
 ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
 
 
-class Server:
-    def __init__(self, base: str, process: subprocess.Popen[str]) -> None:
-        self.base = base
-        self.process = process
-        self.ws_base = base.replace("http://", "ws://")
-
-
-def ready(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/ready", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def start_server(tmp_path: Path, env: dict[str, str]) -> Iterator[Server]:
-    port = free_port()
-    process = start_cli(["serve", "--port", str(port)], clean_env(**env), tmp_path)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: ready(base) or process.poll() is not None, 30, "the server")
-        assert process.poll() is None
-        yield Server(base, process)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=30)
-
-
 def server_env(database_url: str, redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        "LEADERBOARD_DATABASE_URL": database_url,
-        "LEADERBOARD_REDIS_URL": redis_url,
-        "LEADERBOARD_REDIS_KEY_PREFIX": prefix,
-        "LEADERBOARD_ADMIN_TOKEN": TEST_ADMIN_TOKEN,
-        "LEADERBOARD_AUTH_RATE_LIMIT": "10000",
-        "LEADERBOARD_DATA_DIR": str(tmp_path / "data"),
-        "LEADERBOARD_REDIS_TIMEOUT": "0.5",
-    }
+    return service_env(tmp_path, database_url, redis_url, prefix, LEADERBOARD_REDIS_TIMEOUT="0.5")
 
 
 @pytest.fixture
 def server(
     tmp_path: Path, database_url: str, redis_server_url: str, redis_key_prefix: str, redis: Any
-) -> Iterator[Server]:
-    yield from start_server(
-        tmp_path, server_env(database_url, redis_server_url, redis_key_prefix, tmp_path)
-    )
+) -> Iterator[RunningService]:
+    env = server_env(database_url, redis_server_url, redis_key_prefix, tmp_path)
+    with running_service(tmp_path, env) as service:
+        yield service
 
 
 @pytest.fixture
-async def api(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+async def api(server: RunningService) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.base, timeout=10) as client:
         yield client
 
@@ -137,7 +100,9 @@ class SseReader:
                 return block
 
 
-async def test_websocket_delivers_every_change(server: Server, api: httpx.AsyncClient) -> None:
+async def test_websocket_delivers_every_change(
+    server: RunningService, api: httpx.AsyncClient
+) -> None:
     board = await new_board(api)
     alice, bob = await new_player(api), await new_player(api)
     async with connect(f"{server.ws_base}/v1/leaderboards/{board}/ws") as socket:
@@ -157,13 +122,15 @@ async def test_websocket_delivers_every_change(server: Server, api: httpx.AsyncC
     ]
 
 
-async def test_websocket_on_an_unknown_board_is_closed(server: Server) -> None:
+async def test_websocket_on_an_unknown_board_is_closed(server: RunningService) -> None:
     async with connect(f"{server.ws_base}/v1/leaderboards/nope-nope/ws") as socket:
         with pytest.raises(Exception, match="4404"):
             await asyncio.wait_for(socket.recv(), 5)
 
 
-async def test_sse_resumes_from_last_event_id(server: Server, api: httpx.AsyncClient) -> None:
+async def test_sse_resumes_from_last_event_id(
+    server: RunningService, api: httpx.AsyncClient
+) -> None:
     board = await new_board(api)
     players = [await new_player(api) for _ in range(3)]
     url = f"{server.base}/v1/leaderboards/{board}/events"
@@ -195,7 +162,7 @@ async def test_sse_resumes_from_last_event_id(server: Server, api: httpx.AsyncCl
         assert (live.player_id, live.score, live.rank) == (players[0], 1000, 1)
 
 
-async def test_sse_filters_by_player(server: Server, api: httpx.AsyncClient) -> None:
+async def test_sse_filters_by_player(server: RunningService, api: httpx.AsyncClient) -> None:
     board = await new_board(api)
     alice, bob = await new_player(api), await new_player(api)
     url = f"{server.base}/v1/leaderboards/{board}/events?player_id={bob}"
@@ -208,7 +175,9 @@ async def test_sse_filters_by_player(server: Server, api: httpx.AsyncClient) -> 
         assert event.player_id == bob
 
 
-async def test_bad_resume_ids_and_unknown_boards(server: Server, api: httpx.AsyncClient) -> None:
+async def test_bad_resume_ids_and_unknown_boards(
+    server: RunningService, api: httpx.AsyncClient
+) -> None:
     board = await new_board(api)
     bad = await api.get(f"/v1/leaderboards/{board}/events", headers={"Last-Event-ID": "x; y"})
     assert bad.status_code == 400
@@ -253,7 +222,7 @@ async def test_events_flow_again_after_redis_restarts(
     tmp_path: Path, database_url: str, own_valkey: EmbeddedValkey
 ) -> None:
     env = server_env(database_url, own_valkey.url, "", tmp_path)
-    for server in start_server(tmp_path, env):
+    with running_service(tmp_path, env) as server:
         async with httpx.AsyncClient(base_url=server.base, timeout=10) as api:
             board = await new_board(api)
             player = await new_player(api)
@@ -283,7 +252,7 @@ async def test_events_flow_again_after_redis_restarts(
 
 
 async def test_watch_prints_json_lines(
-    server: Server,
+    server: RunningService,
     api: httpx.AsyncClient,
     database_url: str,
     redis_server_url: str,

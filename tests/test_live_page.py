@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import TEST_ADMIN_TOKEN
-from tests.helpers import free_port, wait_until
-from tests.procs import clean_env, start_cli
+from tests.procs import running_service, service_env
 
 pytestmark = pytest.mark.slow
 
@@ -27,30 +25,9 @@ ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
 def server(
     tmp_path: Path, database_url: str, redis_server_url: str, redis_key_prefix: str
 ) -> Iterator[str]:
-    port = free_port()
-    env = clean_env(
-        LEADERBOARD_DATABASE_URL=database_url,
-        LEADERBOARD_REDIS_URL=redis_server_url,
-        LEADERBOARD_REDIS_KEY_PREFIX=redis_key_prefix,
-        LEADERBOARD_ADMIN_TOKEN=TEST_ADMIN_TOKEN,
-        LEADERBOARD_DATA_DIR=str(tmp_path / "data"),
-        LEADERBOARD_AUTH_RATE_LIMIT="10000",
-    )
-    serve = start_cli(["serve", "--port", str(port)], env, tmp_path)
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{base}/ready", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(lambda: up() or serve.poll() is not None, 30, "the server")
-        yield base
-    finally:
-        serve.send_signal(signal.SIGTERM)
-        serve.communicate(timeout=30)
+    env = service_env(tmp_path, database_url, redis_server_url, redis_key_prefix)
+    with running_service(tmp_path, env) as service:
+        yield service.base
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import msgspec
 import pytest
@@ -49,14 +49,6 @@ class Reads:
         self.ids.extend(ids)
         self.entered.set()
         await self.release.wait()
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.open()
-    yield database
-    await database.close()
 
 
 def make_service(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -23,14 +22,6 @@ from leaderboard.ratelimit import RateLimiter
 from leaderboard.redis_client import create_redis
 from leaderboard.settings import Settings
 from tests.helpers import async_wait_until
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.open()
-    yield database
-    await database.close()
 
 
 async def test_a_committed_score_reaches_the_index_after_an_outage(
