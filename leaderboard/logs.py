@@ -83,10 +83,15 @@ def configure_logging(level: str, *, json: bool | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "litestar"):
+    for name in ("uvicorn", "uvicorn.error", "litestar"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # No access log: a line per request costs a few percent of a worker's CPU, and
+    # /metrics counts requests per route anyway.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:

@@ -1,0 +1,1 @@
+"""The leaderboard benchmark (issue 8): `bash bench/run.sh [--quick]`, see docs/benchmarks.md."""

@@ -1,0 +1,80 @@
+"""Run wrk with one of the Lua scripts in bench/lua and parse its JSON result line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+LUA_DIR = Path(__file__).parent / "lua"
+
+
+@dataclass
+class WrkResult:
+    name: str
+    connections: int
+    duration_s: float
+    requests: int
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+    errors: int  # socket errors + non-2xx/3xx answers
+    non_2xx: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def run_wrk(
+    name: str,
+    url: str,
+    script: str,
+    env: dict[str, str],
+    *,
+    connections: int = 64,
+    duration: float = 10,
+    threads: int = 1,
+) -> WrkResult:
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",  # wrk takes whole seconds
+        "--latency",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA_DIR / script),
+        url,
+    ]
+    full_env = {**os.environ, "BENCH_LUA_DIR": str(LUA_DIR), **env}
+    out = subprocess.run(
+        cmd, env=full_env, capture_output=True, text=True, timeout=duration + 60, check=True
+    )
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no result for {name}:\n{out.stdout}\n{out.stderr}")
+    r = json.loads(line.removeprefix("BENCH_JSON "))
+    secs = r["duration_us"] / 1e6
+    socket_errors = sum(
+        r[k] for k in ("errors_connect", "errors_read", "errors_write", "errors_timeout")
+    )
+    return WrkResult(
+        name=name,
+        connections=connections,
+        duration_s=secs,
+        requests=r["requests"],
+        rps=r["requests"] / secs if secs else 0.0,
+        p50_ms=r["p50_us"] / 1000,
+        p90_ms=r["p90_us"] / 1000,
+        p99_ms=r["p99_us"] / 1000,
+        mean_ms=r["mean_us"] / 1000,
+        max_ms=r["max_us"] / 1000,
+        errors=socket_errors + r["errors_status"],
+        non_2xx=r["errors_status"],
+    )
