@@ -39,6 +39,16 @@ def _encode_json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's default reset (UNLISTEN, RESET ALL, unlock, CLOSE ALL).
+
+    The service never changes session state on a pooled connection (no SET, LISTEN,
+    advisory locks or cursors outside a transaction; migrations use their own
+    connection), so the reset would be a round trip per request for nothing: the
+    benchmark measured it at 8.6 % of a submission's CPU.
+    """
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # json/jsonb in and out as Python objects, so services never encode by hand.
     for type_name in ("json", "jsonb"):
@@ -78,6 +88,7 @@ class Database:
                 command_timeout=self.timeout,
                 max_inactive_connection_lifetime=60.0,
                 init=_init_connection,
+                reset=_keep_session,
             )
         except POSTGRES_OUTAGE_ERRORS as exc:
             raise outage(exc) from exc
