@@ -191,15 +191,26 @@ class ScoreService:
             raise InvalidInputError("period", "the leaderboard did not exist yet then")
         return start
 
-    async def top(self, board_id: str, period: str | None, offset: int, limit: int) -> Page:
+    async def _read(
+        self,
+        board_id: str,
+        period: str | None,
+        read: Callable[[Board, IndexKeys], Awaitable[Slice]],
+    ) -> tuple[Board, date, Slice]:
+        """Read a period's index, rebuilding it first when it is missing."""
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
         keys = self.index_keys(board, start)
         try:
-            page = await self._index.top(keys, board.order, offset, limit)
+            return board, start, await read(board, keys)
         except IndexNotReadyError:
             await self.rebuilder.ensure_ready(board, start, keys, self.expire_at_ms(board, start))
-            page = await self._index.top(keys, board.order, offset, limit)
+            return board, start, await read(board, keys)
+
+    async def top(self, board_id: str, period: str | None, offset: int, limit: int) -> Page:
+        board, start, page = await self._read(
+            board_id, period, lambda b, keys: self._index.top(keys, b.order, offset, limit)
+        )
         return Page(
             leaderboard=board.id,
             period=public_period(start),
@@ -232,15 +243,12 @@ class ScoreService:
     async def _around(
         self, board_id: str, player_id: str, period: str | None, radius: int
     ) -> tuple[Board, date, Slice]:
-        board = await self._boards.get(board_id)
-        start = self._read_period(board, period)
         player_id = canonical_player_id(player_id)
-        keys = self.index_keys(board, start)
-        try:
-            page = await self._index.around(keys, board.order, player_id, radius)
-        except IndexNotReadyError:
-            await self.rebuilder.ensure_ready(board, start, keys, self.expire_at_ms(board, start))
-            page = await self._index.around(keys, board.order, player_id, radius)
+        board, start, page = await self._read(
+            board_id,
+            period,
+            lambda b, keys: self._index.around(keys, b.order, player_id, radius),
+        )
         if page.player_rank is None:
             raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r}")
         return board, start, page
