@@ -27,7 +27,7 @@ from leaderboard.events.hub import EventHub
 from leaderboard.keys import Keys
 from leaderboard.players.service import ProfileService
 from leaderboard.ratelimit import RateLimiter
-from leaderboard.redis_client import AnyRedis, check_memory_policy, create_redis
+from leaderboard.redis_client import AnyRedis, check_memory_policy, create_redis, initialize
 from leaderboard.services import Services
 from leaderboard.settings import Settings
 
@@ -92,6 +92,7 @@ class InfrastructurePlugin(InitPluginProtocol):
         )
         await db.open()
         redis = create_redis(self.settings, self._redis_url)
+        await initialize(redis)
         await check_memory_policy(redis)
         self._db, self._redis = db, redis
         self._services = Services.build(db, redis, self.keys, self.settings, self.clock)

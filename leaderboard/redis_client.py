@@ -7,6 +7,7 @@ the shapes Litestar's Redis integrations and our Lua scripts are written against
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -59,6 +60,18 @@ def create_redis(settings: Settings, url: str) -> AnyRedis:
         **common,
     )
     return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
+
+
+async def initialize(client: AnyRedis) -> None:
+    """Load a cluster client's slot map now, before requests share it.
+
+    Concurrent first commands on an uninitialised RedisCluster race each other (seen as
+    "Connection closed by server"). A cluster that is down now is initialised on first
+    use instead.
+    """
+    if isinstance(client, RedisCluster):
+        with contextlib.suppress(*REDIS_OUTAGE_ERRORS):
+            await client.initialize()
 
 
 async def check_memory_policy(client: AnyRedis) -> str | None:

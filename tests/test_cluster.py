@@ -1,0 +1,118 @@
+"""The Redis-facing parts against a real 3-master Redis Cluster (LEADERBOARD_REDIS_CLUSTER=1)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from leaderboard.app import create_app
+from leaderboard.keys import Keys
+from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
+from leaderboard.redis_client import create_redis, initialize
+from leaderboard.settings import Settings
+from tests.cluster import local_cluster
+from tests.conftest import ADMIN, running
+from tests.helpers import sign_in
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with local_cluster(tmp_path_factory.mktemp("cluster")) as url:
+        yield url
+
+
+@pytest.fixture
+def cluster_settings(settings: Settings, cluster_url: str) -> Settings:
+    return msgspec.structs.replace(settings, redis_url=cluster_url, redis_cluster=True)
+
+
+@pytest.fixture
+async def cluster_client(cluster_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=create_app(cluster_settings)) as client:
+        yield client
+
+
+async def test_the_limiter_is_exact_on_a_cluster(cluster_settings: Settings) -> None:
+    assert cluster_settings.redis_url is not None
+    clients = [create_redis(cluster_settings, cluster_settings.redis_url) for _ in range(2)]
+    for client in clients:
+        await initialize(client)
+    keys = Keys(cluster_settings.redis_key_prefix)
+    limiters = [RateLimiter(client, keys) for client in clients]
+    policy = RateLimitPolicy(limit=10, window_seconds=60)
+    try:
+        for _ in range(5):
+            subject = str(uuid.uuid4())
+            decisions = await asyncio.gather(
+                *(limiters[i % 2].hit("cluster", subject, policy) for i in range(50))
+            )
+            assert sum(d.allowed for d in decisions) == 10
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+async def test_sessions_profiles_scores_and_ranks_on_a_cluster(
+    cluster_client: AsyncTestClient[Litestar],
+) -> None:
+    client = cluster_client
+    board = f"c-{uuid.uuid4().hex[:10]}"
+    body = {"id": board, "rate_limit": {"limit": 1000, "window_seconds": 60}}
+    assert (await client.post("/v1/leaderboards", json=body, headers=ADMIN)).status_code == 201
+    players = [await sign_in(client, display_name=f"P{i}") for i in range(5)]
+    for i, (_, headers) in enumerate(players):
+        response = await client.post(
+            f"/v1/leaderboards/{board}/scores", json={"score": i * 10}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+    top = (await client.get(f"/v1/leaderboards/{board}/top")).json()
+    assert [e["display_name"] for e in top["entries"]] == ["P4", "P3", "P2", "P1", "P0"]
+    player, headers = players[0]
+    patched = await client.patch(
+        f"/v1/players/{player}", json={"display_name": "Renamed"}, headers=headers
+    )
+    assert patched.status_code == 200
+    assert (await client.get(f"/v1/players/{player}")).json()["display_name"] == "Renamed"
+    assert (await client.delete(f"/v1/players/{player}", headers=headers)).status_code == 204
+    assert (await client.get("/v1/players/me", headers=headers)).status_code == 401
+    top = (await client.get(f"/v1/leaderboards/{board}/top")).json()
+    assert player not in [e["player_id"] for e in top["entries"]]
+    assert (await client.delete(f"/v1/leaderboards/{board}", headers=ADMIN)).status_code == 204
+
+
+async def test_two_workers_share_one_limit_on_a_cluster(cluster_settings: Settings) -> None:
+    """Two app instances (two workers) against one board limit: exactly the limit passes."""
+    apps = [create_app(cluster_settings) for _ in range(2)]
+    async with running(apps[0]), running(apps[1]):
+        transports = [httpx.ASGITransport(app=app) for app in apps]  # type: ignore[arg-type]
+        async with (
+            httpx.AsyncClient(transport=transports[0], base_url="http://a") as first,
+            httpx.AsyncClient(transport=transports[1], base_url="http://b") as second,
+        ):
+            board = f"c-{uuid.uuid4().hex[:10]}"
+            body = {"id": board, "rate_limit": {"limit": 5, "window_seconds": 60}}
+            assert (
+                await first.post("/v1/leaderboards", json=body, headers=ADMIN)
+            ).status_code == 201
+            signed = (
+                await first.post("/v1/auth/device", json={"device_id": f"d-{uuid.uuid4()}"})
+            ).json()
+            auth = {"Authorization": f"Bearer {signed['token']}"}
+            responses = await asyncio.gather(
+                *(
+                    (first if i % 2 else second).post(
+                        f"/v1/leaderboards/{board}/scores", json={"score": i}, headers=auth
+                    )
+                    for i in range(20)
+                )
+            )
+            assert sorted(r.status_code for r in responses).count(200) == 5
