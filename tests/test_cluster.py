@@ -13,7 +13,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from leaderboard.app import create_app
+from leaderboard.events.models import RankChanged
 from leaderboard.keys import Keys
+from leaderboard.plugin import InfrastructurePlugin
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
 from leaderboard.redis_client import create_redis, initialize
 from leaderboard.settings import Settings
@@ -116,3 +118,33 @@ async def test_two_workers_share_one_limit_on_a_cluster(cluster_settings: Settin
                 )
             )
             assert sorted(r.status_code for r in responses).count(200) == 5
+
+
+async def test_events_reach_websocket_and_sse_clients_on_a_cluster(
+    cluster_settings: Settings,
+) -> None:
+    """Sharded pub/sub: the hub subscribes per board with SSUBSCRIBE in cluster mode."""
+    app = create_app(cluster_settings)
+    async with running(app):
+        hub = app.plugins.get(InfrastructurePlugin).services.events
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://c") as http:
+            board = f"c-{uuid.uuid4().hex[:10]}"
+            body = {"id": board, "rate_limit": {"limit": 100, "window_seconds": 60}}
+            assert (
+                await http.post("/v1/leaderboards", json=body, headers=ADMIN)
+            ).status_code == 201
+            signed = (
+                await http.post("/v1/auth/device", json={"device_id": f"d-{uuid.uuid4()}"})
+            ).json()
+            auth = {"Authorization": f"Bearer {signed['token']}"}
+            with hub.subscribe(board) as subscription:
+                assert await hub.wait_connected(board)
+                response = await http.post(
+                    f"/v1/leaderboards/{board}/scores", json={"score": 42}, headers=auth
+                )
+                assert response.status_code == 200
+                message = await subscription.next(timeout=5)
+            assert message is not None
+            event = msgspec.json.decode(message, type=RankChanged)
+            assert (event.player_id, event.score, event.rank) == (signed["player_id"], 42, 1)

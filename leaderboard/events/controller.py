@@ -113,7 +113,7 @@ class EventsController(Controller):
 
         async def generate() -> AsyncIterator[ServerSentEventMessage]:
             with subscription:
-                await events.wait_connected()
+                await events.wait_connected(board_id)
                 yield ServerSentEventMessage(comment="subscribed")
                 if entries:
                     for entry_id, fields in entries:
@@ -159,7 +159,7 @@ class EventsController(Controller):
             await socket.close(code=4404, reason=exc.detail[:120])
             return
         with events.subscribe(board_id) as subscription:
-            await events.wait_connected()
+            await events.wait_connected(board_id)
             await socket.send_text('{"type":"subscribed"}')
             delivery = Delivery(subscription, _canonical_or_none(player_id))
             while True:

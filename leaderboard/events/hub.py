@@ -19,9 +19,10 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
+from typing import Any
 
 import msgspec
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from leaderboard.keys import Keys
 from leaderboard.redis_client import REDIS_OUTAGE_ERRORS
@@ -98,6 +99,7 @@ class EventHub:
         self._subscribers: dict[str, set[Subscription]] = {}
         self._task: asyncio.Task[None] | None = None
         self._last_ids: dict[str, str] = {}  # board id → id of the last event delivered
+        self._sharded_live: set[str] = set()  # cluster mode: boards whose channel is subscribed
         self.connected = asyncio.Event()
 
     def subscribe(self, board_id: str) -> Subscription:
@@ -107,10 +109,18 @@ class EventHub:
             self._task = asyncio.create_task(self._run(), name="event-hub")
         return subscription
 
-    async def wait_connected(self, timeout: float = 5.0) -> bool:
-        """Wait until the Redis subscription is live (events from then on arrive)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.connected.wait(), timeout)
+    async def wait_connected(self, board_id: str, timeout: float = 5.0) -> bool:
+        """Wait until ``board_id``'s events reach this hub (events from then on arrive)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self._live(board_id):
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    def _live(self, board_id: str) -> bool:
+        if self._settings.redis_cluster:
+            return board_id in self._sharded_live
         return self.connected.is_set()
 
     def unsubscribe(self, subscription: Subscription) -> None:
@@ -135,7 +145,8 @@ class EventHub:
         delay = 0.1
         while True:
             try:
-                async for channel, data in self._listen():
+                listen = self._listen_sharded if self._settings.redis_cluster else self._listen
+                async for channel, data in listen():
                     delay = 0.1
                     self._dispatch(channel, data)
             except asyncio.CancelledError:
@@ -145,6 +156,7 @@ class EventHub:
             except Exception:
                 logger.exception("event subscription failed; reconnecting")
             self.connected.clear()
+            self._sharded_live.clear()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
@@ -162,12 +174,8 @@ class EventHub:
         try:
             await pubsub.psubscribe(self._keys.events_channel_pattern())
             # Subscribed: now catch up on what was published while we were not.
-            for board_id, last_id in list(self._last_ids.items()):
-                entries: list[tuple[str, dict[str, str]]] = await client.xrange(  # type: ignore[assignment]
-                    self._keys.events_stream(board_id), min=f"({last_id}"
-                )
-                for entry_id, fields in entries:
-                    self._deliver(board_id, fields["event"][:-1] + f',"id":"{entry_id}"}}')
+            for board_id in list(self._last_ids):
+                await self._catch_up(client, board_id)
             self.connected.set()
             while True:
                 message = await pubsub.get_message(timeout=1.0)
@@ -178,6 +186,61 @@ class EventHub:
                 await asyncio.wait_for(pubsub.aclose(), 1.0)  # type: ignore[no-untyped-call]
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(client.aclose(), 1.0)
+
+    async def _listen_sharded(self) -> AsyncIterator[tuple[str, str]]:
+        """Cluster mode: one SSUBSCRIBE per watched board (sharded pub/sub has no patterns).
+
+        The set of channels follows the boards local clients watch, checked between
+        messages; a board's first client waits (wait_connected) until its channel is in.
+        """
+        client = RedisCluster.from_url(
+            self._url,
+            protocol=2,
+            decode_responses=True,
+            socket_connect_timeout=self._settings.redis_timeout,
+            health_check_interval=5,
+        )
+        pubsub = client.pubsub()
+        subscribed: dict[str, str] = {}  # channel → board id
+        try:
+            await client.initialize()
+            self.connected.set()
+            while True:
+                wanted = {self._keys.events_channel(board): board for board in self._subscribers}
+                for channel in subscribed.keys() - wanted.keys():
+                    await pubsub.sunsubscribe(channel)
+                    self._sharded_live.discard(subscribed.pop(channel))
+                for channel in wanted.keys() - subscribed.keys():
+                    await pubsub.ssubscribe(channel)
+                    board = wanted[channel]
+                    subscribed[channel] = board
+                    await self._catch_up(client, board)
+                    self._sharded_live.add(board)
+                if not subscribed:
+                    await asyncio.sleep(0.05)
+                    continue
+                message = await pubsub.get_sharded_message(
+                    ignore_subscribe_messages=True, timeout=0.05
+                )
+                if message is not None and message["type"] == "smessage":
+                    yield message["channel"], message["data"]
+        finally:
+            self._sharded_live.clear()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(pubsub.aclose(), 1.0)
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(client.aclose(), 1.0)
+
+    async def _catch_up(self, client: Any, board_id: str) -> None:
+        """Deliver what a board's stream gained since the last event this hub delivered."""
+        last_id = self._last_ids.get(board_id)
+        if last_id is None:
+            return
+        entries: list[tuple[str, dict[str, str]]] = await client.xrange(
+            self._keys.events_stream(board_id), min=f"({last_id}"
+        )
+        for entry_id, fields in entries:
+            self._deliver(board_id, fields["event"][:-1] + f',"id":"{entry_id}"}}')
 
     def _dispatch(self, channel: str, data: str) -> None:
         # "<prefix>leaderboard:{<board id>}:events" → the board id between the braces.
