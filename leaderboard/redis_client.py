@@ -62,6 +62,24 @@ def create_redis(settings: Settings, url: str) -> AnyRedis:
     return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
 
 
+def create_subscriber(settings: Settings, url: str) -> AnyRedis:
+    """A client for long-lived pub/sub connections.
+
+    No command timeout (a subscription is idle between events); a health check every
+    5 s and TCP keepalive notice a dead or hung peer instead.
+    """
+    common: dict[str, Any] = {
+        "protocol": RESP_PROTOCOL,
+        "decode_responses": True,
+        "socket_connect_timeout": settings.redis_timeout,
+        "health_check_interval": 5,
+        "socket_keepalive": True,
+    }
+    if settings.redis_cluster:
+        return RedisCluster.from_url(url, **common)
+    return Redis.from_url(url, **common)
+
+
 async def initialize(client: AnyRedis) -> None:
     """Load a cluster client's slot map now, before requests share it.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import httpx
 import msgspec
@@ -14,6 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from leaderboard.app import create_app
 from leaderboard.events.models import RankChanged
+from leaderboard.events.watch import watch
 from leaderboard.keys import Keys
 from leaderboard.plugin import InfrastructurePlugin
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
@@ -91,60 +93,75 @@ async def test_sessions_profiles_scores_and_ranks_on_a_cluster(
     assert (await client.delete(f"/v1/leaderboards/{board}", headers=ADMIN)).status_code == 204
 
 
-async def test_two_workers_share_one_limit_on_a_cluster(cluster_settings: Settings) -> None:
-    """Two app instances (two workers) against one board limit: exactly the limit passes."""
-    apps = [create_app(cluster_settings) for _ in range(2)]
+async def board_and_player(http: httpx.AsyncClient, limit: int) -> tuple[str, str, dict[str, str]]:
+    """A new board (admin) and a new player: (board id, player id, the player's headers)."""
+    board = f"c-{uuid.uuid4().hex[:10]}"
+    body = {"id": board, "rate_limit": {"limit": limit, "window_seconds": 60}}
+    assert (await http.post("/v1/leaderboards", json=body, headers=ADMIN)).status_code == 201
+    signed = (await http.post("/v1/auth/device", json={"device_id": f"d-{uuid.uuid4()}"})).json()
+    return board, signed["player_id"], {"Authorization": f"Bearer {signed['token']}"}
+
+
+@asynccontextmanager
+async def two_workers(
+    settings: Settings,
+) -> AsyncIterator[tuple[list[Litestar], list[httpx.AsyncClient]]]:
+    """Two app instances over the same cluster, as two worker processes would be."""
+    apps = [create_app(settings) for _ in range(2)]
     async with running(apps[0]), running(apps[1]):
         transports = [httpx.ASGITransport(app=app) for app in apps]  # type: ignore[arg-type]
         async with (
             httpx.AsyncClient(transport=transports[0], base_url="http://a") as first,
             httpx.AsyncClient(transport=transports[1], base_url="http://b") as second,
         ):
-            board = f"c-{uuid.uuid4().hex[:10]}"
-            body = {"id": board, "rate_limit": {"limit": 5, "window_seconds": 60}}
-            assert (
-                await first.post("/v1/leaderboards", json=body, headers=ADMIN)
-            ).status_code == 201
-            signed = (
-                await first.post("/v1/auth/device", json={"device_id": f"d-{uuid.uuid4()}"})
-            ).json()
-            auth = {"Authorization": f"Bearer {signed['token']}"}
-            responses = await asyncio.gather(
-                *(
-                    (first if i % 2 else second).post(
-                        f"/v1/leaderboards/{board}/scores", json={"score": i}, headers=auth
-                    )
-                    for i in range(20)
+            yield apps, [first, second]
+
+
+async def test_two_workers_share_one_limit_on_a_cluster(cluster_settings: Settings) -> None:
+    """Two app instances (two workers) against one board limit: exactly the limit passes."""
+    async with two_workers(cluster_settings) as (_, http):
+        board, _, auth = await board_and_player(http[0], limit=5)
+        responses = await asyncio.gather(
+            *(
+                http[i % 2].post(
+                    f"/v1/leaderboards/{board}/scores", json={"score": i}, headers=auth
                 )
+                for i in range(20)
             )
-            assert sorted(r.status_code for r in responses).count(200) == 5
+        )
+        assert [r.status_code for r in responses].count(200) == 5
 
 
-async def test_events_reach_websocket_and_sse_clients_on_a_cluster(
+async def test_every_subscriber_of_every_worker_gets_every_event_on_a_cluster(
     cluster_settings: Settings,
 ) -> None:
-    """Sharded pub/sub: the hub subscribes per board with SSUBSCRIBE in cluster mode."""
-    app = create_app(cluster_settings)
-    async with running(app):
-        hub = app.plugins.get(InfrastructurePlugin).services.events
-        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(transport=transport, base_url="http://c") as http:
-            board = f"c-{uuid.uuid4().hex[:10]}"
-            body = {"id": board, "rate_limit": {"limit": 100, "window_seconds": 60}}
-            assert (
-                await http.post("/v1/leaderboards", json=body, headers=ADMIN)
-            ).status_code == 201
-            signed = (
-                await http.post("/v1/auth/device", json={"device_id": f"d-{uuid.uuid4()}"})
-            ).json()
-            auth = {"Authorization": f"Bearer {signed['token']}"}
-            with hub.subscribe(board) as subscription:
-                assert await hub.wait_connected(board)
-                response = await http.post(
-                    f"/v1/leaderboards/{board}/scores", json={"score": 42}, headers=auth
+    """Sharded pub/sub: each worker's hub SSUBSCRIBEs per board; `watch` does too."""
+    async with two_workers(cluster_settings) as (apps, http):
+        board, player, auth = await board_and_player(http[0], limit=100)
+        hubs = [app.plugins.get(InfrastructurePlugin).services.events for app in apps]
+        watched: list[str] = []
+        watcher = asyncio.create_task(
+            watch(cluster_settings, board, from_start=False, emit=watched.append, stop_after=4)
+        )
+        with hubs[0].subscribe(board) as first, hubs[1].subscribe(board) as second:
+            assert await hubs[0].wait_connected(board)
+            assert await hubs[1].wait_connected(board)
+            await asyncio.sleep(0.5)  # let `watch` subscribe; its stream replay closes any gap
+            for i, score in enumerate((10, 20, 30, 40)):  # submitted through both workers
+                response = await http[i % 2].post(
+                    f"/v1/leaderboards/{board}/scores", json={"score": score}, headers=auth
                 )
                 assert response.status_code == 200
-                message = await subscription.next(timeout=5)
-            assert message is not None
-            event = msgspec.json.decode(message, type=RankChanged)
-            assert (event.player_id, event.score, event.rank) == (signed["player_id"], 42, 1)
+            for subscription in (first, second):
+                scores = []
+                for _ in range(4):
+                    message = await subscription.next(timeout=5)
+                    assert message is not None
+                    event = msgspec.json.decode(message, type=RankChanged)
+                    assert event.player_id == player
+                    scores.append(event.score)
+                assert scores == [10, 20, 30, 40]
+        await asyncio.wait_for(watcher, 10)
+        assert [msgspec.json.decode(line, type=RankChanged).score for line in watched] == [
+            10, 20, 30, 40,
+        ]  # fmt: skip

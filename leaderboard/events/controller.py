@@ -15,7 +15,12 @@ from redis import exceptions as redis_exceptions
 
 from leaderboard.errors import InvalidInputError, NotFoundError
 from leaderboard.events.hub import HEARTBEAT_SECONDS, HubClosedError, Subscription
-from leaderboard.events.models import EventsDropped, RankChanged, stream_id_key
+from leaderboard.events.models import (
+    EventsDropped,
+    RankChanged,
+    event_from_stream,
+    stream_id_key,
+)
 from leaderboard.players.service import canonical_player_id
 from leaderboard.plugin import BoardsDep, EventsDep, KeysDep, RedisDep, SettingsDep
 
@@ -117,7 +122,7 @@ class EventsController(Controller):
                 yield ServerSentEventMessage(comment="subscribed")
                 if entries:
                     for entry_id, fields in entries:
-                        message = fields["event"][:-1] + f',"id":"{entry_id}"}}'
+                        message = event_from_stream(entry_id, fields)
                         if delivery.accept(message) is not None:
                             yield ServerSentEventMessage(
                                 data=message, id=entry_id, event="rank_changed"

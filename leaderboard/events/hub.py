@@ -22,10 +22,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
-from redis.asyncio import Redis, RedisCluster
 
+from leaderboard.events.models import event_from_stream
+from leaderboard.events.pubsub import close_quietly, next_message, subscribe, unsubscribe
 from leaderboard.keys import Keys
-from leaderboard.redis_client import REDIS_OUTAGE_ERRORS
+from leaderboard.redis_client import REDIS_OUTAGE_ERRORS, create_subscriber, initialize
 from leaderboard.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -161,15 +162,8 @@ class EventHub:
             delay = min(delay * 2, 1.0)
 
     async def _listen(self) -> AsyncIterator[tuple[str, str]]:
-        client = Redis.from_url(
-            self._url,
-            protocol=2,
-            decode_responses=True,
-            socket_connect_timeout=self._settings.redis_timeout,
-            # A pub/sub connection is idle between events: ping it to notice a dead peer.
-            health_check_interval=5,
-            socket_keepalive=True,
-        )
+        """Single node: one pattern subscription to every board's channel."""
+        client = create_subscriber(self._settings, self._url)
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.psubscribe(self._keys.events_channel_pattern())
@@ -178,14 +172,11 @@ class EventHub:
                 await self._catch_up(client, board_id)
             self.connected.set()
             while True:
-                message = await pubsub.get_message(timeout=1.0)
-                if message is not None and message["type"] == "pmessage":
-                    yield message["channel"], message["data"]
+                message = await next_message(pubsub, sharded=False, timeout=1.0)
+                if message is not None:
+                    yield message
         finally:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(pubsub.aclose(), 1.0)  # type: ignore[no-untyped-call]
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(client.aclose(), 1.0)
+            await close_quietly(pubsub, client)
 
     async def _listen_sharded(self) -> AsyncIterator[tuple[str, str]]:
         """Cluster mode: one SSUBSCRIBE per watched board (sharded pub/sub has no patterns).
@@ -193,43 +184,31 @@ class EventHub:
         The set of channels follows the boards local clients watch, checked between
         messages; a board's first client waits (wait_connected) until its channel is in.
         """
-        client = RedisCluster.from_url(
-            self._url,
-            protocol=2,
-            decode_responses=True,
-            socket_connect_timeout=self._settings.redis_timeout,
-            health_check_interval=5,
-        )
+        client = create_subscriber(self._settings, self._url)
         pubsub = client.pubsub()
         subscribed: dict[str, str] = {}  # channel → board id
         try:
-            await client.initialize()
+            await initialize(client)
             self.connected.set()
             while True:
                 wanted = {self._keys.events_channel(board): board for board in self._subscribers}
                 for channel in subscribed.keys() - wanted.keys():
-                    await pubsub.sunsubscribe(channel)
+                    await unsubscribe(pubsub, channel, sharded=True)
                     self._sharded_live.discard(subscribed.pop(channel))
                 for channel in wanted.keys() - subscribed.keys():
-                    await pubsub.ssubscribe(channel)
-                    board = wanted[channel]
-                    subscribed[channel] = board
-                    await self._catch_up(client, board)
-                    self._sharded_live.add(board)
+                    await subscribe(pubsub, channel, sharded=True)
+                    subscribed[channel] = wanted[channel]
+                    await self._catch_up(client, wanted[channel])
+                    self._sharded_live.add(wanted[channel])
                 if not subscribed:
                     await asyncio.sleep(0.05)
                     continue
-                message = await pubsub.get_sharded_message(
-                    ignore_subscribe_messages=True, timeout=0.05
-                )
-                if message is not None and message["type"] == "smessage":
-                    yield message["channel"], message["data"]
+                message = await next_message(pubsub, sharded=True, timeout=0.05)
+                if message is not None:
+                    yield message
         finally:
             self._sharded_live.clear()
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(pubsub.aclose(), 1.0)
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(client.aclose(), 1.0)
+            await close_quietly(pubsub, client)
 
     async def _catch_up(self, client: Any, board_id: str) -> None:
         """Deliver what a board's stream gained since the last event this hub delivered."""
@@ -240,7 +219,7 @@ class EventHub:
             self._keys.events_stream(board_id), min=f"({last_id}"
         )
         for entry_id, fields in entries:
-            self._deliver(board_id, fields["event"][:-1] + f',"id":"{entry_id}"}}')
+            self._deliver(board_id, event_from_stream(entry_id, fields))
 
     def _dispatch(self, channel: str, data: str) -> None:
         # "<prefix>leaderboard:{<board id>}:events" → the board id between the braces.

@@ -51,3 +51,8 @@ def stream_id_key(stream_id: str) -> tuple[int, int]:
     """Stream ids ("<ms>-<seq>") as numbers, so that they compare in stream order."""
     ms, _, seq = stream_id.partition("-")
     return int(ms), int(seq or 0)
+
+
+def event_from_stream(entry_id: str, fields: dict[str, str]) -> str:
+    """A stream entry as the JSON pub/sub carries: the stored event plus its ``id``."""
+    return fields["event"][:-1] + f',"id":"{entry_id}"}}'

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 import msgspec
-from redis.asyncio import Redis
 
-from leaderboard.events.models import RankChanged, stream_id_key
+from leaderboard.events.models import RankChanged, event_from_stream, stream_id_key
+from leaderboard.events.pubsub import close_quietly, next_message, subscribe
 from leaderboard.keys import Keys
-from leaderboard.redis_client import REDIS_OUTAGE_ERRORS
+from leaderboard.redis_client import REDIS_OUTAGE_ERRORS, create_subscriber, initialize
 from leaderboard.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -38,16 +37,12 @@ async def watch(
     printed = 0
     replay = from_start
     while stop_after is None or printed < stop_after:
-        client = Redis.from_url(
-            settings.redis_url,
-            protocol=2,
-            decode_responses=True,
-            socket_connect_timeout=settings.redis_timeout,
-            health_check_interval=5,
-        )
-        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        client = create_subscriber(settings, settings.redis_url)
+        pubsub = client.pubsub()
+        sharded = settings.redis_cluster
         try:
-            await pubsub.subscribe(keys.events_channel(board_id))
+            await initialize(client)
+            await subscribe(pubsub, keys.events_channel(board_id), sharded=sharded)
             if replay:
                 # Subscribed first, so nothing falls between the replay and the live events.
                 start = "-" if last is None else f"({last[0]}-{last[1]}"
@@ -55,26 +50,24 @@ async def watch(
                     keys.events_stream(board_id), min=start
                 )
                 for entry_id, fields in entries:
-                    emit(fields["event"][:-1] + f',"id":"{entry_id}"}}')
+                    emit(event_from_stream(entry_id, fields))
                     last = stream_id_key(entry_id)
                     printed += 1
             replay = True
             while stop_after is None or printed < stop_after:
-                message = await pubsub.get_message(timeout=1.0)
-                if message is None or message["type"] != "message":
+                message = await next_message(pubsub, sharded=sharded, timeout=1.0)
+                if message is None:
                     continue
-                event = msgspec.json.decode(message["data"], type=RankChanged)
+                _, data = message
+                event = msgspec.json.decode(data, type=RankChanged)
                 key = stream_id_key(event.id) if event.id else None
                 if key is not None and last is not None and key <= last:
                     continue
-                emit(message["data"])
+                emit(data)
                 last = key or last
                 printed += 1
         except REDIS_OUTAGE_ERRORS as exc:
             logger.warning("lost Redis (%s); reconnecting", exc)
             await asyncio.sleep(0.5)
         finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
-            with contextlib.suppress(Exception):
-                await client.aclose()
+            await close_quietly(pubsub, client)

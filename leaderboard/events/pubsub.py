@@ -1,0 +1,46 @@
+"""Pub/sub plumbing shared by the event hub and `leaderboard watch`.
+
+On a single node, channels are plain pub/sub (SUBSCRIBE / PSUBSCRIBE); on a Redis
+Cluster the score script publishes with SPUBLISH, so subscribers use SSUBSCRIBE, which
+has no patterns. These helpers hide that difference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+_DATA_TYPES = {"message", "pmessage", "smessage"}
+
+
+async def subscribe(pubsub: Any, channel: str, *, sharded: bool) -> None:
+    if sharded:
+        await pubsub.ssubscribe(channel)
+    else:
+        await pubsub.subscribe(channel)
+
+
+async def unsubscribe(pubsub: Any, channel: str, *, sharded: bool) -> None:
+    if sharded:
+        await pubsub.sunsubscribe(channel)
+    else:
+        await pubsub.unsubscribe(channel)
+
+
+async def next_message(pubsub: Any, *, sharded: bool, timeout: float) -> tuple[str, str] | None:
+    """The next published (channel, data), or None when ``timeout`` passed without one."""
+    if sharded:
+        message = await pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=timeout)
+    else:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+    if message is None or message["type"] not in _DATA_TYPES:
+        return None
+    return message["channel"], message["data"]
+
+
+async def close_quietly(*resources: Any) -> None:
+    """Close pub/sub objects and clients on the way out, without waiting on a dead peer."""
+    for resource in resources:
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(resource.aclose(), 1.0)
