@@ -65,6 +65,7 @@ class IndexNotReadyError(Exception):
 @dataclass(frozen=True, slots=True)
 class Applied:
     applied: bool
+    published: bool  # one rank_changed event went out
     previous_rank: int | None  # 1-based
     previous_score: int | None
     rank: int
@@ -138,6 +139,7 @@ class BoardIndex:
         _, previous_rank, previous_score, rank, current_score, total = reply
         return Applied(
             applied=status == 1,
+            published=status in (1, 2) and events is not NO_EVENTS,
             previous_rank=None if previous_rank is None else int(previous_rank) + 1,
             previous_score=None
             if previous_score is None

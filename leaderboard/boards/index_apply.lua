@@ -20,7 +20,8 @@
 -- Returns: {status, previous rank, previous Redis score, rank, Redis score, total}
 --   status  1: applied (and one rank_changed event published); 0: Redis already holds
 --           this change or a newer one (the member's sequence is not greater), so nothing
---           changed and nothing is published; -1: the index is not ready (lost or never
+--           changed and nothing is published; 2: as 0, but the change was announced
+--           (ARGV[11], after a rebuild); -1: the index is not ready (lost or never
 --           built): rebuild it, then call again; -2: the player was deleted (the
 --           members hash holds the tombstone "ffffffffffffffff"). Ranks are 0-based;
 --           previous rank and score are false when the player had no entry.
@@ -59,11 +60,13 @@ local function announce(rank, previous_rank, previous_score)
 end
 
 if current and string.sub(member, 1, 16) <= string.sub(current, 1, 16) then
-  if ARGV[11] == '1' and current == member then
+  local status = 0
+  if ARGV[11] == '1' and current == member and ARGV[5] ~= '' then
     announce(previous_rank, false, false)
+    status = 2
   end
   return {
-    0, previous_rank, previous_score,
+    status, previous_rank, previous_score,
     previous_rank, previous_score, redis.call('ZCARD', KEYS[1]),
   }
 end

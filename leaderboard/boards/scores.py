@@ -106,8 +106,8 @@ class ScoreService:
             raise DependencyUnavailableError(
                 "redis", f"the score was recorded, but its rank cannot be read now ({exc})"
             ) from exc
-        if stored.changed:
-            EVENTS_PUBLISHED.inc()  # index_apply.lua published exactly one for this change
+        if applied.published:
+            EVENTS_PUBLISHED.inc()
         result = SubmitResult(
             player_id=player_id,
             score=stored.score,
