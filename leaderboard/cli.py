@@ -26,7 +26,11 @@ LEADERBOARD_ADMIN_TOKEN, LEADERBOARD_DATA_DIR, LEADERBOARD_HOST, LEADERBOARD_POR
 """
 
 
-def _fail(message: str) -> NoReturn:
+def _fail(message: str | BaseException) -> NoReturn:
+    """One line on stderr and exit 2; an operator sees a driver's own words too."""
+    if isinstance(message, BaseException):
+        cause = message.__cause__
+        message = f"{message} ({cause})" if cause is not None else str(message)
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
@@ -35,7 +39,7 @@ def _load_settings() -> Settings:
     try:
         return Settings.from_env()
     except SettingsError as exc:
-        _fail(str(exc))
+        _fail(exc)
 
 
 def _setup_logging(settings: Settings) -> None:
@@ -85,7 +89,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         MigrationError,
         serving.ServeError,
     ) as exc:
-        _fail(str(exc))
+        _fail(exc)
 
 
 def _settings_with_servers() -> Settings:
@@ -132,7 +136,7 @@ def rebuild(leaderboard_id: str | None) -> None:
         try:
             done = asyncio.run(rebuild_indexes(settings, leaderboard_id, progress))
         except (DependencyUnavailableError, NotFoundError) as exc:
-            _fail(str(exc))
+            _fail(exc)
     for board_id, period, entries in done:
         if entries < 0:
             click.echo(f"{board_id} ({period}): another rebuild is running; skipped")
@@ -226,7 +230,7 @@ def migrate() -> None:
     try:
         applied = asyncio.run(apply_migrations(settings.database_url, timeout=settings.db_timeout))
     except (DependencyUnavailableError, MigrationError) as exc:
-        _fail(str(exc))
+        _fail(exc)
     if applied:
         for migration in applied:
             click.echo(f"applied {migration.version:04d}_{migration.name}")

@@ -18,7 +18,7 @@ import asyncpg
 import msgspec
 from asyncpg.pool import PoolConnectionProxy
 
-from leaderboard.errors import DependencyUnavailableError
+from leaderboard.errors import DependencyUnavailableError, outage_reason
 
 # Errors that mean "Postgres is not reachable or not serving right now".
 POSTGRES_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
@@ -59,10 +59,9 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 def outage(exc: BaseException) -> DependencyUnavailableError:
     """The domain error for a Postgres failure, with a reason fit for a response body."""
-    reason = str(exc) or type(exc).__name__
-    if isinstance(exc, TimeoutError):
-        reason = "timed out"
-    return DependencyUnavailableError("postgres", reason)
+    error = DependencyUnavailableError("postgres", outage_reason(exc))
+    error.__cause__ = exc
+    return error
 
 
 class Database:

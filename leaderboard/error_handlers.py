@@ -33,6 +33,7 @@ from leaderboard.errors import (
     PermissionDeniedError,
     RateLimitedError,
     ServiceError,
+    outage_reason,
 )
 from leaderboard.redis_client import REDIS_OUTAGE_ERRORS
 
@@ -88,7 +89,7 @@ def handle_service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Respon
 
 
 def dependency_unavailable_response(exc: DependencyUnavailableError) -> Response[dict[str, Any]]:
-    logger.warning("%s", exc.detail)
+    logger.warning("%s (%s)", exc.detail, exc.__cause__ or "no further detail")
     return error_response(
         HTTP_503_SERVICE_UNAVAILABLE,
         exc.detail,
@@ -98,8 +99,9 @@ def dependency_unavailable_response(exc: DependencyUnavailableError) -> Response
 
 
 def handle_redis_outage(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    reason = str(exc) or type(exc).__name__
-    return dependency_unavailable_response(DependencyUnavailableError("redis", reason))
+    error = DependencyUnavailableError("redis", outage_reason(exc))
+    error.__cause__ = exc
+    return dependency_unavailable_response(error)
 
 
 def handle_validation_error(

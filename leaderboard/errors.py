@@ -55,3 +55,30 @@ class DependencyUnavailableError(ServiceError):
         super().__init__(f"{dependency} is unavailable: {reason}")
         self.dependency = dependency
         self.reason = reason
+
+
+def outage_reason(exc: BaseException) -> str:
+    """A short, public reason for a driver failure.
+
+    Driver messages name internal hosts, ports and users; responses get this instead, and
+    the full message goes to the log.
+    """
+    name = type(exc).__name__
+    if isinstance(exc, TimeoutError) or name == "TimeoutError":
+        return "timed out"
+    reasons = {
+        "ConnectionRefusedError": "connection refused",
+        "CannotConnectNowError": "not accepting connections yet",
+        "TooManyConnectionsError": "too many connections",
+        "AdminShutdownError": "shutting down",
+        "BusyLoadingError": "loading its data",
+        "OutOfMemoryError": "out of memory",
+        "ReadOnlyError": "read-only (a replica)",
+        "ClusterDownError": "cluster down",
+        "TryAgainError": "cluster resharding",
+    }
+    if name in reasons:
+        return reasons[name]
+    if "refused" in str(exc).lower():
+        return "connection refused"
+    return "connection failed"

@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from leaderboard.db import Database
-from leaderboard.errors import DependencyUnavailableError
+from leaderboard.errors import DependencyUnavailableError, outage_reason
 from leaderboard.metrics import REDIS_MAX_MEMORY, REDIS_USED_MEMORY
 from leaderboard.plugin import DatabaseDep, RedisDep, SettingsDep
 from leaderboard.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
@@ -39,9 +39,11 @@ async def _check(name: str, probe: Awaitable[object], timeout: float) -> tuple[s
     except TimeoutError:
         return name, f"no answer within {timeout:g} s"
     except DependencyUnavailableError as exc:
+        logger.warning("readiness: %s: %s", name, exc.__cause__ or exc.reason)
         return name, exc.reason
     except REDIS_OUTAGE_ERRORS as exc:
-        return name, str(exc) or type(exc).__name__
+        logger.warning("readiness: redis: %s", exc)
+        return name, outage_reason(exc)
     return name, "ok"
 
 

@@ -70,6 +70,7 @@ async def assert_503_naming(
     body: dict[str, Any] = response.json()
     assert body["status_code"] == 503
     assert dependency in body["detail"]
+    assert "127.0.0.1" not in response.text, "internal addresses stay out of responses"
     assert elapsed < 4, f"answered after {elapsed:.1f} s: must fail fast, not hang"
     return body
 

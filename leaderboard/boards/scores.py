@@ -20,7 +20,12 @@ from leaderboard.boards.periods import (
 from leaderboard.boards.rebuild import Rebuilder
 from leaderboard.boards.service import BoardService
 from leaderboard.db import Connection
-from leaderboard.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
+from leaderboard.errors import (
+    DependencyUnavailableError,
+    InvalidInputError,
+    NotFoundError,
+    outage_reason,
+)
 from leaderboard.events.models import event_head
 from leaderboard.keys import IndexKeys, Keys
 from leaderboard.metrics import EVENTS_PUBLISHED
@@ -104,7 +109,8 @@ class ScoreService:
             # and tell the client not to submit again.
             self._schedule_repair(board, period, player_id)
             raise DependencyUnavailableError(
-                "redis", f"the score was recorded, but its rank cannot be read now ({exc})"
+                "redis",
+                f"the score was recorded, but its rank cannot be read now ({outage_reason(exc)})",
             ) from exc
         if applied.published:
             EVENTS_PUBLISHED.inc()

@@ -24,7 +24,7 @@ from typing import Any, cast
 
 import msgspec
 
-from leaderboard.errors import DependencyUnavailableError
+from leaderboard.errors import DependencyUnavailableError, outage_reason
 from leaderboard.keys import Keys
 from leaderboard.players.models import Profile
 from leaderboard.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
@@ -177,7 +177,7 @@ class ProfileCache:
         except REDIS_OUTAGE_ERRORS as exc:
             self._outage(exc)
             raise DependencyUnavailableError(
-                "redis", f"the profile cache cannot be invalidated ({exc})"
+                "redis", f"the profile cache cannot be invalidated ({outage_reason(exc)})"
             ) from exc
 
     def _skipping(self) -> bool:
