@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping
 
 
@@ -79,6 +80,24 @@ def outage_reason(exc: BaseException) -> str:
     }
     if name in reasons:
         return reasons[name]
-    if "refused" in str(exc).lower():
+    if _refused(exc):
         return "connection refused"
     return "connection failed"
+
+
+def _refused(exc: BaseException) -> bool:
+    """True when ``exc`` or an exception it wraps is a refused connection.
+
+    redis-py reports a refusal as "Error 111 connecting to …", with the OSError as the
+    cause or context; asyncpg raises the OSError itself.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError) or getattr(seen, "errno", None) == (
+            errno.ECONNREFUSED
+        ):
+            return True
+        if f"Error {errno.ECONNREFUSED} " in str(seen) or "refused" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
