@@ -266,3 +266,19 @@ async def test_session_keys_hold_no_token_and_all_have_ttls(
         for session in sessions:
             assert session.token.split(".", 1)[1] not in dump
     assert seen == 10  # a session hash and a player set each
+
+
+async def test_expired_sessions_do_not_pile_up_in_the_players_set(
+    redis: Redis, keys: Keys
+) -> None:
+    store = SessionStore(redis, keys, ttl_seconds=3600, max_age_seconds=7200)
+    player_id = str(uuid.uuid4())
+    sessions = [await store.create(player_id) for _ in range(20)]
+    for session in sessions[:15]:  # as if they had expired
+        parsed = parse_token(session.token)
+        assert parsed is not None
+        await redis.unlink(keys.session(player_id, parsed.token_hash))
+    fresh = await store.create(player_id)
+    assert await redis.scard(keys.player_sessions(player_id)) == 6
+    assert await store.resolve(fresh.token) == player_id
+    assert await store.end_all(player_id) == 6

@@ -81,7 +81,13 @@ class SessionStore:
                 self._keys.session(player_id, parsed.token_hash),
                 self._keys.player_sessions(player_id),
             ],
-            args=[player_id, self._ttl_ms, self._max_age_ms, parsed.token_hash],
+            args=[
+                player_id,
+                self._ttl_ms,
+                self._max_age_ms,
+                parsed.token_hash,
+                self._keys.session_prefix(player_id),
+            ],
         )
         return NewSession(token, _from_ms(int(expires_ms)))
 
