@@ -268,9 +268,7 @@ async def test_session_keys_hold_no_token_and_all_have_ttls(
     assert seen == 10  # a session hash and a player set each
 
 
-async def test_expired_sessions_do_not_pile_up_in_the_players_set(
-    redis: Redis, keys: Keys
-) -> None:
+async def test_expired_sessions_do_not_pile_up_in_the_players_set(redis: Redis, keys: Keys) -> None:
     store = SessionStore(redis, keys, ttl_seconds=3600, max_age_seconds=7200)
     player_id = str(uuid.uuid4())
     sessions = [await store.create(player_id) for _ in range(20)]
