@@ -326,6 +326,17 @@ class Bench:
             if any("spawn_main" in part for part in c.cmdline())
         ]
 
+    def server_cpu_seconds(self, url: str) -> float:
+        """User + system CPU so far of every process of the server behind ``url``."""
+        proc = self.procs[1] if url.startswith(self.hello) else self.service_proc
+        root = psutil.Process(proc.pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                t = p.cpu_times()
+                total += t.user + t.system
+        return total
+
     # ---------------------------------------------------------------- load tests
     def wrk(
         self,
@@ -337,6 +348,7 @@ class Bench:
         connections: int | None = None,
         duration: float | None = None,
     ) -> WrkResult:
+        cpu_before = self.server_cpu_seconds(url)
         r = run_wrk(
             name,
             url,
@@ -345,9 +357,12 @@ class Bench:
             connections=connections or self.a.connections,
             duration=duration or self.a.duration,
         )
+        if r.requests:
+            r.cpu_us_per_request = (self.server_cpu_seconds(url) - cpu_before) / r.requests * 1e6
         console.print(
             f"  {name:<34} {r.rps:>9,.0f} req/s  p50 {r.p50_ms:6.2f} ms  "
-            f"p99 {r.p99_ms:7.2f} ms  errors {r.errors}"
+            f"p99 {r.p99_ms:7.2f} ms  errors {r.errors}  "
+            f"cpu {r.cpu_us_per_request or 0:,.0f} µs/req"
         )
         return r
 

@@ -13,15 +13,16 @@ _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 # Steps of the submission path whose inclusive cost is worth naming (qualified names as
 # py-spy prints them).
 STEPS = {
-    "ScoreService.submit (all of it)": "ScoreService.submit",
+    "ScoreService.submit (the request's own part)": "ScoreService.submit",
     "BoardService.get (board config)": "BoardService.get",
-    "RateLimiter.check (Lua round trip)": "RateLimiter.check",
-    "BoardRepository.submit (Postgres upsert)": "BoardRepository.submit",
-    "BoardIndex.apply (index_apply.lua round trip)": "BoardIndex.apply",
+    "ScriptPipeline._run_batch (pipelined Lua: limiter + index apply)": (
+        "ScriptPipeline._run_batch"
+    ),
+    "ScoreWriter._run_batch (group-committed Postgres upserts)": "ScoreWriter._run_batch",
+    "KwargsModel.resolve_dependencies (Litestar DI)": "KwargsModel.resolve_dependencies",
     "provide_principal (admin token check)": "provide_principal",
     "negotiated (response encoding)": "negotiated",
-    "asyncpg pool release → Connection.reset (a 2nd query per request)": "Connection.reset",
-    "access log line (uvicorn.access, see the notes)": "Logger._log",
+    "PrometheusMiddleware (request metrics, whole request inside)": "PrometheusMiddleware",
 }
 
 

@@ -25,6 +25,9 @@ class WrkResult:
     max_ms: float
     errors: int  # socket errors + non-2xx/3xx answers
     non_2xx: int
+    # CPU (user + system) of the server's processes per request: unlike req/s, barely
+    # moved by whatever else this noisy machine runs at the same time.
+    cpu_us_per_request: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)

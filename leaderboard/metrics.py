@@ -10,7 +10,7 @@ prometheus_client's multiprocess mode (set ``PROMETHEUS_MULTIPROC_DIR``) or one 
 from __future__ import annotations
 
 from litestar.plugins.prometheus import PrometheusConfig
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 PREFIX = "leaderboard"
 
@@ -22,6 +22,13 @@ SUBMISSIONS = Counter(
 EVENTS_PUBLISHED = Counter(f"{PREFIX}_events_published_total", "rank_changed events published.")
 PROFILE_CACHE = Counter(
     f"{PREFIX}_profile_cache_total", "Profile cache lookups by result: hit or miss.", ["result"]
+)
+BATCH_SIZE = Histogram(
+    f"{PREFIX}_batch_size",
+    "Calls sent together: Lua scripts per Redis pipeline (redis_scripts), submissions per "
+    "Postgres statement (score_upserts). See leaderboard/batching.py.",
+    ["batcher"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )
 REBUILDS = Counter(f"{PREFIX}_index_rebuilds_total", "Leaderboard index rebuilds run.")
 REDIS_USED_MEMORY = Gauge(

@@ -73,6 +73,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Events kept per board (approximately) for clients that reconnect and catch up."""
     events_client_backlog: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256
     """Events queued per WebSocket/SSE client; a slower client loses its oldest."""
+    top_page_cache_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 500
+    """How long a worker serves a top page it built again (0: never); see page_cache.py."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from leaderboard.keys import Keys
 from leaderboard.redis_client import AnyRedis
+from leaderboard.redis_pipeline import ScriptPipeline
 
 _TOKEN = re.compile(
     r"^(?P<player>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
@@ -62,12 +63,15 @@ class SessionStore:
         ttl_seconds: float,
         max_age_seconds: float,
         refresh_interval_ms: int = REFRESH_INTERVAL_MS,
+        pipeline: ScriptPipeline | None = None,
     ) -> None:
         self._redis = redis
         self._keys = keys
         self._ttl_ms = int(ttl_seconds * 1000)
         self._max_age_ms = int(max_age_seconds * 1000)
         self._refresh_interval_ms = refresh_interval_ms
+        # Every authenticated request resolves its token: those share pipelines.
+        self._pipeline = pipeline or ScriptPipeline(redis)
         self._create = redis.register_script((_SCRIPTS / "session_create.lua").read_text())
         self._touch = redis.register_script((_SCRIPTS / "session_touch.lua").read_text())
         self._end = redis.register_script((_SCRIPTS / "session_end.lua").read_text())
@@ -96,9 +100,10 @@ class SessionStore:
         parsed = parse_token(token)
         if parsed is None:
             return None
-        reply = await self._touch(
-            keys=[self._keys.session(parsed.player_id, parsed.token_hash)],
-            args=[self._ttl_ms, self._refresh_interval_ms],
+        reply = await self._pipeline.run(
+            self._touch,
+            [self._keys.session(parsed.player_id, parsed.token_hash)],
+            [self._ttl_ms, self._refresh_interval_ms],
         )
         if not reply:
             return None

@@ -18,6 +18,7 @@ from leaderboard.boards.models import Order
 from leaderboard.errors import NotFoundError
 from leaderboard.keys import IndexKeys
 from leaderboard.redis_client import AnyRedis
+from leaderboard.redis_pipeline import ScriptPipeline
 
 _HERE = Path(__file__).parent
 
@@ -84,8 +85,10 @@ class Slice:
 class BoardIndex:
     """The scripts that touch an index; one instance per worker, shared by every board."""
 
-    def __init__(self, redis: AnyRedis) -> None:
+    def __init__(self, redis: AnyRedis, *, pipeline: ScriptPipeline | None = None) -> None:
         self.redis = redis
+        # Applies and reads of concurrent requests share pipelines (redis_pipeline.py).
+        self._pipeline = pipeline or ScriptPipeline(redis)
         self._apply = redis.register_script((_HERE / "index_apply.lua").read_text())
         self._remove = redis.register_script((_HERE / "index_remove.lua").read_text())
         self._read = redis.register_script((_HERE / "index_read.lua").read_text())
@@ -108,8 +111,9 @@ class BoardIndex:
         Without ``events`` nothing is published (tools and tests that drive the index).
         """
         events = events or NO_EVENTS
-        reply = await self._apply(
-            keys=[
+        reply = await self._pipeline.run(
+            self._apply,
+            [
                 keys.scores,
                 keys.members,
                 keys.ready,
@@ -117,7 +121,7 @@ class BoardIndex:
                 keys.journal,
                 events.stream or keys.journal,  # a key of the same slot; unused then
             ],
-            args=[
+            [
                 player_id,
                 to_redis_score(score, order),
                 member_for(reached_seq, player_id),
@@ -158,18 +162,20 @@ class BoardIndex:
 
     async def top(self, keys: IndexKeys, order: Order, offset: int, limit: int) -> Slice:
         return self._slice(
-            await self._read(
-                keys=[keys.scores, keys.members, keys.ready, keys.lock],
-                args=["top", offset, offset + limit - 1],
+            await self._pipeline.run(
+                self._read,
+                [keys.scores, keys.members, keys.ready, keys.lock],
+                ["top", offset, offset + limit - 1],
             ),
             order,
         )
 
     async def around(self, keys: IndexKeys, order: Order, player_id: str, radius: int) -> Slice:
         return self._slice(
-            await self._read(
-                keys=[keys.scores, keys.members, keys.ready, keys.lock],
-                args=["around", player_id, radius],
+            await self._pipeline.run(
+                self._read,
+                [keys.scores, keys.members, keys.ready, keys.lock],
+                ["around", player_id, radius],
             ),
             order,
         )

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import asyncpg
 
-from leaderboard.boards.models import Board, BoardCreate, Operator, Order, RateLimitConfig
+from leaderboard.boards.models import Board, BoardCreate, RateLimitConfig
+from leaderboard.boards.score_writer import ScoreWriter, StoredScore, Submission
 from leaderboard.db import Connection, Database
-from leaderboard.errors import ConflictError, InvalidInputError, NotFoundError
+from leaderboard.errors import ConflictError
 
 _BOARD_COLUMNS = (
     "id, name, sort_order, operator, reset, rate_limit, rate_window_seconds, metadata, created_at"
@@ -33,62 +33,11 @@ def to_board(row: asyncpg.Record) -> Board:
     )
 
 
-def _new_score(operator: Operator, order: Order) -> str:
-    """SQL for the stored score after a submission (``s`` the row, ``EXCLUDED`` the new)."""
-    if operator == "latest":
-        return "EXCLUDED.score"
-    if operator == "sum":
-        return "s.score + EXCLUDED.score"
-    return f"{'GREATEST' if order == 'desc' else 'LEAST'}(s.score, EXCLUDED.score)"
-
-
-def _upsert_sql(operator: Operator, order: Order) -> str:
-    new = _new_score(operator, order)
-    # reached_seq/reached_at move only when the stored score changes: an equal `best`,
-    # an equal `latest` or a `sum` of 0 keeps the player where they are. On an update the
-    # sequence number is drawn here, under the row lock, not in VALUES (evaluated before
-    # the lock is taken): a submission that waited for a concurrent one must get the
-    # larger number, or the index would refuse its (newer) change as older.
-    # `changed`: the row holds the number this statement drew last (VALUES always draws
-    # one; an update that changes the score draws another), i.e. the score changed.
-    return f"""
-        INSERT INTO scores AS s
-            (leaderboard_id, period_start, player_id, score, reached_seq, reached_at, metadata)
-        VALUES ($1, $2, $3, $4, nextval('score_reached_seq'), now(), $5)
-        ON CONFLICT (leaderboard_id, period_start, player_id) DO UPDATE SET
-            score = {new},
-            reached_seq = CASE WHEN {new} <> s.score
-                               THEN nextval('score_reached_seq') ELSE s.reached_seq END,
-            reached_at = CASE WHEN {new} <> s.score
-                              THEN EXCLUDED.reached_at ELSE s.reached_at END,
-            submissions = s.submissions + 1,
-            metadata = COALESCE(EXCLUDED.metadata, s.metadata),
-            updated_at = now()
-        RETURNING score, reached_seq,
-                  reached_seq = currval('score_reached_seq') AS changed,
-                  xmax = 0 AS inserted
-    """
-
-
-_UPSERTS = {
-    (operator, order): _upsert_sql(operator, order)
-    for operator in ("best", "latest", "sum")
-    for order in ("desc", "asc")
-}
-
-
-@dataclass(frozen=True, slots=True)
-class StoredScore:
-    score: int
-    reached_seq: int
-    changed: bool
-    inserted: bool = False
-    """The player's first entry in this period."""
-
-
 class BoardRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Concurrent submissions share statements and commits (score_writer.py).
+        self._writer = ScoreWriter(db)
 
     async def create(self, conn: Connection, spec: BoardCreate) -> Board:
         try:
@@ -136,25 +85,7 @@ class BoardRepository:
         metadata: dict[str, Any] | None,
     ) -> StoredScore:
         """Apply the board's operator to the player's stored score; committed on return."""
-        try:
-            row = await self._db.fetchrow(
-                _UPSERTS[(board.operator, board.order)],
-                board.id,
-                period,
-                player_id,
-                score,
-                metadata,
-            )
-        except asyncpg.CheckViolationError:
-            raise InvalidInputError(
-                "score", "the sum would leave the range |score| ≤ 2^53 - 1"
-            ) from None
-        except asyncpg.ForeignKeyViolationError as exc:
-            if "player" in str(exc):
-                raise NotFoundError(f"no player with id {player_id!r}") from None
-            raise NotFoundError(f"no leaderboard {board.id!r}") from None
-        assert row is not None
-        return StoredScore(row["score"], row["reached_seq"], row["changed"], row["inserted"])
+        return await self._writer.submit(Submission(board, period, player_id, score, metadata))
 
     async def stored(self, board_id: str, period: date, player_id: str) -> StoredScore | None:
         row = await self._db.fetchrow(

@@ -10,6 +10,7 @@ from typing import Any
 
 from leaderboard.boards.index import Applied, BoardIndex, EventTarget, IndexNotReadyError, Slice
 from leaderboard.boards.models import Board, Entry, Page, PlayerEntry, SubmitResult
+from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import (
     period_end,
     period_key,
@@ -61,6 +62,7 @@ class ScoreService:
         *,
         stream_length: int = 1000,
         sharded_pubsub: bool = False,
+        top_pages: TopPageCache | None = None,
     ) -> None:
         self._boards = boards
         self._index = index
@@ -70,6 +72,7 @@ class ScoreService:
         self._clock = clock
         self._stream_length = stream_length
         self._sharded_pubsub = sharded_pubsub
+        self._top_pages = top_pages or TopPageCache(0)
         self.rebuilder = Rebuilder(index.redis, index, boards.repository)
         self._repairs: set[asyncio.Task[None]] = set()
 
@@ -146,14 +149,18 @@ class ScoreService:
         )
         args = (keys, board.order, player_id, score, seq, expire_at, events)
         try:
-            return await self._index.apply(*args)
+            applied = await self._index.apply(*args)
         except IndexNotReadyError:
             # Lost (Redis restarted empty, FLUSHALL) or never built: rebuild, then apply
             # again; the rebuilt index may hold this change already (a no-op then).
             await self.rebuilder.ensure_ready(board, period, keys, expire_at)
+            self._top_pages.drop_board(board.id)
             # Announce a change the rebuild absorbed, but only a change: never an
             # unchanged submission's.
             return await self._index.apply(*args, after_rebuild=changed)
+        if applied.applied:
+            self._top_pages.changed(board.id, period, applied.rank, applied.previous_rank)
+        return applied
 
     def _schedule_repair(self, board: Board, period: date, player_id: str) -> None:
         task = asyncio.create_task(self._repair(board, period, player_id))
@@ -198,31 +205,34 @@ class ScoreService:
         return start
 
     async def _read(
-        self,
-        board_id: str,
-        period: str | None,
-        read: Callable[[Board, IndexKeys], Awaitable[Slice]],
-    ) -> tuple[Board, date, Slice]:
+        self, board: Board, start: date, read: Callable[[IndexKeys], Awaitable[Slice]]
+    ) -> Slice:
         """Read a period's index, rebuilding it first when it is missing."""
-        board = await self._boards.get(board_id)
-        start = self._read_period(board, period)
         keys = self.index_keys(board, start)
         try:
-            return board, start, await read(board, keys)
+            return await read(keys)
         except IndexNotReadyError:
             await self.rebuilder.ensure_ready(board, start, keys, self.expire_at_ms(board, start))
-            return board, start, await read(board, keys)
+            self._top_pages.drop_board(board.id)
+            return await read(keys)
 
     async def top(self, board_id: str, period: str | None, offset: int, limit: int) -> Page:
-        board, start, page = await self._read(
-            board_id, period, lambda b, keys: self._index.top(keys, b.order, offset, limit)
+        board = await self._boards.get(board_id)
+        start = self._read_period(board, period)
+        cached = self._top_pages.get(board.id, (start, offset, limit))
+        if cached is not None:
+            return cached
+        page = await self._read(
+            board, start, lambda keys: self._index.top(keys, board.order, offset, limit)
         )
-        return Page(
+        result = Page(
             leaderboard=board.id,
             period=public_period(start),
             total=page.total,
             entries=await self._entries(page),
         )
+        self._top_pages.put(board.id, (start, offset, limit), result)
+        return result
 
     async def around(self, board_id: str, player_id: str, period: str | None, radius: int) -> Page:
         board, start, page = await self._around(board_id, player_id, period, radius)
@@ -250,22 +260,22 @@ class ScoreService:
         self, board_id: str, player_id: str, period: str | None, radius: int
     ) -> tuple[Board, date, Slice]:
         player_id = canonical_player_id(player_id)
-        board, start, page = await self._read(
-            board_id,
-            period,
-            lambda b, keys: self._index.around(keys, b.order, player_id, radius),
+        board = await self._boards.get(board_id)
+        start = self._read_period(board, period)
+        page = await self._read(
+            board, start, lambda keys: self._index.around(keys, board.order, player_id, radius)
         )
         if page.player_rank is None:
             raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r}")
         return board, start, page
 
     async def _entries(self, page: Slice) -> list[Entry]:
-        profiles = await self._profiles.get_many([player for player, _ in page.entries])
+        names = await self._profiles.display_names([player for player, _ in page.entries])
         return [
             Entry(
                 rank=page.first_rank + i,
                 player_id=player,
-                display_name=profiles[player].display_name if player in profiles else None,
+                display_name=names.get(player),
                 score=score,
             )
             for i, (player, score) in enumerate(page.entries)
@@ -287,6 +297,7 @@ class ScoreService:
                 keys = self._keys.index(board_id, period_key(period))
                 try:
                     await self._index.remove(keys, player_id)
+                    self._top_pages.drop_board(board_id)
                 except REDIS_OUTAGE_ERRORS as exc:
                     logger.error(
                         "deleted player %s is still on %s (%s); run `leaderboard rebuild %s`",

@@ -9,6 +9,7 @@ import time
 import msgspec
 
 from leaderboard.boards.models import Board, BoardCreate
+from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.repository import BoardRepository
 from leaderboard.db import Database
 from leaderboard.errors import NotFoundError
@@ -29,8 +30,11 @@ class BoardService:
     working from the caches while Postgres is down.
     """
 
-    def __init__(self, db: Database, redis: AnyRedis, keys: Keys) -> None:
+    def __init__(
+        self, db: Database, redis: AnyRedis, keys: Keys, top_pages: TopPageCache | None = None
+    ) -> None:
         self._db = db
+        self._top_pages = top_pages or TopPageCache(0)
         self._redis = redis
         self._keys = keys
         self.repository = BoardRepository(db)
@@ -46,6 +50,7 @@ class BoardService:
             await self._unlink_index_keys(spec.id)
             await self._redis.delete(self._keys.board_config(board.id))
         self._local.pop(board.id, None)
+        self._top_pages.drop_board(board.id)
         return board
 
     async def list(self) -> list[Board]:
@@ -74,6 +79,7 @@ class BoardService:
             await self._redis.delete(self._keys.board_config(board_id))
             await self._unlink_index_keys(board_id)
         self._local.pop(board_id, None)
+        self._top_pages.drop_board(board_id)
         # A read between the unlink and the commit may have cached the config or rebuilt
         # an index from the rows still there: clear again (best effort; create() clears
         # leftovers too, and other workers' 2-second caches run out by themselves).

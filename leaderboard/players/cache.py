@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any, cast
 
 import msgspec
+from redis.asyncio import RedisCluster
 
 from leaderboard.errors import DependencyUnavailableError, outage_reason
 from leaderboard.keys import Keys
 from leaderboard.players.models import Profile
 from leaderboard.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
+from leaderboard.redis_pipeline import ScriptPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ TOMBSTONE_TTL_SECONDS = 60
 OUTAGE_BACKOFF_SECONDS = 1.0
 
 _FILL = (Path(__file__).parent / "profile_fill.lua").read_text()
+_NAMES = (Path(__file__).parent / "profile_names.lua").read_text()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,7 @@ class Missing:
 
 MISSING = Missing()
 CacheResult = Profile | Missing | None  # None: not cached, ask Postgres
+NameResult = str | Missing | None
 
 
 def encode(profile: Profile) -> list[str]:
@@ -86,9 +90,18 @@ def decode(player_id: str, fields: dict[str, str]) -> CacheResult:
 
 class ProfileCache:
     def __init__(
-        self, redis: AnyRedis, keys: Keys, *, ttl_seconds: int, negative_ttl_seconds: int
+        self,
+        redis: AnyRedis,
+        keys: Keys,
+        *,
+        ttl_seconds: int,
+        negative_ttl_seconds: int,
+        pipeline: ScriptPipeline | None = None,
     ) -> None:
         self._redis = redis
+        self._pipeline = pipeline or ScriptPipeline(redis)
+        # One script reads every name of a page; a Cluster spreads the hashes over slots.
+        self._names = None if isinstance(redis, RedisCluster) else self._pipeline.register(_NAMES)
         self._keys = keys
         self._ttl_seconds = ttl_seconds
         self._negative_ttl_ms = negative_ttl_seconds * 1000
@@ -122,6 +135,29 @@ class ProfileCache:
             self._outage(exc)
             return dict.fromkeys(player_ids)
         return {pid: decode(pid, fields) for pid, fields in zip(player_ids, replies, strict=True)}
+
+    async def names(self, player_ids: Sequence[str]) -> dict[str, NameResult]:
+        """Every id's cached display name in one round trip (one script on a single node)."""
+        if not player_ids:
+            return {}
+        if self._skipping():
+            return dict.fromkeys(player_ids)
+        try:
+            if self._names is None:
+                return {
+                    pid: entry.display_name if isinstance(entry, Profile) else entry
+                    for pid, entry in (await self.get_many(player_ids)).items()
+                }
+            replies = await self._pipeline.run(
+                self._names, [self._keys.profile(pid) for pid in player_ids], []
+            )
+        except REDIS_OUTAGE_ERRORS as exc:
+            self._outage(exc)
+            return dict.fromkeys(player_ids)
+        return {
+            pid: MISSING if reply == 0 else reply
+            for pid, reply in zip(player_ids, replies, strict=True)
+        }
 
     async def fill_many(self, found: dict[str, Profile], missing: Sequence[str]) -> None:
         """Fill what a reader found in Postgres (and what it did not), in one round trip."""

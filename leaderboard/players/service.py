@@ -55,6 +55,8 @@ class ProfileService:
         self._sessions = sessions
         self._after_read = after_read
         self.before_delete: list[BeforeDelete] = []
+        # Called with the player id after a profile change or deletion has committed.
+        self.after_change: list[Callable[[str], None]] = []
         # Single flight: concurrent misses for one player share one Postgres read.
         self._inflight: dict[str, asyncio.Future[Profile | None]] = {}
         self.coalesced_reads = 0  # reads that joined another's Postgres query (metrics)
@@ -93,21 +95,42 @@ class ProfileService:
         cached = await self._cache.get_many(ids)
         found = {pid: entry for pid, entry in cached.items() if isinstance(entry, Profile)}
         misses = [pid for pid, entry in cached.items() if entry is None]
+        found.update(await self._load_many(ids, misses))
+        return found
+
+    async def display_names(self, player_ids: Sequence[str]) -> dict[str, str]:
+        """Display names of up to 1,000 players (unknown ids left out): leaderboard pages.
+
+        Reads only the names from the cache (one script call on a single node), and what
+        is not cached as :meth:`get_many` does.
+        """
+        if len(player_ids) > BULK_LIMIT:
+            raise InvalidInputError("player_ids", f"at most {BULK_LIMIT} per lookup")
+        ids = list(dict.fromkeys(player_ids))
+        cached = await self._cache.names(ids)
+        names = {pid: name for pid, name in cached.items() if isinstance(name, str)}
+        misses = [pid for pid, name in cached.items() if name is None]
+        loaded = await self._load_many(ids, misses)
+        names.update((pid, profile.display_name) for pid, profile in loaded.items())
+        return names
+
+    async def _load_many(self, ids: Sequence[str], misses: list[str]) -> dict[str, Profile]:
+        """Profiles of the cache's misses from Postgres, filled back into the cache."""
         PROFILE_CACHE.labels("miss").inc(len(misses))
         PROFILE_CACHE.labels("hit").inc(len(ids) - len(misses))
-        if misses:
-            try:
-                loaded = await self._repository.get_many(misses)
-            except DependencyUnavailableError:
-                # Leaderboard pages stay up while Postgres is down: names of players
-                # that are not cached are left out rather than failing the page.
-                logger.warning("profiles of %d players unavailable: postgres is down", len(misses))
-                return found
-            if self._after_read is not None:
-                await self._after_read(misses)
-            await self._cache.fill_many(loaded, [pid for pid in misses if pid not in loaded])
-            found.update(loaded)
-        return found
+        if not misses:
+            return {}
+        try:
+            loaded = await self._repository.get_many(misses)
+        except DependencyUnavailableError:
+            # Leaderboard pages stay up while Postgres is down: names of players
+            # that are not cached are left out rather than failing the page.
+            logger.warning("profiles of %d players unavailable: postgres is down", len(misses))
+            return {}
+        if self._after_read is not None:
+            await self._after_read(misses)
+        await self._cache.fill_many(loaded, [pid for pid in misses if pid not in loaded])
+        return loaded
 
     async def update(self, player_id: str, patch: ProfilePatch) -> Profile:
         player_id = canonical_player_id(player_id)
@@ -119,6 +142,8 @@ class ProfileService:
             # Before the commit: if Redis cannot be told, nothing commits (503).
             await self._cache.invalidate(player_id, profile.version)
         await self._cache.put(profile)
+        for notify in self.after_change:
+            notify(player_id)
         return profile
 
     async def delete(self, player_id: str) -> None:
@@ -140,6 +165,8 @@ class ProfileService:
         await self._cache.mark_deleted(player_id)
         for action in after_commit:
             await action()
+        for notify in self.after_change:
+            notify(player_id)
 
     async def _load(self, player_id: str) -> Profile | None:
         pending = self._inflight.get(player_id)

@@ -20,6 +20,7 @@ from msgspec import Meta
 from leaderboard.errors import RateLimitedError
 from leaderboard.keys import Keys
 from leaderboard.redis_client import AnyRedis
+from leaderboard.redis_pipeline import ScriptPipeline
 
 SCRIPT_SOURCE = (
     files("leaderboard.ratelimit").joinpath("sliding_window.lua").read_text(encoding="utf-8")
@@ -80,11 +81,13 @@ class RateLimiter:
     is allowed (the app answers 503), so an outage never lifts a limit.
     """
 
-    def __init__(self, redis: AnyRedis, keys: Keys) -> None:
+    def __init__(
+        self, redis: AnyRedis, keys: Keys, *, pipeline: ScriptPipeline | None = None
+    ) -> None:
         self._keys = keys
-        # A Script runs EVALSHA and falls back to loading the source on NOSCRIPT (a
-        # restarted or failed-over server), so the steady state sends only the sha.
-        self._script = redis.register_script(SCRIPT_SOURCE)
+        # Concurrent calls share one pipeline of EVALSHAs (the source is loaded on NOSCRIPT).
+        self._pipeline = pipeline or ScriptPipeline(redis)
+        self._script = self._pipeline.register(SCRIPT_SOURCE)
 
     async def hit(self, scope: str, subject: str, policy: RateLimitPolicy) -> RateLimitDecision:
         """Count one call of ``subject`` under ``scope``: accept and record it, or reject it.
@@ -106,9 +109,10 @@ class RateLimiter:
         if "{" in scope or "}" in scope:
             # With braces in the scope two (scope, subject) pairs could share a key.
             raise ValueError(f"rate-limit scope must not contain braces: {scope!r}")
-        reply = await self._script(
-            keys=[self._keys.rate_limit(scope, subject)],
-            args=[policy.limit, policy.window_seconds * 1000, secrets.token_hex(8)],
+        reply = await self._pipeline.run(
+            self._script,
+            [self._keys.rate_limit(scope, subject)],
+            [policy.limit, policy.window_seconds * 1000, secrets.token_hex(8)],
         )
         allowed, remaining, retry_after_ms, reset_ms = (int(value) for value in reply)
         return RateLimitDecision(

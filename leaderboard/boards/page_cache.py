@@ -1,0 +1,78 @@
+"""Top pages a worker served a moment ago, served again without Redis (``top`` only).
+
+A top-100 page costs a worker ~20 times a bare response to build (the index read, the names,
+encoding 100 entries), and the top of a busy board is read far more often than it
+changes position. So each worker keeps the pages it built for ``ttl`` seconds
+(``LEADERBOARD_TOP_PAGE_CACHE_MS``, 500 ms by default; 0 turns it off).
+
+What a reader may see: a page at most ``ttl`` old. The worker's own changes are never
+hidden: a change this worker applies drops its cached pages of that board period that
+the change touches (the ranks between the old and the new position, and every page
+when the board's total changes); a deleted player, a deleted board or a renamed player
+drops more. Changes made through other workers or instances show up within ``ttl``.
+A player's own rank (``/players/{id}``, ``/around``) is never cached.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+
+from leaderboard.boards.models import Page
+
+PageKey = tuple[date, int, int]  # period start, offset, limit
+
+
+class TopPageCache:
+    def __init__(
+        self,
+        ttl_seconds: float,
+        *,
+        max_pages: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ttl = ttl_seconds
+        self._max_pages = max_pages
+        self._clock = clock
+        self._boards: dict[str, dict[PageKey, tuple[float, Page]]] = {}
+        self._size = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self._ttl > 0
+
+    def get(self, board_id: str, key: PageKey) -> Page | None:
+        cached = self._boards.get(board_id, {}).get(key)
+        if cached is None or cached[0] <= self._clock():
+            return None
+        return cached[1]
+
+    def put(self, board_id: str, key: PageKey, page: Page) -> None:
+        if not self.enabled:
+            return
+        if self._size >= self._max_pages:
+            self.clear()  # simpler than LRU, and a page is rebuilt in a millisecond
+        pages = self._boards.setdefault(board_id, {})
+        self._size += key not in pages
+        pages[key] = (self._clock() + self._ttl, page)
+
+    def changed(self, board_id: str, period: date, rank: int, previous_rank: int | None) -> None:
+        """A change this worker applied: drop the pages it touches (all if a new entry)."""
+        pages = self._boards.get(board_id)
+        if not pages:
+            return
+        low, high = (rank, rank) if previous_rank is None else sorted((rank, previous_rank))
+        for key in [k for k in pages if k[0] == period]:
+            _, offset, limit = key
+            first, last = offset + 1, offset + limit
+            if previous_rank is None or (first <= high and low <= last):
+                del pages[key]
+                self._size -= 1
+
+    def drop_board(self, board_id: str) -> None:
+        self._size -= len(self._boards.pop(board_id, {}))
+
+    def clear(self) -> None:
+        self._boards.clear()
+        self._size = 0

@@ -1,0 +1,196 @@
+"""Commit score submissions to Postgres, many concurrent ones per statement (group commit).
+
+Each submission applies the board's operator to the player's stored score. Submissions
+that arrive while a statement is running wait for the next one, which upserts all of
+them from arrays (``unnest``) and commits once: one round trip and one WAL flush for the
+batch, instead of one of each per submission (docs/benchmarks.md).
+
+Rules that keep a batch equivalent to the same submissions one by one:
+- A statement may touch a row once (``ON CONFLICT DO UPDATE`` refuses a second touch),
+  so a batch holding two submissions of one player on one board period runs in rounds,
+  in arrival order: round n holds each key's n-th submission.
+- Rows are upserted in key order, so two concurrent statements lock shared rows in the
+  same order and cannot deadlock; their sequence numbers (who reached a score first)
+  are drawn in arrival order.
+- A failing statement (an unknown player, a deleted board, a sum leaving the range) rolls
+  back as a whole; its submissions then run one per statement, so that only the bad one
+  fails, with its own error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from leaderboard.batching import Batcher
+from leaderboard.boards.models import Board, Operator, Order
+from leaderboard.db import Database
+from leaderboard.errors import InvalidInputError, NotFoundError
+
+# How many submissions one statement upserts at most, and how many statements of one
+# worker may run at once (each holds a pooled connection until it commits).
+MAX_BATCH = 256
+MAX_IN_FLIGHT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class StoredScore:
+    score: int
+    reached_seq: int
+    changed: bool
+    inserted: bool = False
+    """The player's first entry in this period."""
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    board: Board
+    period: date
+    player_id: str
+    score: int
+    metadata: dict[str, Any] | None
+
+    @property
+    def key(self) -> tuple[str, date, str]:
+        return (self.board.id, self.period, self.player_id)
+
+
+def _new_score(operator: Operator, order: Order) -> str:
+    """SQL for the stored score after a submission (``s`` the row, ``EXCLUDED`` the new)."""
+    if operator == "latest":
+        return "EXCLUDED.score"
+    if operator == "sum":
+        return "s.score + EXCLUDED.score"
+    return f"{'GREATEST' if order == 'desc' else 'LEAST'}(s.score, EXCLUDED.score)"
+
+
+def _upsert_sql(operator: Operator, order: Order) -> str:
+    new = _new_score(operator, order)
+    # reached_seq/reached_at move only when the stored score changes: an equal `best`,
+    # an equal `latest` or a `sum` of 0 keeps the player where they are.
+    # Sequence numbers are drawn in arrival order (`i`, before any lock), so equal scores
+    # reached in one batch rank in the order they arrived. An update keeps its number
+    # only if it is above the row's: a submission that waited for the row lock of a
+    # concurrent one that drew later must get a larger number, drawn under the lock, or
+    # the index would refuse its (newer) change as older.
+    # Rows are written in key order (the deadlock rule above).
+    return f"""
+        WITH i AS MATERIALIZED (
+            SELECT b, p, u, v, m, nextval('score_reached_seq') AS seq
+              FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[], $5::text[])
+                   WITH ORDINALITY AS i(b, p, u, v, m, n)
+        )
+        INSERT INTO scores AS s
+            (leaderboard_id, period_start, player_id, score, reached_seq, reached_at, metadata)
+        SELECT b, p, u::uuid, v, seq, now(), m::jsonb FROM i ORDER BY b, p, u
+        ON CONFLICT (leaderboard_id, period_start, player_id) DO UPDATE SET
+            score = {new},
+            previous_score = s.score,
+            reached_seq = CASE WHEN {new} = s.score THEN s.reached_seq
+                               WHEN EXCLUDED.reached_seq > s.reached_seq THEN EXCLUDED.reached_seq
+                               ELSE nextval('score_reached_seq') END,
+            reached_at = CASE WHEN {new} <> s.score
+                              THEN EXCLUDED.reached_at ELSE s.reached_at END,
+            submissions = s.submissions + 1,
+            metadata = COALESCE(EXCLUDED.metadata, s.metadata),
+            updated_at = now()
+        RETURNING leaderboard_id, period_start, player_id::text, score, reached_seq,
+                  previous_score, xmax = 0 AS inserted
+    """
+
+
+_UPSERTS = {
+    (operator, order): _upsert_sql(operator, order)
+    for operator in ("best", "latest", "sum")
+    for order in ("desc", "asc")
+}
+
+
+def _rounds(batch: Sequence[tuple[int, Submission]]) -> list[list[tuple[int, Submission]]]:
+    """Split a batch so that no round holds one key twice; each round in arrival order."""
+    rounds: list[list[tuple[int, Submission]]] = []
+    seen: dict[tuple[str, date, str], int] = {}
+    for entry in batch:
+        n = seen.get(entry[1].key, 0)
+        seen[entry[1].key] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(entry)
+    return rounds
+
+
+class ScoreWriter:
+    """One per worker; ``await writer.submit(...)`` returns once the score is committed."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.batcher: Batcher[Submission, StoredScore] = Batcher(
+            self._run_batch, name="score_upserts", max_batch=MAX_BATCH, max_in_flight=MAX_IN_FLIGHT
+        )
+
+    async def submit(self, submission: Submission) -> StoredScore:
+        """Apply the board's operator to the player's stored score; committed on return."""
+        return await self.batcher(submission)
+
+    async def _run_batch(self, batch: list[Submission]) -> list[StoredScore | Exception]:
+        outcomes: list[StoredScore | Exception] = [Exception("not run")] * len(batch)
+        groups: dict[tuple[Operator, Order], list[tuple[int, Submission]]] = {}
+        for i, submission in enumerate(batch):
+            key = (submission.board.operator, submission.board.order)
+            groups.setdefault(key, []).append((i, submission))
+        for (operator, order), group in groups.items():
+            for round_ in _rounds(group):
+                await self._upsert_round(_UPSERTS[(operator, order)], round_, outcomes)
+        return outcomes
+
+    async def _upsert_round(
+        self,
+        sql: str,
+        round_: list[tuple[int, Submission]],
+        outcomes: list[StoredScore | Exception],
+    ) -> None:
+        try:
+            rows = await self._db.fetch(sql, *_arrays([s for _, s in round_]))
+        except (asyncpg.IntegrityConstraintViolationError, asyncpg.DeadlockDetectedError) as exc:
+            if len(round_) == 1:
+                outcomes[round_[0][0]] = _domain_error(exc, round_[0][1])
+                return
+            for entry in round_:  # find the bad one: each on its own
+                await self._upsert_round(sql, [entry], outcomes)
+            return
+        stored = {
+            (row["leaderboard_id"], row["period_start"], row["player_id"]): row for row in rows
+        }
+        for i, submission in round_:
+            row = stored[submission.key]
+            outcomes[i] = StoredScore(
+                score=row["score"],
+                reached_seq=row["reached_seq"],
+                changed=row["inserted"] or row["previous_score"] != row["score"],
+                inserted=row["inserted"],
+            )
+
+
+def _arrays(round_: list[Submission]) -> tuple[list[Any], ...]:
+    return (
+        [s.board.id for s in round_],
+        [s.period for s in round_],
+        [s.player_id for s in round_],
+        [s.score for s in round_],
+        [None if s.metadata is None else msgspec.json.encode(s.metadata).decode() for s in round_],
+    )
+
+
+def _domain_error(exc: Exception, submission: Submission) -> Exception:
+    if isinstance(exc, asyncpg.CheckViolationError):
+        return InvalidInputError("score", "the sum would leave the range |score| ≤ 2^53 - 1")
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
+        if "player" in str(exc):
+            return NotFoundError(f"no player with id {submission.player_id!r}")
+        return NotFoundError(f"no leaderboard {submission.board.id!r}")
+    return exc

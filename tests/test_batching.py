@@ -1,0 +1,271 @@
+"""Coalesced calls: the Batcher, group-committed score upserts, pipelined scripts."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+import asyncpg
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from leaderboard.batching import Batcher
+from leaderboard.boards.models import Board, BoardCreate
+from leaderboard.boards.repository import BoardRepository
+from leaderboard.boards.score_writer import ScoreWriter, StoredScore, Submission
+from leaderboard.db import Database
+from leaderboard.embedded import EmbeddedValkey
+from leaderboard.errors import InvalidInputError, NotFoundError
+from leaderboard.redis_pipeline import ScriptPipeline
+from tests.test_scores_model import insert_players
+
+ALL_TIME = date(1970, 1, 1)
+MAX_SCORE = 2**53 - 1
+
+# --------------------------------------------------------------------------------------
+# Batcher
+
+
+async def test_concurrent_calls_share_batches_and_each_gets_its_own_result() -> None:
+    batches: list[list[int]] = []
+
+    async def double(items: list[int]) -> list[int]:
+        batches.append(items)
+        await asyncio.sleep(0)  # a round trip
+        return [2 * item for item in items]
+
+    batcher: Batcher[int, int] = Batcher(double, name="test", max_batch=16, max_in_flight=1)
+    results = await asyncio.gather(*(batcher(i) for i in range(100)))
+    assert results == [2 * i for i in range(100)]
+    assert sorted(item for batch in batches for item in batch) == list(range(100))
+    assert max(len(batch) for batch in batches) == 16  # capped
+    assert len(batches) == 7  # 100 calls in ceil(100 / 16) batches, not 100 round trips
+    assert (batcher.batches_sent, batcher.items_sent) == (7, 100)
+
+
+async def test_no_more_batches_than_allowed_are_out_at_once() -> None:
+    out = peak = 0
+
+    async def slow(items: list[int]) -> list[int]:
+        nonlocal out, peak
+        out += 1
+        peak = max(peak, out)
+        await asyncio.sleep(0.01)
+        out -= 1
+        return items
+
+    batcher: Batcher[int, int] = Batcher(slow, name="test", max_batch=4, max_in_flight=2)
+    assert await asyncio.gather(*(batcher(i) for i in range(40))) == list(range(40))
+    assert peak == 2
+
+
+async def test_an_item_error_reaches_its_caller_alone() -> None:
+    async def check(items: list[int]) -> Sequence[int | BaseException]:
+        return [ValueError(f"bad {item}") if item % 3 == 0 else item for item in items]
+
+    batcher: Batcher[int, int] = Batcher(check, name="test")
+    outcomes = await asyncio.gather(*(batcher(i) for i in range(9)), return_exceptions=True)
+    assert [str(o) if isinstance(o, ValueError) else o for o in outcomes] == [
+        "bad 0", 1, 2, "bad 3", 4, 5, "bad 6", 7, 8
+    ]  # fmt: skip
+
+
+async def test_a_batch_error_reaches_every_caller_of_that_batch_and_no_other() -> None:
+    calls = 0
+
+    async def fail_first(items: list[int]) -> list[int]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("down")
+        return items
+
+    batcher: Batcher[int, int] = Batcher(fail_first, name="test", max_batch=5, max_in_flight=1)
+    outcomes = await asyncio.gather(*(batcher(i) for i in range(8)), return_exceptions=True)
+    assert [type(o).__name__ for o in outcomes[:5]] == ["ConnectionError"] * 5
+    assert outcomes[5:] == [5, 6, 7]
+    assert await batcher(99) == 99  # and it goes on working
+
+
+async def test_a_cancelled_caller_does_not_disturb_the_others() -> None:
+    release = asyncio.Event()
+
+    async def wait(items: list[int]) -> list[int]:
+        await release.wait()
+        return items
+
+    batcher: Batcher[int, int] = Batcher(wait, name="test")
+    first = asyncio.create_task(batcher(1))
+    second = asyncio.create_task(batcher(2))
+    await asyncio.sleep(0.01)  # both are in the batch that waits
+    first.cancel()
+    release.set()
+    assert await second == 2
+    with pytest.raises(asyncio.CancelledError):
+        await first
+
+
+# --------------------------------------------------------------------------------------
+# Group-committed score upserts (real Postgres)
+
+
+async def new_board(db: Database, operator: str = "best", order: str = "desc") -> Board:
+    repository = BoardRepository(db)
+    spec = BoardCreate(id=f"b-{uuid.uuid4().hex[:12]}", operator=operator, order=order)  # type: ignore[arg-type]
+    async with db.transaction() as conn:
+        return await repository.create(conn, spec)
+
+
+async def test_one_statement_commits_a_batch_like_the_submissions_one_by_one(
+    db: Database, database_url: str
+) -> None:
+    best, total = await new_board(db, "best"), await new_board(db, "sum", "asc")
+    players = [player for player, _ in await insert_players(database_url, 3)]
+    writer = ScoreWriter(db)
+    plan = [
+        Submission(best, ALL_TIME, players[0], 10, None),
+        Submission(best, ALL_TIME, players[0], 5, None),  # same key: next round
+        Submission(total, ALL_TIME, players[1], 7, {"level": 3}),
+        Submission(best, ALL_TIME, players[0], 12, None),  # third round
+        Submission(total, ALL_TIME, players[1], -2, None),
+        Submission(best, ALL_TIME, players[2], 10, None),
+        Submission(total, ALL_TIME, players[2], 0, None),
+    ]
+    stored = await asyncio.gather(*(writer.submit(s) for s in plan))
+    assert writer.batcher.batches_sent == 1
+    assert stored[0] == StoredScore(10, stored[0].reached_seq, changed=True, inserted=True)
+    assert (stored[1].score, stored[1].changed, stored[1].inserted) == (10, False, False)
+    assert stored[1].reached_seq == stored[0].reached_seq  # an equal-or-worse best keeps it
+    assert (stored[3].score, stored[3].changed) == (12, True)
+    assert stored[3].reached_seq > stored[0].reached_seq
+    assert (stored[2].score, stored[2].inserted, stored[4].score, stored[4].changed) == (
+        7, True, 5, True
+    )  # fmt: skip
+    assert (stored[6].score, stored[6].inserted, stored[6].changed) == (0, True, True)
+    # Arrival order decides who reached 10 first on the best board.
+    assert stored[0].reached_seq < stored[5].reached_seq
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT leaderboard_id, player_id::text, score, submissions, metadata::text"
+            " FROM scores WHERE leaderboard_id = ANY($1) ORDER BY 1, 2",
+            [best.id, total.id],
+        )
+    finally:
+        await conn.close()
+    got = {(r["leaderboard_id"], r["player_id"]): tuple(r)[2:] for r in rows}
+    assert got == {
+        (best.id, players[0]): (12, 3, None),
+        (best.id, players[2]): (10, 1, None),
+        (total.id, players[1]): (5, 2, '{"level": 3}'),
+        (total.id, players[2]): (0, 1, None),
+    }
+
+
+async def test_a_bad_submission_fails_alone_and_the_rest_of_its_batch_commits(
+    db: Database, database_url: str
+) -> None:
+    board = await new_board(db, "sum")
+    players = [player for player, _ in await insert_players(database_url, 4)]
+    writer = ScoreWriter(db)
+    await writer.submit(Submission(board, ALL_TIME, players[1], MAX_SCORE, None))
+    plan = [
+        Submission(board, ALL_TIME, players[0], 3, None),
+        Submission(board, ALL_TIME, str(uuid.uuid4()), 1, None),  # unknown player
+        Submission(board, ALL_TIME, players[1], 1, None),  # the sum would leave the range
+        Submission(board, ALL_TIME, players[2], 4, None),
+    ]
+    outcomes = await asyncio.gather(*(writer.submit(s) for s in plan), return_exceptions=True)
+    assert isinstance(outcomes[1], NotFoundError)
+    assert isinstance(outcomes[2], InvalidInputError)
+    assert outcomes[2].field == "score"
+    assert [o.score for o in (outcomes[0], outcomes[3]) if isinstance(o, StoredScore)] == [3, 4]
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT player_id::text, score FROM scores WHERE leaderboard_id = $1", board.id
+        )
+    finally:
+        await conn.close()
+    assert {r["player_id"]: r["score"] for r in rows} == {
+        players[0]: 3,
+        players[1]: MAX_SCORE,
+        players[2]: 4,
+    }
+
+
+async def test_concurrent_batches_over_shared_players_do_not_deadlock(
+    db: Database, database_url: str
+) -> None:
+    """Several statements in flight lock the same rows, always in key order."""
+    board = await new_board(db, "sum")
+    players = [player for player, _ in await insert_players(database_url, 20)]
+    writers = [ScoreWriter(db) for _ in range(3)]  # like three workers
+    plan = [(w, p) for _ in range(10) for w in writers for p in reversed(players)]
+    stored = await asyncio.gather(
+        *(w.submit(Submission(board, ALL_TIME, p, 1, None)) for w, p in plan)
+    )
+    assert len(stored) == 600
+    conn = await asyncpg.connect(database_url)
+    try:
+        totals = await conn.fetch(
+            "SELECT score FROM scores WHERE leaderboard_id = $1 GROUP BY score", board.id
+        )
+    finally:
+        await conn.close()
+    assert [r["score"] for r in totals] == [30]
+
+
+# --------------------------------------------------------------------------------------
+# Pipelined scripts (real Redis)
+
+INCR_BY = """
+-- KEYS[1] counter   ARGV[1] increment   Returns: the new value
+redis.call('PEXPIRE', KEYS[1], 60000)
+return redis.call('INCRBY', KEYS[1], ARGV[1])
+"""
+
+
+async def test_concurrent_script_calls_share_a_pipeline(
+    redis: Redis, redis_key_prefix: str
+) -> None:
+    pipeline = ScriptPipeline(redis)
+    script = pipeline.register(INCR_BY)
+    key = f"{redis_key_prefix}counter"
+    results = await asyncio.gather(*(pipeline.run(script, [key], [1]) for _ in range(200)))
+    assert sorted(results) == list(range(1, 201))
+    assert pipeline.batcher.batches_sent < 20  # not one round trip per call
+    assert await redis.ttl(key) > 0
+
+
+async def test_a_failing_call_fails_alone(redis: Redis, redis_key_prefix: str) -> None:
+    pipeline = ScriptPipeline(redis)
+    script = pipeline.register(INCR_BY)
+    counter, text = f"{redis_key_prefix}counter", f"{redis_key_prefix}text"
+    await redis.set(text, "not a number", ex=60)
+    outcomes = await asyncio.gather(
+        *(pipeline.run(script, [text if i == 3 else counter], [1]) for i in range(6)),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[3], ResponseError)
+    assert sorted(o for o in outcomes if isinstance(o, int)) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.slow
+async def test_scripts_are_loaded_again_after_the_server_forgot_them(
+    own_valkey: EmbeddedValkey,
+) -> None:
+    client = Redis.from_url(own_valkey.url, protocol=2, decode_responses=True)
+    try:
+        pipeline = ScriptPipeline(client)
+        script = pipeline.register(INCR_BY)
+        assert await pipeline.run(script, ["k"], [1]) == 1
+        await client.script_flush()  # this test's own server: a restart or failover
+        results = await asyncio.gather(*(pipeline.run(script, ["k"], [1]) for _ in range(10)))
+        assert sorted(results) == list(range(2, 12))
+        assert pipeline.batcher.batches_sent < 11
+    finally:
+        await client.aclose()

@@ -1,0 +1,162 @@
+"""The worker's short-lived cache of top pages: what it keeps, what drops it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+
+import httpx
+import msgspec
+import pytest
+from litestar import Litestar
+from redis.asyncio import Redis
+
+from leaderboard.app import create_app
+from leaderboard.boards.models import Page
+from leaderboard.boards.page_cache import TopPageCache
+from leaderboard.settings import Settings
+from tests.conftest import ADMIN, running
+from tests.helpers import async_wait_until
+
+TODAY = date(2026, 11, 25)
+
+
+def page(name: str) -> Page:
+    return Page(leaderboard=name, period=None, total=0, entries=[])
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_page_lives_for_the_ttl() -> None:
+    clock = Clock()
+    cache = TopPageCache(0.5, clock=clock)
+    cache.put("b", (TODAY, 0, 10), page("p"))
+    assert cache.get("b", (TODAY, 0, 10)) == page("p")
+    assert cache.get("b", (TODAY, 0, 20)) is None
+    assert cache.get("other", (TODAY, 0, 10)) is None
+    clock.now += 0.49
+    assert cache.get("b", (TODAY, 0, 10)) is not None
+    clock.now += 0.02
+    assert cache.get("b", (TODAY, 0, 10)) is None
+
+
+def test_off_when_the_ttl_is_zero() -> None:
+    cache = TopPageCache(0)
+    cache.put("b", (TODAY, 0, 10), page("p"))
+    assert cache.get("b", (TODAY, 0, 10)) is None
+
+
+@pytest.mark.parametrize(
+    ("rank", "previous_rank", "dropped"),
+    [
+        pytest.param(500, 600, set(), id="far-below-every-page"),
+        pytest.param(5, 8, {(0, 10), (0, 100)}, id="inside-the-first-page"),
+        pytest.param(15, 150, {(10, 10), (0, 100)}, id="from-below-into-the-second-page"),
+        pytest.param(150, 5, {(0, 10), (10, 10), (0, 100)}, id="falling-from-the-top"),
+        pytest.param(11, 11, {(10, 10), (0, 100)}, id="same-rank-new-score"),
+        pytest.param(900, None, {(0, 10), (10, 10), (0, 100)}, id="new-entry-changes-total"),
+    ],
+)
+def test_a_change_drops_the_pages_it_touches(
+    rank: int, previous_rank: int | None, dropped: set[tuple[int, int]]
+) -> None:
+    cache = TopPageCache(60)
+    pages = [(0, 10), (10, 10), (0, 100)]
+    for offset, limit in pages:
+        cache.put("b", (TODAY, offset, limit), page(f"{offset}-{limit}"))
+    cache.put("b", (date(2026, 11, 24), 0, 10), page("yesterday"))
+    cache.put("other", (TODAY, 0, 10), page("other"))
+    cache.changed("b", TODAY, rank, previous_rank)
+    kept = {(o, n) for o, n in pages if cache.get("b", (TODAY, o, n)) is not None}
+    assert kept == set(pages) - dropped
+    assert cache.get("b", (date(2026, 11, 24), 0, 10)) is not None  # another period
+    assert cache.get("other", (TODAY, 0, 10)) is not None  # another board
+
+
+def test_the_cache_is_bounded() -> None:
+    cache = TopPageCache(60, max_pages=3)
+    for i in range(3):
+        cache.put("b", (TODAY, i, 10), page(str(i)))
+    assert cache.get("b", (TODAY, 0, 10)) is not None
+    cache.put("b", (TODAY, 3, 10), page("3"))  # over the bound: starts afresh
+    assert cache.get("b", (TODAY, 0, 10)) is None
+    assert cache.get("b", (TODAY, 3, 10)) is not None
+
+
+# --------------------------------------------------------------------------------------
+# Two workers over the same Postgres and Redis
+
+TTL_MS = 3000  # long enough that "still cached" cannot be a scheduling accident
+
+
+@pytest.fixture
+async def two_workers(
+    settings: Settings, redis: Redis
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    cached = msgspec.structs.replace(settings, top_page_cache_ms=TTL_MS)
+    apps: list[Litestar] = [create_app(cached), create_app(cached)]
+    a_transport = httpx.ASGITransport(app=apps[0])  # type: ignore[arg-type]
+    b_transport = httpx.ASGITransport(app=apps[1])  # type: ignore[arg-type]
+    async with (
+        running(apps[0]),
+        running(apps[1]),
+        httpx.AsyncClient(transport=a_transport, base_url="http://a.local") as a,
+        httpx.AsyncClient(transport=b_transport, base_url="http://b.local") as b,
+    ):
+        yield a, b
+
+
+async def submit(client: httpx.AsyncClient, board: str, player: str, score: int) -> None:
+    response = await client.post(
+        f"/v1/leaderboards/{board}/scores",
+        json={"score": score, "player_id": player},
+        headers=ADMIN,
+    )
+    assert response.status_code == 200, response.text
+
+
+async def top_scores(client: httpx.AsyncClient, board: str) -> list[int]:
+    response = await client.get(f"/v1/leaderboards/{board}/top", params={"limit": 3})
+    assert response.status_code == 200, response.text
+    return [entry["score"] for entry in response.json()["entries"]]
+
+
+async def test_a_worker_sees_its_own_changes_at_once_and_others_within_the_ttl(
+    two_workers: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    a, b = two_workers
+    board = f"pc-{uuid.uuid4().hex[:10]}"
+    body = {"id": board, "rate_limit": {"limit": 1000, "window_seconds": 60}}
+    assert (await a.post("/v1/leaderboards", json=body, headers=ADMIN)).status_code == 201
+    players = []
+    for i in range(5):
+        response = await a.post("/v1/auth/device", json={"device_id": f"d-{uuid.uuid4()}"})
+        players.append(response.json()["player_id"])
+        await submit(a, board, players[-1], 10 * (i + 1))
+    assert await top_scores(a, board) == [50, 40, 30]
+    assert await top_scores(b, board) == [50, 40, 30]  # b caches this page now
+
+    await submit(a, board, players[0], 45)  # into the page
+    assert await top_scores(a, board) == [50, 45, 40]  # a's own change: at once
+    assert await top_scores(b, board) == [50, 40, 30]  # b: its cached page, for now
+
+    async def b_sees_it() -> bool:
+        return await top_scores(b, board) == [50, 45, 40]
+
+    waited = await async_wait_until(b_sees_it, TTL_MS / 1000 + 5, "b's page to expire")
+    assert waited <= TTL_MS / 1000 + 1
+
+    # A renamed player drops the worker's pages: names are on them.
+    response = await a.patch(
+        f"/v1/players/{players[4]}", json={"display_name": "Renamed"}, headers=ADMIN
+    )
+    assert response.status_code == 200, response.text
+    first = (await a.get(f"/v1/leaderboards/{board}/top", params={"limit": 3})).json()
+    assert first["entries"][0]["display_name"] == "Renamed"
