@@ -437,12 +437,15 @@ def notes(res: dict) -> str:
   board's index entries.
 - **Memory:** each entry is a sorted-set element whose member is `<16 hex>:<player id>`
   (53 bytes) plus a hash field player id → member. docs/ranking.md predicted about twice
-  a bare sorted set, and that is what is measured. Meeting 1.3× needs a different
-  encoding: the member must be the bare player id and the hash must go. Folding the
-  tie-break into the sorted-set score does not work for the contract's range (|score| up
-  to 2^53 - 1 already uses every bit of a double); the design that does is a side
-  structure for ties only (players sharing a score, ordered by sequence), read by the
-  scripts when a score is shared. It is docs/scaling.md's first memory step, not built.
+  a bare sorted set, and that is what is measured. 1.3× is out of reach of the contract's
+  ranking rule as long as the rule is exact: ties rank by who reached the score first, so
+  every entry needs its sequence number somewhere Redis can compare, and the scripts
+  must find a player's entry by player id. The sequence cannot ride in the sorted-set
+  score (scores up to 2^53 - 1 use every bit of a double), and a side structure for
+  tied scores only still needs the sequence of every player who might become tied. The
+  floor is a sorted set plus one small field per player: storing 8 raw bytes of sequence
+  in the hash instead of the whole member, and a binary prefix in the member, would save
+  about 55 of the ~300 bytes per entry (≈ 1.8×); not built.
 - **Noise:** wrk shares the two cores with the service, Redis and Postgres, and other
   work on the machine (other test suites) may run during the run; the two `/hello` runs
   ({runs["hello"]["rps"]:,.0f} and {runs["hello_end"]["rps"]:,.0f} req/s) show how much

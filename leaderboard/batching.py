@@ -67,6 +67,9 @@ class Batcher(Generic[Item, Result]):
 
     def _flush(self) -> None:
         self._scheduled = False
+        # A caller cancelled while queued (shutdown) must not have its item run: a
+        # submission would commit with nobody left to put it in the index.
+        self._queue = [(item, future) for item, future in self._queue if not future.done()]
         if not self._queue or self._in_flight >= self._max_in_flight:
             return
         batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]

@@ -108,6 +108,27 @@ async def test_a_cancelled_caller_does_not_disturb_the_others() -> None:
         await first
 
 
+async def test_a_caller_cancelled_while_queued_has_nothing_run() -> None:
+    release = asyncio.Event()
+    seen: list[int] = []
+
+    async def record(items: list[int]) -> list[int]:
+        seen.extend(items)
+        await release.wait()
+        return items
+
+    batcher: Batcher[int, int] = Batcher(record, name="test", max_in_flight=1)
+    first = asyncio.create_task(batcher(1))
+    await asyncio.sleep(0.01)  # batch [1] is out; the next calls queue behind it
+    queued = asyncio.create_task(batcher(2))
+    kept = asyncio.create_task(batcher(3))
+    await asyncio.sleep(0.01)
+    queued.cancel()
+    release.set()
+    assert (await first, await kept) == (1, 3)
+    assert seen == [1, 3]
+
+
 # --------------------------------------------------------------------------------------
 # Group-committed score upserts (real Postgres)
 

@@ -145,7 +145,13 @@ class ScoreWriter:
             groups.setdefault(key, []).append((i, submission))
         for (operator, order), group in groups.items():
             for round_ in _rounds(group):
-                await self._upsert_round(_UPSERTS[(operator, order)], round_, outcomes)
+                try:
+                    await self._upsert_round(_UPSERTS[(operator, order)], round_, outcomes)
+                except Exception as exc:  # Postgres down: this round's callers, not all
+                    # Earlier rounds committed: their callers must hear so, or a client
+                    # told "503" would submit again (twice into a `sum`).
+                    for i, _ in round_:
+                        outcomes[i] = exc
         return outcomes
 
     async def _upsert_round(
