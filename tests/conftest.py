@@ -5,6 +5,16 @@ created for the session and dropped after it); otherwise an embedded Postgres st
 once for the session. Redis: with ``LEADERBOARD_TEST_REDIS_URL`` set, that server;
 otherwise an embedded Valkey. Either way the session's keys live under a random prefix
 and are deleted (SCAN + UNLINK) after each test: a shared Redis is never flushed.
+
+Redis modes: a test marked ``redis_modes`` (or in a module so marked) runs twice, as
+``test_x[single]`` against the Redis above and as ``test_x[cluster]`` against a local
+3-master Redis Cluster (tests/cluster.py, started once for the session, only if a
+selected test needs it). The ``redis_mode`` fixture says which; ``redis_url``,
+``redis``, ``settings``, ``client`` and ``live`` follow it. ``single_node(reason=…)``
+keeps a test of such a module on the single node; ``cluster_xfail(reason=…, raises=…)``
+marks its cluster variant as a known bug (strict xfail). The cluster variants run when
+``LEADERBOARD_TEST_REDIS_URL`` is unset (the embedded pass of .ci/run) unless
+``LEADERBOARD_TEST_CLUSTER`` says otherwise (``1``: always, ``0``: never).
 """
 
 from __future__ import annotations
@@ -23,15 +33,65 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from leaderboard.app import create_app
 from leaderboard.db import Database
 from leaderboard.embedded import EmbeddedPostgres, EmbeddedValkey
 from leaderboard.migrations import apply_migrations
+from leaderboard.redis_client import AnyRedis
 from leaderboard.settings import Settings
+from tests.cluster import local_cluster
 
 TEST_ADMIN_TOKEN = "test-admin-token-0123456789"
+
+SINGLE, CLUSTER = "single", "cluster"
+
+
+def cluster_tests_enabled() -> bool:
+    """Whether tests run on the local Redis Cluster in this session (see the module doc)."""
+    forced = os.environ.get("LEADERBOARD_TEST_CLUSTER", "").strip()
+    if forced in {"0", "1"}:
+        return forced == "1"
+    if forced:
+        raise pytest.UsageError(f"LEADERBOARD_TEST_CLUSTER: expected 0 or 1, got {forced!r}")
+    return not os.environ.get("LEADERBOARD_TEST_REDIS_URL")
+
+
+CLUSTER_OFF_REASON = (
+    "cluster tests run in the pass without LEADERBOARD_TEST_REDIS_URL; "
+    "LEADERBOARD_TEST_CLUSTER=1 runs them here too"
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    cluster_tests_enabled()  # a wrong LEADERBOARD_TEST_CLUSTER stops the session at once
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Give tests marked ``redis_modes`` a single-node and a cluster variant."""
+    if "redis_mode" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("redis_modes") is None:
+        return
+    single_node = metafunc.definition.get_closest_marker("single_node")
+    if single_node is not None:
+        if not single_node.kwargs.get("reason"):
+            raise pytest.UsageError(f"{metafunc.definition.nodeid}: single_node needs a reason")
+        return
+    if not cluster_tests_enabled():
+        return
+    cluster: Any = CLUSTER
+    known_bug = metafunc.definition.get_closest_marker("cluster_xfail")
+    if known_bug is not None:
+        cluster = pytest.param(CLUSTER, marks=pytest.mark.xfail(strict=True, **known_bug.kwargs))
+    metafunc.parametrize("redis_mode", [SINGLE, cluster], indirect=True)
+
+
+@pytest.fixture
+def redis_mode(request: pytest.FixtureRequest) -> str:
+    """``single`` or ``cluster``: which Redis this test runs against (see the module doc)."""
+    return str(getattr(request, "param", SINGLE))
 
 
 def with_database(url: str, database: str) -> str:
@@ -66,6 +126,22 @@ def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A node URL of a local 3-master Redis Cluster, started on first use for the session."""
+    if not cluster_tests_enabled():
+        pytest.skip(CLUSTER_OFF_REASON)
+    with local_cluster(tmp_path_factory.mktemp("cluster")) as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(request: pytest.FixtureRequest, redis_mode: str) -> str:
+    """The URL of this test's Redis: the session's single node, or a cluster node."""
+    fixture = "redis_cluster_url" if redis_mode == CLUSTER else "redis_server_url"
+    return str(request.getfixturevalue(fixture))
 
 
 @pytest.fixture
@@ -140,7 +216,17 @@ def redis_key_prefix() -> str:
     return f"lbtest:{secrets.token_hex(6)}:"
 
 
-async def delete_keys(client: Redis, pattern: str) -> None:
+async def raw_redis(url: str, *, cluster: bool) -> AnyRedis:
+    """A plain client (RESP2, decoded replies) to a single node or to a cluster."""
+    if cluster:
+        client = RedisCluster.from_url(url, protocol=2, decode_responses=True)
+        await client.initialize()  # concurrent first commands would race the slot map
+        return client
+    return Redis.from_url(url, protocol=2, decode_responses=True)
+
+
+async def delete_keys(client: AnyRedis, pattern: str) -> None:
+    """UNLINK every key matching ``pattern`` (on a cluster: SCAN visits every primary)."""
     batch: list[str] = []
     async for key in client.scan_iter(match=pattern, count=500):
         batch.append(key)
@@ -152,9 +238,9 @@ async def delete_keys(client: Redis, pattern: str) -> None:
 
 
 @pytest.fixture
-async def redis(redis_server_url: str, redis_key_prefix: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str, redis_mode: str, redis_key_prefix: str) -> AsyncIterator[AnyRedis]:
     """A raw client to the test Redis; every key under the session prefix goes after the test."""
-    client = Redis.from_url(redis_server_url, protocol=2, decode_responses=True)
+    client = await raw_redis(redis_url, cluster=redis_mode == CLUSTER)
     try:
         yield client
     finally:
@@ -164,11 +250,12 @@ async def redis(redis_server_url: str, redis_key_prefix: str) -> AsyncIterator[R
 
 @pytest.fixture
 def settings(
-    database_url: str, redis_server_url: str, redis_key_prefix: str, tmp_path: Path
+    database_url: str, redis_url: str, redis_mode: str, redis_key_prefix: str, tmp_path: Path
 ) -> Settings:
     return Settings(
         database_url=database_url,
-        redis_url=redis_server_url,
+        redis_url=redis_url,
+        redis_cluster=redis_mode == CLUSTER,
         redis_key_prefix=redis_key_prefix,
         admin_token=TEST_ADMIN_TOKEN,
         data_dir=tmp_path / "data",
@@ -181,7 +268,7 @@ ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
 
 
 @pytest.fixture
-async def client(settings: Settings, redis: Redis) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def client(settings: Settings, redis: AnyRedis) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The app over its real dependencies, through Litestar's test client."""
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client
@@ -212,7 +299,7 @@ async def running(app: Litestar) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-async def live(settings: Settings, redis: Redis) -> AsyncIterator[httpx.AsyncClient]:
+async def live(settings: Settings, redis: AnyRedis) -> AsyncIterator[httpx.AsyncClient]:
     """The app in this test's event loop, for requests that really run concurrently.
 
     Litestar's AsyncTestClient hands every request to a portal thread and blocks the

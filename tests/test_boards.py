@@ -11,13 +11,13 @@ import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from redis.asyncio import Redis
 
 from leaderboard.app import create_app
 from leaderboard.boards.periods import period_start, resolve_period
 from leaderboard.embedded import EmbeddedPostgres, EmbeddedValkey
 from leaderboard.errors import InvalidInputError
 from leaderboard.migrations import apply_migrations
+from leaderboard.redis_client import AnyRedis
 from leaderboard.settings import Settings
 from tests.conftest import ADMIN
 from tests.helpers import async_wait_until, sign_in
@@ -49,6 +49,7 @@ async def submit(
 # -- administration ----------------------------------------------------------------
 
 
+@pytest.mark.redis_modes
 async def test_create_with_defaults_get_list_delete(client: AsyncTestClient[Litestar]) -> None:
     bid = board_id()
     created = await client.post("/v1/leaderboards", json={"id": bid}, headers=ADMIN)
@@ -120,6 +121,7 @@ async def test_bad_page_queries_are_400(
     assert field in response.json()["detail"]
 
 
+@pytest.mark.redis_modes
 async def test_unknown_boards_and_entries_are_404(client: AsyncTestClient[Litestar]) -> None:
     player, headers = await sign_in(client)
     assert (await client.get("/v1/leaderboards/nope-nope/top")).status_code == 404
@@ -134,6 +136,7 @@ async def test_unknown_boards_and_entries_are_404(client: AsyncTestClient[Litest
     assert around.status_code == 404
 
 
+@pytest.mark.redis_modes
 async def test_the_rate_limit_guards_submissions(client: AsyncTestClient[Litestar]) -> None:
     board = await create_board(client, rate_limit={"limit": 2, "window_seconds": 60})
     _, headers = await sign_in(client)
@@ -151,8 +154,9 @@ async def test_the_rate_limit_guards_submissions(client: AsyncTestClient[Litesta
     assert [e["score"] for e in top["entries"]] == [2], "a throttled submission writes nothing"
 
 
+@pytest.mark.redis_modes
 async def test_deleting_a_board_removes_its_keys(
-    client: AsyncTestClient[Litestar], redis: Redis, redis_key_prefix: str
+    client: AsyncTestClient[Litestar], redis: AnyRedis, redis_key_prefix: str
 ) -> None:
     board = await create_board(client)
     _, headers = await sign_in(client)
@@ -196,6 +200,7 @@ async def clocked(settings: Settings) -> AsyncIterator[tuple[AsyncTestClient[Lit
         yield client, clock
 
 
+@pytest.mark.redis_modes
 async def test_a_daily_board_across_midnight(
     clocked: tuple[AsyncTestClient[Litestar], Clock],
 ) -> None:
@@ -230,8 +235,9 @@ async def test_a_daily_board_across_midnight(
     assert "period" in bad.json()["detail"]
 
 
+@pytest.mark.redis_modes
 async def test_a_past_period_is_rebuilt_on_demand(
-    clocked: tuple[AsyncTestClient[Litestar], Clock], redis: Redis, redis_key_prefix: str
+    clocked: tuple[AsyncTestClient[Litestar], Clock], redis: AnyRedis, redis_key_prefix: str
 ) -> None:
     client, clock = clocked
     board = await create_board(client, reset="weekly")
@@ -249,6 +255,7 @@ async def test_a_past_period_is_rebuilt_on_demand(
     assert abs(expires_ms - expected_ms) < 5000, "a rebuilt past period expires an hour later"
 
 
+@pytest.mark.redis_modes
 async def test_a_never_resetting_board_has_no_period(client: AsyncTestClient[Litestar]) -> None:
     board = await create_board(client)
     _, headers = await sign_in(client)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -21,22 +21,23 @@ from leaderboard.plugin import InfrastructurePlugin
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
 from leaderboard.redis_client import create_redis, initialize
 from leaderboard.settings import Settings
-from tests.cluster import local_cluster
-from tests.conftest import ADMIN, running
+from tests.conftest import ADMIN, delete_keys, raw_redis, running
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with local_cluster(tmp_path_factory.mktemp("cluster")) as url:
-        yield url
-
-
 @pytest.fixture
-def cluster_settings(settings: Settings, cluster_url: str) -> Settings:
-    return msgspec.structs.replace(settings, redis_url=cluster_url, redis_cluster=True)
+async def cluster_settings(
+    settings: Settings, redis_cluster_url: str, redis_key_prefix: str
+) -> AsyncIterator[Settings]:
+    """The settings, on the session's cluster; the test's keys there go after it."""
+    yield msgspec.structs.replace(settings, redis_url=redis_cluster_url, redis_cluster=True)
+    client = await raw_redis(redis_cluster_url, cluster=True)
+    try:
+        await delete_keys(client, f"{redis_key_prefix}*")
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture

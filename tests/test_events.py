@@ -12,13 +12,14 @@ import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
 
 from leaderboard.events.models import RankChanged
 from leaderboard.keys import Keys
-from tests.conftest import ADMIN
+from leaderboard.redis_client import AnyRedis
+from tests.conftest import ADMIN, CLUSTER
 from tests.helpers import sign_in
+
+pytestmark = pytest.mark.redis_modes
 
 
 @pytest.fixture
@@ -33,22 +34,48 @@ async def board(client: AsyncTestClient[Litestar]) -> str:
     return board_id
 
 
+class Subscriber:
+    """A raw subscription to a board's channel: SUBSCRIBE on a single node, SSUBSCRIBE on a
+    cluster (where the score script publishes with SPUBLISH, in the board's slot)."""
+
+    def __init__(self, redis: AnyRedis, *, sharded: bool) -> None:
+        self.pubsub: Any = redis.pubsub()  # PubSub or ClusterPubSub
+        self.sharded = sharded
+
+    async def subscribe(self, channel: str) -> None:
+        if self.sharded:
+            await self.pubsub.ssubscribe(channel)
+        else:
+            await self.pubsub.subscribe(channel)
+        confirmation = await self.get(ignore_subscribe_messages=False, timeout=5)
+        assert confirmation is not None  # the subscription is live from here
+        assert confirmation["type"] == ("ssubscribe" if self.sharded else "subscribe")
+
+    async def get(self, *, ignore_subscribe_messages: bool, timeout: float) -> Any:
+        if self.sharded:
+            return await self.pubsub.get_sharded_message(
+                ignore_subscribe_messages=ignore_subscribe_messages, timeout=timeout
+            )
+        return await self.pubsub.get_message(
+            ignore_subscribe_messages=ignore_subscribe_messages, timeout=timeout
+        )
+
+
 @pytest.fixture
-async def subscriber(redis: Redis, redis_key_prefix: str, board: str) -> AsyncIterator[PubSub]:
-    pubsub = redis.pubsub()
-    await pubsub.subscribe(Keys(redis_key_prefix).events_channel(board))
-    confirmation = await pubsub.get_message(timeout=5)  # the subscription is live from here
-    assert confirmation is not None
-    assert confirmation["type"] == "subscribe"
-    yield pubsub
-    await pubsub.aclose()  # type: ignore[no-untyped-call]
+async def subscriber(
+    redis: AnyRedis, redis_mode: str, redis_key_prefix: str, board: str
+) -> AsyncIterator[Subscriber]:
+    subscriber = Subscriber(redis, sharded=redis_mode == CLUSTER)
+    await subscriber.subscribe(Keys(redis_key_prefix).events_channel(board))
+    yield subscriber
+    await subscriber.pubsub.aclose()
 
 
-async def received(pubsub: PubSub, wait: float = 0.5) -> list[RankChanged]:
+async def received(subscriber: Subscriber, wait: float = 0.5) -> list[RankChanged]:
     """Every event that arrives until none has for ``wait`` seconds."""
     events: list[RankChanged] = []
     while True:
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+        message = await subscriber.get(ignore_subscribe_messages=True, timeout=wait)
         if message is None:
             return events
         events.append(msgspec.json.decode(message["data"], type=RankChanged))
@@ -63,7 +90,7 @@ async def post_score(
 
 
 async def test_one_event_per_change_and_none_otherwise(
-    client: AsyncTestClient[Litestar], board: str, subscriber: PubSub
+    client: AsyncTestClient[Litestar], board: str, subscriber: Subscriber
 ) -> None:
     alice, alice_headers = await sign_in(client)
     bob, bob_headers = await sign_in(client)
@@ -86,7 +113,7 @@ async def test_one_event_per_change_and_none_otherwise(
 
 
 async def test_events_carry_exact_big_scores(
-    client: AsyncTestClient[Litestar], board: str, subscriber: PubSub
+    client: AsyncTestClient[Litestar], board: str, subscriber: Subscriber
 ) -> None:
     _, headers = await sign_in(client)
     biggest = 2**53 - 1
@@ -96,7 +123,7 @@ async def test_events_carry_exact_big_scores(
 
 
 async def test_the_stream_keeps_the_events_with_a_ttl(
-    client: AsyncTestClient[Litestar], board: str, redis: Redis, redis_key_prefix: str
+    client: AsyncTestClient[Litestar], board: str, redis: AnyRedis, redis_key_prefix: str
 ) -> None:
     _, headers = await sign_in(client)
     for score in (1, 2, 3):
@@ -109,7 +136,7 @@ async def test_the_stream_keeps_the_events_with_a_ttl(
 
 
 async def test_concurrent_changes_publish_in_index_order(
-    client: AsyncTestClient[Litestar], live: httpx.AsyncClient, board: str, subscriber: PubSub
+    client: AsyncTestClient[Litestar], live: httpx.AsyncClient, board: str, subscriber: Subscriber
 ) -> None:
     players = [await sign_in(client) for _ in range(8)]
     await asyncio.gather(

@@ -20,22 +20,36 @@ from leaderboard.events.hub import EventHub
 from leaderboard.events.models import EventsDropped, RankChanged
 from leaderboard.keys import Keys
 from leaderboard.settings import Settings
-from tests.conftest import TEST_ADMIN_TOKEN
+from tests.conftest import CLUSTER, SINGLE, TEST_ADMIN_TOKEN
 from tests.procs import RunningService, clean_env, running_service, service_env, start_cli
 
 pytestmark = pytest.mark.slow
 ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
 
 
-def server_env(database_url: str, redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
-    return service_env(tmp_path, database_url, redis_url, prefix, LEADERBOARD_REDIS_TIMEOUT="0.5")
+def server_env(
+    database_url: str, redis_url: str, prefix: str, tmp_path: Path, redis_mode: str = SINGLE
+) -> dict[str, str]:
+    return service_env(
+        tmp_path,
+        database_url,
+        redis_url,
+        prefix,
+        LEADERBOARD_REDIS_TIMEOUT="0.5",
+        LEADERBOARD_REDIS_CLUSTER="1" if redis_mode == CLUSTER else "0",
+    )
 
 
 @pytest.fixture
 def server(
-    tmp_path: Path, database_url: str, redis_server_url: str, redis_key_prefix: str, redis: Any
+    tmp_path: Path,
+    database_url: str,
+    redis_url: str,
+    redis_mode: str,
+    redis_key_prefix: str,
+    redis: Any,
 ) -> Iterator[RunningService]:
-    env = server_env(database_url, redis_server_url, redis_key_prefix, tmp_path)
+    env = server_env(database_url, redis_url, redis_key_prefix, tmp_path, redis_mode)
     with running_service(tmp_path, env) as service:
         yield service
 
@@ -100,6 +114,7 @@ class SseReader:
                 return block
 
 
+@pytest.mark.redis_modes
 async def test_websocket_delivers_every_change(
     server: RunningService, api: httpx.AsyncClient
 ) -> None:
@@ -128,6 +143,7 @@ async def test_websocket_on_an_unknown_board_is_closed(server: RunningService) -
             await asyncio.wait_for(socket.recv(), 5)
 
 
+@pytest.mark.redis_modes
 async def test_sse_resumes_from_last_event_id(
     server: RunningService, api: httpx.AsyncClient
 ) -> None:
@@ -162,6 +178,7 @@ async def test_sse_resumes_from_last_event_id(
         assert (live.player_id, live.score, live.rank) == (players[0], 1000, 1)
 
 
+@pytest.mark.redis_modes
 async def test_sse_filters_by_player(server: RunningService, api: httpx.AsyncClient) -> None:
     board = await new_board(api)
     alice, bob = await new_player(api), await new_player(api)
@@ -251,18 +268,20 @@ async def test_events_flow_again_after_redis_restarts(
                 assert took < 5, f"events resumed {took:.1f} s after Redis came back"
 
 
+@pytest.mark.redis_modes
 async def test_watch_prints_json_lines(
     server: RunningService,
     api: httpx.AsyncClient,
     database_url: str,
-    redis_server_url: str,
+    redis_url: str,
+    redis_mode: str,
     redis_key_prefix: str,
     tmp_path: Path,
 ) -> None:
     board = await new_board(api)
     player = await new_player(api)
     await submit(api, board, player, 7)  # before watch starts: only --from-start shows it
-    env = server_env(database_url, redis_server_url, redis_key_prefix, tmp_path)
+    env = server_env(database_url, redis_url, redis_key_prefix, tmp_path, redis_mode)
     watcher = start_cli(["watch", board, "--from-start"], clean_env(**env), tmp_path)
     try:
         assert watcher.stdout is not None

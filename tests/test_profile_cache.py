@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
-from redis.asyncio import Redis
+from redis.exceptions import RedisClusterException
 
 from leaderboard.app import create_app
 from leaderboard.auth.sessions import SessionStore
@@ -25,8 +25,11 @@ from leaderboard.players.models import ProfilePatch
 from leaderboard.players.service import ProfileService
 from leaderboard.redis_client import AnyRedis, create_redis
 from leaderboard.settings import Settings
-from tests.conftest import ADMIN
+from tests.cluster import PIPELINED_PROFILE_FILL, UNREACHABLE_CLUSTER_IS_NO_OUTAGE
+from tests.conftest import ADMIN, CLUSTER
 from tests.helpers import async_wait_until, sign_in
+
+pytestmark = pytest.mark.redis_modes
 
 TTL = 3600
 
@@ -69,7 +72,7 @@ async def new_player(service: ProfileService, name: str = "Original") -> str:
     return profile.player_id
 
 
-async def test_miss_then_hit(db: Database, redis: Redis, keys: Keys) -> None:
+async def test_miss_then_hit(db: Database, redis: AnyRedis, keys: Keys) -> None:
     reads = Reads()
     service = make_service(db, redis, keys, reads)
     player_id = await new_player(make_service(db, redis, keys))
@@ -83,7 +86,7 @@ async def test_miss_then_hit(db: Database, redis: Redis, keys: Keys) -> None:
     assert await redis.hget(keys.profile(player_id), "v") == "1"
 
 
-async def test_ttl_has_jitter_within_ten_percent(db: Database, redis: Redis, keys: Keys) -> None:
+async def test_ttl_has_jitter_within_ten_percent(db: Database, redis: AnyRedis, keys: Keys) -> None:
     service = make_service(db, redis, keys)
     ids = [await new_player(service) for _ in range(30)]
     ttls = [await redis.pttl(keys.profile(pid)) for pid in ids]
@@ -91,8 +94,9 @@ async def test_ttl_has_jitter_within_ten_percent(db: Database, redis: Redis, key
     assert len(set(ttls)) > 20, "expiries are spread, not all equal"
 
 
+@pytest.mark.cluster_xfail(reason=PIPELINED_PROFILE_FILL, raises=RedisClusterException)
 async def test_unknown_players_are_cached_negatively(
-    db: Database, redis: Redis, keys: Keys
+    db: Database, redis: AnyRedis, keys: Keys
 ) -> None:
     reads = Reads()
     service = make_service(db, redis, keys, reads)
@@ -105,8 +109,9 @@ async def test_unknown_players_are_cached_negatively(
     assert 0 < await redis.pttl(keys.profile(unknown)) <= 30_000
 
 
+@pytest.mark.cluster_xfail(reason=PIPELINED_PROFILE_FILL, raises=RedisClusterException)
 async def test_a_new_player_replaces_a_negative_entry(
-    db: Database, redis: Redis, keys: Keys
+    db: Database, redis: AnyRedis, keys: Keys
 ) -> None:
     service = make_service(db, redis, keys)
     with pytest.raises(NotFoundError):
@@ -116,7 +121,7 @@ async def test_a_new_player_replaces_a_negative_entry(
 
 
 async def test_a_write_is_seen_by_every_worker_at_once(
-    db: Database, redis: Redis, keys: Keys
+    db: Database, redis: AnyRedis, keys: Keys
 ) -> None:
     worker_a, worker_b = make_service(db, redis, keys), make_service(db, redis, keys)
     player_id = await new_player(worker_a)
@@ -128,7 +133,7 @@ async def test_a_write_is_seen_by_every_worker_at_once(
         await worker_a.get(player_id)
 
 
-async def test_the_stale_fill_race_is_closed(db: Database, redis: Redis, keys: Keys) -> None:
+async def test_the_stale_fill_race_is_closed(db: Database, redis: AnyRedis, keys: Keys) -> None:
     """Reader misses and reads v1; writer commits v2; the reader's late fill of v1 is refused."""
     reads = Reads()
     reader = make_service(db, redis, keys, reads)
@@ -152,7 +157,7 @@ async def test_the_stale_fill_race_is_closed(db: Database, redis: Redis, keys: K
 
 
 async def test_a_tombstone_refuses_older_fills_even_without_the_writers_fill(
-    db: Database, redis: Redis, keys: Keys
+    db: Database, redis: AnyRedis, keys: Keys
 ) -> None:
     """The writer's post-commit fill may never happen (it crashed): the tombstone still guards."""
     service = make_service(db, redis, keys)
@@ -169,7 +174,7 @@ async def test_a_tombstone_refuses_older_fills_even_without_the_writers_fill(
     assert await cache.put(v2) is False, "the same version is not written twice"
 
 
-async def test_concurrent_misses_make_one_query(db: Database, redis: Redis, keys: Keys) -> None:
+async def test_concurrent_misses_make_one_query(db: Database, redis: AnyRedis, keys: Keys) -> None:
     reads = Reads()
     service = make_service(db, redis, keys, reads)
     player_id = await new_player(make_service(db, redis, keys))
@@ -189,7 +194,8 @@ async def test_concurrent_misses_make_one_query(db: Database, redis: Redis, keys
     assert len({p.player_id for p in profiles}) == 1
 
 
-async def test_bulk_lookup(db: Database, redis: Redis, keys: Keys) -> None:
+@pytest.mark.cluster_xfail(reason=PIPELINED_PROFILE_FILL, raises=RedisClusterException)
+async def test_bulk_lookup(db: Database, redis: AnyRedis, keys: Keys) -> None:
     reads = Reads()
     service = make_service(db, redis, keys, reads)
     known = [await new_player(make_service(db, redis, keys), f"P{i}") for i in range(20)]
@@ -210,7 +216,7 @@ async def test_bulk_lookup(db: Database, redis: Redis, keys: Keys) -> None:
     assert reads.count == 1, "then every id is a hit (profiles and negative entries)"
 
 
-async def test_bulk_lookup_is_capped(db: Database, redis: Redis, keys: Keys) -> None:
+async def test_bulk_lookup_is_capped(db: Database, redis: AnyRedis, keys: Keys) -> None:
     with pytest.raises(InvalidInputError):
         await make_service(db, redis, keys).get_many([str(uuid.uuid4()) for _ in range(1001)])
 
@@ -219,6 +225,7 @@ async def test_bulk_lookup_is_capped(db: Database, redis: Redis, keys: Keys) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.single_node(reason="stops and restarts a Valkey of its own")
 async def test_redis_down_reads_from_postgres_and_refuses_writes(
     settings: Settings, own_valkey: EmbeddedValkey, db: Database
 ) -> None:
@@ -260,12 +267,14 @@ async def test_redis_down_reads_from_postgres_and_refuses_writes(
         assert headers  # the player's own session lived in the restarted Valkey
 
 
+@pytest.mark.cluster_xfail(reason=UNREACHABLE_CLUSTER_IS_NO_OUTAGE, raises=RedisClusterException)
 async def test_a_write_while_the_cache_is_marked_down_is_refused_at_once(
-    db: Database, redis: Redis, keys: Keys
+    db: Database, redis: AnyRedis, keys: Keys, redis_mode: str
 ) -> None:
     service = make_service(db, redis, keys)
     player_id = await new_player(service)
-    broken = create_redis(Settings(redis_timeout=0.5), "redis://127.0.0.1:1/0")
+    unreachable = Settings(redis_timeout=0.5, redis_cluster=redis_mode == CLUSTER)
+    broken = create_redis(unreachable, "redis://127.0.0.1:1/0")
     try:
         down = make_service(db, broken, keys)
         assert (await down.get(player_id)).player_id == player_id  # read falls back

@@ -15,15 +15,19 @@ from typing import Any, cast
 
 import msgspec
 import pytest
-from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 
 from leaderboard.errors import RateLimitedError
 from leaderboard.keys import Keys
 from leaderboard.ratelimit import RateLimitDecision, RateLimiter, RateLimitPolicy
-from leaderboard.redis_client import create_redis
+from leaderboard.redis_client import AnyRedis, create_redis
 from leaderboard.settings import Settings
+from tests.cluster import UNREACHABLE_CLUSTER_IS_NO_OUTAGE
+from tests.conftest import CLUSTER, raw_redis
 from tests.helpers import async_wait_until
+
+pytestmark = pytest.mark.redis_modes
 
 US = 1_000_000
 
@@ -34,16 +38,14 @@ def keys(redis_key_prefix: str) -> Keys:
 
 
 @pytest.fixture
-def limiter(redis: Redis, keys: Keys) -> RateLimiter:
+def limiter(redis: AnyRedis, keys: Keys) -> RateLimiter:
     return RateLimiter(redis, keys)
 
 
 @pytest.fixture
-async def other_clients(redis_server_url: str) -> AsyncIterator[list[Redis]]:
+async def other_clients(redis_url: str, redis_mode: str) -> AsyncIterator[list[AnyRedis]]:
     """Two clients of their own, as two app instances would have."""
-    clients = [
-        Redis.from_url(redis_server_url, protocol=2, decode_responses=True) for _ in range(2)
-    ]
+    clients = [await raw_redis(redis_url, cluster=redis_mode == CLUSTER) for _ in range(2)]
     try:
         yield clients
     finally:
@@ -55,12 +57,12 @@ def new_subject() -> str:
     return uuid.uuid4().hex
 
 
-async def redis_time_us(client: Redis) -> int:
+async def redis_time_us(client: AnyRedis) -> int:
     seconds, micros = await client.time()
     return int(seconds) * US + int(micros)
 
 
-async def log_scores(client: Redis, key: str) -> dict[str, int]:
+async def log_scores(client: AnyRedis, key: str) -> dict[str, int]:
     """The subject's log: member -> Redis time (µs) of the accepted call."""
     # RESP2 with decode_responses: (member, score) pairs of str and float.
     entries = cast("list[tuple[str, float]]", await client.zrange(key, 0, -1, withscores=True))
@@ -68,7 +70,7 @@ async def log_scores(client: Redis, key: str) -> dict[str, int]:
 
 
 async def test_concurrent_hits_from_two_instances_accept_exactly_the_limit(
-    redis: Redis, other_clients: list[Redis], keys: Keys
+    redis: AnyRedis, other_clients: list[AnyRedis], keys: Keys
 ) -> None:
     policy = RateLimitPolicy(limit=10, window_seconds=60)
     limiters = [RateLimiter(client, keys) for client in other_clients]
@@ -87,7 +89,7 @@ async def test_concurrent_hits_from_two_instances_accept_exactly_the_limit(
 
 
 async def test_a_call_after_the_window_is_accepted(
-    redis: Redis, limiter: RateLimiter, keys: Keys
+    redis: AnyRedis, limiter: RateLimiter, keys: Keys
 ) -> None:
     policy = RateLimitPolicy(limit=3, window_seconds=1)
     subject = new_subject()
@@ -114,7 +116,7 @@ async def test_a_call_after_the_window_is_accepted(
 
 
 async def test_continuous_calls_never_exceed_the_limit_in_any_window(
-    redis: Redis, limiter: RateLimiter, keys: Keys
+    redis: AnyRedis, limiter: RateLimiter, keys: Keys
 ) -> None:
     policy = RateLimitPolicy(limit=5, window_seconds=1)
     subject = new_subject()
@@ -144,7 +146,7 @@ def header_ints(decision: RateLimitDecision) -> dict[str, int]:
 
 
 async def test_headers_count_down_and_tell_the_truth_about_retrying(
-    redis: Redis, limiter: RateLimiter, keys: Keys
+    redis: AnyRedis, limiter: RateLimiter, keys: Keys
 ) -> None:
     policy = RateLimitPolicy(limit=4, window_seconds=2)
     subject = new_subject()
@@ -195,7 +197,7 @@ async def test_headers_count_down_and_tell_the_truth_about_retrying(
 
 
 async def test_a_lowered_limit_waits_for_enough_calls_to_leave(
-    redis: Redis, limiter: RateLimiter
+    redis: AnyRedis, limiter: RateLimiter
 ) -> None:
     subject = new_subject()
     for _ in range(5):
@@ -210,7 +212,7 @@ async def test_a_lowered_limit_waits_for_enough_calls_to_leave(
 
 
 async def test_every_limiter_key_has_a_ttl_within_its_window(
-    redis: Redis, limiter: RateLimiter, keys: Keys
+    redis: AnyRedis, limiter: RateLimiter, keys: Keys
 ) -> None:
     policy = RateLimitPolicy(limit=7, window_seconds=30)
     subjects = [new_subject() for _ in range(100)]
@@ -232,7 +234,7 @@ async def test_every_limiter_key_has_a_ttl_within_its_window(
 
 
 async def test_a_rejected_call_records_nothing(
-    redis: Redis, limiter: RateLimiter, keys: Keys
+    redis: AnyRedis, limiter: RateLimiter, keys: Keys
 ) -> None:
     policy = RateLimitPolicy(limit=3, window_seconds=60)
     subject = new_subject()
@@ -248,8 +250,10 @@ async def test_a_rejected_call_records_nothing(
     assert 0 < await redis.pttl(key) <= ttl_before
 
 
-async def test_redis_down_fails_closed(redis: Redis, keys: Keys) -> None:
-    client = create_redis(Settings(redis_timeout=1.0), "redis://127.0.0.1:1/0")
+@pytest.mark.cluster_xfail(reason=UNREACHABLE_CLUSTER_IS_NO_OUTAGE, raises=RedisClusterException)
+async def test_redis_down_fails_closed(redis: AnyRedis, keys: Keys, redis_mode: str) -> None:
+    unreachable = Settings(redis_timeout=1.0, redis_cluster=redis_mode == CLUSTER)
+    client = create_redis(unreachable, "redis://127.0.0.1:1/0")
     try:
         limiter = RateLimiter(client, keys)
         policy = RateLimitPolicy(limit=10, window_seconds=60)
@@ -261,7 +265,7 @@ async def test_redis_down_fails_closed(redis: Redis, keys: Keys) -> None:
         await client.aclose()
 
 
-async def test_a_scope_with_braces_is_refused(redis: Redis, limiter: RateLimiter) -> None:
+async def test_a_scope_with_braces_is_refused(redis: AnyRedis, limiter: RateLimiter) -> None:
     policy = RateLimitPolicy(limit=1, window_seconds=1)
     with pytest.raises(ValueError, match="braces"):
         await limiter.hit("scores:{x}", new_subject(), policy)
