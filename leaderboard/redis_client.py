@@ -19,6 +19,8 @@ from redis.retry import Retry
 from leaderboard.settings import Settings
 
 RESP_PROTOCOL = 2
+# Connections per cluster node and worker (see create_redis).
+CLUSTER_MAX_CONNECTIONS = 1000
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,11 @@ def create_redis(settings: Settings, url: str) -> AnyRedis:
         "retry": retry,
     }
     if settings.redis_cluster:
-        return RedisCluster.from_url(url, **common)
+        # redis-py's cluster pool never waits for a free connection (it raises at once), so
+        # it gets room for bursts; most calls share a few pipelines (redis_pipeline.py).
+        return OutageAwareRedisCluster.from_url(
+            url, max_connections=CLUSTER_MAX_CONNECTIONS, **common
+        )
     # Under a burst, wait (up to the timeout) for one of a bounded number of connections
     # instead of failing with "Too many connections" or opening hundreds.
     pool = BlockingConnectionPool.from_url(
@@ -76,8 +82,25 @@ def create_subscriber(settings: Settings, url: str) -> AnyRedis:
         "socket_keepalive": True,
     }
     if settings.redis_cluster:
-        return RedisCluster.from_url(url, **common)
+        return OutageAwareRedisCluster.from_url(url, **common)
     return Redis.from_url(url, **common)
+
+
+class OutageAwareRedisCluster(RedisCluster):
+    """A RedisCluster for which "no cluster node answers" is a ConnectionError.
+
+    redis-py raises a plain RedisClusterException when it cannot load the slot map (no
+    startup node reachable, slots not covered). It raises the same class for client
+    mistakes (a command its cluster pipeline refuses), so the class cannot join
+    REDIS_OUTAGE_ERRORS; loading the slot map is where an outage is known for sure, and
+    every command and pipeline goes through it while the map is not loaded.
+    """
+
+    async def initialize(self, *args: Any, **kwargs: Any) -> RedisCluster:
+        try:
+            return await super().initialize(*args, **kwargs)
+        except redis.exceptions.RedisClusterException as exc:
+            raise redis.exceptions.ConnectionError(f"Redis Cluster unavailable: {exc}") from exc
 
 
 async def initialize(client: AnyRedis) -> None:

@@ -18,31 +18,10 @@ from leaderboard.embedded.valkey import _binary
 
 SLOT_RANGES = [(0, 5460), (5461, 10922), (10923, 16383)]
 
-# Service bugs that only the cluster variants show. Their tests carry
-# ``pytest.mark.cluster_xfail(reason=…)`` (a strict xfail): once a bug is fixed, its tests
-# XPASS, which fails the run until the mark goes.
-
-# ProfileCache.fill_many (leaderboard/players/cache.py) queues its fill script on
-# ``redis.pipeline()``; redis-py's cluster pipeline refuses EVALSHA with a
-# RedisClusterException. Every profile miss that reaches fill_many is then a 500 on a
-# cluster: a lookup of an unknown player, and the names of players whose profiles are not
-# cached on entry, top and around pages.
-PIPELINED_PROFILE_FILL = "cluster bug: ProfileCache.fill_many pipelines EVALSHA (tests/cluster.py)"
-
-# create_redis (leaderboard/redis_client.py) leaves RedisCluster its default pool of 100
-# connections per node, which raises MaxConnectionsError at once when they are all busy,
-# where the single-node BlockingConnectionPool waits up to the Redis timeout (and
-# LEADERBOARD_REDIS_MAX_CONNECTIONS is ignored): with 600 submissions in flight on one
-# worker, many get 503 "the score was recorded, but its rank cannot be read now".
-CLUSTER_POOL_DOES_NOT_WAIT = "cluster bug: RedisCluster's pool does not wait (tests/cluster.py)"
-
-# A cluster that no node of can be reached raises RedisClusterException ("Redis Cluster
-# cannot be connected"), which REDIS_OUTAGE_ERRORS (leaderboard/redis_client.py) does not
-# list: callers see no outage (no ConnectionError, no fallback to Postgres, no 503), and
-# initialize() lets it through, so the app does not even start while the cluster is down.
-UNREACHABLE_CLUSTER_IS_NO_OUTAGE = (
-    "cluster bug: an unreachable cluster is no outage error (tests/cluster.py)"
-)
+# A service bug that only a cluster variant shows gets ``pytest.mark.cluster_xfail(reason=…)``
+# on its test (a strict xfail, so the fix must remove the mark). The three found when the
+# suites first ran here (profile fills pipelining EVALSHA, the cluster pool failing
+# instead of waiting, an unreachable cluster not being an outage) are fixed.
 
 
 @contextmanager

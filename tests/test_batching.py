@@ -23,6 +23,9 @@ from leaderboard.redis_pipeline import ScriptPipeline
 from tests.test_scores_model import insert_players
 
 ALL_TIME = date(1970, 1, 1)
+
+# Tests that talk to Redis run on a single node and on a cluster (tests/conftest.py).
+pytestmark = pytest.mark.redis_modes
 MAX_SCORE = 2**53 - 1
 
 # --------------------------------------------------------------------------------------

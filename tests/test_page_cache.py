@@ -21,6 +21,9 @@ from tests.helpers import async_wait_until
 
 TODAY = date(2026, 11, 25)
 
+# Tests that talk to Redis run on a single node and on a cluster (tests/conftest.py).
+pytestmark = pytest.mark.redis_modes
+
 
 def page(name: str) -> Page:
     return Page(leaderboard=name, period=None, total=0, entries=[])

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
-from redis.exceptions import RedisClusterException
 
 from leaderboard.app import create_app
 from leaderboard.auth.sessions import SessionStore
@@ -25,7 +24,6 @@ from leaderboard.players.models import ProfilePatch
 from leaderboard.players.service import ProfileService
 from leaderboard.redis_client import AnyRedis, create_redis
 from leaderboard.settings import Settings
-from tests.cluster import PIPELINED_PROFILE_FILL, UNREACHABLE_CLUSTER_IS_NO_OUTAGE
 from tests.conftest import ADMIN, CLUSTER
 from tests.helpers import async_wait_until, sign_in
 
@@ -94,7 +92,6 @@ async def test_ttl_has_jitter_within_ten_percent(db: Database, redis: AnyRedis, 
     assert len(set(ttls)) > 20, "expiries are spread, not all equal"
 
 
-@pytest.mark.cluster_xfail(reason=PIPELINED_PROFILE_FILL, raises=RedisClusterException)
 async def test_unknown_players_are_cached_negatively(
     db: Database, redis: AnyRedis, keys: Keys
 ) -> None:
@@ -109,7 +106,6 @@ async def test_unknown_players_are_cached_negatively(
     assert 0 < await redis.pttl(keys.profile(unknown)) <= 30_000
 
 
-@pytest.mark.cluster_xfail(reason=PIPELINED_PROFILE_FILL, raises=RedisClusterException)
 async def test_a_new_player_replaces_a_negative_entry(
     db: Database, redis: AnyRedis, keys: Keys
 ) -> None:
@@ -194,7 +190,6 @@ async def test_concurrent_misses_make_one_query(db: Database, redis: AnyRedis, k
     assert len({p.player_id for p in profiles}) == 1
 
 
-@pytest.mark.cluster_xfail(reason=PIPELINED_PROFILE_FILL, raises=RedisClusterException)
 async def test_bulk_lookup(db: Database, redis: AnyRedis, keys: Keys) -> None:
     reads = Reads()
     service = make_service(db, redis, keys, reads)
@@ -267,7 +262,6 @@ async def test_redis_down_reads_from_postgres_and_refuses_writes(
         assert headers  # the player's own session lived in the restarted Valkey
 
 
-@pytest.mark.cluster_xfail(reason=UNREACHABLE_CLUSTER_IS_NO_OUTAGE, raises=RedisClusterException)
 async def test_a_write_while_the_cache_is_marked_down_is_refused_at_once(
     db: Database, redis: AnyRedis, keys: Keys, redis_mode: str
 ) -> None:

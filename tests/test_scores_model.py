@@ -31,7 +31,6 @@ from leaderboard.boards.periods import ALL_TIME
 from leaderboard.boards.score_writer import _upsert_sql
 from leaderboard.keys import Keys
 from leaderboard.redis_client import AnyRedis
-from tests.cluster import CLUSTER_POOL_DOES_NOT_WAIT, PIPELINED_PROFILE_FILL
 from tests.conftest import ADMIN
 from tests.helpers import async_wait_until, sign_in
 
@@ -405,7 +404,6 @@ async def test_index_refuses_out_of_order_changes(redis: AnyRedis, redis_key_pre
 
 
 @pytest.mark.redis_modes
-@pytest.mark.cluster_xfail(reason=f"{PIPELINED_PROFILE_FILL}; {CLUSTER_POOL_DOES_NOT_WAIT}")
 @pytest.mark.parametrize(
     "in_flight",
     [
@@ -500,7 +498,6 @@ async def waiting_for_a_row_lock(database_url: str) -> bool:
 
 
 @pytest.mark.redis_modes
-@pytest.mark.cluster_xfail(reason=PIPELINED_PROFILE_FILL)
 async def test_a_submission_that_waited_for_the_row_lock_reaches_the_index(
     live: Client, database_url: str, redis: AnyRedis, redis_key_prefix: str
 ) -> None:

@@ -13,6 +13,7 @@ writes raise DependencyUnavailableError, so the caller's transaction rolls back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 from redis.asyncio import RedisCluster
@@ -105,7 +106,7 @@ class ProfileCache:
         self._keys = keys
         self._ttl_seconds = ttl_seconds
         self._negative_ttl_ms = negative_ttl_seconds * 1000
-        self._fill = redis.register_script(_FILL)
+        self._fill = self._pipeline.register(_FILL)
         self._skip_until = 0.0
 
     # -- reads: never raise on a Redis outage -------------------------------------
@@ -163,20 +164,20 @@ class ProfileCache:
         """Fill what a reader found in Postgres (and what it did not), in one round trip."""
         if self._skipping() or not (found or missing):
             return
-        pipe = self._redis.pipeline(transaction=False)
-        # With a pipeline as the client, awaiting a Script only queues its EVALSHA.
-        for profile in found.values():
-            await self._fill_value(profile, client=pipe)
-        for player_id in missing:
-            await self._fill(
-                keys=[self._keys.profile(player_id)],
-                args=[0, self._negative_ttl_ms, "missing"],
-                client=cast("Any", pipe),
+        # Issued together, the fills leave in one pipeline (redis_pipeline.py), which
+        # also works on a Cluster, where redis-py's pipelines refuse EVALSHA.
+        fills = [self._fill_value(profile) for profile in found.values()]
+        fills += [
+            self._pipeline.run(
+                self._fill, [self._keys.profile(pid)], [0, self._negative_ttl_ms, "missing"]
             )
-        try:
-            await pipe.execute()
-        except REDIS_OUTAGE_ERRORS as exc:
-            self._outage(exc)
+            for pid in missing
+        ]
+        for outcome in await asyncio.gather(*fills, return_exceptions=True):
+            if isinstance(outcome, REDIS_OUTAGE_ERRORS):
+                self._outage(outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
 
     # -- writes: raise when the cache cannot be told -------------------------------
 
@@ -197,19 +198,21 @@ class ProfileCache:
         ttl_ms = max(TOMBSTONE_TTL_SECONDS * 1000, self._negative_ttl_ms)
         await self._write(player_id, DELETED_VERSION, ttl_ms, "missing")
 
-    async def _fill_value(self, profile: Profile, client: Any = None) -> Any:
+    async def _fill_value(self, profile: Profile) -> Any:
         ttl_ms = int(self._ttl_seconds * 1000 * random.uniform(0.9, 1.1))  # noqa: S311 - jitter
-        return await self._fill(
-            keys=[self._keys.profile(profile.player_id)],
-            args=[profile.version, ttl_ms, "value", *encode(profile)],
-            client=client,
+        return await self._pipeline.run(
+            self._fill,
+            [self._keys.profile(profile.player_id)],
+            [profile.version, ttl_ms, "value", *encode(profile)],
         )
 
     async def _write(self, player_id: str, version: int, ttl_ms: int, kind: str) -> None:
         if self._skipping():
             raise DependencyUnavailableError("redis", "the profile cache cannot be invalidated")
         try:
-            await self._fill(keys=[self._keys.profile(player_id)], args=[version, ttl_ms, kind])
+            await self._pipeline.run(
+                self._fill, [self._keys.profile(player_id)], [version, ttl_ms, kind]
+            )
         except REDIS_OUTAGE_ERRORS as exc:
             self._outage(exc)
             raise DependencyUnavailableError(
