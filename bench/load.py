@@ -102,8 +102,8 @@ def _chunk_rows(
     """COPY text for players and scores of [lo, hi), and the Redis commands (RESP) for them.
 
     Per board and batch of players: ZADD of the index (``member_for`` → ``to_redis_score``),
-    HSET of the members hash (player id → member), and ZADD of the bare sorted set (player
-    id → the same score) that the index's memory is compared with.
+    HSET of the members hash (player id → the member's sequence part), and ZADD of the bare
+    sorted set (player id → the same score) that the index's memory is compared with.
     """
     players = []
     scores = []
@@ -127,7 +127,7 @@ def _chunk_rows(
         for k in range(0, len(rows), REDIS_BATCH):
             part = rows[k : k + REDIS_BATCH]
             resp.append(_bulk("ZADD", b.keys.scores, [(rs, m) for _, m, rs in part]))
-            resp.append(_bulk("HSET", b.keys.members, [(p, m) for p, m, _ in part]))
+            resp.append(_bulk("HSET", b.keys.members, [(p, m[:16]) for p, m, _ in part]))
             resp.append(_bulk("ZADD", f"{scratch}{b.id}", [(rs, p) for p, _, rs in part]))
             commands += 3
     return (

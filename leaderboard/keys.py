@@ -22,7 +22,8 @@ class IndexKeys:
     """Sorted set: member ``<reached seq, 16 hex>:<player id>``, score the stored score
     (negated on ``desc`` boards, so that rank 1 is always the lowest Redis score)."""
     members: str
-    """Hash: player id → that player's current member in ``scores``."""
+    """Hash: player id → the 16-hex sequence of that player's member in ``scores`` (the
+    member is ``<sequence>:<player id>``; indexes written before this held the member)."""
     ready: str
     """Marker: present once the index is complete (rebuilt or kept since)."""
     lock: str

@@ -163,3 +163,26 @@ async def test_a_worker_sees_its_own_changes_at_once_and_others_within_the_ttl(
     assert response.status_code == 200, response.text
     first = (await a.get(f"/v1/leaderboards/{board}/top", params={"limit": 3})).json()
     assert first["entries"][0]["display_name"] == "Renamed"
+
+
+async def test_a_deleted_player_leaves_the_cached_page_at_once(
+    two_workers: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    a, _ = two_workers
+    board = f"pc-{uuid.uuid4().hex[:10]}"
+    body = {"id": board, "rate_limit": {"limit": 1000, "window_seconds": 60}}
+    assert (await a.post("/v1/leaderboards", json=body, headers=ADMIN)).status_code == 201
+    players = []
+    for i in range(3):
+        response = await a.post("/v1/auth/device", json={"device_id": f"d-{uuid.uuid4()}"})
+        players.append(response.json()["player_id"])
+        await submit(a, board, players[-1], 10 * (i + 1))
+    assert await top_scores(a, board) == [30, 20, 10]  # cached now
+    assert (await a.delete(f"/v1/players/{players[2]}", headers=ADMIN)).status_code == 204
+    assert await top_scores(a, board) == [20, 10]
+
+    # A deleted board's cached page goes with it; a new board of that id starts empty.
+    assert (await a.delete(f"/v1/leaderboards/{board}", headers=ADMIN)).status_code == 204
+    assert (await a.get(f"/v1/leaderboards/{board}/top")).status_code == 404
+    assert (await a.post("/v1/leaderboards", json=body, headers=ADMIN)).status_code == 201
+    assert await top_scores(a, board) == []

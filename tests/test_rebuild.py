@@ -29,7 +29,7 @@ from litestar import Litestar
 from redis.asyncio import Redis
 
 from leaderboard.app import create_app
-from leaderboard.boards.index import BoardIndex, from_redis_score, player_of
+from leaderboard.boards.index import BoardIndex, from_redis_score, member_of, player_of
 from leaderboard.boards.periods import ALL_TIME
 from leaderboard.boards.repository import BoardRepository
 from leaderboard.boards.scores import ScoreService
@@ -500,10 +500,10 @@ async def test_changes_during_a_rebuild_are_not_lost(
     raw = cast("list[tuple[str, float]]", await redis.zrange(index.scores, 0, -1, withscores=True))
     in_index = [(player_of(member), from_redis_score(score, "desc")) for member, score in raw]
     assert in_index == final, "the rebuilt index is not Postgres' ranking"
-    members = await redis.hgetall(index.members)
+    members = cast("dict[str, str]", await redis.hgetall(index.members))
     in_zset = {member for member, _ in raw}
-    assert {p for p, m in members.items() if m in in_zset} == {p for p, _ in final}
-    assert all(members[p] in in_zset for p, _ in final)
+    assert {p for p, v in members.items() if member_of(p, v) in in_zset} == {p for p, _ in final}
+    assert all(member_of(p, members[p]) in in_zset for p, _ in final)
     assert await redis.exists(index.journal, index.lock) == 0
 
     for player, _ in changes:
@@ -547,8 +547,8 @@ async def test_deleting_a_player_or_a_board_leaves_nothing_behind(
         members = cast("list[str]", await redis.zrange(index.scores, 0, -1))
         assert sorted(player_of(member) for member in members) == sorted(others)
         # The members hash may keep a marker for the deleted player, never a live entry.
-        left = await redis.hget(index.members, doomed)
-        assert left is None or await redis.zscore(index.scores, left) is None
+        left = cast("str | None", await redis.hget(index.members, doomed))
+        assert left is None or await redis.zscore(index.scores, member_of(doomed, left)) is None
     conn = await asyncpg.connect(database_url)
     try:
         assert await conn.fetchval("SELECT count(*) FROM scores WHERE player_id = $1", doomed) == 0

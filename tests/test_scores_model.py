@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from leaderboard.boards.index import BoardIndex, IndexNotReadyError
+from leaderboard.boards.index import BoardIndex, IndexNotReadyError, member_for, seq_hex
 from leaderboard.boards.models import MAX_SCORE
 from leaderboard.boards.periods import ALL_TIME
 from leaderboard.boards.score_writer import _upsert_sql
@@ -396,6 +396,35 @@ async def test_index_refuses_out_of_order_changes(redis: AnyRedis, redis_key_pre
     assert (page.total, page.first_rank) == (2, 1)
     assert page.entries == [(other, 80), (player, 50)]
     assert await redis.hlen(keys.members) == 2
+    assert await redis.zcard(keys.scores) == 2
+    assert await redis.hget(keys.members, other) == seq_hex(9)  # the sequence, not the member
+
+
+@pytest.mark.redis_modes
+async def test_an_index_whose_hash_holds_whole_members_still_works(
+    redis: AnyRedis, redis_key_prefix: str
+) -> None:
+    """Indexes written before the hash held only sequences: read, applied, removed alike."""
+    keys = Keys(redis_key_prefix).index(new_board_id(), "all")
+    index = BoardIndex(redis)
+    old, gone, new = (str(uuid.uuid4()) for _ in range(3))
+    await redis.zadd(keys.scores, {member_for(3, old): -50, member_for(4, gone): -40})
+    await redis.hset(keys.members, mapping={old: member_for(3, old), gone: member_for(4, gone)})
+    await redis.set(keys.ready, "1")
+
+    around = await index.around(keys, "desc", old, 0)
+    assert (around.player_rank, around.entries) == (1, [(old, 50)])
+    stale = await index.apply(keys, "desc", old, 10, 2, 0)  # older than what is there
+    assert (stale.applied, stale.score, stale.previous_rank) == (False, 50, 1)
+    moved = await index.apply(keys, "desc", old, 30, 5, 0)
+    assert (moved.applied, moved.rank, moved.previous_rank, moved.previous_score) == (
+        True, 2, 1, 50
+    )  # fmt: skip
+    assert await redis.zscore(keys.scores, member_for(3, old)) is None  # the old member went
+    await index.remove(keys, gone)
+    await index.apply(keys, "desc", new, 60, 6, 0)
+    page = await index.top(keys, "desc", 0, 10)
+    assert page.entries == [(new, 60), (old, 30)]
     assert await redis.zcard(keys.scores) == 2
 
 

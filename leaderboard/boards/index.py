@@ -24,7 +24,20 @@ _HERE = Path(__file__).parent
 
 
 def member_for(reached_seq: int, player_id: str) -> str:
-    return f"{reached_seq:016x}:{player_id}"
+    return f"{seq_hex(reached_seq)}:{player_id}"
+
+
+def seq_hex(reached_seq: int) -> str:
+    """What the members hash holds for a player: the sequence part of their member."""
+    return f"{reached_seq:016x}"
+
+
+def member_of(player_id: str, hash_value: str) -> str:
+    """A player's member from their members-hash value (as the scripts derive it).
+
+    Indexes written before the hash held only the sequence hold the whole member.
+    """
+    return f"{hash_value}:{player_id}" if len(hash_value) == 16 else hash_value
 
 
 def player_of(member: str) -> str:

@@ -1,6 +1,7 @@
 -- Apply a player's stored score (as committed in Postgres) to a period's index, read the
 -- ranks before and after, and announce the change, in one atomic step.
--- KEYS[1]  scores zset     KEYS[2]  members hash   KEYS[3]  ready marker
+-- KEYS[1]  scores zset     KEYS[2]  members hash (player id → the 16-hex sequence of
+--          the player's member)                    KEYS[3]  ready marker
 -- KEYS[4]  rebuild lock    KEYS[5]  rebuild journal
 -- KEYS[6]  the board's event stream (capped; the last events, for clients that resume)
 -- ARGV[1]  player id
@@ -27,6 +28,14 @@
 --           previous rank and score are false when the player had no entry.
 -- Why the sequence check: two submissions of one player may reach Redis in the opposite
 -- order of their Postgres commits; the older one must never overwrite the newer.
+-- The members hash maps a player to the 16-hex sequence of their member (older indexes
+-- hold the whole member; both read the same).
+local function member_of(player, value)
+  if #value == 16 then
+    return value .. ':' .. player
+  end
+  return value
+end
 if redis.call('EXISTS', KEYS[3]) == 0 then
   return {-1}
 end
@@ -34,6 +43,9 @@ local player, score, member = ARGV[1], ARGV[2], ARGV[3]
 local current = redis.call('HGET', KEYS[2], player)
 if current == 'ffffffffffffffff' then
   return {-2}
+end
+if current then
+  current = member_of(player, current)
 end
 local previous_rank, previous_score = false, false
 if current then
@@ -74,7 +86,7 @@ if current then
   redis.call('ZREM', KEYS[1], current)
 end
 redis.call('ZADD', KEYS[1], score, member)
-redis.call('HSET', KEYS[2], player, member)
+redis.call('HSET', KEYS[2], player, string.sub(member, 1, 16))
 if ARGV[4] ~= '0' then
   for i = 1, 3 do
     redis.call('PEXPIREAT', KEYS[i], ARGV[4])

@@ -1,5 +1,6 @@
 -- Read a page of a period's index, by position or around a player, in one atomic step.
--- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  ready marker   KEYS[4]  rebuild lock
+-- KEYS[1]  scores zset   KEYS[2]  members hash (player id → sequence)   KEYS[3]  ready marker
+-- KEYS[4]  rebuild lock
 -- ARGV[1]  "top" or "around"
 -- ARGV[2]  top: first position (0-based);  around: player id
 -- ARGV[3]  top: last position (inclusive); around: radius
@@ -7,6 +8,14 @@
 --   status 1: read; -1: the index is not ready (lost or never built): rebuild, call again.
 --   While a rebuild runs, the old index (if any) is still read.
 --   around: player rank is false (and the page empty) when the player has no entry.
+-- The members hash maps a player to the 16-hex sequence of their member (older indexes
+-- hold the whole member; both read the same).
+local function member_of(player, value)
+  if #value == 16 then
+    return value .. ':' .. player
+  end
+  return value
+end
 if redis.call('EXISTS', KEYS[3]) == 0
     and not (redis.call('EXISTS', KEYS[4]) == 1 and redis.call('EXISTS', KEYS[1]) == 1) then
   return {-1}
@@ -16,8 +25,8 @@ if ARGV[1] == 'top' then
   local first = tonumber(ARGV[2])
   return {1, total, first, redis.call('ZRANGE', KEYS[1], first, tonumber(ARGV[3]), 'WITHSCORES'), false}
 end
-local member = redis.call('HGET', KEYS[2], ARGV[2])
-local rank = member and redis.call('ZRANK', KEYS[1], member)
+local value = redis.call('HGET', KEYS[2], ARGV[2])
+local rank = value and redis.call('ZRANK', KEYS[1], member_of(ARGV[2], value))
 if not rank then  -- no entry, or a deleted player's tombstone
   return {1, total, 0, {}, false}
 end

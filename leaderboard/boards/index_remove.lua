@@ -1,12 +1,20 @@
 -- Remove a player from a period's index (the player was deleted), for good: the members
--- hash keeps a tombstone member ("ffffffffffffffff", greater than every sequence number)
+-- hash keeps a tombstone ("ffffffffffffffff", greater than every sequence number)
 -- so that a late index write of a score committed before the deletion is refused.
 -- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  rebuild lock   KEYS[4]  journal
 -- ARGV[1]  player id
 -- Returns: 1 when the player had an entry, else 0.
+-- The members hash maps a player to the 16-hex sequence of their member (older indexes
+-- hold the whole member; both read the same).
+local function member_of(player, value)
+  if #value == 16 then
+    return value .. ':' .. player
+  end
+  return value
+end
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if current then
-  redis.call('ZREM', KEYS[1], current)
+  redis.call('ZREM', KEYS[1], member_of(ARGV[1], current))
 end
 -- Only in an index that exists: an expired past period must not come back as a
 -- members hash without a TTL; a rebuild of it reads Postgres, where the player is gone.

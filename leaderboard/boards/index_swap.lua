@@ -6,6 +6,14 @@
 -- ARGV[2]  expire-at, ms since the epoch, for the index keys ("0": no TTL)
 -- Returns: the number of entries of the new index, or -1 when the lock is no longer ours
 --          (it expired and another rebuild took over: ours is discarded).
+-- The members hash maps a player to the 16-hex sequence of their member (older indexes
+-- hold the whole member; both read the same).
+local function member_of(player, value)
+  if #value == 16 then
+    return value .. ':' .. player
+  end
+  return value
+end
 if redis.call('GET', KEYS[6]) ~= ARGV[1] then
   redis.call('DEL', KEYS[1], KEYS[2])
   return -1
@@ -16,15 +24,15 @@ for _, entry in ipairs(redis.call('LRANGE', KEYS[7], 0, -1)) do
   local current = redis.call('HGET', KEYS[2], player)
   if score == '-' then
     if current then
-      redis.call('ZREM', KEYS[1], current)
+      redis.call('ZREM', KEYS[1], member_of(player, current))
     end
     redis.call('HSET', KEYS[2], player, 'ffffffffffffffff')  -- deleted for good
   elseif not current or string.sub(member, 1, 16) > string.sub(current, 1, 16) then
     if current then
-      redis.call('ZREM', KEYS[1], current)
+      redis.call('ZREM', KEYS[1], member_of(player, current))
     end
     redis.call('ZADD', KEYS[1], score, member)
-    redis.call('HSET', KEYS[2], player, member)
+    redis.call('HSET', KEYS[2], player, string.sub(member, 1, 16))
   end
 end
 local total = redis.call('ZCARD', KEYS[1])

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from leaderboard.boards.index import BoardIndex, member_for, to_redis_score
+from leaderboard.boards.index import BoardIndex, member_for, seq_hex, to_redis_score
 from leaderboard.boards.models import Board
 from leaderboard.boards.repository import BoardRepository
 from leaderboard.errors import DependencyUnavailableError, NotFoundError
@@ -74,7 +74,7 @@ class Rebuilder:
                 )
                 pipe.hset(
                     temp_members,
-                    mapping={player: member_for(seq, player) for player, _, seq in batch},
+                    mapping={player: seq_hex(seq) for player, _, seq in batch},
                 )
                 for key in (temp_scores, temp_members, keys.lock):
                     pipe.pexpire(key, LOCK_TTL_MS)  # a long rebuild keeps its lock alive
