@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from litestar import Litestar
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from leaderboard import __version__
 from leaderboard.auth.controller import AuthController
-from leaderboard.auth.principal import provide_principal
 from leaderboard.boards.controller import LeaderboardsController
 from leaderboard.boards.scores import Clock, system_clock
 from leaderboard.error_handlers import EXCEPTION_HANDLERS
@@ -42,8 +40,6 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
         ],
         middleware=[request_id_middleware, PROMETHEUS.middleware],
         plugins=[InfrastructurePlugin(settings, clock)],
-        # Resolved only by handlers that declare `principal`: 401 without a valid token.
-        dependencies={"principal": Provide(provide_principal)},
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         # Logging is configured once per process by the CLI (leaderboard/logs.py), not by

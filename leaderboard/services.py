@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leaderboard.auth.principal import Authenticator
 from leaderboard.auth.sessions import SessionStore
 from leaderboard.boards.index import BoardIndex
 from leaderboard.boards.page_cache import TopPageCache
@@ -23,6 +24,7 @@ from leaderboard.settings import Settings
 @dataclass(frozen=True, slots=True)
 class Services:
     sessions: SessionStore
+    authenticator: Authenticator
     profiles: ProfileService
     limiter: RateLimiter
     boards: BoardService
@@ -76,6 +78,7 @@ class Services:
         profiles.after_change.append(lambda _player_id: top_pages.clear())
         return cls(
             sessions=sessions,
+            authenticator=Authenticator(sessions, settings.admin_token),
             profiles=profiles,
             limiter=limiter,
             boards=boards,

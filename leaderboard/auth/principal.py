@@ -7,11 +7,9 @@ from typing import Any
 
 import msgspec
 from litestar import Request
-from litestar.di import NamedDependency
 
 from leaderboard.auth.sessions import SessionStore
 from leaderboard.errors import AuthenticationError, PermissionDeniedError
-from leaderboard.settings import Settings
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,17 +44,20 @@ def bearer_token(request: Request[Any, Any, Any]) -> str:
     return token
 
 
-async def provide_principal(
-    request: Request[Any, Any, Any],
-    sessions: NamedDependency[SessionStore],
-    settings: NamedDependency[Settings],
-) -> Principal:
-    """Litestar dependency ``principal``: 401 for a missing, malformed or unknown token."""
-    token = bearer_token(request)
-    admin = settings.admin_token
-    if admin is not None and hmac.compare_digest(token.encode(), admin.encode()):
-        return Principal(player_id=None, token=token, is_admin=True)
-    player_id = await sessions.resolve(token)
-    if player_id is None:
-        raise AuthenticationError("unknown or expired token")
-    return Principal(player_id=player_id, token=token)
+class Authenticator:
+    """Tells who a request comes from; behind the ``principal`` dependency (plugin.py)."""
+
+    def __init__(self, sessions: SessionStore, admin_token: str | None) -> None:
+        self._sessions = sessions
+        self._admin_token = admin_token
+
+    async def authenticate(self, request: Request[Any, Any, Any]) -> Principal:
+        """The caller: 401 for a missing, malformed or unknown token."""
+        token = bearer_token(request)
+        admin = self._admin_token
+        if admin is not None and hmac.compare_digest(token.encode(), admin.encode()):
+            return Principal(player_id=None, token=token, is_admin=True)
+        player_id = await self._sessions.resolve(token)
+        if player_id is None:
+            raise AuthenticationError("unknown or expired token")
+        return Principal(player_id=player_id, token=token)

@@ -27,7 +27,7 @@ from leaderboard.errors import (
 from leaderboard.metrics import SUBMISSIONS
 from leaderboard.negotiation import negotiated
 from leaderboard.players.service import canonical_player_id
-from leaderboard.plugin import BoardsDep, ScoresDep
+from leaderboard.plugin import BoardsDep, ScoresDep, ServicesDep
 from leaderboard.validation import check_metadata
 
 PeriodQuery = Annotated[
@@ -78,7 +78,9 @@ class LeaderboardsController(Controller):
         board_id: FromPath[str],
         data: JSONBody[ScoreSubmission],
         principal: NamedDependency[Principal],
-        scores: ScoresDep,
+        # `services` rather than `scores`: with `principal` (which depends on `services`
+        # alone) nothing is left for Litestar to resolve in a task group (plugin.py).
+        services: ServicesDep,
     ) -> Response[SubmitResult]:
         # Litestar converts bodies leniently ("10" would become 10); a score must be a
         # JSON integer. The parsed body is cached, so this reads no byte twice.
@@ -95,7 +97,9 @@ class LeaderboardsController(Controller):
             if data.player_id is not None:
                 principal.require_self_or_admin(canonical_player_id(data.player_id))
         try:
-            result, headers = await scores.submit(board_id, player_id, data.score, data.metadata)
+            result, headers = await services.scores.submit(
+                board_id, player_id, data.score, data.metadata
+            )
         except RateLimitedError:
             SUBMISSIONS.labels("throttled").inc()
             raise
