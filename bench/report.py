@@ -315,17 +315,19 @@ def markdown(res: dict, plot_rel: str) -> str:
         "`evalsha` while only the benchmark talked to db 15).\n"
     )
     add(
-        f"| players | API req/s (c{c}) | API p50 / p99 ms (c{c}) | API p50 ms (c1) | "
+        f"| players | API req/s (c{c}) | API p50 / p99 ms (c{c}) | API server CPU µs/req "
+        f"(c{c}) | API p50 ms (c1) | "
         "ZRANK server µs | index_read.lua server µs | redis-py ZRANK round trip µs | "
         "Postgres count(*) median ms | Postgres ÷ API (c1) | Postgres ÷ ZRANK |"
     )
-    add("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    add("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for rb, rd, pg in zip(
         res["rank_by_size"], res["redis"], res["postgres"]["by_size"], strict=True
     ):
         lo, si = rb["loaded"], rb["single"]
         add(
             f"| {_n(rb['size'])} | {lo['rps']:,.0f} | {lo['p50_ms']:.2f} / {lo['p99_ms']:.2f} | "
+            f"{lo.get('cpu_us_per_request') or 0:,.0f} | "
             f"{si['p50_ms']:.2f} | {rd['zrank_server_us']:.2f} | "
             f"{rd['index_read_server_us']:.2f} | {rd['zrank_roundtrip_us']:.0f} | "
             f"{pg['median_ms']:,.2f} | {pg['median_ms'] / si['p50_ms']:,.1f}× | "
@@ -410,6 +412,10 @@ def notes(res: dict) -> str:
     runs = res["runs"]
     bare = (runs["hello"]["rps"] + runs["hello_end"]["rps"]) / 2
     cpu = {k: (runs[k].get("cpu_us_per_request") or 0) for k in runs}
+    rank_cpu = ", ".join(
+        f"{r['loaded'].get('cpu_us_per_request') or 0:,.0f} µs at {_n(r['size'])}"
+        for r in res["rank_by_size"]
+    )
     packages = {r["package"]: r["pct"] for r in (res.get("profile") or {}).get("by_package", [])}
 
     def pkg(name: str) -> str:
@@ -430,12 +436,12 @@ def notes(res: dict) -> str:
   ({bare_cpu / max(cpu["submit"], 1):.0%}); before batching a quick run measured about
   1,600 µs. What remains is mostly Litestar and uvicorn per request (routing, body
   parsing, the Prometheus and request-id middleware, dependency injection) and the Python
-  side of the shared round trips. The largest single piece is easy to miss: Litestar
-  resolves a handler's dependencies that sit at the same depth in an anyio task group
-  (three tasks for `submit`: `sessions` and `settings` under `principal`, and `scores`),
-  ~77 µs per request measured alone under uvloop, about a tenth of a submission (anyio's
-  own frames are {pkg("anyio")} of the samples above). Avoiding it means handing the
-  handler one combined dependency; at ~10 % it would not change the verdict below.
+  side of the shared round trips. One piece was easy to miss and is gone: Litestar
+  resolves a handler's dependencies of equal depth together in an anyio task group
+  (~77 µs per request measured alone under uvloop); `submit` had three, and now takes
+  the worker's `Services` with a `principal` that depends on nothing else, so both
+  resolve inline (anyio's own frames are {pkg("anyio")} of the samples above; they
+  were 11 % before, and a submission cost ~760 µs).
   At {runs["submit"]["rps"] / bare:.0%} of the bare rate the 50 % target stays out of reach
   for a Python worker that must touch Redis twice and Postgres once per submission: the
   bare endpoint does nothing at all.
@@ -447,21 +453,26 @@ def notes(res: dict) -> str:
   `HGETALL`s and decoded 100 whole profiles: ~4,800 µs of CPU per page, now
   {cpu["top100"]:,.0f} µs per request with the cache). What is left per cached request is
   Litestar's and the encoding of 100 entries (~10 KB).
-- **Rank lookups do not depend on the board size** through the API: `ZRANK` grows with
-  log N on the server (a few µs), invisible next to the worker's per-request CPU.
+- **Rank lookups barely depend on the board size** through the API: `ZRANK` grows with
+  log N on the server (a few µs), small next to the worker's per-request CPU. The worker
+  makes the same calls and gets replies of the same size at every size, yet its measured
+  CPU per lookup was {rank_cpu}: the runs go one after another on a shared machine, the
+  10 M runs last, right after 11 M rows were loaded (Postgres may still be writing them
+  out), so read the size trend with the noise in mind. Earlier full runs on this machine
+  gave -16 %, -6 % and -21 % in req/s from 10 k to 10 M.
   Postgres-only ranks grow linearly with the board: the count reads on average half the
   board's index entries.
 - **Memory:** each entry is a sorted-set element whose member is `<16 hex>:<player id>`
-  (53 bytes) plus a hash field player id → member. docs/ranking.md predicted about twice
-  a bare sorted set, and that is what is measured. 1.3× is out of reach of the contract's
-  ranking rule as long as the rule is exact: ties rank by who reached the score first, so
-  every entry needs its sequence number somewhere Redis can compare, and the scripts
-  must find a player's entry by player id. The sequence cannot ride in the sorted-set
-  score (scores up to 2^53 - 1 use every bit of a double), and a side structure for
-  tied scores only still needs the sequence of every player who might become tied. The
-  floor is a sorted set plus one small field per player: storing 8 raw bytes of sequence
-  in the hash instead of the whole member, and a binary prefix in the member, would save
-  about 55 of the ~300 bytes per entry (≈ 1.8×); not built.
+  (53 bytes) plus a hash field player id → the member's 16-hex sequence (the hash held
+  the whole member until this run's code: 318 B per entry at 10 M, 2.19×). 1.3× is out of
+  reach of the contract's ranking rule as long as the rule is exact: ties rank by who
+  reached the score first, so every entry needs its sequence number somewhere Redis can
+  compare, and the scripts must find a player's entry by player id. The sequence cannot
+  ride in the sorted-set score (scores up to 2^53 - 1 use every bit of a double), and a
+  side structure for tied scores only still needs the sequence of every player who might
+  become tied. The floor is a sorted set plus one small field per player: about 1.8×
+  with 8 raw bytes instead of 16 hex digits (binary values would need the index read
+  without redis-py's response decoding; not done).
 - **Noise:** wrk shares the two cores with the service, Redis and Postgres, and other
   work on the machine (other test suites) may run during the run; the two `/hello` runs
   ({runs["hello"]["rps"]:,.0f} and {runs["hello_end"]["rps"]:,.0f} req/s) show how much
