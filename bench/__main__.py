@@ -40,7 +40,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 
 from bench import load
 from bench.profile import summarise
-from bench.wrk import WrkResult, run_wrk
+from bench.wrk import WrkResult, combined, run_wrk
 from leaderboard.keys import Keys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -379,30 +379,45 @@ class Bench:
             "bare /hello", f"{self.hello}/hello", "get.lua", {"BENCH_PATH": "/hello"}
         ).as_dict()
         # Rank lookups at every size: warm the profile cache of the sampled players first.
-        per_size = []
+        # Each size is measured twice, in ascending then descending order of size, and the
+        # halves combined: a machine that slows down (or speeds up) during the sequence
+        # then weighs on every size alike instead of on the last one.
+        envs = {}
         for b in self.boards:
             paths = self.write_paths(
                 f"rank-{b.id}.txt", [f"/v1/leaderboards/{b.id}/players/{p}" for p in b.sample_ids]
             )
-            env = {"BENCH_PATHS": paths}
-            self.wrk(f"warm-up {b.id}", self.base, "get.lua", env, duration=max(2.0, d / 5))
-            loaded = self.wrk(f"rank {b.id} (c{a.connections})", self.base, "get.lua", env)
-            single = self.wrk(
-                f"rank {b.id} (c1)",
-                self.base,
-                "get.lua",
-                env,
-                connections=1,
-                duration=max(2.0, d * 0.3),
+            envs[b.id] = {"BENCH_PATHS": paths}
+            self.wrk(f"warm-up {b.id}", self.base, "get.lua", envs[b.id], duration=max(2.0, d / 5))
+        halves: dict[str, dict[str, list[WrkResult]]] = {
+            b.id: {"loaded": [], "single": []} for b in self.boards
+        }
+        for b in [*self.boards, *reversed(self.boards)]:
+            env = envs[b.id]
+            halves[b.id]["loaded"].append(
+                self.wrk(
+                    f"rank {b.id} (c{a.connections})", self.base, "get.lua", env, duration=d / 2
+                )
             )
-            per_size.append(
-                {
-                    "size": b.size,
-                    "board": b.id,
-                    "loaded": loaded.as_dict(),
-                    "single": single.as_dict(),
-                }
+            halves[b.id]["single"].append(
+                self.wrk(
+                    f"rank {b.id} (c1)",
+                    self.base,
+                    "get.lua",
+                    env,
+                    connections=1,
+                    duration=max(2.0, d * 0.15),
+                )
             )
+        per_size = [
+            {
+                "size": b.size,
+                "board": b.id,
+                "loaded": combined(f"rank {b.id}", halves[b.id]["loaded"]).as_dict(),
+                "single": combined(f"rank {b.id} (c1)", halves[b.id]["single"]).as_dict(),
+            }
+            for b in self.boards
+        ]
         self.res["rank_by_size"] = per_size
         runs["rank"] = per_size[0]["loaded"]
         paths = self.write_paths(

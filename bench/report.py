@@ -310,7 +310,8 @@ def markdown(res: dict, plot_rel: str) -> str:
     add(f"![Rank lookup latency against board size]({plot_rel})\n")
     add(
         "API: `GET /v1/leaderboards/{id}/players/{player}` for 2,000 random players of "
-        "each board (profile cache warmed by a short run first); Redis: the same players' "
+        "each board (profile cache warmed by a short run first; each size measured in two "
+        "halves, sizes ascending then descending, and combined); Redis: the same players' "
         "members; server times from `INFO commandstats` deltas (calls and µs of `zrank` and "
         "`evalsha` while only the benchmark talked to db 15).\n"
     )
@@ -454,12 +455,12 @@ def notes(res: dict) -> str:
   {cpu["top100"]:,.0f} µs per request with the cache). What is left per cached request is
   Litestar's and the encoding of 100 entries (~10 KB).
 - **Rank lookups barely depend on the board size** through the API: `ZRANK` grows with
-  log N on the server (a few µs), small next to the worker's per-request CPU. The worker
-  makes the same calls and gets replies of the same size at every size, yet its measured
-  CPU per lookup was {rank_cpu}: the runs go one after another on a shared machine, the
-  10 M runs last, right after 11 M rows were loaded (Postgres may still be writing them
-  out), so read the size trend with the noise in mind. Earlier full runs on this machine
-  gave -16 %, -6 % and -21 % in req/s from 10 k to 10 M.
+  log N on the server (a few µs), small next to the worker's per-request CPU, and the
+  worker makes the same calls and gets replies of the same size at every size (its CPU
+  per lookup: {rank_cpu}). Each size is measured in two halves, in ascending and then
+  descending order of size, because the machine drifts during a run: before that, the
+  10 M runs came last, right after 11 M rows were loaded, and four full runs gave -6 %
+  to -24 % in req/s from 10 k to 10 M.
   Postgres-only ranks grow linearly with the board: the count reads on average half the
   board's index entries.
 - **Memory:** each entry is a sorted-set element whose member is `<16 hex>:<player id>`

@@ -33,6 +33,40 @@ class WrkResult:
         return asdict(self)
 
 
+def combined(name: str, runs: list[WrkResult]) -> WrkResult:
+    """Several runs of one load as one: totals summed, latencies and CPU averaged.
+
+    Percentiles cannot be merged exactly from summaries; the mean of the runs' p50/p99
+    is what the report needs (runs of equal length and similar load).
+    """
+    requests = sum(r.requests for r in runs)
+    duration = sum(r.duration_s for r in runs)
+
+    def mean(field: str) -> float:
+        return sum(getattr(r, field) for r in runs) / len(runs)
+
+    cpu = [r.cpu_us_per_request for r in runs]
+    return WrkResult(
+        name=name,
+        connections=runs[0].connections,
+        duration_s=duration,
+        requests=requests,
+        rps=requests / duration if duration else 0.0,
+        p50_ms=mean("p50_ms"),
+        p90_ms=mean("p90_ms"),
+        p99_ms=mean("p99_ms"),
+        mean_ms=mean("mean_ms"),
+        max_ms=max(r.max_ms for r in runs),
+        errors=sum(r.errors for r in runs),
+        non_2xx=sum(r.non_2xx for r in runs),
+        cpu_us_per_request=(
+            sum(c * r.requests for c, r in zip(cpu, runs, strict=True)) / requests  # type: ignore[operator]
+            if requests and all(cpu)
+            else None
+        ),
+    )
+
+
 def run_wrk(
     name: str,
     url: str,
