@@ -413,6 +413,7 @@ def notes(res: dict) -> str:
     runs = res["runs"]
     bare = (runs["hello"]["rps"] + runs["hello_end"]["rps"]) / 2
     cpu = {k: (runs[k].get("cpu_us_per_request") or 0) for k in runs}
+    read_us = " → ".join(f"{r['index_read_server_us']:.0f}" for r in res["redis"])
     rank_cpu = ", ".join(
         f"{r['loaded'].get('cpu_us_per_request') or 0:,.0f} µs at {_n(r['size'])}"
         for r in res["rank_by_size"]
@@ -420,7 +421,7 @@ def notes(res: dict) -> str:
     packages = {r["package"]: r["pct"] for r in (res.get("profile") or {}).get("by_package", [])}
 
     def pkg(name: str) -> str:
-        return f"{packages[name]:.0f} %" if name in packages else "n/a"
+        return f"{packages[name]:.0f} %" if name in packages else "too few to list"
 
     bare_cpu = (cpu["hello"] + cpu["hello_end"]) / 2 or 1
     return f"""## Reading the results
@@ -441,8 +442,8 @@ def notes(res: dict) -> str:
   resolves a handler's dependencies of equal depth together in an anyio task group
   (~77 µs per request measured alone under uvloop); `submit` had three, and now takes
   the worker's `Services` with a `principal` that depends on nothing else, so both
-  resolve inline (anyio's own frames are {pkg("anyio")} of the samples above; they
-  were 11 % before, and a submission cost ~760 µs).
+  resolve inline (anyio's own frames in the profile above: {pkg("anyio")}; 11 % before,
+  when a submission cost ~760 µs).
   At {runs["submit"]["rps"] / bare:.0%} of the bare rate the 50 % target stays out of reach
   for a Python worker that must touch Redis twice and Postgres once per submission: the
   bare endpoint does nothing at all.
@@ -454,13 +455,14 @@ def notes(res: dict) -> str:
   `HGETALL`s and decoded 100 whole profiles: ~4,800 µs of CPU per page, now
   {cpu["top100"]:,.0f} µs per request with the cache). What is left per cached request is
   Litestar's and the encoding of 100 entries (~10 KB).
-- **Rank lookups barely depend on the board size** through the API: `ZRANK` grows with
-  log N on the server (a few µs), small next to the worker's per-request CPU, and the
-  worker makes the same calls and gets replies of the same size at every size (its CPU
-  per lookup: {rank_cpu}). Each size is measured in two halves, in ascending and then
-  descending order of size, because the machine drifts during a run: before that, the
-  10 M runs came last, right after 11 M rows were loaded, and four full runs gave -6 %
-  to -24 % in req/s from 10 k to 10 M.
+- **Rank lookups barely depend on the board size** through the API. The worker makes the
+  same calls and gets replies of the same size at every size, and its CPU per lookup
+  shows it ({rank_cpu}). What grows is Redis' own work, with log N: `index_read.lua`
+  takes {read_us} µs of server time per call, and on this machine Redis shares the two
+  cores with the workers, so its extra microseconds come out of the workers' req/s.
+  With Redis on its own cores, as in production, the workers would not pay for them.
+  Each size is measured in two halves, sizes ascending then descending, because the
+  machine drifts during a run (before, the 10 M runs came last and gave -6 % to -24 %).
   Postgres-only ranks grow linearly with the board: the count reads on average half the
   board's index entries.
 - **Memory:** each entry is a sorted-set element whose member is `<16 hex>:<player id>`
