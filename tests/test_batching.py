@@ -18,7 +18,7 @@ from leaderboard.boards.repository import BoardRepository
 from leaderboard.boards.score_writer import ScoreWriter, StoredScore, Submission
 from leaderboard.db import Database
 from leaderboard.embedded import EmbeddedValkey
-from leaderboard.errors import InvalidInputError, NotFoundError
+from leaderboard.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
 from leaderboard.redis_pipeline import ScriptPipeline
 from tests.test_scores_model import insert_players
 
@@ -241,6 +241,78 @@ async def test_concurrent_batches_over_shared_players_do_not_deadlock(
     finally:
         await conn.close()
     assert [r["score"] for r in totals] == [30]
+
+
+async def test_equal_scores_in_one_batch_rank_in_arrival_order_across_rounds(
+    db: Database, database_url: str
+) -> None:
+    """A submits 5 then 10, B then submits 10, all in one batch, on a `latest` board.
+
+    One by one, A reaches 10 before B does, so A ranks first (smaller reached_seq).
+    The batch puts A's second submission into round 2, after B's (round 1); the
+    sequence numbers must still follow arrival, not rounds.
+    """
+    board = await new_board(db, "latest", "desc")
+    (a, _), (b, _) = await insert_players(database_url, 2)
+    writer = ScoreWriter(db)
+    plan = [
+        Submission(board, ALL_TIME, a, 5, None),
+        Submission(board, ALL_TIME, a, 10, None),  # same key: round 2
+        Submission(board, ALL_TIME, b, 10, None),  # arrives after A's 10: round 1
+    ]
+    stored = await asyncio.gather(*(writer.submit(s) for s in plan))
+    assert writer.batcher.batches_sent == 1
+    assert (stored[1].score, stored[2].score) == (10, 10)
+    assert stored[1].reached_seq < stored[2].reached_seq  # A reached 10 first
+
+
+async def test_a_committed_submission_is_never_reported_as_failed(
+    db: Database, database_url: str
+) -> None:
+    """A round [X, BAD, Y] on a `sum` board: BAD's sum leaves the range, so the round
+    runs one by one; X commits; then Y's statement fails on a Postgres outage (here: a
+    lock wait running into the command timeout). X's caller must not be told 503: X is
+    committed, and a client told 503 submits again: twice into the sum.
+    """
+    board = await new_board(db, "sum")
+    ids = sorted(player for player, _ in await insert_players(database_url, 3))
+    bad, x, y = ids  # BAD sorts first: its check violation stops the statement before Y
+    seed = ScoreWriter(db)
+    await seed.submit(Submission(board, ALL_TIME, bad, MAX_SCORE, None))
+    await seed.submit(Submission(board, ALL_TIME, y, 1, None))
+
+    locker = await asyncpg.connect(database_url)
+    quick = Database(database_url, timeout=1.0)
+    await quick.open()
+    try:
+        transaction = locker.transaction()
+        await transaction.start()
+        await locker.execute(
+            "SELECT 1 FROM scores WHERE leaderboard_id = $1 AND player_id = $2 FOR UPDATE",
+            board.id,
+            uuid.UUID(y),
+        )
+        writer = ScoreWriter(quick)
+        plan = [
+            Submission(board, ALL_TIME, x, 7, None),
+            Submission(board, ALL_TIME, bad, 1, None),  # the sum would leave the range
+            Submission(board, ALL_TIME, y, 1, None),  # its row is locked: times out
+        ]
+        outcomes = await asyncio.gather(*(writer.submit(s) for s in plan), return_exceptions=True)
+        await transaction.rollback()
+        assert writer.batcher.batches_sent == 1
+        assert isinstance(outcomes[2], DependencyUnavailableError)  # Y: right
+        committed = await locker.fetchval(
+            "SELECT score FROM scores WHERE leaderboard_id = $1 AND player_id = $2",
+            board.id,
+            uuid.UUID(x),
+        )
+        assert committed == 7  # X is committed ...
+        assert isinstance(outcomes[0], StoredScore), outcomes[0]  # ... and must be told so
+        assert isinstance(outcomes[1], InvalidInputError), outcomes[1]  # BAD: 400, not 503
+    finally:
+        await quick.close()
+        await locker.close()
 
 
 # --------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import date
 
 import httpx
@@ -13,11 +13,15 @@ from litestar import Litestar
 from redis.asyncio import Redis
 
 from leaderboard.app import create_app
-from leaderboard.boards.models import Page
+from leaderboard.boards.models import BoardCreate, Page, RateLimitConfig
 from leaderboard.boards.page_cache import TopPageCache
+from leaderboard.db import Database
+from leaderboard.keys import Keys
+from leaderboard.services import Services
 from leaderboard.settings import Settings
 from tests.conftest import ADMIN, running
 from tests.helpers import async_wait_until
+from tests.test_scores_model import insert_players
 
 TODAY = date(2026, 11, 25)
 
@@ -40,7 +44,7 @@ class Clock:
 def test_a_page_lives_for_the_ttl() -> None:
     clock = Clock()
     cache = TopPageCache(0.5, clock=clock)
-    cache.put("b", (TODAY, 0, 10), page("p"))
+    cache.put("b", (TODAY, 0, 10), page("p"), cache.version("b"))
     assert cache.get("b", (TODAY, 0, 10)) == page("p")
     assert cache.get("b", (TODAY, 0, 20)) is None
     assert cache.get("other", (TODAY, 0, 10)) is None
@@ -50,9 +54,28 @@ def test_a_page_lives_for_the_ttl() -> None:
     assert cache.get("b", (TODAY, 0, 10)) is None
 
 
+def test_a_page_read_before_a_change_is_not_cached() -> None:
+    """A page whose read began before a change (or drop, or clear) may miss it."""
+    cache = TopPageCache(60)
+    spoilers: list[Callable[[], None]] = [
+        lambda: cache.changed("b", TODAY, 900, 901),  # touches no page, still counts
+        lambda: cache.drop_board("b"),
+        cache.clear,
+    ]
+    for spoil in spoilers:
+        read_at = cache.version("b")
+        spoil()
+        cache.put("b", (TODAY, 0, 10), page("stale"), read_at)
+        assert cache.get("b", (TODAY, 0, 10)) is None
+    read_at = cache.version("b")
+    cache.changed("other", TODAY, 1, None)  # another board's change does not matter
+    cache.put("b", (TODAY, 0, 10), page("fresh"), read_at)
+    assert cache.get("b", (TODAY, 0, 10)) == page("fresh")
+
+
 def test_off_when_the_ttl_is_zero() -> None:
     cache = TopPageCache(0)
-    cache.put("b", (TODAY, 0, 10), page("p"))
+    cache.put("b", (TODAY, 0, 10), page("p"), cache.version("b"))
     assert cache.get("b", (TODAY, 0, 10)) is None
 
 
@@ -73,9 +96,9 @@ def test_a_change_drops_the_pages_it_touches(
     cache = TopPageCache(60)
     pages = [(0, 10), (10, 10), (0, 100)]
     for offset, limit in pages:
-        cache.put("b", (TODAY, offset, limit), page(f"{offset}-{limit}"))
-    cache.put("b", (date(2026, 11, 24), 0, 10), page("yesterday"))
-    cache.put("other", (TODAY, 0, 10), page("other"))
+        cache.put("b", (TODAY, offset, limit), page(f"{offset}-{limit}"), cache.version("b"))
+    cache.put("b", (date(2026, 11, 24), 0, 10), page("yesterday"), cache.version("b"))
+    cache.put("other", (TODAY, 0, 10), page("other"), cache.version("other"))
     cache.changed("b", TODAY, rank, previous_rank)
     kept = {(o, n) for o, n in pages if cache.get("b", (TODAY, o, n)) is not None}
     assert kept == set(pages) - dropped
@@ -86,9 +109,9 @@ def test_a_change_drops_the_pages_it_touches(
 def test_the_cache_is_bounded() -> None:
     cache = TopPageCache(60, max_pages=3)
     for i in range(3):
-        cache.put("b", (TODAY, i, 10), page(str(i)))
+        cache.put("b", (TODAY, i, 10), page(str(i)), cache.version("b"))
     assert cache.get("b", (TODAY, 0, 10)) is not None
-    cache.put("b", (TODAY, 3, 10), page("3"))  # over the bound: starts afresh
+    cache.put("b", (TODAY, 3, 10), page("3"), cache.version("b"))  # over the bound: starts afresh
     assert cache.get("b", (TODAY, 0, 10)) is None
     assert cache.get("b", (TODAY, 3, 10)) is not None
 
@@ -186,3 +209,44 @@ async def test_a_deleted_player_leaves_the_cached_page_at_once(
     assert (await a.get(f"/v1/leaderboards/{board}/top")).status_code == 404
     assert (await a.post("/v1/leaderboards", json=body, headers=ADMIN)).status_code == 201
     assert await top_scores(a, board) == []
+
+
+async def test_a_worker_never_serves_a_cached_page_missing_its_own_change(
+    settings: Settings, redis: Redis, db: Database, database_url: str
+) -> None:
+    """A top page read from the index before this worker applies a change must not be
+    cached after the change's invalidation ran: it would hide the change for the whole
+    TTL from the very client that just got a 200 for it.
+
+    The after_read hook stands for the time a page spends on its names (here: a Postgres
+    read of names not yet cached) while a submission of the same worker completes.
+    """
+    cached = msgspec.structs.replace(settings, top_page_cache_ms=30_000)
+    services = Services.build(db, redis, Keys(settings.redis_key_prefix), cached)
+    scores = services.scores
+    board_id = f"rv-{uuid.uuid4().hex[:10]}"
+    await services.boards.create(
+        BoardCreate(id=board_id, rate_limit=RateLimitConfig(limit=1000, window_seconds=60))
+    )
+    players = [player for player, _ in await insert_players(database_url, 3)]
+    for i, player in enumerate(players[:2]):
+        await scores.submit(board_id, player, 10 * (i + 1), None)
+
+    submitted: list[int] = []
+
+    async def a_submission_completes_meanwhile(_ids: Sequence[str]) -> None:
+        if not submitted:
+            result, _ = await scores.submit(board_id, players[2], 100, None)
+            submitted.append(result.rank)
+
+    services.profiles._after_read = a_submission_completes_meanwhile
+    try:
+        first = await scores.top(board_id, None, 0, 10)
+        assert submitted == [1]  # the submission completed while the page was built
+        assert [e.score for e in first.entries] == [20, 10]  # read before it: fine
+        # The submitter reads the top page from the same worker right after its 200.
+        after = await scores.top(board_id, None, 0, 10)
+        assert [e.score for e in after.entries] == [100, 20, 10]
+        assert after.total == 3
+    finally:
+        await services.close()

@@ -13,6 +13,9 @@ local function member_of(player, value)
   return value
 end
 local current = redis.call('HGET', KEYS[2], ARGV[1])
+if current == 'ffffffffffffffff' then  -- removed already
+  current = false
+end
 if current then
   redis.call('ZREM', KEYS[1], member_of(ARGV[1], current))
 end

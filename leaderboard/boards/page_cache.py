@@ -22,6 +22,8 @@ from datetime import date
 from leaderboard.boards.models import Page
 
 PageKey = tuple[date, int, int]  # period start, offset, limit
+# What the cache had seen of a board when a page's read began (see TopPageCache.version).
+Version = tuple[int, int]
 
 
 class TopPageCache:
@@ -37,6 +39,10 @@ class TopPageCache:
         self._clock = clock
         self._boards: dict[str, dict[PageKey, tuple[float, Page]]] = {}
         self._size = 0
+        # Bumped by every change, drop and clear: a page read before one of them must
+        # not be cached after it (it may miss the change, and nothing is left to drop).
+        self._changes: dict[str, int] = {}
+        self._clears = 0
 
     @property
     def enabled(self) -> bool:
@@ -48,8 +54,12 @@ class TopPageCache:
             return None
         return cached[1]
 
-    def put(self, board_id: str, key: PageKey, page: Page) -> None:
-        if not self.enabled:
+    def version(self, board_id: str) -> Version:
+        """Take before reading a page; ``put`` refuses the page if anything changed since."""
+        return (self._clears, self._changes.get(board_id, 0))
+
+    def put(self, board_id: str, key: PageKey, page: Page, read_at: Version) -> None:
+        if not self.enabled or read_at != self.version(board_id):
             return
         if self._size >= self._max_pages:
             self.clear()  # simpler than LRU, and a page is rebuilt in a millisecond
@@ -59,6 +69,7 @@ class TopPageCache:
 
     def changed(self, board_id: str, period: date, rank: int, previous_rank: int | None) -> None:
         """A change this worker applied: drop the pages it touches (all if a new entry)."""
+        self._bump(board_id)
         pages = self._boards.get(board_id)
         if not pages:
             return
@@ -71,8 +82,14 @@ class TopPageCache:
                 self._size -= 1
 
     def drop_board(self, board_id: str) -> None:
+        self._bump(board_id)
         self._size -= len(self._boards.pop(board_id, {}))
 
     def clear(self) -> None:
+        self._clears += 1
         self._boards.clear()
         self._size = 0
+
+    def _bump(self, board_id: str) -> None:
+        if self.enabled:
+            self._changes[board_id] = self._changes.get(board_id, 0) + 1

@@ -73,17 +73,19 @@ def _upsert_sql(operator: Operator, order: Order) -> str:
     new = _new_score(operator, order)
     # reached_seq/reached_at move only when the stored score changes: an equal `best`,
     # an equal `latest` or a `sum` of 0 keeps the player where they are.
-    # Sequence numbers are drawn in arrival order (`i`, before any lock), so equal scores
-    # reached in one batch rank in the order they arrived. An update keeps its number
+    # Sequence numbers are drawn in arrival order (`i`, before any lock, or all of a
+    # batch's beforehand when it runs in rounds: $6), so equal scores reached in one batch
+    # rank in the order they arrived. An update keeps its number
     # only if it is above the row's: a submission that waited for the row lock of a
     # concurrent one that drew later must get a larger number, drawn under the lock, or
     # the index would refuse its (newer) change as older.
     # Rows are written in key order (the deadlock rule above).
     return f"""
         WITH i AS MATERIALIZED (
-            SELECT b, p, u, v, m, nextval('score_reached_seq') AS seq
-              FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[], $5::text[])
-                   WITH ORDINALITY AS i(b, p, u, v, m, n)
+            SELECT b, p, u, v, m, COALESCE(q, nextval('score_reached_seq')) AS seq
+              FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[], $5::text[],
+                          $6::bigint[])
+                   WITH ORDINALITY AS i(b, p, u, v, m, q, n)
         )
         INSERT INTO scores AS s
             (leaderboard_id, period_start, player_id, score, reached_seq, reached_at, metadata)
@@ -138,36 +140,59 @@ class ScoreWriter:
         return await self.batcher(submission)
 
     async def _run_batch(self, batch: list[Submission]) -> list[StoredScore | Exception]:
-        outcomes: list[StoredScore | Exception] = [Exception("not run")] * len(batch)
+        # Each submission's outcome is set by the statement that committed it, or that
+        # failed and so committed nothing: a caller told "503" must not have been
+        # committed, or it would submit again (twice into a `sum`).
+        outcomes: list[StoredScore | Exception | None] = [None] * len(batch)
         groups: dict[tuple[Operator, Order], list[tuple[int, Submission]]] = {}
         for i, submission in enumerate(batch):
             key = (submission.board.operator, submission.board.order)
             groups.setdefault(key, []).append((i, submission))
         for (operator, order), group in groups.items():
-            for round_ in _rounds(group):
+            rounds = _rounds(group)
+            sequences: dict[int, int] = {}
+            if len(rounds) > 1:
+                # Round by round, the statements would number a later round's (earlier)
+                # submissions after an earlier round's: number them all now, in order.
                 try:
-                    await self._upsert_round(_UPSERTS[(operator, order)], round_, outcomes)
-                except Exception as exc:  # Postgres down: this round's callers, not all
-                    # Earlier rounds committed: their callers must hear so, or a client
-                    # told "503" would submit again (twice into a `sum`).
-                    for i, _ in round_:
+                    sequences = await self._draw_sequences([i for i, _ in group])
+                except Exception as exc:  # nothing is committed yet
+                    for i, _ in group:
                         outcomes[i] = exc
-        return outcomes
+                    continue
+            for round_ in rounds:
+                await self._upsert_round(_UPSERTS[(operator, order)], round_, sequences, outcomes)
+        return [RuntimeError("not run") if o is None else o for o in outcomes]
+
+    async def _draw_sequences(self, arrival_order: list[int]) -> dict[int, int]:
+        rows = await self._db.fetch(
+            "SELECT nextval('score_reached_seq') AS seq FROM generate_series(1, $1)",
+            len(arrival_order),
+        )
+        return dict(zip(arrival_order, sorted(row["seq"] for row in rows), strict=True))
 
     async def _upsert_round(
         self,
         sql: str,
         round_: list[tuple[int, Submission]],
-        outcomes: list[StoredScore | Exception],
+        sequences: dict[int, int],
+        outcomes: list[StoredScore | Exception | None],
     ) -> None:
+        """Upsert one round; sets each of its outcomes and never raises."""
         try:
-            rows = await self._db.fetch(sql, *_arrays([s for _, s in round_]))
+            rows = await self._db.fetch(
+                sql, *_arrays([s for _, s in round_]), [sequences.get(i) for i, _ in round_]
+            )
         except (asyncpg.IntegrityConstraintViolationError, asyncpg.DeadlockDetectedError) as exc:
             if len(round_) == 1:
                 outcomes[round_[0][0]] = _domain_error(exc, round_[0][1])
                 return
             for entry in round_:  # find the bad one: each on its own
-                await self._upsert_round(sql, [entry], outcomes)
+                await self._upsert_round(sql, [entry], sequences, outcomes)
+            return
+        except Exception as exc:  # Postgres unavailable: this statement committed nothing
+            for i, _ in round_:
+                outcomes[i] = exc
             return
         stored = {
             (row["leaderboard_id"], row["period_start"], row["player_id"]): row for row in rows

@@ -180,6 +180,8 @@ class ScoreService:
                         board, period, player_id, stored.score, stored.reached_seq, False
                     )
                 return
+            except NotFoundError:  # the player was deleted meanwhile: nothing to apply
+                return
             except DependencyUnavailableError:
                 delay = min(delay * 2, 30.0)
             except REDIS_OUTAGE_ERRORS:
@@ -222,6 +224,7 @@ class ScoreService:
         cached = self._top_pages.get(board.id, (start, offset, limit))
         if cached is not None:
             return cached
+        read_at = self._top_pages.version(board.id)
         page = await self._read(
             board, start, lambda keys: self._index.top(keys, board.order, offset, limit)
         )
@@ -231,7 +234,7 @@ class ScoreService:
             total=page.total,
             entries=await self._entries(page),
         )
-        self._top_pages.put(board.id, (start, offset, limit), result)
+        self._top_pages.put(board.id, (start, offset, limit), result, read_at)
         return result
 
     async def around(self, board_id: str, player_id: str, period: str | None, radius: int) -> Page:
