@@ -23,6 +23,11 @@ from leaderboard.redis_pipeline import ScriptPipeline
 _HERE = Path(__file__).parent
 
 
+def _index_script(name: str) -> str:
+    """A script with the helpers every index script shares (index_members.lua) before it."""
+    return (_HERE / "index_members.lua").read_text() + (_HERE / name).read_text()
+
+
 def member_for(reached_seq: int, player_id: str) -> str:
     return f"{seq_hex(reached_seq)}:{player_id}"
 
@@ -102,10 +107,10 @@ class BoardIndex:
         self.redis = redis
         # Applies and reads of concurrent requests share pipelines (redis_pipeline.py).
         self._pipeline = pipeline or ScriptPipeline(redis)
-        self._apply = redis.register_script((_HERE / "index_apply.lua").read_text())
-        self._remove = redis.register_script((_HERE / "index_remove.lua").read_text())
-        self._read = redis.register_script((_HERE / "index_read.lua").read_text())
-        self.swap = redis.register_script((_HERE / "index_swap.lua").read_text())
+        self._apply = redis.register_script(_index_script("index_apply.lua"))
+        self._remove = redis.register_script(_index_script("index_remove.lua"))
+        self._read = redis.register_script(_index_script("index_read.lua"))
+        self.swap = redis.register_script(_index_script("index_swap.lua"))
 
     async def apply(
         self,

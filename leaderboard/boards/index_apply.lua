@@ -28,14 +28,7 @@
 --           previous rank and score are false when the player had no entry.
 -- Why the sequence check: two submissions of one player may reach Redis in the opposite
 -- order of their Postgres commits; the older one must never overwrite the newer.
--- The members hash maps a player to the 16-hex sequence of their member (older indexes
--- hold the whole member; both read the same).
-local function member_of(player, value)
-  if #value == 16 then
-    return value .. ':' .. player
-  end
-  return value
-end
+-- member_of(player, hash value): from index_members.lua, loaded before this script.
 if redis.call('EXISTS', KEYS[3]) == 0 then
   return {-1}
 end

@@ -8,14 +8,7 @@
 --   status 1: read; -1: the index is not ready (lost or never built): rebuild, call again.
 --   While a rebuild runs, the old index (if any) is still read.
 --   around: player rank is false (and the page empty) when the player has no entry.
--- The members hash maps a player to the 16-hex sequence of their member (older indexes
--- hold the whole member; both read the same).
-local function member_of(player, value)
-  if #value == 16 then
-    return value .. ':' .. player
-  end
-  return value
-end
+-- member_of(player, hash value): from index_members.lua, loaded before this script.
 if redis.call('EXISTS', KEYS[3]) == 0
     and not (redis.call('EXISTS', KEYS[4]) == 1 and redis.call('EXISTS', KEYS[1]) == 1) then
   return {-1}

@@ -4,14 +4,7 @@
 -- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  rebuild lock   KEYS[4]  journal
 -- ARGV[1]  player id
 -- Returns: 1 when the player had an entry, else 0.
--- The members hash maps a player to the 16-hex sequence of their member (older indexes
--- hold the whole member; both read the same).
-local function member_of(player, value)
-  if #value == 16 then
-    return value .. ':' .. player
-  end
-  return value
-end
+-- member_of(player, hash value): from index_members.lua, loaded before this script.
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if current == 'ffffffffffffffff' then  -- removed already
   current = false

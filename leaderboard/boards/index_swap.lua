@@ -6,14 +6,7 @@
 -- ARGV[2]  expire-at, ms since the epoch, for the index keys ("0": no TTL)
 -- Returns: the number of entries of the new index, or -1 when the lock is no longer ours
 --          (it expired and another rebuild took over: ours is discarded).
--- The members hash maps a player to the 16-hex sequence of their member (older indexes
--- hold the whole member; both read the same).
-local function member_of(player, value)
-  if #value == 16 then
-    return value .. ':' .. player
-  end
-  return value
-end
+-- member_of(player, hash value): from index_members.lua, loaded before this script.
 if redis.call('GET', KEYS[6]) ~= ARGV[1] then
   redis.call('DEL', KEYS[1], KEYS[2])
   return -1

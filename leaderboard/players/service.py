@@ -89,9 +89,7 @@ class ProfileService:
 
         One pipelined Redis round trip, one Postgres query for the misses, one pipelined fill.
         """
-        if len(player_ids) > BULK_LIMIT:
-            raise InvalidInputError("player_ids", f"at most {BULK_LIMIT} per lookup")
-        ids = list(dict.fromkeys(player_ids))
+        ids = _bulk_ids(player_ids)
         cached = await self._cache.get_many(ids)
         found = {pid: entry for pid, entry in cached.items() if isinstance(entry, Profile)}
         misses = [pid for pid, entry in cached.items() if entry is None]
@@ -104,9 +102,7 @@ class ProfileService:
         Reads only the names from the cache (one script call on a single node), and what
         is not cached as :meth:`get_many` does.
         """
-        if len(player_ids) > BULK_LIMIT:
-            raise InvalidInputError("player_ids", f"at most {BULK_LIMIT} per lookup")
-        ids = list(dict.fromkeys(player_ids))
+        ids = _bulk_ids(player_ids)
         cached = await self._cache.names(ids)
         names = {pid: name for pid, name in cached.items() if isinstance(name, str)}
         misses = [pid for pid, name in cached.items() if name is None]
@@ -193,6 +189,13 @@ class ProfileService:
             return profile
         finally:
             del self._inflight[player_id]
+
+
+def _bulk_ids(player_ids: Sequence[str]) -> list[str]:
+    """The ids of a bulk lookup, each once, in order; 400 past BULK_LIMIT."""
+    if len(player_ids) > BULK_LIMIT:
+        raise InvalidInputError("player_ids", f"at most {BULK_LIMIT} per lookup")
+    return list(dict.fromkeys(player_ids))
 
 
 def validate_patch(patch: ProfilePatch) -> dict[str, Any]:
