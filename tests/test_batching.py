@@ -171,15 +171,11 @@ async def test_one_statement_commits_a_batch_like_the_submissions_one_by_one(
     assert (stored[6].score, stored[6].inserted, stored[6].changed) == (0, True, True)
     # Arrival order decides who reached 10 first on the best board.
     assert stored[0].reached_seq < stored[5].reached_seq
-    conn = await asyncpg.connect(database_url)
-    try:
-        rows = await conn.fetch(
-            "SELECT leaderboard_id, player_id::text, score, submissions, metadata::text"
-            " FROM scores WHERE leaderboard_id = ANY($1) ORDER BY 1, 2",
-            [best.id, total.id],
-        )
-    finally:
-        await conn.close()
+    rows = await db.fetch(
+        "SELECT leaderboard_id, player_id::text, score, submissions, metadata::text"
+        " FROM scores WHERE leaderboard_id = ANY($1) ORDER BY 1, 2",
+        [best.id, total.id],
+    )
     got = {(r["leaderboard_id"], r["player_id"]): tuple(r)[2:] for r in rows}
     assert got == {
         (best.id, players[0]): (12, 3, None),
@@ -207,13 +203,9 @@ async def test_a_bad_submission_fails_alone_and_the_rest_of_its_batch_commits(
     assert isinstance(outcomes[2], InvalidInputError)
     assert outcomes[2].field == "score"
     assert [o.score for o in (outcomes[0], outcomes[3]) if isinstance(o, StoredScore)] == [3, 4]
-    conn = await asyncpg.connect(database_url)
-    try:
-        rows = await conn.fetch(
-            "SELECT player_id::text, score FROM scores WHERE leaderboard_id = $1", board.id
-        )
-    finally:
-        await conn.close()
+    rows = await db.fetch(
+        "SELECT player_id::text, score FROM scores WHERE leaderboard_id = $1", board.id
+    )
     assert {r["player_id"]: r["score"] for r in rows} == {
         players[0]: 3,
         players[1]: MAX_SCORE,
@@ -233,13 +225,9 @@ async def test_concurrent_batches_over_shared_players_do_not_deadlock(
         *(w.submit(Submission(board, ALL_TIME, p, 1, None)) for w, p in plan)
     )
     assert len(stored) == 600
-    conn = await asyncpg.connect(database_url)
-    try:
-        totals = await conn.fetch(
-            "SELECT score FROM scores WHERE leaderboard_id = $1 GROUP BY score", board.id
-        )
-    finally:
-        await conn.close()
+    totals = await db.fetch(
+        "SELECT score FROM scores WHERE leaderboard_id = $1 GROUP BY score", board.id
+    )
     assert [r["score"] for r in totals] == [30]
 
 

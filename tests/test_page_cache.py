@@ -148,6 +148,19 @@ async def submit(client: httpx.AsyncClient, board: str, player: str, score: int)
     assert response.status_code == 200, response.text
 
 
+async def board_with_players(client: httpx.AsyncClient, count: int) -> tuple[str, list[str]]:
+    """A new board and ``count`` new players on it, scoring 10, 20, … in that order."""
+    board = f"pc-{uuid.uuid4().hex[:10]}"
+    body = {"id": board, "rate_limit": {"limit": 1000, "window_seconds": 60}}
+    assert (await client.post("/v1/leaderboards", json=body, headers=ADMIN)).status_code == 201
+    players = []
+    for i in range(count):
+        response = await client.post("/v1/auth/device", json={"device_id": f"d-{uuid.uuid4()}"})
+        players.append(response.json()["player_id"])
+        await submit(client, board, players[-1], 10 * (i + 1))
+    return board, players
+
+
 async def top_scores(client: httpx.AsyncClient, board: str) -> list[int]:
     response = await client.get(f"/v1/leaderboards/{board}/top", params={"limit": 3})
     assert response.status_code == 200, response.text
@@ -158,14 +171,7 @@ async def test_a_worker_sees_its_own_changes_at_once_and_others_within_the_ttl(
     two_workers: tuple[httpx.AsyncClient, httpx.AsyncClient],
 ) -> None:
     a, b = two_workers
-    board = f"pc-{uuid.uuid4().hex[:10]}"
-    body = {"id": board, "rate_limit": {"limit": 1000, "window_seconds": 60}}
-    assert (await a.post("/v1/leaderboards", json=body, headers=ADMIN)).status_code == 201
-    players = []
-    for i in range(5):
-        response = await a.post("/v1/auth/device", json={"device_id": f"d-{uuid.uuid4()}"})
-        players.append(response.json()["player_id"])
-        await submit(a, board, players[-1], 10 * (i + 1))
+    board, players = await board_with_players(a, 5)
     assert await top_scores(a, board) == [50, 40, 30]
     assert await top_scores(b, board) == [50, 40, 30]  # b caches this page now
 
@@ -192,14 +198,7 @@ async def test_a_deleted_player_leaves_the_cached_page_at_once(
     two_workers: tuple[httpx.AsyncClient, httpx.AsyncClient],
 ) -> None:
     a, _ = two_workers
-    board = f"pc-{uuid.uuid4().hex[:10]}"
-    body = {"id": board, "rate_limit": {"limit": 1000, "window_seconds": 60}}
-    assert (await a.post("/v1/leaderboards", json=body, headers=ADMIN)).status_code == 201
-    players = []
-    for i in range(3):
-        response = await a.post("/v1/auth/device", json={"device_id": f"d-{uuid.uuid4()}"})
-        players.append(response.json()["player_id"])
-        await submit(a, board, players[-1], 10 * (i + 1))
+    board, players = await board_with_players(a, 3)
     assert await top_scores(a, board) == [30, 20, 10]  # cached now
     assert (await a.delete(f"/v1/players/{players[2]}", headers=ADMIN)).status_code == 204
     assert await top_scores(a, board) == [20, 10]
@@ -207,6 +206,7 @@ async def test_a_deleted_player_leaves_the_cached_page_at_once(
     # A deleted board's cached page goes with it; a new board of that id starts empty.
     assert (await a.delete(f"/v1/leaderboards/{board}", headers=ADMIN)).status_code == 204
     assert (await a.get(f"/v1/leaderboards/{board}/top")).status_code == 404
+    body = {"id": board, "rate_limit": {"limit": 1000, "window_seconds": 60}}
     assert (await a.post("/v1/leaderboards", json=body, headers=ADMIN)).status_code == 201
     assert await top_scores(a, board) == []
 
