@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import msgspec
@@ -195,7 +195,10 @@ def test_period_starts() -> None:
 
 @pytest.fixture
 async def clocked(settings: Settings) -> AsyncIterator[tuple[AsyncTestClient[Litestar], Clock]]:
-    clock = Clock(datetime(2026, 11, 25, 23, 59, 58, tzinfo=UTC))
+    # Two seconds before the end of today (UTC): a board is created now, by Postgres'
+    # clock, and a period before its creation is refused, so the test day is today.
+    today = datetime.now(UTC).date()
+    clock = Clock(datetime.combine(today, time(23, 59, 58), UTC))
     async with AsyncTestClient(app=create_app(settings, clock=clock)) as client:
         yield client, clock
 
@@ -205,26 +208,27 @@ async def test_a_daily_board_across_midnight(
     clocked: tuple[AsyncTestClient[Litestar], Clock],
 ) -> None:
     client, clock = clocked
+    day, next_day = clock.now.date().isoformat(), (clock.now.date() + timedelta(1)).isoformat()
     board = await create_board(client, reset="daily")
     bid = board["id"]
     alice, alice_headers = await sign_in(client)
     bob, bob_headers = await sign_in(client)
     first = await submit(client, bid, alice_headers, 50)
-    assert first["period"] == "2026-11-25"
+    assert first["period"] == day
     await submit(client, bid, bob_headers, 40)
 
     clock.now += timedelta(seconds=4)  # 00:00:02 the next day
     fresh = await submit(client, bid, bob_headers, 10)
-    assert fresh["period"] == "2026-11-26"
+    assert fresh["period"] == next_day
     assert fresh["rank"] == 1
     assert fresh["previous_rank"] is None, "a new period starts empty"
 
     current = (await client.get(f"/v1/leaderboards/{bid}/top")).json()
-    assert current["period"] == "2026-11-26"
+    assert current["period"] == next_day
     assert [(e["player_id"], e["score"]) for e in current["entries"]] == [(bob, 10)]
-    for period in ("previous", "2026-11-25"):
+    for period in ("previous", day):
         past = (await client.get(f"/v1/leaderboards/{bid}/top?period={period}")).json()
-        assert past["period"] == "2026-11-25"
+        assert past["period"] == day
         assert [(e["player_id"], e["score"]) for e in past["entries"]] == [(alice, 50), (bob, 40)]
     entry = await client.get(f"/v1/leaderboards/{bid}/players/{alice}?period=previous")
     assert entry.json()["rank"] == 1
@@ -240,6 +244,8 @@ async def test_a_past_period_is_rebuilt_on_demand(
     clocked: tuple[AsyncTestClient[Litestar], Clock], redis: AnyRedis, redis_key_prefix: str
 ) -> None:
     client, clock = clocked
+    day = clock.now.date()
+    week = period_start("weekly", day).isoformat()
     board = await create_board(client, reset="weekly")
     bid = board["id"]
     player, headers = await sign_in(client)
@@ -247,10 +253,10 @@ async def test_a_past_period_is_rebuilt_on_demand(
     clock.now += timedelta(days=20)  # past the week's retention (its end + 7 days)
     async for key in redis.scan_iter(match=f"{redis_key_prefix}lb:{{{bid}}}:*"):
         await redis.unlink(key)  # the old week's index expired from Redis
-    past = (await client.get(f"/v1/leaderboards/{bid}/top?period=2026-11-25")).json()
-    assert past["period"] == "2026-11-23"
+    past = (await client.get(f"/v1/leaderboards/{bid}/top?period={day.isoformat()}")).json()
+    assert past["period"] == week
     assert [(e["player_id"], e["score"]) for e in past["entries"]] == [(player, 7)]
-    expires_ms = await redis.pexpiretime(f"{redis_key_prefix}lb:{{{bid}}}:2026-11-23:z")
+    expires_ms = await redis.pexpiretime(f"{redis_key_prefix}lb:{{{bid}}}:{week}:z")
     expected_ms = (clock.now + timedelta(hours=1)).timestamp() * 1000
     assert abs(expires_ms - expected_ms) < 5000, "a rebuilt past period expires an hour later"
 
