@@ -1,3 +1,3 @@
-from leaderboard.cli import main
+from leaderboard.ops.cli import main
 
 main()

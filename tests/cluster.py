@@ -13,8 +13,8 @@ from pathlib import Path
 
 import redis
 
-from leaderboard.embedded.process import ChildServer
-from leaderboard.embedded.valkey import _binary
+from leaderboard.ops.embedded.process import ChildServer
+from leaderboard.ops.embedded.valkey import _binary
 
 SLOT_RANGES = [(0, 5460), (5461, 10922), (10923, 16383)]
 

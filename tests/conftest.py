@@ -35,12 +35,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis, RedisCluster
 
-from leaderboard.app import create_app
-from leaderboard.db import Database
-from leaderboard.embedded import EmbeddedPostgres, EmbeddedValkey
-from leaderboard.migrations import apply_migrations
-from leaderboard.redis_client import AnyRedis
-from leaderboard.settings import Settings
+from leaderboard.lib.db import Database
+from leaderboard.lib.redis_client import AnyRedis
+from leaderboard.lib.settings import Settings
+from leaderboard.ops.embedded import EmbeddedPostgres, EmbeddedValkey
+from leaderboard.ops.migrations import apply_migrations
+from leaderboard.server.app import create_app
 from tests.cluster import local_cluster
 
 TEST_ADMIN_TOKEN = "test-admin-token-0123456789"

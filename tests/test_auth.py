@@ -14,10 +14,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
-from leaderboard.app import create_app
 from leaderboard.auth.sessions import SessionStore, parse_token
-from leaderboard.keys import Keys
-from leaderboard.settings import Settings
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.scripts import ScriptPipeline
+from leaderboard.lib.settings import Settings
+from leaderboard.server.app import create_app
 from tests.conftest import ADMIN
 from tests.helpers import async_wait_until, sign_in
 
@@ -198,7 +199,7 @@ def keys(redis_key_prefix: str) -> Keys:
 
 
 async def test_a_session_expires_after_its_idle_ttl(redis: Redis, keys: Keys) -> None:
-    store = SessionStore(redis, keys, ttl_seconds=1, max_age_seconds=60)
+    store = SessionStore(ScriptPipeline(redis), keys, ttl_seconds=1, max_age_seconds=60)
     session = await store.create(str(uuid.uuid4()))
     assert await store.resolve(session.token) is not None
 
@@ -210,7 +211,9 @@ async def test_a_session_expires_after_its_idle_ttl(redis: Redis, keys: Keys) ->
 
 
 async def test_use_slides_the_expiry_but_not_past_the_maximum_age(redis: Redis, keys: Keys) -> None:
-    store = SessionStore(redis, keys, ttl_seconds=1, max_age_seconds=3, refresh_interval_ms=100)
+    store = SessionStore(
+        ScriptPipeline(redis), keys, ttl_seconds=1, max_age_seconds=3, refresh_interval_ms=100
+    )
     player_id = str(uuid.uuid4())
     session = await store.create(player_id)
     loop = asyncio.get_running_loop()
@@ -229,7 +232,7 @@ async def test_use_slides_the_expiry_but_not_past_the_maximum_age(redis: Redis, 
 
 
 async def test_refresh_writes_at_most_once_per_interval(redis: Redis, keys: Keys) -> None:
-    store = SessionStore(redis, keys, ttl_seconds=3600, max_age_seconds=7200)
+    store = SessionStore(ScriptPipeline(redis), keys, ttl_seconds=3600, max_age_seconds=7200)
     player_id = str(uuid.uuid4())
     session = await store.create(player_id)
     parsed = parse_token(session.token)
@@ -242,7 +245,7 @@ async def test_refresh_writes_at_most_once_per_interval(redis: Redis, keys: Keys
 
 
 async def test_end_all_ends_every_session_of_a_player(redis: Redis, keys: Keys) -> None:
-    store = SessionStore(redis, keys, ttl_seconds=3600, max_age_seconds=7200)
+    store = SessionStore(ScriptPipeline(redis), keys, ttl_seconds=3600, max_age_seconds=7200)
     player_id, other = str(uuid.uuid4()), str(uuid.uuid4())
     mine = [await store.create(player_id) for _ in range(3)]
     theirs = await store.create(other)
@@ -255,7 +258,7 @@ async def test_end_all_ends_every_session_of_a_player(redis: Redis, keys: Keys) 
 async def test_session_keys_hold_no_token_and_all_have_ttls(
     redis: Redis, keys: Keys, redis_key_prefix: str
 ) -> None:
-    store = SessionStore(redis, keys, ttl_seconds=3600, max_age_seconds=7200)
+    store = SessionStore(ScriptPipeline(redis), keys, ttl_seconds=3600, max_age_seconds=7200)
     sessions = [await store.create(str(uuid.uuid4())) for _ in range(5)]
     seen = 0
     async for key in redis.scan_iter(match=f"{redis_key_prefix}*"):
@@ -269,7 +272,7 @@ async def test_session_keys_hold_no_token_and_all_have_ttls(
 
 
 async def test_expired_sessions_do_not_pile_up_in_the_players_set(redis: Redis, keys: Keys) -> None:
-    store = SessionStore(redis, keys, ttl_seconds=3600, max_age_seconds=7200)
+    store = SessionStore(ScriptPipeline(redis), keys, ttl_seconds=3600, max_age_seconds=7200)
     player_id = str(uuid.uuid4())
     sessions = [await store.create(player_id) for _ in range(20)]
     for session in sessions[:15]:  # as if they had expired

@@ -12,15 +12,15 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from leaderboard.batching import Batcher
+from leaderboard.boards.board_repository import BoardRepository
 from leaderboard.boards.models import Board, BoardCreate
-from leaderboard.boards.repository import BoardRepository
 from leaderboard.boards.score_writer import ScoreWriter, StoredScore, Submission
-from leaderboard.db import Database
-from leaderboard.embedded import EmbeddedValkey
-from leaderboard.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
-from leaderboard.redis_pipeline import ScriptPipeline
-from tests.test_scores_model import insert_players
+from leaderboard.lib.batching import Batcher
+from leaderboard.lib.db import Database
+from leaderboard.lib.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
+from leaderboard.lib.scripts import LuaScript, ScriptPipeline
+from leaderboard.ops.embedded import EmbeddedValkey
+from tests.scores_helpers import insert_players
 
 ALL_TIME = date(1970, 1, 1)
 
@@ -158,7 +158,7 @@ async def test_one_statement_commits_a_batch_like_the_submissions_one_by_one(
         Submission(best, ALL_TIME, players[2], 10, None),
         Submission(total, ALL_TIME, players[2], 0, None),
     ]
-    stored = await asyncio.gather(*(writer.submit(s) for s in plan))
+    stored = await asyncio.gather(*(writer.commit(s) for s in plan))
     assert writer.batcher.batches_sent == 1
     assert stored[0] == StoredScore(10, stored[0].reached_seq, changed=True, inserted=True)
     assert (stored[1].score, stored[1].changed, stored[1].inserted) == (10, False, False)
@@ -191,14 +191,14 @@ async def test_a_bad_submission_fails_alone_and_the_rest_of_its_batch_commits(
     board = await new_board(db, "sum")
     players = [player for player, _ in await insert_players(database_url, 4)]
     writer = ScoreWriter(db)
-    await writer.submit(Submission(board, ALL_TIME, players[1], MAX_SCORE, None))
+    await writer.commit(Submission(board, ALL_TIME, players[1], MAX_SCORE, None))
     plan = [
         Submission(board, ALL_TIME, players[0], 3, None),
         Submission(board, ALL_TIME, str(uuid.uuid4()), 1, None),  # unknown player
         Submission(board, ALL_TIME, players[1], 1, None),  # the sum would leave the range
         Submission(board, ALL_TIME, players[2], 4, None),
     ]
-    outcomes = await asyncio.gather(*(writer.submit(s) for s in plan), return_exceptions=True)
+    outcomes = await asyncio.gather(*(writer.commit(s) for s in plan), return_exceptions=True)
     assert isinstance(outcomes[1], NotFoundError)
     assert isinstance(outcomes[2], InvalidInputError)
     assert outcomes[2].field == "score"
@@ -222,7 +222,7 @@ async def test_concurrent_batches_over_shared_players_do_not_deadlock(
     writers = [ScoreWriter(db) for _ in range(3)]  # like three workers
     plan = [(w, p) for _ in range(10) for w in writers for p in reversed(players)]
     stored = await asyncio.gather(
-        *(w.submit(Submission(board, ALL_TIME, p, 1, None)) for w, p in plan)
+        *(w.commit(Submission(board, ALL_TIME, p, 1, None)) for w, p in plan)
     )
     assert len(stored) == 600
     totals = await db.fetch(
@@ -248,7 +248,7 @@ async def test_equal_scores_in_one_batch_rank_in_arrival_order_across_rounds(
         Submission(board, ALL_TIME, a, 10, None),  # same key: round 2
         Submission(board, ALL_TIME, b, 10, None),  # arrives after A's 10: round 1
     ]
-    stored = await asyncio.gather(*(writer.submit(s) for s in plan))
+    stored = await asyncio.gather(*(writer.commit(s) for s in plan))
     assert writer.batcher.batches_sent == 1
     assert (stored[1].score, stored[2].score) == (10, 10)
     assert stored[1].reached_seq < stored[2].reached_seq  # A reached 10 first
@@ -266,8 +266,8 @@ async def test_a_committed_submission_is_never_reported_as_failed(
     ids = sorted(player for player, _ in await insert_players(database_url, 3))
     bad, x, y = ids  # BAD sorts first: its check violation stops the statement before Y
     seed = ScoreWriter(db)
-    await seed.submit(Submission(board, ALL_TIME, bad, MAX_SCORE, None))
-    await seed.submit(Submission(board, ALL_TIME, y, 1, None))
+    await seed.commit(Submission(board, ALL_TIME, bad, MAX_SCORE, None))
+    await seed.commit(Submission(board, ALL_TIME, y, 1, None))
 
     locker = await asyncpg.connect(database_url)
     quick = Database(database_url, timeout=1.0)
@@ -286,7 +286,7 @@ async def test_a_committed_submission_is_never_reported_as_failed(
             Submission(board, ALL_TIME, bad, 1, None),  # the sum would leave the range
             Submission(board, ALL_TIME, y, 1, None),  # its row is locked: times out
         ]
-        outcomes = await asyncio.gather(*(writer.submit(s) for s in plan), return_exceptions=True)
+        outcomes = await asyncio.gather(*(writer.commit(s) for s in plan), return_exceptions=True)
         await transaction.rollback()
         assert writer.batcher.batches_sent == 1
         assert isinstance(outcomes[2], DependencyUnavailableError)  # Y: right
@@ -306,20 +306,23 @@ async def test_a_committed_submission_is_never_reported_as_failed(
 # --------------------------------------------------------------------------------------
 # Pipelined scripts (real Redis)
 
-INCR_BY = """
+INCR_BY = LuaScript(
+    "incr_by.lua",
+    """
 -- KEYS[1] counter   ARGV[1] increment   Returns: the new value
 redis.call('PEXPIRE', KEYS[1], 60000)
 return redis.call('INCRBY', KEYS[1], ARGV[1])
-"""
+""",
+)
 
 
 async def test_concurrent_script_calls_share_a_pipeline(
     redis: Redis, redis_key_prefix: str
 ) -> None:
     pipeline = ScriptPipeline(redis)
-    script = pipeline.register(INCR_BY)
+    script = pipeline.bind(INCR_BY)
     key = f"{redis_key_prefix}counter"
-    results = await asyncio.gather(*(pipeline.run(script, [key], [1]) for _ in range(200)))
+    results = await asyncio.gather(*(script([key], [1]) for _ in range(200)))
     assert sorted(results) == list(range(1, 201))
     assert pipeline.batcher.batches_sent < 20  # not one round trip per call
     assert await redis.ttl(key) > 0
@@ -327,11 +330,11 @@ async def test_concurrent_script_calls_share_a_pipeline(
 
 async def test_a_failing_call_fails_alone(redis: Redis, redis_key_prefix: str) -> None:
     pipeline = ScriptPipeline(redis)
-    script = pipeline.register(INCR_BY)
+    script = pipeline.bind(INCR_BY)
     counter, text = f"{redis_key_prefix}counter", f"{redis_key_prefix}text"
     await redis.set(text, "not a number", ex=60)
     outcomes = await asyncio.gather(
-        *(pipeline.run(script, [text if i == 3 else counter], [1]) for i in range(6)),
+        *(script([text if i == 3 else counter], [1]) for i in range(6)),
         return_exceptions=True,
     )
     assert isinstance(outcomes[3], ResponseError)
@@ -345,10 +348,10 @@ async def test_scripts_are_loaded_again_after_the_server_forgot_them(
     client = Redis.from_url(own_valkey.url, protocol=2, decode_responses=True)
     try:
         pipeline = ScriptPipeline(client)
-        script = pipeline.register(INCR_BY)
-        assert await pipeline.run(script, ["k"], [1]) == 1
+        script = pipeline.bind(INCR_BY)
+        assert await script(["k"], [1]) == 1
         await client.script_flush()  # this test's own server: a restart or failover
-        results = await asyncio.gather(*(pipeline.run(script, ["k"], [1]) for _ in range(10)))
+        results = await asyncio.gather(*(script(["k"], [1]) for _ in range(10)))
         assert sorted(results) == list(range(2, 12))
         assert pipeline.batcher.batches_sent < 11
     finally:

@@ -12,13 +12,13 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from leaderboard.app import create_app
 from leaderboard.boards.periods import period_start, resolve_period
-from leaderboard.embedded import EmbeddedPostgres, EmbeddedValkey
-from leaderboard.errors import InvalidInputError
-from leaderboard.migrations import apply_migrations
-from leaderboard.redis_client import AnyRedis
-from leaderboard.settings import Settings
+from leaderboard.lib.errors import InvalidInputError
+from leaderboard.lib.redis_client import AnyRedis
+from leaderboard.lib.settings import Settings
+from leaderboard.ops.embedded import EmbeddedPostgres, EmbeddedValkey
+from leaderboard.ops.migrations import apply_migrations
+from leaderboard.server.app import create_app
 from tests.conftest import ADMIN
 from tests.helpers import async_wait_until, sign_in
 

@@ -13,14 +13,15 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from leaderboard.app import create_app
 from leaderboard.events.models import RankChanged
 from leaderboard.events.watch import watch
-from leaderboard.keys import Keys
-from leaderboard.plugin import InfrastructurePlugin
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import create_redis, initialize
+from leaderboard.lib.scripts import ScriptPipeline
+from leaderboard.lib.settings import Settings
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
-from leaderboard.redis_client import create_redis, initialize
-from leaderboard.settings import Settings
+from leaderboard.server.app import create_app
+from leaderboard.server.plugin import InfrastructurePlugin
 from tests.conftest import ADMIN, delete_keys, raw_redis, running
 from tests.helpers import sign_in
 
@@ -52,7 +53,7 @@ async def test_the_limiter_is_exact_on_a_cluster(cluster_settings: Settings) -> 
     for client in clients:
         await initialize(client)
     keys = Keys(cluster_settings.redis_key_prefix)
-    limiters = [RateLimiter(client, keys) for client in clients]
+    limiters = [RateLimiter(ScriptPipeline(client), keys) for client in clients]
     policy = RateLimitPolicy(limit=10, window_seconds=60)
     try:
         for _ in range(5):

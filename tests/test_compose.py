@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from leaderboard.settings import Settings, env_name
+from leaderboard.lib.settings import Settings, env_name
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_VARIABLES = {

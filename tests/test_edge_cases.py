@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from leaderboard.keys import Keys
+from leaderboard.lib.keys import Keys
 from tests.conftest import ADMIN
 from tests.helpers import sign_in
 

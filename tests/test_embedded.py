@@ -14,14 +14,14 @@ import psutil
 import pytest
 import redis
 
-from leaderboard.embedded import (
+from leaderboard.ops.embedded import (
     DataDirBusyError,
     DataDirLock,
     EmbeddedPostgres,
     EmbeddedUnavailableError,
     EmbeddedValkey,
 )
-from leaderboard.embedded.process import package_dir
+from leaderboard.ops.embedded.process import package_dir
 from tests.helpers import wait_until
 from tests.procs import gone, processes_using
 
@@ -101,7 +101,7 @@ def test_servers_die_with_a_killed_parent(tmp_path: Path) -> None:
         f"""
         import sys, time
         from pathlib import Path
-        from leaderboard.embedded import EmbeddedPostgres, EmbeddedValkey
+        from leaderboard.ops.embedded import EmbeddedPostgres, EmbeddedValkey
         pg = EmbeddedPostgres(Path({str(tmp_path)!r}) / "pg"); pg.start()
         vk = EmbeddedValkey(Path({str(tmp_path)!r}) / "vk"); vk.start()
         print(pg.pid, vk.pid, flush=True)

@@ -14,8 +14,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from leaderboard.events.models import RankChanged
-from leaderboard.keys import Keys
-from leaderboard.redis_client import AnyRedis
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import AnyRedis
 from tests.conftest import ADMIN, CLUSTER
 from tests.helpers import sign_in
 

@@ -14,12 +14,13 @@ import msgspec
 import pytest
 from websockets.asyncio.client import connect
 
-from leaderboard.embedded import EmbeddedValkey
 from leaderboard.events.controller import Delivery
 from leaderboard.events.hub import EventHub
 from leaderboard.events.models import EventsDropped, RankChanged
-from leaderboard.keys import Keys
-from leaderboard.settings import Settings
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import create_redis
+from leaderboard.lib.settings import Settings
+from leaderboard.ops.embedded import EmbeddedValkey
 from tests.conftest import CLUSTER, SINGLE, TEST_ADMIN_TOKEN
 from tests.procs import RunningService, clean_env, running_service, service_env, start_cli
 
@@ -203,7 +204,13 @@ async def test_bad_resume_ids_and_unknown_boards(
 
 
 async def test_a_slow_client_loses_its_oldest_events_not_our_memory() -> None:
-    hub = EventHub(Settings(redis_url="redis://127.0.0.1:1/0", events_client_backlog=5), Keys())
+    settings = Settings(redis_url="redis://127.0.0.1:1/0", events_client_backlog=5)
+    nowhere = create_redis(settings, "redis://127.0.0.1:1/0")
+
+    async def any_board(_: str) -> None:
+        return None
+
+    hub = EventHub(settings, Keys(), nowhere, any_board)
     subscription = hub.subscribe("b")
     try:
         for i in range(1000):
@@ -219,7 +226,7 @@ async def test_a_slow_client_loses_its_oldest_events_not_our_memory() -> None:
                 id=f"1-{i}",
             )
             subscription.push(msgspec.json.encode(event).decode())
-        assert len(subscription._messages) == 5
+        assert subscription.pending == 5
         delivery = Delivery(subscription, None)
         _, notice = await delivery.next()
         assert isinstance(notice, EventsDropped)
@@ -233,6 +240,7 @@ async def test_a_slow_client_loses_its_oldest_events_not_our_memory() -> None:
     finally:
         subscription.close()
         await hub.close()
+        await nowhere.aclose()
 
 
 async def test_events_flow_again_after_redis_restarts(

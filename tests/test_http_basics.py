@@ -11,8 +11,8 @@ from litestar import Litestar, get, post
 from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 
-from leaderboard.app import create_app
-from leaderboard.settings import Settings
+from leaderboard.lib.settings import Settings
+from leaderboard.server.app import create_app
 
 
 class Echo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -9,7 +9,7 @@ import httpx
 import msgspec
 import pytest
 
-from leaderboard.logs import redact
+from leaderboard.lib.logs import redact
 from tests.conftest import TEST_ADMIN_TOKEN
 from tests.procs import running_service, service_env
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from leaderboard.migrations import MigrationError, apply_migrations, default_directory, discover
+from leaderboard.ops.migrations import MigrationError, apply_migrations, default_directory, discover
 
 # Deliberately not idempotent: applying 0001 twice fails (the table exists), and 0002
 # counts how often it ran. Two migrators applying the same file would show.
@@ -134,7 +134,7 @@ def test_badly_numbered_files_are_refused(
 
 
 async def test_an_unreachable_database_is_reported_not_raised_raw() -> None:
-    from leaderboard.errors import DependencyUnavailableError
+    from leaderboard.lib.errors import DependencyUnavailableError
 
     with pytest.raises(DependencyUnavailableError, match="postgres is unavailable"):
         await apply_migrations("postgresql://postgres@127.0.0.1:1/x", timeout=2)

@@ -12,9 +12,9 @@ import redis as sync_redis
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from leaderboard.app import create_app
-from leaderboard.embedded import EmbeddedValkey
-from leaderboard.settings import Settings
+from leaderboard.lib.settings import Settings
+from leaderboard.ops.embedded import EmbeddedValkey
+from leaderboard.server.app import create_app
 from tests.conftest import ADMIN
 from tests.helpers import sign_in
 

@@ -17,10 +17,10 @@ import pytest
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
-from leaderboard.app import create_app
-from leaderboard.embedded import EmbeddedPostgres, EmbeddedValkey
-from leaderboard.plugin import DatabaseDep, RedisDep
-from leaderboard.settings import Settings
+from leaderboard.lib.deps import DatabaseDep, RedisDep
+from leaderboard.lib.settings import Settings
+from leaderboard.ops.embedded import EmbeddedPostgres, EmbeddedValkey
+from leaderboard.server.app import create_app
 from tests.helpers import async_wait_until
 
 pytestmark = pytest.mark.slow

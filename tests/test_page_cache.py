@@ -12,16 +12,16 @@ import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
 
-from leaderboard.app import create_app
 from leaderboard.boards.models import BoardCreate, Page, RateLimitConfig
 from leaderboard.boards.page_cache import TopPageCache
-from leaderboard.db import Database
-from leaderboard.keys import Keys
-from leaderboard.services import Services
-from leaderboard.settings import Settings
+from leaderboard.lib.db import Database
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.settings import Settings
+from leaderboard.server.app import create_app
+from leaderboard.server.services import Services
 from tests.conftest import ADMIN, running
 from tests.helpers import async_wait_until
-from tests.test_scores_model import insert_players
+from tests.scores_helpers import insert_players
 
 TODAY = date(2026, 11, 25)
 
@@ -221,31 +221,36 @@ async def test_a_worker_never_serves_a_cached_page_missing_its_own_change(
     The after_read hook stands for the time a page spends on its names (here: a Postgres
     read of names not yet cached) while a submission of the same worker completes.
     """
+    submitted: list[int] = []
+    armed = False
+
+    async def a_submission_completes_meanwhile(_ids: Sequence[str]) -> None:
+        if armed and not submitted:
+            result, _ = await services.scores.submit_score(board_id, players[2], 100, None)
+            submitted.append(result.rank)
+
     cached = msgspec.structs.replace(settings, top_page_cache_ms=30_000)
-    services = Services.build(db, redis, Keys(settings.redis_key_prefix), cached)
-    scores = services.scores
+    services = Services.build(
+        db,
+        redis,
+        Keys(settings.redis_key_prefix),
+        cached,
+        after_player_read=a_submission_completes_meanwhile,
+    )
     board_id = f"rv-{uuid.uuid4().hex[:10]}"
     await services.boards.create(
         BoardCreate(id=board_id, rate_limit=RateLimitConfig(limit=1000, window_seconds=60))
     )
     players = [player for player, _ in await insert_players(database_url, 3)]
     for i, player in enumerate(players[:2]):
-        await scores.submit(board_id, player, 10 * (i + 1), None)
-
-    submitted: list[int] = []
-
-    async def a_submission_completes_meanwhile(_ids: Sequence[str]) -> None:
-        if not submitted:
-            result, _ = await scores.submit(board_id, players[2], 100, None)
-            submitted.append(result.rank)
-
-    services.profiles._after_read = a_submission_completes_meanwhile
+        await services.scores.submit_score(board_id, player, 10 * (i + 1), None)
+    armed = True
     try:
-        first = await scores.top(board_id, None, 0, 10)
+        first = await services.rankings.top(board_id, None, 0, 10)
         assert submitted == [1]  # the submission completed while the page was built
         assert [e.score for e in first.entries] == [20, 10]  # read before it: fine
         # The submitter reads the top page from the same worker right after its 200.
-        after = await scores.top(board_id, None, 0, 10)
+        after = await services.rankings.top(board_id, None, 0, 10)
         assert [e.score for e in after.entries] == [100, 20, 10]
         assert after.total == 3
     finally:

@@ -1,6 +1,6 @@
 """The profile cache under the service: hits, misses, races, single flight, outages.
 
-Two ProfileService instances over the same Postgres and Redis stand for two workers.
+Two PlayerService instances over the same Postgres and Redis stand for two workers.
 """
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from leaderboard.app import create_app
-from leaderboard.auth.sessions import SessionStore
-from leaderboard.db import Database
-from leaderboard.embedded import EmbeddedValkey
-from leaderboard.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
-from leaderboard.keys import Keys
-from leaderboard.players.cache import ProfileCache
+from leaderboard.lib.db import Database
+from leaderboard.lib.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import AnyRedis, create_redis
+from leaderboard.lib.scripts import ScriptPipeline
+from leaderboard.lib.settings import Settings
+from leaderboard.ops.embedded import EmbeddedValkey
+from leaderboard.players.cache import PlayerCache
 from leaderboard.players.models import ProfilePatch
-from leaderboard.players.service import ProfileService
-from leaderboard.redis_client import AnyRedis, create_redis
-from leaderboard.settings import Settings
+from leaderboard.players.repository import PlayerRepository
+from leaderboard.players.service import PlayerService
+from leaderboard.server.app import create_app
 from tests.conftest import ADMIN, CLUSTER
 from tests.helpers import async_wait_until, sign_in
 
@@ -54,10 +55,15 @@ class Reads:
 
 def make_service(
     db: Database, redis: AnyRedis, keys: Keys, reads: Reads | None = None, negative_ttl: int = 30
-) -> ProfileService:
-    cache = ProfileCache(redis, keys, ttl_seconds=TTL, negative_ttl_seconds=negative_ttl)
-    sessions = SessionStore(redis, keys, ttl_seconds=3600, max_age_seconds=7200)
-    return ProfileService(db, cache, sessions, after_read=reads)
+) -> PlayerService:
+    cache = PlayerCache(
+        redis,
+        keys,
+        ttl_seconds=TTL,
+        negative_ttl_seconds=negative_ttl,
+        pipeline=ScriptPipeline(redis),
+    )
+    return PlayerService(db, PlayerRepository(db), cache, after_read=reads)
 
 
 @pytest.fixture
@@ -65,8 +71,8 @@ def keys(redis_key_prefix: str) -> Keys:
     return Keys(redis_key_prefix)
 
 
-async def new_player(service: ProfileService, name: str = "Original") -> str:
-    profile, _, _ = await service.sign_in_device(f"device-{uuid.uuid4()}", name)
+async def new_player(service: PlayerService, name: str = "Original") -> str:
+    profile, _ = await service.register_device(f"device-{uuid.uuid4()}", name)
     return profile.player_id
 
 
@@ -157,7 +163,9 @@ async def test_a_tombstone_refuses_older_fills_even_without_the_writers_fill(
 ) -> None:
     """The writer's post-commit fill may never happen (it crashed): the tombstone still guards."""
     service = make_service(db, redis, keys)
-    cache = ProfileCache(redis, keys, ttl_seconds=TTL, negative_ttl_seconds=30)
+    cache = PlayerCache(
+        redis, keys, ttl_seconds=TTL, negative_ttl_seconds=30, pipeline=ScriptPipeline(redis)
+    )
     player_id = await new_player(service)
     v1 = await service.get(player_id)
     await cache.invalidate(player_id, 2)

@@ -10,7 +10,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
-from leaderboard.keys import Keys
+from leaderboard.lib.keys import Keys
 from tests.conftest import ADMIN
 from tests.helpers import sign_in
 

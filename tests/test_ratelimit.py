@@ -17,11 +17,12 @@ import msgspec
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from leaderboard.errors import RateLimitedError
-from leaderboard.keys import Keys
+from leaderboard.lib.errors import RateLimitedError
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import AnyRedis, create_redis
+from leaderboard.lib.scripts import ScriptPipeline
+from leaderboard.lib.settings import Settings
 from leaderboard.ratelimit import RateLimitDecision, RateLimiter, RateLimitPolicy
-from leaderboard.redis_client import AnyRedis, create_redis
-from leaderboard.settings import Settings
 from tests.conftest import CLUSTER, raw_redis
 from tests.helpers import async_wait_until
 
@@ -37,7 +38,7 @@ def keys(redis_key_prefix: str) -> Keys:
 
 @pytest.fixture
 def limiter(redis: AnyRedis, keys: Keys) -> RateLimiter:
-    return RateLimiter(redis, keys)
+    return RateLimiter(ScriptPipeline(redis), keys)
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ async def test_concurrent_hits_from_two_instances_accept_exactly_the_limit(
     redis: AnyRedis, other_clients: list[AnyRedis], keys: Keys
 ) -> None:
     policy = RateLimitPolicy(limit=10, window_seconds=60)
-    limiters = [RateLimiter(client, keys) for client in other_clients]
+    limiters = [RateLimiter(ScriptPipeline(client), keys) for client in other_clients]
     for _ in range(20):
         subject = new_subject()
         decisions = await asyncio.gather(
@@ -252,7 +253,7 @@ async def test_redis_down_fails_closed(redis: AnyRedis, keys: Keys, redis_mode: 
     unreachable = Settings(redis_timeout=1.0, redis_cluster=redis_mode == CLUSTER)
     client = create_redis(unreachable, "redis://127.0.0.1:1/0")
     try:
-        limiter = RateLimiter(client, keys)
+        limiter = RateLimiter(ScriptPipeline(client), keys)
         policy = RateLimitPolicy(limit=10, window_seconds=60)
         with pytest.raises(RedisConnectionError):
             await limiter.hit("down", new_subject(), policy)

@@ -28,22 +28,24 @@ import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
 
-from leaderboard.app import create_app
-from leaderboard.boards.index import BoardIndex, from_redis_score, member_of, player_of
+from leaderboard.boards.board_repository import BoardRepository
 from leaderboard.boards.periods import ALL_TIME
-from leaderboard.boards.repository import BoardRepository
-from leaderboard.boards.scores import ScoreService
-from leaderboard.db import Database
-from leaderboard.embedded import EmbeddedValkey
-from leaderboard.errors import NotFoundError
-from leaderboard.keys import Keys
-from leaderboard.maintenance import rebuild_indexes
-from leaderboard.plugin import InfrastructurePlugin
-from leaderboard.settings import Settings
+from leaderboard.boards.rank_index import RankIndex, from_redis_score, member_of, player_of
+from leaderboard.boards.score_writer import ScoreWriter, Submission
+from leaderboard.lib.db import Database
+from leaderboard.lib.errors import NotFoundError
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.scripts import ScriptPipeline
+from leaderboard.lib.settings import Settings
+from leaderboard.ops.embedded import EmbeddedValkey
+from leaderboard.ops.maintenance import rebuild_indexes
+from leaderboard.server.app import create_app
+from leaderboard.server.plugin import InfrastructurePlugin
+from leaderboard.server.services import Services
 from tests.conftest import ADMIN, running
 from tests.helpers import async_wait_until
 from tests.procs import clean_env
-from tests.test_scores_model import create_board, insert_players, submit, top
+from tests.scores_helpers import create_board, insert_players, submit, top
 
 Ranking = list[tuple[str, int]]  # (player id, score), best first
 SCORE_COLUMNS = [
@@ -64,8 +66,8 @@ class Live:
     http: httpx.AsyncClient
 
     @property
-    def scores(self) -> ScoreService:
-        return self.app.plugins.get(InfrastructurePlugin).services.scores
+    def services(self) -> Services:
+        return self.app.plugins.get(InfrastructurePlugin).services
 
 
 @asynccontextmanager
@@ -209,7 +211,7 @@ async def test_a_lost_index_is_rebuilt_once_and_reads_the_same(
     assert await unlink_board_keys(redis, keys, board_id) >= 3
     assert await redis.exists(index.ready, index.scores, index.members) == 0
 
-    rebuilds = live.scores.rebuilder.rebuilds
+    rebuilds = live.services.rebuilder.rebuilds
     reads = [(50, offset) for offset in (0, 50, 100, 150)] * 4 + [(1000, 0), (7, 193)] * 2
     assert len(reads) == 20
     answers = await asyncio.gather(
@@ -217,7 +219,7 @@ async def test_a_lost_index_is_rebuilt_once_and_reads_the_same(
     )
     for (limit, offset), answer in zip(reads, answers, strict=True):
         assert answer == page_of(board_id, full, limit, offset), (limit, offset)
-    assert live.scores.rebuilder.rebuilds == rebuilds + 1, "one rebuild for 20 readers"
+    assert live.services.rebuilder.rebuilds == rebuilds + 1, "one rebuild for 20 readers"
     assert await redis.exists(index.ready) == 1
     assert await every_page(client, board_id, 50) == pages
 
@@ -226,7 +228,7 @@ async def test_a_lost_index_is_rebuilt_once_and_reads_the_same(
     climber = full[150]["player_id"]
     result = await submit(client, board_id, climber, 10_000)
     assert (result["score"], result["rank"], result["changed"]) == (10_000, 1, True)
-    assert live.scores.rebuilder.rebuilds == rebuilds + 2
+    assert live.services.rebuilder.rebuilds == rebuilds + 2
     after = (await top(client, board_id, limit=1000))["entries"]
     assert ranked(after) == await postgres_ranking(database_url, board_id)
     assert ranked(after) == [(climber, 10_000)] + [
@@ -253,21 +255,21 @@ async def test_flushall_then_the_first_reads_rebuild_once(
             await flusher.flushall()
             assert await flusher.dbsize() == 0
 
-            rebuilds = live.scores.rebuilder.rebuilds
+            rebuilds = live.services.rebuilder.rebuilds
             reads = [(40, offset) for offset in (0, 40, 80)] * 6 + [(1000, 0)] * 2
             answers = await asyncio.gather(
                 *(top(client, board_id, limit=limit, offset=offset) for limit, offset in reads)
             )
             for (limit, offset), answer in zip(reads, answers, strict=True):
                 assert answer == page_of(board_id, full, limit, offset), (limit, offset)
-            assert live.scores.rebuilder.rebuilds == rebuilds + 1
+            assert live.services.rebuilder.rebuilds == rebuilds + 1
             again = await client.get(f"/v1/leaderboards/{board_id}/players/{someone}")
             assert again.json() == entry
 
             await flusher.flushall()
             result = await submit(client, board_id, someone, 5_000)
             assert (result["score"], result["rank"], result["changed"]) == (5_000, 1, True)
-            assert live.scores.rebuilder.rebuilds == rebuilds + 2
+            assert live.services.rebuilder.rebuilds == rebuilds + 2
             after = (await top(client, board_id, limit=1000))["entries"]
             assert after[0]["player_id"] == someone
             assert ranked(after) == await postgres_ranking(database_url, board_id)
@@ -325,9 +327,9 @@ async def test_cli_rebuild_restores_a_lost_index(
     assert f"{board_id} (all time): 120 entries" in out.splitlines(), out
     assert await redis.exists(keys.index(board_id, "all").ready) == 1
 
-    rebuilds = live.scores.rebuilder.rebuilds
+    rebuilds = live.services.rebuilder.rebuilds
     assert await every_page(client, board_id, 25) == pages
-    assert live.scores.rebuilder.rebuilds == rebuilds, "the app found the index ready"
+    assert live.services.rebuilder.rebuilds == rebuilds, "the app found the index ready"
 
     code, out, err = await run_cli(["rebuild", "t-no-such-board"], str(tmp_path), **env)
     assert code == 2
@@ -385,7 +387,7 @@ async def test_rebuild_of_100000_entries(
     ]
     entry = (await client.get(f"/v1/leaderboards/{board_id}/players/{player}")).json()
     assert (entry["rank"], entry["score"], entry["total"]) == (50_000, score, entries)
-    assert live.scores.rebuilder.rebuilds == 0, "the index came from rebuild_indexes"
+    assert live.services.rebuilder.rebuilds == 0, "the index came from rebuild_indexes"
 
 
 # --------------------------------------------------------------------------------------
@@ -589,7 +591,7 @@ async def test_a_late_index_write_does_not_bring_a_deleted_player_back(
     after it (a worker's Redis call can be that slow), must not resurrect the player.
 
     The test plays that worker: it commits through the service's repository, lets the
-    deletion run, then runs the index write as ``ScoreService.submit`` would.
+    deletion run, then runs the index write as ``ScoreService.submit_score`` would.
     """
     client = live.http
     board_id = await create_board(client)
@@ -600,10 +602,9 @@ async def test_a_late_index_write_does_not_bring_a_deleted_player_back(
     db = Database(database_url)
     await db.open()
     try:
-        repository = BoardRepository(db)
-        board = await repository.get(board_id)
+        board = await BoardRepository(db).get(board_id)
         assert board is not None
-        stored = await repository.submit(board, ALL_TIME, doomed, 50, None)
+        stored = await ScoreWriter(db).commit(Submission(board, ALL_TIME, doomed, 50, None))
     finally:
         await db.close()
     assert stored.changed
@@ -612,10 +613,15 @@ async def test_a_late_index_write_does_not_bring_a_deleted_player_back(
     assert response.status_code == 204, response.text
     index = Keys(redis_key_prefix).index(board_id, "all")
     try:
-        late = await BoardIndex(redis).apply(
-            index, "desc", doomed, stored.score, stored.reached_seq, 0
+        late = await RankIndex(ScriptPipeline(redis)).apply(
+            index,
+            order="desc",
+            player_id=doomed,
+            score=stored.score,
+            reached_seq=stored.reached_seq,
+            expire_at_ms=0,
         )
-        outcome = "applied" if late.applied else "ignored"
+        outcome = "applied" if late.written else "ignored"
     except NotFoundError:
         outcome = "refused: no such player"
 

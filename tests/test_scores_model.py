@@ -10,14 +10,12 @@ by who reached that score first.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -25,69 +23,25 @@ from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from leaderboard.boards.index import BoardIndex, IndexNotReadyError, member_for, seq_hex
 from leaderboard.boards.models import MAX_SCORE
 from leaderboard.boards.periods import ALL_TIME
+from leaderboard.boards.rank_index import IndexNotReadyError, RankIndex, member_for, seq_hex
 from leaderboard.boards.score_writer import _upsert_sql
-from leaderboard.keys import Keys
-from leaderboard.redis_client import AnyRedis
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import AnyRedis
+from leaderboard.lib.scripts import ScriptPipeline
 from tests.conftest import ADMIN
 from tests.helpers import async_wait_until, sign_in
+from tests.scores_helpers import (
+    Client,
+    create_board,
+    insert_players,
+    new_board_id,
+    submit,
+    top,
+)
 
-# Both the Litestar test client and the live client below are httpx.AsyncClient.
-Client = httpx.AsyncClient
 TestClient = AsyncTestClient[Litestar]  # the `client` fixture (requests run one at a time)
-HIGH_LIMIT = {"limit": 10_000, "window_seconds": 60}
-
-
-def new_board_id() -> str:
-    return f"t-{uuid.uuid4().hex[:12]}"
-
-
-async def create_board(
-    client: Client, *, operator: str = "best", order: str = "desc", board_id: str | None = None
-) -> str:
-    board_id = board_id or new_board_id()
-    response = await client.post(
-        "/v1/leaderboards",
-        json={"id": board_id, "operator": operator, "order": order, "rate_limit": HIGH_LIMIT},
-        headers=ADMIN,
-    )
-    assert response.status_code == 201, response.text
-    return board_id
-
-
-async def submit(client: Client, board_id: str, player_id: str, score: int) -> dict[str, Any]:
-    response = await client.post(
-        f"/v1/leaderboards/{board_id}/scores",
-        json={"score": score, "player_id": player_id},
-        headers=ADMIN,
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def top(client: Client, board_id: str, limit: int = 1000, offset: int = 0) -> dict[str, Any]:
-    response = await client.get(
-        f"/v1/leaderboards/{board_id}/top", params={"limit": limit, "offset": offset}
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def insert_players(database_url: str, count: int) -> list[tuple[str, str]]:
-    """``count`` new players straight into Postgres: (player id, display name)."""
-    players = [(uuid.uuid4(), os.urandom(32), f"P-{uuid.uuid4().hex[:10]}") for _ in range(count)]
-    conn = await asyncpg.connect(database_url)
-    try:
-        await conn.copy_records_to_table(
-            "players", records=players, columns=["id", "device_hash", "display_name"]
-        )
-    finally:
-        await conn.close()
-    return [(str(player_id), name) for player_id, _, name in players]
 
 
 # --------------------------------------------------------------------------------------
@@ -356,41 +310,55 @@ async def test_a_sum_of_zero_does_not_move_the_player(client: TestClient) -> Non
 async def test_index_refuses_out_of_order_changes(redis: AnyRedis, redis_key_prefix: str) -> None:
     board_id = new_board_id()
     keys = Keys(redis_key_prefix).index(board_id, "all")
-    index = BoardIndex(redis)
+    index = RankIndex(ScriptPipeline(redis))
     player, other = str(uuid.uuid4()), str(uuid.uuid4())
 
     with pytest.raises(IndexNotReadyError):
-        await index.apply(keys, "desc", player, 50, 7, 0)
+        await index.apply(
+            keys, order="desc", player_id=player, score=50, reached_seq=7, expire_at_ms=0
+        )
     assert await redis.exists(keys.scores) == 0
 
     await redis.set(keys.ready, "1")
-    newer = await index.apply(keys, "desc", player, 50, 7, 0)
-    assert newer.applied is True
+    newer = await index.apply(
+        keys, order="desc", player_id=player, score=50, reached_seq=7, expire_at_ms=0
+    )
+    assert newer.written is True
     assert (newer.rank, newer.score, newer.total) == (1, 50, 1)
     assert (newer.previous_rank, newer.previous_score) == (None, None)
 
-    older = await index.apply(keys, "desc", player, 10, 5, 0)
-    assert older.applied is False
+    older = await index.apply(
+        keys, order="desc", player_id=player, score=10, reached_seq=5, expire_at_ms=0
+    )
+    assert older.written is False
     assert (older.rank, older.score, older.total) == (1, 50, 1)
     assert (older.previous_rank, older.previous_score) == (1, 50)
 
     # The same change twice is a no-op as well.
-    repeated = await index.apply(keys, "desc", player, 50, 7, 0)
-    assert repeated.applied is False
+    repeated = await index.apply(
+        keys, order="desc", player_id=player, score=50, reached_seq=7, expire_at_ms=0
+    )
+    assert repeated.written is False
 
     # A second player below (desc: 30 < 50), then one above.
-    below = await index.apply(keys, "desc", other, 30, 8, 0)
-    assert (below.applied, below.rank, below.total) == (True, 2, 2)
-    above = await index.apply(keys, "desc", other, 80, 9, 0)
-    assert (above.applied, above.rank, above.previous_rank, above.previous_score) == (
+    below = await index.apply(
+        keys, order="desc", player_id=other, score=30, reached_seq=8, expire_at_ms=0
+    )
+    assert (below.written, below.rank, below.total) == (True, 2, 2)
+    above = await index.apply(
+        keys, order="desc", player_id=other, score=80, reached_seq=9, expire_at_ms=0
+    )
+    assert (above.written, above.rank, above.previous_rank, above.previous_score) == (
         True,
         1,
         2,
         30,
     )
     assert (above.score, above.total) == (80, 2)
-    stale = await index.apply(keys, "desc", other, 1000, 8, 0)
-    assert (stale.applied, stale.rank, stale.score) == (False, 1, 80)
+    stale = await index.apply(
+        keys, order="desc", player_id=other, score=1000, reached_seq=8, expire_at_ms=0
+    )
+    assert (stale.written, stale.rank, stale.score) == (False, 1, 80)
 
     page = await index.top(keys, "desc", 0, 10)
     assert (page.total, page.first_rank) == (2, 1)
@@ -406,7 +374,7 @@ async def test_an_index_whose_hash_holds_whole_members_still_works(
 ) -> None:
     """Indexes written before the hash held only sequences: read, applied, removed alike."""
     keys = Keys(redis_key_prefix).index(new_board_id(), "all")
-    index = BoardIndex(redis)
+    index = RankIndex(ScriptPipeline(redis))
     old, gone, new = (str(uuid.uuid4()) for _ in range(3))
     await redis.zadd(keys.scores, {member_for(3, old): -50, member_for(4, gone): -40})
     await redis.hset(keys.members, mapping={old: member_for(3, old), gone: member_for(4, gone)})
@@ -414,15 +382,19 @@ async def test_an_index_whose_hash_holds_whole_members_still_works(
 
     around = await index.around(keys, "desc", old, 0)
     assert (around.player_rank, around.entries) == (1, [(old, 50)])
-    stale = await index.apply(keys, "desc", old, 10, 2, 0)  # older than what is there
-    assert (stale.applied, stale.score, stale.previous_rank) == (False, 50, 1)
-    moved = await index.apply(keys, "desc", old, 30, 5, 0)
-    assert (moved.applied, moved.rank, moved.previous_rank, moved.previous_score) == (
+    stale = await index.apply(
+        keys, order="desc", player_id=old, score=10, reached_seq=2, expire_at_ms=0
+    )
+    assert (stale.written, stale.score, stale.previous_rank) == (False, 50, 1)
+    moved = await index.apply(
+        keys, order="desc", player_id=old, score=30, reached_seq=5, expire_at_ms=0
+    )
+    assert (moved.written, moved.rank, moved.previous_rank, moved.previous_score) == (
         True, 2, 1, 50
     )  # fmt: skip
     assert await redis.zscore(keys.scores, member_for(3, old)) is None  # the old member went
     await index.remove(keys, gone)
-    await index.apply(keys, "desc", new, 60, 6, 0)
+    await index.apply(keys, order="desc", player_id=new, score=60, reached_seq=6, expire_at_ms=0)
     page = await index.top(keys, "desc", 0, 10)
     assert page.entries == [(new, 60), (old, 30)]
     assert await redis.zcard(keys.scores) == 2
@@ -565,7 +537,14 @@ async def test_a_submission_that_waited_for_the_row_lock_reaches_the_index(
     finally:
         await other_worker.close()
     keys = Keys(redis_key_prefix).index(board_id, "all")
-    await BoardIndex(redis).apply(keys, "desc", player_id, b["score"], b["reached_seq"], 0)
+    await RankIndex(ScriptPipeline(redis)).apply(
+        keys,
+        order="desc",
+        player_id=player_id,
+        score=b["score"],
+        reached_seq=b["reached_seq"],
+        expire_at_ms=0,
+    )
     a_result = await a
     assert b["score"] == 12
     assert a_result["score"] == 13  # committed after B, on top of it

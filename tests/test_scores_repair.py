@@ -7,62 +7,77 @@ import uuid
 import pytest
 from redis.asyncio import Redis
 
-from leaderboard.auth.sessions import SessionStore
-from leaderboard.boards.index import BoardIndex
+from leaderboard.boards.board_repository import BoardRepository
+from leaderboard.boards.board_service import BoardService
+from leaderboard.boards.index_locator import IndexLocator
 from leaderboard.boards.models import BoardCreate, RateLimitConfig
+from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import ALL_TIME
-from leaderboard.boards.scores import ScoreService
-from leaderboard.boards.service import BoardService
-from leaderboard.db import Database
-from leaderboard.errors import DependencyUnavailableError
-from leaderboard.keys import Keys
-from leaderboard.players.cache import ProfileCache
-from leaderboard.players.service import ProfileService
+from leaderboard.boards.rank_index import RankIndex
+from leaderboard.boards.rebuild import Rebuilder
+from leaderboard.boards.score_repository import ScoreRepository
+from leaderboard.boards.score_service import ScoreService
+from leaderboard.boards.score_writer import ScoreWriter
+from leaderboard.lib.clock import system_clock
+from leaderboard.lib.db import Database
+from leaderboard.lib.errors import DependencyUnavailableError
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import create_redis
+from leaderboard.lib.scripts import ScriptPipeline
+from leaderboard.lib.settings import Settings
+from leaderboard.ops.embedded import EmbeddedValkey
 from leaderboard.ratelimit import RateLimiter
-from leaderboard.redis_client import create_redis
-from leaderboard.settings import Settings
 from tests.helpers import async_wait_until
+from tests.scores_helpers import insert_players
+
+pytestmark = pytest.mark.slow
 
 
 async def test_a_committed_score_reaches_the_index_after_an_outage(
-    db: Database, redis: Redis, redis_key_prefix: str
+    db: Database, database_url: str, redis: Redis, own_valkey: EmbeddedValkey
 ) -> None:
-    keys = Keys(redis_key_prefix)
-    sessions = SessionStore(redis, keys, ttl_seconds=60, max_age_seconds=60)
-    profiles = ProfileService(
-        db, ProfileCache(redis, keys, ttl_seconds=60, negative_ttl_seconds=5), sessions
+    """The limiter's Redis answers, the index's Redis (a server of the test's own) is
+    stopped between the two: the score commits, the client hears 503 "recorded", and the
+    worker applies it by itself once that Redis is back."""
+    keys = Keys(f"repair:{uuid.uuid4().hex[:8]}:")
+    index_redis = create_redis(Settings(redis_timeout=0.3), own_valkey.url)
+    boards = BoardService(db, BoardRepository(db), redis, keys, TopPageCache(0))
+    locator = IndexLocator(keys, system_clock)
+    index = RankIndex(ScriptPipeline(index_redis))
+    scores = ScoreRepository(db)
+    service = ScoreService(
+        boards=boards,
+        writer=ScoreWriter(db),
+        scores=scores,
+        index=index,
+        rebuilder=Rebuilder(index_redis, index, BoardRepository(db), scores, locator),
+        locator=locator,
+        limiter=RateLimiter(ScriptPipeline(redis), keys),
+        keys=keys,
+        top_pages=TopPageCache(0),
     )
-    boards = BoardService(db, redis, keys)
     board = await boards.create(
         BoardCreate(id=f"r-{uuid.uuid4().hex[:10]}", rate_limit=RateLimitConfig(limit=100))
     )
-    player, _, _ = await profiles.sign_in_device(f"device-{uuid.uuid4()}", None)
-    other, _, _ = await profiles.sign_in_device(f"device-{uuid.uuid4()}", None)
-    live = ScoreService(boards, BoardIndex(redis), profiles, RateLimiter(redis, keys), keys)
-    await live.submit(board.id, other.player_id, 7, None)  # the index exists and is ready
+    (player, _), (other, _) = await insert_players(database_url, 2)
     members = keys.index(board.id, "all").members
-    dead = create_redis(Settings(redis_timeout=0.3), "redis://127.0.0.1:1/0")
-    # The limiter reaches Redis, the index does not: Redis failed between the two.
-    service = ScoreService(boards, BoardIndex(dead), profiles, RateLimiter(redis, keys), keys)
     try:
+        await service.submit_score(board.id, other, 7, None)  # the index exists and is ready
+        own_valkey.stop()
         with pytest.raises(DependencyUnavailableError, match="the score was recorded"):
-            await service.submit(board.id, player.player_id, 42, None)
-        stored = await boards.repository.stored(board.id, ALL_TIME, player.player_id)
+            await service.submit_score(board.id, player, 42, None)
+        stored = await scores.stored(board.id, ALL_TIME, player)
         assert stored is not None
         assert stored.score == 42, "committed before the outage was noticed"
-        assert await redis.hget(members, player.player_id) is None
-
-        service._index = BoardIndex(redis)
+        assert service.repairs_pending == 1
+        own_valkey.start()
 
         async def indexed() -> bool:
-            return await redis.hget(members, player.player_id) is not None
+            return await index_redis.hget(members, player) is not None
 
-        await async_wait_until(indexed, 10, "the background repair to apply the score")
-        page = await live.top(board.id, None, 0, 10)
-        assert [(e.player_id, e.score) for e in page.entries] == [
-            (player.player_id, 42),
-            (other.player_id, 7),
-        ]
+        await async_wait_until(indexed, 20, "the background repair to apply the score")
+        page = await index.top(keys.index(board.id, "all"), board.order, 0, 10)
+        assert page.entries == [(player, 42), (other, 7)]
     finally:
         await service.close()
-        await dead.aclose()
+        await index_redis.aclose()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leaderboard.settings import Settings, SettingsError, env_name
+from leaderboard.lib.settings import Settings, SettingsError, env_name
 
 
 def test_defaults_match_the_contract() -> None:

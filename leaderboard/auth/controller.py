@@ -5,15 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, post
-from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from leaderboard.auth.deps import DeviceSignInDep, SessionsDep
+from leaderboard.auth.guards import player_only
+from leaderboard.auth.models import DeviceAuthRequest, DeviceAuthResponse
 from leaderboard.auth.principal import Principal
-from leaderboard.players.models import DeviceAuthRequest, DeviceAuthResponse
-from leaderboard.plugin import LimiterDep, ProfilesDep, SessionsDep, SettingsDep
-from leaderboard.ratelimit import RateLimitPolicy
-
-AUTH_RATE_SCOPE = "auth"
 
 
 class AuthController(Controller):
@@ -33,27 +30,19 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[DeviceAuthRequest],
-        profiles: ProfilesDep,
-        limiter: LimiterDep,
-        settings: SettingsDep,
+        device_sign_in: DeviceSignInDep,
     ) -> Response[DeviceAuthResponse]:
-        policy = RateLimitPolicy(
-            limit=settings.auth_rate_limit, window_seconds=settings.auth_rate_window_seconds
-        )
         client = request.client.host if request.client else "unknown"
-        decision = await limiter.check(AUTH_RATE_SCOPE, client, policy)
-        profile, session, created = await profiles.sign_in_device(data.device_id, data.display_name)
-        body = DeviceAuthResponse(
-            player_id=profile.player_id,
-            token=session.token,
-            expires_at=session.expires_at,
-            created=created,
-        )
-        return Response(body, headers=decision.headers())
+        body, headers = await device_sign_in.sign_in(client, data.device_id, data.display_name)
+        return Response(body, headers=headers)
 
-    @delete("/session", status_code=204, summary="End the calling session at once")
+    @delete(
+        "/session",
+        status_code=204,
+        summary="End the calling session at once",
+        guards=[player_only],
+    )
     async def end_session(
-        self, principal: NamedDependency[Principal], sessions: SessionsDep
+        self, request: Request[Any, Principal, Any], sessions: SessionsDep
     ) -> None:
-        principal.require_player()
-        await sessions.end(principal.token)
+        await sessions.end(request.auth.token)

@@ -6,10 +6,11 @@ import hmac
 from typing import Any
 
 import msgspec
-from litestar import Request
+from litestar.connection import ASGIConnection
 
 from leaderboard.auth.sessions import SessionStore
-from leaderboard.errors import AuthenticationError, PermissionDeniedError
+from leaderboard.lib.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
+from leaderboard.players.ids import canonical_player_id
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,9 +33,20 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
             raise PermissionDeniedError("this call needs a player session, not the admin token")
         return self.player_id
 
+    def submitting_for(self, requested: str | None) -> str:
+        """Whose score a submission is: the admin names the player, a player is themself."""
+        if self.is_admin:
+            if requested is None:
+                raise InvalidInputError("player_id", "required when submitting as the admin")
+            return requested
+        player_id = self.require_player()
+        if requested is not None and canonical_player_id(requested) != player_id:
+            raise PermissionDeniedError("a player may only submit their own scores")
+        return player_id
 
-def bearer_token(request: Request[Any, Any, Any]) -> str:
-    header = request.headers.get("authorization")
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    header = connection.headers.get("authorization")
     if not header:
         raise AuthenticationError("missing Authorization header: expected 'Bearer <token>'")
     scheme, _, token = header.strip().partition(" ")
@@ -45,15 +57,15 @@ def bearer_token(request: Request[Any, Any, Any]) -> str:
 
 
 class Authenticator:
-    """Tells who a request comes from; behind the ``principal`` dependency (plugin.py)."""
+    """Tells who a request comes from; the guards (guards.py) ask it."""
 
     def __init__(self, sessions: SessionStore, admin_token: str | None) -> None:
         self._sessions = sessions
         self._admin_token = admin_token
 
-    async def authenticate(self, request: Request[Any, Any, Any]) -> Principal:
+    async def authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
         """The caller: 401 for a missing, malformed or unknown token."""
-        token = bearer_token(request)
+        token = bearer_token(connection)
         admin = self._admin_token
         if admin is not None and hmac.compare_digest(token.encode(), admin.encode()):
             return Principal(player_id=None, token=token, is_admin=True)

@@ -14,11 +14,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-from leaderboard.keys import Keys
-from leaderboard.redis_client import AnyRedis
-from leaderboard.redis_pipeline import ScriptPipeline
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.scripts import LuaScript, ScriptPipeline
 
 _TOKEN = re.compile(
     r"^(?P<player>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
@@ -27,7 +25,9 @@ _TOKEN = re.compile(
 # A busy client would otherwise rewrite its session on every request.
 REFRESH_INTERVAL_MS = 60_000
 
-_SCRIPTS = Path(__file__).parent
+CREATE = LuaScript.load(__package__, "session_create.lua")
+TOUCH = LuaScript.load(__package__, "session_touch.lua")
+END = LuaScript.load(__package__, "session_end.lua")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,35 +57,32 @@ def _from_ms(ms: int) -> datetime:
 class SessionStore:
     def __init__(
         self,
-        redis: AnyRedis,
+        pipeline: ScriptPipeline,
         keys: Keys,
         *,
         ttl_seconds: float,
         max_age_seconds: float,
         refresh_interval_ms: int = REFRESH_INTERVAL_MS,
-        pipeline: ScriptPipeline | None = None,
     ) -> None:
-        self._redis = redis
         self._keys = keys
         self._ttl_ms = int(ttl_seconds * 1000)
         self._max_age_ms = int(max_age_seconds * 1000)
         self._refresh_interval_ms = refresh_interval_ms
         # Every authenticated request resolves its token: those share pipelines.
-        self._pipeline = pipeline or ScriptPipeline(redis)
-        self._create = redis.register_script((_SCRIPTS / "session_create.lua").read_text())
-        self._touch = redis.register_script((_SCRIPTS / "session_touch.lua").read_text())
-        self._end = redis.register_script((_SCRIPTS / "session_end.lua").read_text())
+        self._create = pipeline.bind(CREATE)
+        self._touch = pipeline.bind(TOUCH)
+        self._end = pipeline.bind(END)
 
     async def create(self, player_id: str) -> NewSession:
         token = f"{player_id}.{secrets.token_urlsafe(32)}"
         parsed = parse_token(token)
         assert parsed is not None
         expires_ms = await self._create(
-            keys=[
+            [
                 self._keys.session(player_id, parsed.token_hash),
                 self._keys.player_sessions(player_id),
             ],
-            args=[
+            [
                 player_id,
                 self._ttl_ms,
                 self._max_age_ms,
@@ -100,8 +97,7 @@ class SessionStore:
         parsed = parse_token(token)
         if parsed is None:
             return None
-        reply = await self._pipeline.run(
-            self._touch,
+        reply = await self._touch(
             [self._keys.session(parsed.player_id, parsed.token_hash)],
             [self._ttl_ms, self._refresh_interval_ms],
         )
@@ -117,15 +113,14 @@ class SessionStore:
         if parsed is None:
             return False
         deleted = await self._end(
-            keys=[self._keys.player_sessions(parsed.player_id)],
-            args=[self._keys.session_prefix(parsed.player_id), parsed.token_hash],
+            [self._keys.player_sessions(parsed.player_id)],
+            [self._keys.session_prefix(parsed.player_id), parsed.token_hash],
         )
         return int(deleted) > 0
 
     async def end_all(self, player_id: str) -> int:
         """End every session of a player; returns how many there were."""
         deleted = await self._end(
-            keys=[self._keys.player_sessions(player_id)],
-            args=[self._keys.session_prefix(player_id), ""],
+            [self._keys.player_sessions(player_id)], [self._keys.session_prefix(player_id), ""]
         )
         return int(deleted)

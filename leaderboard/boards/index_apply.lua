@@ -24,17 +24,17 @@
 --           changed and nothing is published; 2: as 0, but the change was announced
 --           (ARGV[11], after a rebuild); -1: the index is not ready (lost or never
 --           built): rebuild it, then call again; -2: the player was deleted (the
---           members hash holds the tombstone "ffffffffffffffff"). Ranks are 0-based;
+--           members hash holds TOMBSTONE). Ranks are 0-based;
 --           previous rank and score are false when the player had no entry.
 -- Why the sequence check: two submissions of one player may reach Redis in the opposite
 -- order of their Postgres commits; the older one must never overwrite the newer.
--- member_of(player, hash value): from index_members.lua, loaded before this script.
+-- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
 if redis.call('EXISTS', KEYS[3]) == 0 then
   return {-1}
 end
 local player, score, member = ARGV[1], ARGV[2], ARGV[3]
 local current = redis.call('HGET', KEYS[2], player)
-if current == 'ffffffffffffffff' then
+if current == TOMBSTONE then
   return {-2}
 end
 if current then

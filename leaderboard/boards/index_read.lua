@@ -8,7 +8,7 @@
 --   status 1: read; -1: the index is not ready (lost or never built): rebuild, call again.
 --   While a rebuild runs, the old index (if any) is still read.
 --   around: player rank is false (and the page empty) when the player has no entry.
--- member_of(player, hash value): from index_members.lua, loaded before this script.
+-- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
 if redis.call('EXISTS', KEYS[3]) == 0
     and not (redis.call('EXISTS', KEYS[4]) == 1 and redis.call('EXISTS', KEYS[1]) == 1) then
   return {-1}

@@ -1,12 +1,12 @@
 -- Remove a player from a period's index (the player was deleted), for good: the members
--- hash keeps a tombstone ("ffffffffffffffff", greater than every sequence number)
+-- hash keeps TOMBSTONE (greater than every sequence number)
 -- so that a late index write of a score committed before the deletion is refused.
 -- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  rebuild lock   KEYS[4]  journal
 -- ARGV[1]  player id
 -- Returns: 1 when the player had an entry, else 0.
--- member_of(player, hash value): from index_members.lua, loaded before this script.
+-- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
 local current = redis.call('HGET', KEYS[2], ARGV[1])
-if current == 'ffffffffffffffff' then  -- removed already
+if current == TOMBSTONE then  -- removed already
   current = false
 end
 if current then
@@ -15,7 +15,7 @@ end
 -- Only in an index that exists: an expired past period must not come back as a
 -- members hash without a TTL; a rebuild of it reads Postgres, where the player is gone.
 if redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('HSET', KEYS[2], ARGV[1], 'ffffffffffffffff')
+  redis.call('HSET', KEYS[2], ARGV[1], TOMBSTONE)
 end
 local lock_ttl = redis.call('PTTL', KEYS[3])
 if lock_ttl > 0 then

@@ -6,7 +6,7 @@
 -- ARGV[2]  expire-at, ms since the epoch, for the index keys ("0": no TTL)
 -- Returns: the number of entries of the new index, or -1 when the lock is no longer ours
 --          (it expired and another rebuild took over: ours is discarded).
--- member_of(player, hash value): from index_members.lua, loaded before this script.
+-- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
 if redis.call('GET', KEYS[6]) ~= ARGV[1] then
   redis.call('DEL', KEYS[1], KEYS[2])
   return -1
@@ -19,7 +19,7 @@ for _, entry in ipairs(redis.call('LRANGE', KEYS[7], 0, -1)) do
     if current then
       redis.call('ZREM', KEYS[1], member_of(player, current))
     end
-    redis.call('HSET', KEYS[2], player, 'ffffffffffffffff')  -- deleted for good
+    redis.call('HSET', KEYS[2], player, TOMBSTONE)  -- deleted for good
   elseif not current or string.sub(member, 1, 16) > string.sub(current, 1, 16) then
     if current then
       redis.call('ZREM', KEYS[1], member_of(player, current))

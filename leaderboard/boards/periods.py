@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from leaderboard.boards.models import Reset
-from leaderboard.errors import InvalidInputError
+from leaderboard.lib.errors import InvalidInputError
 
 # Boards that never reset keep all their scores under this one "period".
 ALL_TIME = date(1970, 1, 1)

@@ -18,13 +18,15 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from leaderboard.boards.index import BoardIndex, member_for, seq_hex, to_redis_score
+from leaderboard.boards.board_repository import BoardRepository
+from leaderboard.boards.index_locator import IndexLocator
 from leaderboard.boards.models import Board
-from leaderboard.boards.repository import BoardRepository
-from leaderboard.errors import DependencyUnavailableError, NotFoundError
-from leaderboard.keys import IndexKeys
-from leaderboard.metrics import REBUILDS
-from leaderboard.redis_client import AnyRedis
+from leaderboard.boards.rank_index import RankIndex, member_for, seq_hex, to_redis_score
+from leaderboard.boards.score_repository import ScoreRepository
+from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
+from leaderboard.lib.keys import IndexKeys
+from leaderboard.lib.metrics import REBUILDS
+from leaderboard.lib.redis_client import AnyRedis
 
 logger = logging.getLogger(__name__)
 
@@ -34,21 +36,27 @@ Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
 
 class Rebuilder:
-    def __init__(self, redis: AnyRedis, index: BoardIndex, repository: BoardRepository) -> None:
+    def __init__(
+        self,
+        redis: AnyRedis,
+        index: RankIndex,
+        boards: BoardRepository,
+        scores: ScoreRepository,
+        locator: IndexLocator,
+    ) -> None:
         self._redis = redis
         self._index = index
-        self._repository = repository
+        self._boards = boards
+        self._scores = scores
+        self._locator = locator
         self.rebuilds = 0  # how many this worker ran (metrics, tests)
 
     async def rebuild(
-        self,
-        board: Board,
-        period: date,
-        keys: IndexKeys,
-        expire_at_ms: int,
-        progress: Progress | None = None,
+        self, board: Board, period: date, progress: Progress | None = None
     ) -> int | None:
         """Rebuild now; the entry count, or None when another rebuild holds the lock."""
+        keys = self._locator.keys(board, period)
+        expire_at_ms = self._locator.expire_at_ms(board, period)
         token = secrets.token_hex(8)
         if not await self._redis.set(keys.lock, token, nx=True, px=LOCK_TTL_MS):
             return None
@@ -58,12 +66,12 @@ class Rebuilder:
         try:
             # A board deleted since the caller looked it up gets no index (a late
             # submission would otherwise leave keys behind that nothing ever deletes).
-            if not await self._repository.exists(board.id):
+            if not await self._boards.exists(board.id):
                 raise NotFoundError(f"no leaderboard {board.id!r}")
-            total = await self._repository.count(board.id, period)
+            total = await self._scores.count(board.id, period)
             if progress:
                 progress(done, total)
-            async for batch in self._repository.stream(board.id, period):
+            async for batch in self._scores.stream(board.id, period):
                 pipe = self._redis.pipeline(transaction=False)
                 pipe.zadd(
                     temp_scores,
@@ -82,22 +90,11 @@ class Rebuilder:
                 done += len(batch)
                 if progress:
                     progress(done, max(total, done))
-            entries = await self._index.swap(
-                keys=[
-                    temp_scores,
-                    temp_members,
-                    keys.scores,
-                    keys.members,
-                    keys.ready,
-                    keys.lock,
-                    keys.journal,
-                ],
-                args=[token, expire_at_ms],
-            )
+            entries = await self._index.swap(keys, token, (temp_scores, temp_members), expire_at_ms)
         except BaseException:
             await self._release(keys, token, temp_scores, temp_members)
             raise
-        if int(entries) < 0:
+        if entries < 0:
             logger.warning("rebuild of %s lost its lock and was discarded", keys.scores)
             return None
         self.rebuilds += 1
@@ -105,17 +102,16 @@ class Rebuilder:
         logger.info(
             "rebuilt %s: %d entries in %.2f s", keys.scores, entries, time.monotonic() - started
         )
-        return int(entries)
+        return entries
 
-    async def ensure_ready(
-        self, board: Board, period: date, keys: IndexKeys, expire_at_ms: int
-    ) -> None:
+    async def ensure_ready(self, board: Board, period: date) -> None:
         """Make the index ready: rebuild it here, or wait for the worker that does."""
+        keys = self._locator.keys(board, period)
         deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if await self._redis.exists(keys.ready):
                 return
-            if await self.rebuild(board, period, keys, expire_at_ms) is not None:
+            if await self.rebuild(board, period) is not None:
                 return
             await asyncio.sleep(0.05)
         raise DependencyUnavailableError(

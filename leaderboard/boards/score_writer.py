@@ -27,10 +27,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from leaderboard.batching import Batcher
 from leaderboard.boards.models import Board, Operator, Order
-from leaderboard.db import Database
-from leaderboard.errors import InvalidInputError, NotFoundError
+from leaderboard.lib.batching import Batcher
+from leaderboard.lib.db import Database
+from leaderboard.lib.errors import InvalidInputError, NotFoundError
 
 # How many submissions one statement upserts at most, and how many statements of one
 # worker may run at once (each holds a pooled connection until it commits).
@@ -127,7 +127,7 @@ def _rounds(batch: Sequence[tuple[int, Submission]]) -> list[list[tuple[int, Sub
 
 
 class ScoreWriter:
-    """One per worker; ``await writer.submit(...)`` returns once the score is committed."""
+    """One per worker; ``await writer.commit(...)`` returns once the score is committed."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -135,7 +135,7 @@ class ScoreWriter:
             self._run_batch, name="score_upserts", max_batch=MAX_BATCH, max_in_flight=MAX_IN_FLIGHT
         )
 
-    async def submit(self, submission: Submission) -> StoredScore:
+    async def commit(self, submission: Submission) -> StoredScore:
         """Apply the board's operator to the player's stored score; committed on return."""
         return await self.batcher(submission)
 

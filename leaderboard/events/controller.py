@@ -11,18 +11,12 @@ from litestar import Controller, Request, WebSocket, get, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, FromQuery
 from litestar.response import ServerSentEvent, ServerSentEventMessage
-from redis import exceptions as redis_exceptions
 
-from leaderboard.errors import InvalidInputError, NotFoundError
+from leaderboard.events.deps import EventsDep
 from leaderboard.events.hub import HEARTBEAT_SECONDS, HubClosedError, Subscription
-from leaderboard.events.models import (
-    EventsDropped,
-    RankChanged,
-    event_from_stream,
-    stream_id_key,
-)
-from leaderboard.players.service import canonical_player_id
-from leaderboard.plugin import BoardsDep, EventsDep, KeysDep, RedisDep, SettingsDep
+from leaderboard.events.models import EventsDropped, RankChanged, stream_id_key
+from leaderboard.lib.errors import InvalidInputError, NotFoundError
+from leaderboard.players.ids import canonical_player_id
 
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
@@ -89,14 +83,10 @@ class EventsController(Controller):
         self,
         request: Request[Any, Any, Any],
         board_id: FromPath[str],
-        boards: BoardsDep,
         events: EventsDep,
-        redis: RedisDep,
-        keys: KeysDep,
-        settings: SettingsDep,
         player_id: FromQuery[str | None] = None,
     ) -> ServerSentEvent:
-        await boards.get(board_id)
+        await events.check_board(board_id)
         last_event_id = request.headers.get("last-event-id")
         if last_event_id is not None and not _STREAM_ID.match(last_event_id):
             raise InvalidInputError("Last-Event-ID", "expected an event id like 1732560000000-0")
@@ -104,25 +94,20 @@ class EventsController(Controller):
         # missed events before the response starts, so a bad id is still a clean 400.
         subscription = events.subscribe(board_id)
         delivery = Delivery(subscription, _canonical_or_none(player_id))
-        entries: list[tuple[str, dict[str, str]]] = []
+        missed: list[tuple[str, str]] = []
         if last_event_id is not None:
             try:
-                entries = await redis.xrange(  # type: ignore[assignment]
-                    keys.events_stream(board_id),
-                    min=f"({last_event_id}",
-                    count=settings.events_stream_length,
-                )
-            except redis_exceptions.ResponseError:
+                missed = await events.replay(board_id, last_event_id)
+            except BaseException:
                 events.unsubscribe(subscription)
-                raise InvalidInputError("Last-Event-ID", "not an event id of this board") from None
+                raise
 
         async def generate() -> AsyncIterator[ServerSentEventMessage]:
             with subscription:
                 await events.wait_connected(board_id)
                 yield ServerSentEventMessage(comment="subscribed")
-                if entries:
-                    for entry_id, fields in entries:
-                        message = event_from_stream(entry_id, fields)
+                if missed:
+                    for entry_id, message in missed:
                         if delivery.accept(message) is not None:
                             yield ServerSentEventMessage(
                                 data=message, id=entry_id, event="rank_changed"
@@ -146,7 +131,6 @@ class EventsController(Controller):
         self,
         socket: WebSocket[Any, Any, Any],
         board_id: FromPath[str],
-        boards: BoardsDep,
         events: EventsDep,
         player_id: FromQuery[str | None] = None,
     ) -> None:
@@ -158,7 +142,7 @@ class EventsController(Controller):
         """
         await socket.accept()
         try:
-            await boards.get(board_id)
+            await events.check_board(board_id)
         except NotFoundError as exc:
             # Accept, then close with a reason: a browser sees the code, not a bare 403.
             await socket.close(code=4404, reason=exc.detail[:120])

@@ -18,16 +18,23 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import msgspec
+from redis import exceptions as redis_exceptions
 
 from leaderboard.events.models import event_from_stream
 from leaderboard.events.pubsub import close_quietly, next_message, subscribe, unsubscribe
-from leaderboard.keys import Keys
-from leaderboard.redis_client import REDIS_OUTAGE_ERRORS, create_subscriber, initialize
-from leaderboard.settings import Settings
+from leaderboard.lib.errors import InvalidInputError
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import (
+    REDIS_OUTAGE_ERRORS,
+    AnyRedis,
+    create_subscriber,
+    initialize,
+)
+from leaderboard.lib.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +61,11 @@ class Subscription:
             self.dropped += 1
         self._messages.append(message)
         self._wakeup.set()
+
+    @property
+    def pending(self) -> int:
+        """Messages queued for the client, not yet sent."""
+        return len(self._messages)
 
     def push_front(self, message: str) -> None:
         """Put back a message taken too early (to send a notice before it)."""
@@ -91,17 +103,46 @@ class Subscription:
         self._hub.unsubscribe(self)
 
 
+# Raises NotFoundError for a board that does not exist (the boards feature's lookup).
+BoardLookup = Callable[[str], Awaitable[object]]
+
+
 class EventHub:
-    def __init__(self, settings: Settings, keys: Keys) -> None:
+    def __init__(
+        self, settings: Settings, keys: Keys, redis: AnyRedis, board_lookup: BoardLookup
+    ) -> None:
         assert settings.redis_url is not None
         self._url = settings.redis_url
         self._settings = settings
         self._keys = keys
+        self._redis = redis
+        self._board_lookup = board_lookup
         self._subscribers: dict[str, set[Subscription]] = {}
         self._task: asyncio.Task[None] | None = None
         self._last_ids: dict[str, str] = {}  # board id → id of the last event delivered
         self._sharded_live: set[str] = set()  # cluster mode: boards whose channel is subscribed
         self.connected = asyncio.Event()
+
+    async def check_board(self, board_id: str) -> None:
+        """NotFoundError unless ``board_id`` is a board (events of nothing are refused)."""
+        await self._board_lookup(board_id)
+
+    async def replay(self, board_id: str, after_id: str) -> list[tuple[str, str]]:
+        """The events a board's stream kept after ``after_id``: (id, message) pairs.
+
+        Raises:
+            InvalidInputError: ``after_id`` is not an id of that stream (``Last-Event-ID``).
+
+        """
+        try:
+            entries: list[tuple[str, dict[str, str]]] = await self._redis.xrange(  # type: ignore[assignment]
+                self._keys.events_stream(board_id),
+                min=f"({after_id}",
+                count=self._settings.events_stream_length,
+            )
+        except redis_exceptions.ResponseError:
+            raise InvalidInputError("Last-Event-ID", "not an event id of this board") from None
+        return [(entry_id, event_from_stream(entry_id, fields)) for entry_id, fields in entries]
 
     def subscribe(self, board_id: str) -> Subscription:
         subscription = Subscription(self, board_id, self._settings.events_client_backlog)

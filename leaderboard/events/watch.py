@@ -10,9 +10,9 @@ import msgspec
 
 from leaderboard.events.models import RankChanged, event_from_stream, stream_id_key
 from leaderboard.events.pubsub import close_quietly, next_message, subscribe
-from leaderboard.keys import Keys
-from leaderboard.redis_client import REDIS_OUTAGE_ERRORS, create_subscriber, initialize
-from leaderboard.settings import Settings
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, create_subscriber, initialize
+from leaderboard.lib.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The profile cache: one Redis hash per player, filled aside of Postgres, version-guarded.
+"""The player cache: one Redis hash per player's profile, filled aside of Postgres, version-guarded.
 
 Reads: ``HGETALL``; a hit is a profile or a cached "no such player"; a miss (or a
 tombstone) sends the caller to Postgres, after which it fills the hash through
@@ -20,17 +20,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import msgspec
 from redis.asyncio import RedisCluster
 
-from leaderboard.errors import DependencyUnavailableError, outage_reason
-from leaderboard.keys import Keys
+from leaderboard.lib.errors import DependencyUnavailableError, outage_reason
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
+from leaderboard.lib.scripts import LuaScript, ScriptPipeline
 from leaderboard.players.models import Profile
-from leaderboard.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
-from leaderboard.redis_pipeline import ScriptPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +41,8 @@ TOMBSTONE_TTL_SECONDS = 60
 # After a Redis failure, reads skip the cache this long instead of timing out each time.
 OUTAGE_BACKOFF_SECONDS = 1.0
 
-_FILL = (Path(__file__).parent / "profile_fill.lua").read_text()
-_NAMES = (Path(__file__).parent / "profile_names.lua").read_text()
+FILL = LuaScript.load(__package__, "profile_fill.lua")
+NAMES = LuaScript.load(__package__, "profile_names.lua")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +88,7 @@ def decode(player_id: str, fields: dict[str, str]) -> CacheResult:
         return None
 
 
-class ProfileCache:
+class PlayerCache:
     def __init__(
         self,
         redis: AnyRedis,
@@ -97,16 +96,15 @@ class ProfileCache:
         *,
         ttl_seconds: int,
         negative_ttl_seconds: int,
-        pipeline: ScriptPipeline | None = None,
+        pipeline: ScriptPipeline,
     ) -> None:
         self._redis = redis
-        self._pipeline = pipeline or ScriptPipeline(redis)
         # One script reads every name of a page; a Cluster spreads the hashes over slots.
-        self._names = None if isinstance(redis, RedisCluster) else self._pipeline.register(_NAMES)
+        self._names = None if isinstance(redis, RedisCluster) else pipeline.bind(NAMES)
         self._keys = keys
         self._ttl_seconds = ttl_seconds
         self._negative_ttl_ms = negative_ttl_seconds * 1000
-        self._fill = self._pipeline.register(_FILL)
+        self._fill = pipeline.bind(FILL)
         self._skip_until = 0.0
 
     # -- reads: never raise on a Redis outage -------------------------------------
@@ -149,9 +147,7 @@ class ProfileCache:
                     pid: entry.display_name if isinstance(entry, Profile) else entry
                     for pid, entry in (await self.get_many(player_ids)).items()
                 }
-            replies = await self._pipeline.run(
-                self._names, [self._keys.profile(pid) for pid in player_ids], []
-            )
+            replies = await self._names([self._keys.profile(pid) for pid in player_ids], [])
         except REDIS_OUTAGE_ERRORS as exc:
             self._outage(exc)
             return dict.fromkeys(player_ids)
@@ -164,13 +160,11 @@ class ProfileCache:
         """Fill what a reader found in Postgres (and what it did not), in one round trip."""
         if self._skipping() or not (found or missing):
             return
-        # Issued together, the fills leave in one pipeline (redis_pipeline.py), which
+        # Issued together, the fills leave in one pipeline (lib/scripts.py), which
         # also works on a Cluster, where redis-py's pipelines refuse EVALSHA.
         fills = [self._fill_value(profile) for profile in found.values()]
         fills += [
-            self._pipeline.run(
-                self._fill, [self._keys.profile(pid)], [0, self._negative_ttl_ms, "missing"]
-            )
+            self._fill([self._keys.profile(pid)], [0, self._negative_ttl_ms, "missing"])
             for pid in missing
         ]
         for outcome in await asyncio.gather(*fills, return_exceptions=True):
@@ -200,8 +194,7 @@ class ProfileCache:
 
     async def _fill_value(self, profile: Profile) -> Any:
         ttl_ms = int(self._ttl_seconds * 1000 * random.uniform(0.9, 1.1))  # noqa: S311 - jitter
-        return await self._pipeline.run(
-            self._fill,
+        return await self._fill(
             [self._keys.profile(profile.player_id)],
             [profile.version, ttl_ms, "value", *encode(profile)],
         )
@@ -210,9 +203,7 @@ class ProfileCache:
         if self._skipping():
             raise DependencyUnavailableError("redis", "the profile cache cannot be invalidated")
         try:
-            await self._pipeline.run(
-                self._fill, [self._keys.profile(player_id)], [version, ttl_ms, kind]
-            )
+            await self._fill([self._keys.profile(player_id)], [version, ttl_ms, kind])
         except REDIS_OUTAGE_ERRORS as exc:
             self._outage(exc)
             raise DependencyUnavailableError(

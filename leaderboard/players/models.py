@@ -1,4 +1,4 @@
-"""Request and response bodies of the auth and player endpoints."""
+"""Request and response bodies of the player endpoints."""
 
 from __future__ import annotations
 
@@ -18,30 +18,10 @@ DisplayName = Annotated[
         description="1 to 64 characters, no control characters",
     ),
 ]
-DeviceId = Annotated[
-    str,
-    Meta(
-        min_length=8,
-        max_length=128,
-        description="A stable, secret identifier of the device (8 to 128 characters)",
-    ),
-]
 AvatarUrl = Annotated[str, Meta(max_length=512, description="An http(s) URL, ≤ 512 characters")]
 CountryCode = Annotated[
     str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. DE")
 ]
-
-
-class DeviceAuthRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    device_id: DeviceId
-    display_name: DisplayName | None = None
-
-
-class DeviceAuthResponse(msgspec.Struct, kw_only=True):
-    player_id: str
-    token: str
-    expires_at: datetime
-    created: bool
 
 
 class Profile(msgspec.Struct, kw_only=True):

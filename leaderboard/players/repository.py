@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from leaderboard.db import Connection, Database
+from leaderboard.lib.db import Connection, Database
 from leaderboard.players.models import Profile
 
 _COLUMNS = "id, display_name, avatar_url, country, metadata, created_at, updated_at, version"

@@ -1,23 +1,22 @@
-"""Player profiles: device sign-in, reads through the cache, writes that invalidate it."""
+"""Players: registration by device, profile reads through the cache, writes that invalidate it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from leaderboard.auth.sessions import NewSession, SessionStore
-from leaderboard.db import Connection, Database
-from leaderboard.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
-from leaderboard.metrics import PROFILE_CACHE
-from leaderboard.players.cache import DELETED_VERSION, MISSING, ProfileCache
+from leaderboard.lib.db import Connection, Database
+from leaderboard.lib.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
+from leaderboard.lib.metrics import PROFILE_CACHE
+from leaderboard.lib.validation import check_metadata
+from leaderboard.players.cache import DELETED_VERSION, MISSING, PlayerCache
 from leaderboard.players.countries import ISO_3166_ALPHA_2
+from leaderboard.players.ids import canonical_player_id
 from leaderboard.players.models import Profile, ProfilePatch
 from leaderboard.players.repository import PlayerRepository
-from leaderboard.validation import check_metadata
 
 BULK_LIMIT = 1000
 
@@ -25,34 +24,26 @@ logger = logging.getLogger(__name__)
 
 # Test hook: awaited after a Postgres read and before the cache fill (ids read).
 AfterRead = Callable[[Sequence[str]], Awaitable[None]]
-# Other domains' clean-up of a deleted player: called inside the deleting transaction
-# (the player row is locked, so nothing new can refer to it), before the row goes; the
+# Other features' clean-up of a deleted player (their entries, their sessions): called
+# inside the deleting transaction (the player row is locked, so nothing new can refer to
+# it), before the row goes; a Redis outage there rolls the deletion back (503). The
 # callable it returns runs after the commit (so a rollback leaves nothing half done).
 AfterCommit = Callable[[], Awaitable[None]]
 BeforeDelete = Callable[[Connection, str], Awaitable[AfterCommit | None]]
 
 
-def canonical_player_id(player_id: str) -> str:
-    """The canonical UUID string; NotFoundError for anything that is not a UUID."""
-    try:
-        return str(uuid.UUID(player_id))
-    except ValueError:
-        raise NotFoundError(f"no player with id {player_id[:64]!r}") from None
-
-
-class ProfileService:
+class PlayerService:
     def __init__(
         self,
         db: Database,
-        cache: ProfileCache,
-        sessions: SessionStore,
+        repository: PlayerRepository,
+        cache: PlayerCache,
         *,
         after_read: AfterRead | None = None,
     ) -> None:
         self._db = db
-        self._repository = PlayerRepository(db)
+        self._repository = repository
         self._cache = cache
-        self._sessions = sessions
         self._after_read = after_read
         self.before_delete: list[BeforeDelete] = []
         # Called with the player id after a profile change or deletion has committed.
@@ -61,15 +52,14 @@ class ProfileService:
         self._inflight: dict[str, asyncio.Future[Profile | None]] = {}
         self.coalesced_reads = 0  # reads that joined another's Postgres query (metrics)
 
-    async def sign_in_device(
+    async def register_device(
         self, device_id: str, display_name: str | None
-    ) -> tuple[Profile, NewSession, bool]:
-        """The device's player (created on first sight), a new session, and ``created``."""
+    ) -> tuple[Profile, bool]:
+        """The device's player, created on first sight; and whether it was created now."""
         profile, created = await self._repository.find_or_create_by_device(device_id, display_name)
-        session = await self._sessions.create(profile.player_id)
         if created:
             await self._cache.put(profile)  # replaces a cached "missing", if any
-        return profile, session, created
+        return profile, created
 
     async def get(self, player_id: str) -> Profile:
         player_id = canonical_player_id(player_id)
@@ -157,7 +147,6 @@ class ProfileService:
             await self._repository.delete(conn, player_id)
             # Before the commit, so that a Redis outage leaves the player whole (503).
             await self._cache.invalidate(player_id, DELETED_VERSION)
-            await self._sessions.end_all(player_id)
         await self._cache.mark_deleted(player_id)
         for action in after_commit:
             await action()

@@ -1,7 +1,7 @@
 """A per-subject rate limiter: a sliding-window log in Redis, decided by one Lua script.
 
 Each (scope, subject) pair has a sorted set of the times of its accepted calls
-(:meth:`leaderboard.keys.Keys.rate_limit`). ``sliding_window.lua``, beside this module,
+(:meth:`leaderboard.lib.keys.Keys.rate_limit`). ``sliding_window.lua``, beside this module,
 counts the calls of the last ``window_seconds``, and accepts and records the call only when
 fewer than ``limit`` are there, in one atomic step on the Redis server, with the server's
 clock. So the limit holds exactly across every worker and instance of the service, in any
@@ -11,20 +11,16 @@ window of ``window_seconds``. docs/rate-limiting.md explains the choice and the 
 from __future__ import annotations
 
 import secrets
-from importlib.resources import files
 from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
-from leaderboard.errors import RateLimitedError
-from leaderboard.keys import Keys
-from leaderboard.redis_client import AnyRedis
-from leaderboard.redis_pipeline import ScriptPipeline
+from leaderboard.lib.errors import RateLimitedError
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.scripts import LuaScript, ScriptPipeline
 
-SCRIPT_SOURCE = (
-    files("leaderboard.ratelimit").joinpath("sliding_window.lua").read_text(encoding="utf-8")
-)
+SLIDING_WINDOW = LuaScript.load(__package__, "sliding_window.lua")
 
 
 class RateLimitPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -81,13 +77,10 @@ class RateLimiter:
     is allowed (the app answers 503), so an outage never lifts a limit.
     """
 
-    def __init__(
-        self, redis: AnyRedis, keys: Keys, *, pipeline: ScriptPipeline | None = None
-    ) -> None:
+    def __init__(self, pipeline: ScriptPipeline, keys: Keys) -> None:
         self._keys = keys
         # Concurrent calls share one pipeline of EVALSHAs (the source is loaded on NOSCRIPT).
-        self._pipeline = pipeline or ScriptPipeline(redis)
-        self._script = self._pipeline.register(SCRIPT_SOURCE)
+        self._script = pipeline.bind(SLIDING_WINDOW)
 
     async def hit(self, scope: str, subject: str, policy: RateLimitPolicy) -> RateLimitDecision:
         """Count one call of ``subject`` under ``scope``: accept and record it, or reject it.
@@ -109,8 +102,7 @@ class RateLimiter:
         if "{" in scope or "}" in scope:
             # With braces in the scope two (scope, subject) pairs could share a key.
             raise ValueError(f"rate-limit scope must not contain braces: {scope!r}")
-        reply = await self._pipeline.run(
-            self._script,
+        reply = await self._script(
             [self._keys.rate_limit(scope, subject)],
             [policy.limit, policy.window_seconds * 1000, secrets.token_hex(8)],
         )

@@ -1,0 +1,11 @@
+"""The auth feature's dependencies, provided by the app's infrastructure plugin."""
+
+from __future__ import annotations
+
+from litestar.di import NamedDependency
+
+from leaderboard.auth.device import DeviceSignIn
+from leaderboard.auth.sessions import SessionStore
+
+SessionsDep = NamedDependency[SessionStore]
+DeviceSignInDep = NamedDependency[DeviceSignIn]

@@ -1,0 +1,73 @@
+"""Leaderboards in Postgres: their configuration (scores: score_repository.py)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from leaderboard.boards.models import Board, BoardCreate, RateLimitConfig
+from leaderboard.lib.db import Connection, Database
+from leaderboard.lib.errors import ConflictError
+
+_BOARD_COLUMNS = (
+    "id, name, sort_order, operator, reset, rate_limit, rate_window_seconds, metadata, created_at"
+)
+
+
+def to_board(row: asyncpg.Record) -> Board:
+    return Board(
+        id=row["id"],
+        name=row["name"],
+        order=row["sort_order"],
+        operator=row["operator"],
+        reset=row["reset"],
+        rate_limit=RateLimitConfig(
+            limit=row["rate_limit"], window_seconds=row["rate_window_seconds"]
+        ),
+        metadata=row["metadata"],
+        created_at=row["created_at"],
+    )
+
+
+class BoardRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, conn: Connection, spec: BoardCreate) -> Board:
+        try:
+            row = await conn.fetchrow(
+                f"""
+                INSERT INTO leaderboards
+                    (id, name, sort_order, operator, reset, rate_limit, rate_window_seconds,
+                     metadata)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                RETURNING {_BOARD_COLUMNS}
+                """,
+                spec.id,
+                spec.name or spec.id,
+                spec.order,
+                spec.operator,
+                spec.reset,
+                spec.rate_limit.limit,
+                spec.rate_limit.window_seconds,
+                spec.metadata,
+            )
+        except asyncpg.UniqueViolationError:
+            raise ConflictError(f"leaderboard {spec.id!r} exists already") from None
+        assert row is not None
+        return to_board(row)
+
+    async def get(self, board_id: str) -> Board | None:
+        row = await self._db.fetchrow(
+            f"SELECT {_BOARD_COLUMNS} FROM leaderboards WHERE id = $1", board_id
+        )
+        return to_board(row) if row else None
+
+    async def all(self) -> list[Board]:
+        rows = await self._db.fetch(f"SELECT {_BOARD_COLUMNS} FROM leaderboards ORDER BY id")
+        return [to_board(row) for row in rows]
+
+    async def delete(self, conn: Connection, board_id: str) -> bool:
+        return await conn.execute("DELETE FROM leaderboards WHERE id = $1", board_id) == "DELETE 1"
+
+    async def exists(self, board_id: str) -> bool:
+        return bool(await self._db.fetchval("SELECT 1 FROM leaderboards WHERE id = $1", board_id))

@@ -1,0 +1,117 @@
+"""Leaderboard administration, and the board configuration cache submissions read."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+
+import msgspec
+
+from leaderboard.boards.board_repository import BoardRepository
+from leaderboard.boards.models import Board, BoardCreate
+from leaderboard.boards.page_cache import TopPageCache
+from leaderboard.lib.db import Database
+from leaderboard.lib.errors import NotFoundError
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
+from leaderboard.lib.validation import check_metadata
+
+CONFIG_TTL_SECONDS = 3600
+BOARD_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# Boards change only by create and delete; a worker may use what it read this long ago.
+LOCAL_TTL_SECONDS = 2.0
+
+
+class BoardService:
+    """Board configs: Postgres, cached in Redis (1 h) and in the worker (2 s).
+
+    Submissions and reads never query Postgres for a board they saw recently, and keep
+    working from the caches while Postgres is down.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        repository: BoardRepository,
+        redis: AnyRedis,
+        keys: Keys,
+        top_pages: TopPageCache,
+    ) -> None:
+        self._db = db
+        self._repository = repository
+        self._top_pages = top_pages
+        self._redis = redis
+        self._keys = keys
+        self._local: dict[str, tuple[float, Board | None]] = {}
+
+    async def create(self, spec: BoardCreate) -> Board:
+        check_metadata("metadata", spec.metadata)
+        async with self._db.transaction() as conn:
+            board = await self._repository.create(conn, spec)  # 409 before touching Redis
+            # Leftovers of an earlier board with this id (deleted while Redis was away)
+            # must not become this board's index; before the commit, so a Redis outage
+            # leaves no board behind.
+            await self._unlink_index_keys(spec.id)
+            await self._redis.delete(self._keys.board_config(board.id))
+        self._local.pop(board.id, None)
+        self._top_pages.drop_board(board.id)
+        return board
+
+    async def list(self) -> list[Board]:
+        return await self._repository.all()
+
+    async def get(self, board_id: str) -> Board:
+        if not BOARD_ID.match(board_id):
+            raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
+        cached = self._local.get(board_id)
+        if cached is not None and cached[0] > time.monotonic():
+            board = cached[1]
+        else:
+            board = await self._load(board_id)
+            self._local[board_id] = (time.monotonic() + LOCAL_TTL_SECONDS, board)
+        if board is None:
+            raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
+        return board
+
+    async def delete(self, board_id: str) -> None:
+        if not BOARD_ID.match(board_id):
+            raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
+        async with self._db.transaction() as conn:
+            if not await self._repository.delete(conn, board_id):
+                raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
+            # Before the commit: if Redis cannot be cleaned, the board stays whole (503).
+            await self._redis.delete(self._keys.board_config(board_id))
+            await self._unlink_index_keys(board_id)
+        self._local.pop(board_id, None)
+        self._top_pages.drop_board(board_id)
+        # A read between the unlink and the commit may have cached the config or rebuilt
+        # an index from the rows still there: clear again (best effort; create() clears
+        # leftovers too, and other workers' 2-second caches run out by themselves).
+        with contextlib.suppress(*REDIS_OUTAGE_ERRORS):
+            await self._redis.delete(self._keys.board_config(board_id))
+            await self._unlink_index_keys(board_id)
+
+    async def _load(self, board_id: str) -> Board | None:
+        config_key = self._keys.board_config(board_id)
+        try:
+            raw = await self._redis.get(config_key)
+        except REDIS_OUTAGE_ERRORS:
+            raw = None
+        if raw:
+            return msgspec.json.decode(raw, type=Board)
+        board = await self._repository.get(board_id)
+        if board is not None:
+            with contextlib.suppress(*REDIS_OUTAGE_ERRORS):
+                await self._redis.set(config_key, msgspec.json.encode(board), ex=CONFIG_TTL_SECONDS)
+        return board
+
+    async def _unlink_index_keys(self, board_id: str) -> None:
+        batch: list[str] = []
+        async for key in self._redis.scan_iter(match=self._keys.board_pattern(board_id), count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                await self._redis.unlink(*batch)
+                batch.clear()
+        if batch:
+            await self._redis.unlink(*batch)

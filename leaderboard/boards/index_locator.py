@@ -1,0 +1,39 @@
+"""Where a board period's index lives in Redis, and how long it lives there."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from leaderboard.boards.models import Board
+from leaderboard.boards.periods import period_end, period_key
+from leaderboard.lib.clock import Clock
+from leaderboard.lib.keys import IndexKeys, Keys
+
+# A periodic board's index lives on this long after its period ends; a past period
+# rebuilt on demand lives at least this long.
+PERIOD_RETENTION = timedelta(days=7)
+REBUILT_PAST_PERIOD_TTL = timedelta(hours=1)
+
+
+class IndexLocator:
+    def __init__(self, keys: Keys, clock: Clock) -> None:
+        self._keys = keys
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def today(self) -> date:
+        return self._clock().astimezone(UTC).date()
+
+    def keys(self, board: Board, period: date) -> IndexKeys:
+        return self._keys.index(board.id, period_key(period))
+
+    def expire_at_ms(self, board: Board, period: date) -> int:
+        """When a period's index keys expire (0: never, for boards that never reset)."""
+        end = period_end(board.reset, period)
+        if end is None:
+            return 0
+        expires = datetime.combine(end, time(), UTC) + PERIOD_RETENTION
+        expires = max(expires, self._clock() + REBUILT_PAST_PERIOD_TTL)
+        return int(expires.timestamp() * 1000)

@@ -1,0 +1,235 @@
+"""A leaderboard period's Redis index: apply, remove, read (docs/ranking.md).
+
+Ranking rule: rank 1 is the best; equal scores are ordered by who reached the score
+first. The sorted set's score is the stored score, negated on ``desc`` boards, so the
+best entry always has the lowest Redis score and ``ZRANK`` is the rank - 1 on every
+board. Equal Redis scores are ordered by member bytes, and a member starts with the
+16-hex-digit ``reached_seq`` of the change that set the score (a Postgres sequence), so
+earlier changes sort first. Integer scores with |score| ≤ 2^53 - 1 are exact doubles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from leaderboard.boards.models import Order
+from leaderboard.lib.errors import NotFoundError
+from leaderboard.lib.keys import IndexKeys
+from leaderboard.lib.scripts import LuaScript, ScriptPipeline
+
+# Every index script starts with the helpers they share (TOMBSTONE, member_of).
+APPLY = LuaScript.load(__package__, "index_apply.lua", prelude="index_common.lua")
+READ = LuaScript.load(__package__, "index_read.lua", prelude="index_common.lua")
+REMOVE = LuaScript.load(__package__, "index_remove.lua", prelude="index_common.lua")
+SWAP = LuaScript.load(__package__, "index_swap.lua", prelude="index_common.lua")
+
+
+def member_for(reached_seq: int, player_id: str) -> str:
+    return f"{seq_hex(reached_seq)}:{player_id}"
+
+
+def seq_hex(reached_seq: int) -> str:
+    """What the members hash holds for a player: the sequence part of their member."""
+    return f"{reached_seq:016x}"
+
+
+def member_of(player_id: str, hash_value: str) -> str:
+    """A player's member from their members-hash value (as the scripts derive it).
+
+    Indexes written before the hash held only the sequence hold the whole member.
+    """
+    return f"{hash_value}:{player_id}" if len(hash_value) == 16 else hash_value
+
+
+def player_of(member: str) -> str:
+    return member[17:]
+
+
+def to_redis_score(score: int, order: Order) -> int:
+    return -score if order == "desc" else score
+
+
+def from_redis_score(value: str | float, order: Order) -> int:
+    # Doubles hold every integer up to 2^53 exactly, and so does this conversion.
+    score = int(float(value))
+    return -score if order == "desc" else score
+
+
+# The event stream outlives the last event by a week (clients resume within minutes).
+STREAM_TTL_MS = 7 * 86_400_000
+
+
+@dataclass(frozen=True, slots=True)
+class EventTarget:
+    """Where and how the apply script announces a change."""
+
+    channel: str
+    stream: str
+    head: str  # events.models.event_head(...)
+    stream_length: int = 1000
+    publish_command: str = "PUBLISH"  # SPUBLISH on a Redis Cluster
+
+
+NO_EVENTS = EventTarget(channel="", stream="", head="")
+
+
+class IndexNotReadyError(Exception):
+    """The index of that period is missing (lost or never built): rebuild it first."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexChange:
+    """What ``RankIndex.apply`` did with a committed score."""
+
+    written: bool
+    """The index took this change (False: it held it, or a newer one, already)."""
+    published: bool  # one rank_changed event went out
+    previous_rank: int | None  # 1-based
+    previous_score: int | None
+    rank: int
+    score: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    total: int
+    first_rank: int  # 1-based rank of the first entry
+    entries: list[tuple[str, int]]  # (player id, score), best first
+    player_rank: int | None = None  # around: the player's 1-based rank, None without entry
+
+
+class RankIndex:
+    """The scripts that touch an index, each behind a method that owns its KEYS and ARGV.
+
+    One instance per worker, shared by every board; every call leaves through the worker's
+    script pipeline.
+    """
+
+    def __init__(self, pipeline: ScriptPipeline) -> None:
+        self._apply = pipeline.bind(APPLY)
+        self._remove = pipeline.bind(REMOVE)
+        self._read = pipeline.bind(READ)
+        self._swap = pipeline.bind(SWAP)
+
+    async def apply(
+        self,
+        keys: IndexKeys,
+        *,
+        order: Order,
+        player_id: str,
+        score: int,
+        reached_seq: int,
+        expire_at_ms: int,
+        events: EventTarget | None = None,
+        after_rebuild: bool = False,
+    ) -> IndexChange:
+        """Apply a committed score; publishes one rank_changed event when it changes.
+
+        Without ``events`` nothing is published (tools and tests that drive the index).
+        """
+        events = events or NO_EVENTS
+        reply = await self._apply(
+            [
+                keys.scores,
+                keys.members,
+                keys.ready,
+                keys.lock,
+                keys.journal,
+                events.stream or keys.journal,  # a key of the same slot; unused then
+            ],
+            [
+                player_id,
+                to_redis_score(score, order),
+                member_for(reached_seq, player_id),
+                expire_at_ms,
+                events.channel,
+                events.head,
+                -1 if order == "desc" else 1,
+                events.stream_length,
+                STREAM_TTL_MS,
+                events.publish_command,
+                1 if after_rebuild else 0,
+            ],
+        )
+        status = int(reply[0])
+        if status == -1:
+            raise IndexNotReadyError(keys.scores)
+        if status == -2:
+            raise NotFoundError(f"no player with id {player_id!r} (deleted)")
+        _, previous_rank, previous_score, rank, current_score, total = reply
+        return IndexChange(
+            written=status == 1,
+            published=status in (1, 2) and events is not NO_EVENTS,
+            previous_rank=None if previous_rank is None else int(previous_rank) + 1,
+            previous_score=None
+            if previous_score is None
+            else from_redis_score(previous_score, order),
+            rank=int(rank) + 1,
+            score=from_redis_score(current_score, order),
+            total=int(total),
+        )
+
+    async def remove(self, keys: IndexKeys, player_id: str) -> bool:
+        """Take a deleted player off the index for good; True when they had an entry."""
+        removed = await self._remove(
+            [keys.scores, keys.members, keys.lock, keys.journal], [player_id]
+        )
+        return bool(int(removed))
+
+    async def swap(
+        self, keys: IndexKeys, token: str, temporary: tuple[str, str], expire_at_ms: int
+    ) -> int:
+        """Finish a rebuild: replay its journal into ``temporary`` and swap it in.
+
+        Returns the new index's entry count, or -1 when the rebuild lost its lock.
+        """
+        temp_scores, temp_members = temporary
+        entries = await self._swap(
+            [
+                temp_scores,
+                temp_members,
+                keys.scores,
+                keys.members,
+                keys.ready,
+                keys.lock,
+                keys.journal,
+            ],
+            [token, expire_at_ms],
+        )
+        return int(entries)
+
+    async def top(self, keys: IndexKeys, order: Order, offset: int, limit: int) -> Slice:
+        return self._slice(
+            await self._read(
+                [keys.scores, keys.members, keys.ready, keys.lock],
+                ["top", offset, offset + limit - 1],
+            ),
+            order,
+        )
+
+    async def around(self, keys: IndexKeys, order: Order, player_id: str, radius: int) -> Slice:
+        return self._slice(
+            await self._read(
+                [keys.scores, keys.members, keys.ready, keys.lock],
+                ["around", player_id, radius],
+            ),
+            order,
+        )
+
+    @staticmethod
+    def _slice(reply: list[Any], order: Order) -> Slice:
+        if int(reply[0]) == -1:
+            raise IndexNotReadyError()
+        _, total, first, flat, player_rank = reply
+        entries = [
+            (player_of(flat[i]), from_redis_score(flat[i + 1], order))
+            for i in range(0, len(flat), 2)
+        ]
+        return Slice(
+            total=int(total),
+            first_rank=int(first) + 1,
+            entries=entries,
+            player_rank=None if player_rank is None else int(player_rank) + 1,
+        )

@@ -1,0 +1,90 @@
+"""``/v1/leaderboards/{id}/…``: score submission and the ranked reads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from leaderboard.auth.guards import authenticated
+from leaderboard.auth.principal import Principal
+from leaderboard.boards.deps import RankingsDep, ScoresDep
+from leaderboard.boards.models import Page, PlayerEntry, ScoreSubmission, SubmitResult
+from leaderboard.lib.errors import InvalidInputError
+from leaderboard.lib.negotiation import negotiated
+
+PeriodQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="current (default), previous, or any date YYYY-MM-DD inside the period",
+        max_length=16,
+    ),
+]
+
+
+class ScoresController(Controller):
+    path = "/v1/leaderboards/{board_id:str}"
+    tags = ["leaderboards"]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    @post(
+        "/scores",
+        status_code=200,
+        summary="Submit a score (player; or admin with player_id); answers the new rank",
+        description="Throttled per player by the board's rate limit (429 with Retry-After). "
+        "A 200 means the score is committed.",
+        guards=[authenticated],
+    )
+    async def submit_score(
+        self,
+        request: Request[Any, Principal, Any],
+        board_id: FromPath[str],
+        data: JSONBody[ScoreSubmission],
+        scores: ScoresDep,
+    ) -> Response[SubmitResult]:
+        # Litestar converts bodies leniently ("10" would become 10); a score must be a
+        # JSON integer. The parsed body is cached, so this reads no byte twice.
+        raw = await request.json()
+        if type(raw.get("score")) is not int:
+            raise InvalidInputError("score", "must be a JSON integer")
+        player_id = request.auth.submitting_for(data.player_id)
+        result, headers = await scores.submit_score(board_id, player_id, data.score, data.metadata)
+        return negotiated(request, result, headers=headers)
+
+    @get("/top", summary="A page of the ranking, best first")
+    async def top(
+        self,
+        request: Request[Any, Any, Any],
+        board_id: FromPath[str],
+        rankings: RankingsDep,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 10,
+        offset: Annotated[int, QueryParameter(ge=0, le=2**31)] = 0,
+        period: PeriodQuery = None,
+    ) -> Response[Page]:
+        return negotiated(request, await rankings.top(board_id, period, offset, limit))
+
+    @get("/players/{player_id:str}", summary="A player's entry; 404 without one")
+    async def entry(
+        self,
+        request: Request[Any, Any, Any],
+        board_id: FromPath[str],
+        player_id: FromPath[str],
+        rankings: RankingsDep,
+        period: PeriodQuery = None,
+    ) -> Response[PlayerEntry]:
+        return negotiated(request, await rankings.entry(board_id, player_id, period))
+
+    @get(
+        "/players/{player_id:str}/around",
+        summary="The player's entry with up to `radius` entries on each side",
+    )
+    async def around(
+        self,
+        request: Request[Any, Any, Any],
+        board_id: FromPath[str],
+        player_id: FromPath[str],
+        rankings: RankingsDep,
+        radius: Annotated[int, QueryParameter(ge=0, le=100)] = 5,
+        period: PeriodQuery = None,
+    ) -> Response[Page]:
+        return negotiated(request, await rankings.around(board_id, player_id, period, radius))

@@ -1,0 +1,9 @@
+"""The events feature's dependencies, provided by the app's infrastructure plugin."""
+
+from __future__ import annotations
+
+from litestar.di import NamedDependency
+
+from leaderboard.events.hub import EventHub
+
+EventsDep = NamedDependency[EventHub]

@@ -1,0 +1,96 @@
+"""Operations endpoints: ``GET /health``, ``GET /ready`` and ``GET /metrics``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Literal
+
+import msgspec
+from litestar import Controller, Response, get
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from leaderboard.lib.db import Database
+from leaderboard.lib.deps import DatabaseDep, RedisDep, SettingsDep
+from leaderboard.lib.errors import DependencyUnavailableError, outage_reason
+from leaderboard.lib.metrics import REDIS_MAX_MEMORY, REDIS_USED_MEMORY
+from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
+
+logger = logging.getLogger(__name__)
+
+
+class Health(msgspec.Struct, kw_only=True):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(msgspec.Struct, kw_only=True, omit_defaults=True):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
+    """``ok`` or what went wrong, per dependency (``postgres``, ``redis``)."""
+    status_code: int | None = None
+    detail: str | None = None
+
+
+async def _check(name: str, probe: Awaitable[object], timeout: float) -> tuple[str, str]:
+    try:
+        await asyncio.wait_for(probe, timeout)
+    except TimeoutError:
+        return name, f"no answer within {timeout:g} s"
+    except DependencyUnavailableError as exc:
+        logger.warning("readiness: %s: %s", name, exc.__cause__ or exc.reason)
+        return name, exc.reason
+    except REDIS_OUTAGE_ERRORS as exc:
+        logger.warning("readiness: redis: %s", exc)
+        return name, outage_reason(exc)
+    return name, "ok"
+
+
+async def check_dependencies(db: Database, redis: AnyRedis, timeout: float) -> dict[str, str]:
+    """Ask Postgres (``SELECT 1``) and Redis (``PING``) at once, each with its own timeout."""
+    results = await asyncio.gather(
+        _check("postgres", db.fetchval("SELECT 1"), timeout),
+        _check("redis", redis.ping(), timeout),
+    )
+    return dict(results)
+
+
+class HealthController(Controller):
+    tags = ["health"]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    @get("/health", summary="Liveness: 200 while the process runs")
+    async def health(self) -> Health:
+        return Health()
+
+    @get(
+        "/ready",
+        summary="Readiness: 200 when Postgres and Redis answer, else 503 naming what failed",
+    )
+    async def ready(
+        self, db: DatabaseDep, redis: RedisDep, settings: SettingsDep
+    ) -> Response[Readiness]:
+        checks = await check_dependencies(db, redis, settings.ready_timeout)
+        failed = {name: problem for name, problem in checks.items() if problem != "ok"}
+        if not failed:
+            return Response(Readiness(status="ok", checks=checks), status_code=HTTP_200_OK)
+        detail = "not ready: " + "; ".join(f"{name}: {problem}" for name, problem in failed.items())
+        body = Readiness(
+            status="unavailable",
+            checks=checks,
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            detail=detail,
+        )
+        return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+
+
+@get("/metrics", include_in_schema=False)
+async def metrics(redis: RedisDep) -> Response[bytes]:
+    """Prometheus text format; reads Redis' memory figures first, so the gauges are current."""
+    try:
+        info = await redis.info("memory")
+        REDIS_USED_MEMORY.set(float(info.get("used_memory", 0)))
+        REDIS_MAX_MEMORY.set(float(info.get("maxmemory", 0)))
+    except REDIS_OUTAGE_ERRORS as exc:
+        logger.warning("metrics: cannot read Redis memory: %s", exc)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,106 @@
+"""Coalesce concurrent calls into batches: one round trip for many requests.
+
+A worker is CPU-bound on its round trips (docs/benchmarks.md: ~240 µs of Python per
+redis-py call, ~170 µs per asyncpg query), not on Redis or Postgres. Under load many
+requests wait on the same kind of call at once; a :class:`Batcher` sends them together
+(a Redis pipeline, one SQL statement) and hands each caller its own result. Unloaded, a
+call waits one event-loop turn at most: the batch is sent as soon as the loop gets to it.
+
+Batches go out one after another up to ``max_in_flight`` at a time; while that many are
+out, new calls queue and leave together in the next batch (group commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+from leaderboard.lib.metrics import BATCH_SIZE
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+# A batch function returns one outcome per item: its result or the exception to raise.
+RunBatch = Callable[[list[Item]], Awaitable[Sequence[Result | BaseException]]]
+
+
+class Batcher(Generic[Item, Result]):
+    """Runs ``run_batch`` over queued items; ``await batcher(item)`` is that item's result.
+
+    ``run_batch`` gets at most ``max_batch`` items and returns one outcome per item, in
+    order: a result, or an exception that is raised to that item's caller alone. An
+    exception raised by ``run_batch`` itself is raised to every caller of the batch.
+    """
+
+    def __init__(
+        self,
+        run_batch: RunBatch[Item, Result],
+        *,
+        name: str,
+        max_batch: int = 64,
+        max_in_flight: int = 2,
+    ) -> None:
+        self._run_batch = run_batch
+        self._sizes = BATCH_SIZE.labels(name)
+        self._max_batch = max_batch
+        self._max_in_flight = max_in_flight
+        self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
+        self._in_flight = 0
+        self._scheduled = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.batches_sent = 0
+        self.items_sent = 0
+
+    async def __call__(self, item: Item) -> Result:
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
+        self._schedule()
+        return await future
+
+    def _schedule(self) -> None:
+        if self._scheduled or not self._queue or self._in_flight >= self._max_in_flight:
+            return
+        self._scheduled = True
+        # One loop turn later: every call made in this turn joins the batch.
+        asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        # A caller cancelled while queued (shutdown) must not have its item run: a
+        # submission would commit with nobody left to put it in the index.
+        self._queue = [(item, future) for item, future in self._queue if not future.done()]
+        if not self._queue or self._in_flight >= self._max_in_flight:
+            return
+        batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+        self._in_flight += 1
+        self.batches_sent += 1
+        self.items_sent += len(batch)
+        self._sizes.observe(len(batch))
+        task = asyncio.create_task(self._run(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._schedule()
+
+    async def _run(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+        try:
+            outcomes = await self._run_batch([item for item, _ in batch])
+        except asyncio.CancelledError:  # shutting down
+            for _, future in batch:
+                future.cancel()
+            raise
+        except Exception as exc:  # every caller of the batch sees it
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+        else:
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():  # the caller was cancelled
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+        finally:
+            self._in_flight -= 1
+            self._schedule()

@@ -1,0 +1,238 @@
+"""The ``leaderboard`` command line. Commands parse options and call a module that does the work."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+import click
+import httpx
+import msgspec
+
+from leaderboard import __version__
+from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
+from leaderboard.lib.logs import configure_logging
+from leaderboard.lib.settings import Settings, SettingsError, env_name
+from leaderboard.ops.embedded import EmbeddedServerError
+from leaderboard.ops.migrations import MigrationError, apply_migrations
+
+CONFIG_HELP = """
+Configuration comes from the environment (see README.md):
+LEADERBOARD_DATABASE_URL, LEADERBOARD_REDIS_URL, LEADERBOARD_REDIS_CLUSTER,
+LEADERBOARD_ADMIN_TOKEN, LEADERBOARD_DATA_DIR, LEADERBOARD_HOST, LEADERBOARD_PORT.
+"""
+
+
+def _fail(message: str | BaseException) -> NoReturn:
+    """One line on stderr and exit 2; an operator sees a driver's own words too."""
+    if isinstance(message, BaseException):
+        cause = message.__cause__
+        message = f"{message} ({cause})" if cause is not None else str(message)
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def _load_settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        _fail(exc)
+
+
+def _setup_logging(settings: Settings) -> None:
+    configure_logging(settings.log_level)
+
+
+@click.group(help="Game leaderboard and player-profile service." + CONFIG_HELP)
+@click.version_option(__version__, prog_name="leaderboard")
+def main() -> None:
+    pass
+
+
+@main.command(epilog=CONFIG_HELP)
+@click.option("--host", help=f"Address to listen on [default: {env_name('host')} or 127.0.0.1].")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help=f"Port to listen on [default: {env_name('port')} or 8000].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes sharing the port.",
+)
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Apply migrations, then serve the HTTP API.
+
+    With LEADERBOARD_DATABASE_URL / LEADERBOARD_REDIS_URL unset, starts an embedded
+    Postgres and an embedded Valkey with their data in LEADERBOARD_DATA_DIR, and stops
+    them again on Ctrl-C or SIGTERM.
+    """
+    from leaderboard.ops import serve as serving  # imports uvicorn; keep `--help` fast
+
+    settings = _load_settings()
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = msgspec.structs.replace(settings, **overrides)
+    _setup_logging(settings)
+    try:
+        serving.serve(settings, workers=workers)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    except (
+        EmbeddedServerError,
+        DependencyUnavailableError,
+        MigrationError,
+        serving.ServeError,
+    ) as exc:
+        _fail(exc)
+
+
+def _settings_with_servers() -> Settings:
+    """Settings whose URLs are set, from the environment or a running embedded `serve`."""
+    from leaderboard.ops.serve import with_running_servers
+
+    settings = with_running_servers(_load_settings())
+    if settings.database_url is None or settings.redis_url is None:
+        _fail(
+            f"set {env_name('database_url')} and {env_name('redis_url')}, or start "
+            "`leaderboard serve` (its embedded servers are used while it runs)"
+        )
+    return settings
+
+
+@main.command(epilog=CONFIG_HELP)
+@click.argument("leaderboard_id", required=False)
+def rebuild(leaderboard_id: str | None) -> None:
+    """Rebuild Redis leaderboard indexes from Postgres (all boards by default).
+
+    Streams each board's current period (and, on resetting boards, the previous one) in
+    batches into a temporary key and swaps it in atomically; the service keeps serving
+    meanwhile.
+    """
+    from rich.progress import Progress
+
+    from leaderboard.ops.maintenance import rebuild_indexes
+
+    settings = _settings_with_servers()
+    _setup_logging(msgspec.structs.replace(settings, log_level="warning"))
+    with Progress(transient=False) as bar:
+
+        def progress(board_id: str, period: str) -> Callable[[int, int], None]:
+            task = bar.add_task(f"{board_id} ({period})", total=None)
+
+            def update(done: int, total: int) -> None:
+                if total == 0:  # an empty period is done as soon as it starts
+                    bar.update(task, completed=1, total=1)
+                else:
+                    bar.update(task, completed=done, total=total)
+
+            return update
+
+        try:
+            done = asyncio.run(rebuild_indexes(settings, leaderboard_id, progress))
+        except (DependencyUnavailableError, NotFoundError) as exc:
+            _fail(exc)
+    for board_id, period, entries in done:
+        if entries < 0:
+            click.echo(f"{board_id} ({period}): another rebuild is running; skipped")
+        else:
+            click.echo(f"{board_id} ({period}): {entries} entries")
+    if not done:
+        click.echo("no leaderboards")
+
+
+@main.command(epilog=CONFIG_HELP)
+@click.argument("leaderboard_id")
+@click.option("--from-start", is_flag=True, help="First print the events the board still keeps.")
+def watch(leaderboard_id: str, from_start: bool) -> None:
+    """Print each rank-change event of a leaderboard as one JSON line, until Ctrl-C."""
+    from leaderboard.events.watch import watch as watch_events
+
+    settings = _settings_with_servers()
+    _setup_logging(msgspec.structs.replace(settings, log_level="warning"))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how watching ends
+        asyncio.run(watch_events(settings, leaderboard_id, from_start=from_start, emit=click.echo))
+
+
+@main.command(epilog=CONFIG_HELP)
+@click.option("--url", help="The service's base URL [default: from LEADERBOARD_HOST/PORT].")
+@click.option("--board", default="demo", show_default=True, help="Board id to fill.")
+@click.option("--players", type=click.IntRange(1, 10_000), default=300, show_default=True)
+@click.option(
+    "--rate",
+    type=click.FloatRange(0.1, 1000),
+    default=5.0,
+    show_default=True,
+    help="Scores per second after the first fill.",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(0),
+    default=None,
+    help="Stop after this many seconds [default: until Ctrl-C].",
+)
+def demo(url: str | None, board: str, players: int, rate: float, duration: float | None) -> None:
+    """Fill a demo board through the running service, then keep submitting scores.
+
+    Start `leaderboard serve` first; then watch the board at /boards/demo, with
+    `leaderboard watch demo`, or over SSE.
+    """
+    from rich.progress import Progress
+
+    from leaderboard.ops.demo import run_demo
+    from leaderboard.ops.serve import ADMIN_TOKEN_FILE
+
+    settings = _load_settings()
+    token = settings.admin_token
+    if token is None:
+        try:
+            token = (settings.data_dir / ADMIN_TOKEN_FILE).read_text().strip()
+        except OSError:
+            _fail(f"set {env_name('admin_token')}, or start `leaderboard serve` first")
+    base = url or f"http://{settings.host}:{settings.port}"
+    with Progress() as bar:
+        task = bar.add_task(f"creating {players} players", total=players)
+        try:
+            submitted = asyncio.run(
+                run_demo(
+                    base,
+                    token,
+                    board_id=board,
+                    players=players,
+                    rate=rate,
+                    duration=duration,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    log=bar.console.print,
+                )
+            )
+        except KeyboardInterrupt:
+            return
+        except httpx.HTTPError as exc:
+            _fail(f"cannot reach the service at {base}: {exc}")
+    click.echo(f"submitted {submitted} scores")
+
+
+@main.command(epilog=CONFIG_HELP)
+def migrate() -> None:
+    """Apply pending migrations to LEADERBOARD_DATABASE_URL and exit."""
+    settings = _load_settings()
+    _setup_logging(settings)
+    if settings.database_url is None:
+        _fail(
+            f"{env_name('database_url')} is not set; `leaderboard serve` migrates its embedded "
+            "Postgres by itself"
+        )
+    try:
+        applied = asyncio.run(apply_migrations(settings.database_url, timeout=settings.db_timeout))
+    except (DependencyUnavailableError, MigrationError) as exc:
+        _fail(exc)
+    if applied:
+        for migration in applied:
+            click.echo(f"applied {migration.version:04d}_{migration.name}")
+    else:
+        click.echo("database is up to date")

@@ -1,0 +1,136 @@
+"""SQL migrations: numbered ``.sql`` files applied in order, each once.
+
+Files are ``db/migrations/NNNN_name.sql`` in the repository and
+``leaderboard/sql_migrations/`` inside the built wheel. Each is applied in its own
+transaction together with its row in ``schema_migrations``; the whole run holds a
+Postgres advisory lock, so workers that start at once apply each migration exactly
+once (the others wait, then find nothing left to do).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from leaderboard.lib.db import POSTGRES_OUTAGE_ERRORS, outage
+
+logger = logging.getLogger(__name__)
+
+# pg_advisory_lock key: a fixed 64-bit number only this service uses ("LBMIGRAT").
+MIGRATION_LOCK_KEY = 0x4C424D4947524154 - (1 << 63)
+
+_FILE_NAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
+
+
+class MigrationError(RuntimeError):
+    """The migration files or the recorded history are inconsistent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def default_directory() -> Path:
+    """The migrations shipped in the wheel, else the repository's ``db/migrations``."""
+    packaged = Path(__file__).parent.parent / "sql_migrations"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "db" / "migrations"
+
+
+def discover(directory: Path | None = None) -> list[Migration]:
+    """The migrations in ``directory``, in version order; refuses gaps and odd names."""
+    directory = directory or default_directory()
+    if not directory.is_dir():
+        raise MigrationError(f"no migrations directory at {directory}")
+    migrations = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _FILE_NAME.match(path.name)
+        if match is None:
+            raise MigrationError(f"{path.name}: migration files are named NNNN_name.sql")
+        migrations.append(
+            Migration(int(match["version"]), match["name"], path.read_text(encoding="utf-8"))
+        )
+    for expected, migration in enumerate(migrations, start=1):
+        if migration.version != expected:
+            raise MigrationError(
+                f"migration versions must run 1, 2, 3 … without gaps; "
+                f"found {migration.version:04d} where {expected:04d} belongs"
+            )
+    return migrations
+
+
+async def apply_migrations(
+    dsn: str, *, directory: Path | None = None, timeout: float = 10.0
+) -> list[Migration]:
+    """Apply pending migrations; returns those this call applied (empty when up to date)."""
+    migrations = discover(directory)
+    try:
+        conn = await asyncpg.connect(dsn, timeout=timeout)
+    except POSTGRES_OUTAGE_ERRORS as exc:
+        raise outage(exc) from exc
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        try:
+            return await _apply_locked(conn, migrations)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+    finally:
+        await conn.close()
+
+
+async def _apply_locked(conn: asyncpg.Connection, migrations: list[Migration]) -> list[Migration]:
+    await conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    integer PRIMARY KEY,
+            name       text NOT NULL,
+            checksum   text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """
+    )
+    rows = await conn.fetch("SELECT version, name, checksum FROM schema_migrations")
+    applied = {row["version"]: row for row in rows}
+    newer = sorted(set(applied) - {m.version for m in migrations})
+    if newer:
+        # A rolling upgrade: a newer release migrated already. Its migrations must stay
+        # compatible with the release before it (docs/operations.md), so carry on.
+        logger.warning(
+            "the database has migration %04d, which this release does not know "
+            "(migrated by a newer release)",
+            newer[-1],
+        )
+    done = []
+    for migration in migrations:
+        row = applied.get(migration.version)
+        if row is not None:
+            if row["checksum"] != migration.checksum:
+                raise MigrationError(
+                    f"migration {migration.version:04d}_{migration.name} changed after it was "
+                    "applied; add a new migration instead of editing an applied one"
+                )
+            continue
+        async with conn.transaction():
+            await conn.execute(migration.sql)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                migration.version,
+                migration.name,
+                migration.checksum,
+            )
+        logger.info("applied migration %04d_%s", migration.version, migration.name)
+        done.append(migration)
+    return done

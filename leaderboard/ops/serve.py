@@ -1,0 +1,198 @@
+"""``leaderboard serve``: embedded servers if needed, migrations, then uvicorn.
+
+Order of events, and the reverse on the way out (Ctrl-C, SIGTERM or an error):
+lock the data directory → start embedded Postgres / Valkey → apply migrations →
+serve → (stop) → stop Valkey (flushes its append-only file) → stop Postgres → unlock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+import uvicorn
+
+from leaderboard import __version__
+from leaderboard.lib.settings import Settings, env_name
+from leaderboard.ops.embedded import DataDirLock, EmbeddedPostgres, EmbeddedValkey
+from leaderboard.ops.migrations import apply_migrations
+from leaderboard.server.app import OPENAPI_PATH, create_app
+
+logger = logging.getLogger(__name__)
+
+ADMIN_TOKEN_FILE = "admin_token"  # noqa: S105 - a file name, not a secret
+# Where a running `serve` tells other commands (rebuild, watch …) its embedded servers.
+SERVERS_FILE = "servers.json"
+
+
+def with_running_servers(settings: Settings) -> Settings:
+    """Fill unset URLs from the embedded servers of a `serve` running in the data dir."""
+    if not settings.embedded_needed:
+        return settings
+    path = settings.data_dir / SERVERS_FILE
+    try:
+        urls = msgspec.json.decode(path.read_bytes(), type=dict[str, str])
+    except (OSError, msgspec.DecodeError):
+        return settings
+    updates = {k: v for k, v in urls.items() if getattr(settings, k, "") is None}
+    return msgspec.structs.replace(settings, **updates)
+
+
+@dataclass
+class Runtime:
+    """Settings with every URL and the admin token filled in, plus what to tell the user."""
+
+    settings: Settings
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+
+def load_or_create_admin_token(data_dir: Path) -> tuple[str, bool]:
+    """The admin token kept in the data directory, created (0600) on first use."""
+    path = data_dir / ADMIN_TOKEN_FILE
+    if path.exists():
+        return path.read_text().strip(), False
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    return token, True
+
+
+def describe_url(url: str) -> str:
+    """``scheme://host:port/db`` without user or password, for printing."""
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+@contextmanager
+def dependencies(settings: Settings) -> Iterator[Runtime]:
+    """Start what the settings leave unset (embedded servers, admin token); stop it after."""
+    with ExitStack() as stack:
+        data_dir = settings.data_dir
+        updates: dict[str, str] = {}
+        notes: list[tuple[str, str]] = []
+        if settings.embedded_needed:
+            stack.enter_context(DataDirLock(data_dir))
+        if settings.database_url is None:
+            postgres = EmbeddedPostgres(data_dir)
+            postgres.start()
+            stack.callback(postgres.stop)
+            updates["database_url"] = postgres.url
+            notes.append(("Postgres", f"embedded 18, {postgres.url} (data in {postgres.pgdata})"))
+        else:
+            notes.append(("Postgres", describe_url(settings.database_url)))
+        if settings.redis_url is None:
+            valkey = EmbeddedValkey(data_dir)
+            valkey.start()
+            # Registered after Postgres, so it stops first: the app's writes end before either.
+            stack.callback(valkey.stop)
+            updates["redis_url"] = valkey.url
+            notes.append(
+                ("Redis", f"embedded Valkey 8, {valkey.url} (append-only file in {valkey.dir})")
+            )
+        else:
+            notes.append(("Redis", describe_url(settings.redis_url)))
+        if updates:
+            servers = data_dir / SERVERS_FILE
+            servers.write_bytes(msgspec.json.encode(updates))
+            stack.callback(servers.unlink, missing_ok=True)
+        if settings.admin_token is None:
+            token, created = load_or_create_admin_token(data_dir)
+            updates["admin_token"] = token
+            where = data_dir / ADMIN_TOKEN_FILE
+            if created:
+                notes.append(("Admin token", f"{token}  (generated now, kept in {where})"))
+            else:
+                notes.append(
+                    (
+                        "Admin token",
+                        f"in {where}  (cat it; set {env_name('admin_token')} to choose one)",
+                    )
+                )
+        else:
+            notes.append(("Admin token", f"from {env_name('admin_token')}"))
+        yield Runtime(msgspec.structs.replace(settings, **updates), notes)
+
+
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(settings: Settings, *, workers: int = 1) -> None:
+    """Run the service until Ctrl-C or SIGTERM; embedded servers stop with it."""
+    # SIGTERM unwinds like Ctrl-C, so every `finally` below runs and stops the servers.
+    # uvicorn installs its own handlers while it serves and restores this one after.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    with dependencies(settings) as runtime:
+        ready = runtime.settings
+        assert ready.database_url is not None
+        applied = asyncio.run(apply_migrations(ready.database_url, timeout=ready.db_timeout))
+        runtime.notes.append(("Migrations", f"{len(applied)} applied" if applied else "up to date"))
+        _print_banner(ready, runtime.notes, workers)
+        _run_uvicorn(ready, workers)
+
+
+class ServeError(RuntimeError):
+    """The HTTP server could not start (for example: the port is taken)."""
+
+
+def _run_uvicorn(settings: Settings, workers: int) -> None:
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+        "access_log": False,
+        "log_level": settings.log_level.lower(),
+        "timeout_graceful_shutdown": 10,
+        "server_header": False,
+        "log_config": None,  # keep the process' logging (leaderboard/lib/logs.py)
+    }
+    if workers == 1:
+        server = uvicorn.Server(uvicorn.Config(create_app(settings), **common))
+        server.run()
+        if not server.started:
+            raise ServeError(
+                f"the HTTP server did not start on {settings.host}:{settings.port} "
+                "(is the port taken? see the log above)"
+            )
+        return
+    # Worker processes build their own app from the environment: hand them the URLs
+    # and the token this process resolved.
+    for name in ("database_url", "redis_url", "admin_token"):
+        value = getattr(settings, name)
+        if value is not None:
+            os.environ[env_name(name)] = value
+    uvicorn.run(
+        "leaderboard.server.app:create_app_from_env", factory=True, workers=workers, **common
+    )
+
+
+def _print_banner(settings: Settings, notes: list[tuple[str, str]], workers: int) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    lines = [
+        f"Leaderboard service {__version__}",
+        f"  {'API':<12} {base}  ({workers} worker{'s' if workers > 1 else ''})",
+        f"  {'API docs':<12} {base}{OPENAPI_PATH}  (OpenAPI: {base}{OPENAPI_PATH}/openapi.json)",
+        *(f"  {label:<12} {text}" for label, text in notes),
+        "Try it: `uv run leaderboard demo` in another terminal fills a demo board, then",
+        f"  watch it at {base}/boards/demo or with `uv run leaderboard watch demo`.",
+        "Press Ctrl-C to stop.",
+    ]
+    print("\n".join(lines), file=sys.stdout, flush=True)

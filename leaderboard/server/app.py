@@ -1,0 +1,66 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from leaderboard import __version__
+from leaderboard.auth.controller import AuthController
+from leaderboard.boards.board_controller import BoardsController
+from leaderboard.boards.score_controller import ScoresController
+from leaderboard.events.controller import EventsController
+from leaderboard.health.controller import HealthController, metrics
+from leaderboard.lib.clock import Clock, system_clock
+from leaderboard.lib.logs import configure_logging, request_id_middleware
+from leaderboard.lib.metrics import PROMETHEUS
+from leaderboard.lib.settings import Settings
+from leaderboard.players.controller import PlayersController
+from leaderboard.server.error_handlers import EXCEPTION_HANDLERS
+from leaderboard.server.plugin import InfrastructurePlugin
+from leaderboard.web import board_page
+
+OPENAPI_PATH = "/schema"
+
+
+def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
+    """Build the service for ``settings`` (whose database and Redis URLs must be set).
+
+    ``clock`` tells the time for leaderboard periods (tests move it across midnight).
+    """
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            AuthController,
+            PlayersController,
+            BoardsController,
+            ScoresController,
+            EventsController,
+            metrics,
+            board_page,
+        ],
+        middleware=[request_id_middleware, PROMETHEUS.middleware],
+        plugins=[InfrastructurePlugin(settings, clock)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        # Logging is configured once per process by the CLI (leaderboard/lib/logs.py), not by
+        # each app: Litestar's own dictConfig would replace handlers (and the tests').
+        logging_config=None,
+        openapi_config=OpenAPIConfig(
+            title="Leaderboard service",
+            version=__version__,
+            description="Scores, ranks, player profiles and rank-change events for games.",
+            path=OPENAPI_PATH,
+            # Scalar is the interactive UI at /schema; Swagger at /schema/swagger;
+            # the document itself at /schema/openapi.json.
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for ``uvicorn --factory`` workers: settings come from the environment."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)  # a spawned worker starts with no logging set up
+    return create_app(settings)
