@@ -1,1 +1,4 @@
-"""The leaderboard benchmark (issue 8): `bash bench/run.sh [--quick]`, see docs/benchmarks.md."""
+"""The leaderboard benchmark (issue 8): `bash bench/run.sh [--quick|--smoke]`.
+
+What it measures: docs/benchmarks.md.
+"""

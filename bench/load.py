@@ -11,9 +11,9 @@ memory or read back):
 - ``score`` = 30 bits of the hash (xor a per-board salt) mod 10^9; desc boards, ``best``.
 
 The Redis index is written exactly as the service writes it (``member_for`` /
-``to_redis_score`` from leaderboard/boards/index.py, key names from ``Keys.index``), then
-the ``ready`` marker is set. ``verify_against_rebuild`` checks one board against the
-service's own ``leaderboard rebuild``.
+``to_redis_score`` from the package, via bench/package.py; key names from ``Keys.index``),
+then the ``ready`` marker is set. bench/preload.py checks one board against the service's
+own ``leaderboard rebuild``.
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ import io
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import urlsplit
 
 import asyncpg
 from redis.asyncio import Redis
 
-from leaderboard.boards.index import member_for, to_redis_score
-from leaderboard.keys import IndexKeys, Keys
+from bench.package import IndexKeys, Keys, member_for, to_redis_score
+from bench.records import LoadTimings
 
 PERIOD = "1970-01-01"  # period_start of boards that never reset
 PERIOD_KEY = "all"
@@ -171,7 +172,7 @@ async def preload(
     boards: list[Board],
     progress: Callable[[int], None],
     scratch_prefix: str,
-) -> dict[str, float]:
+) -> LoadTimings:
     """Create the boards and fill Postgres and Redis; returns timings in seconds."""
     loop = asyncio.get_running_loop()
     t0 = loop.time()
@@ -254,8 +255,15 @@ async def preload(
         await conn.close()
 
 
-async def snapshot(redis: Redis, keys: IndexKeys) -> tuple[list, dict]:
+Snapshot = tuple[list[tuple[str, float]], dict[str, str]]
+
+
+async def snapshot(redis: Redis, keys: IndexKeys) -> Snapshot:
+    """An index's sorted set (members with scores) and members hash."""
+    # The client decodes responses (decode_responses=True): members and fields are str.
+    pairs = cast("list[tuple[str, float]]", await redis.zrange(keys.scores, 0, -1, withscores=True))
+    hashed = await redis.hgetall(keys.members)
     return (
-        await redis.zrange(keys.scores, 0, -1, withscores=True),
-        await redis.hgetall(keys.members),
+        [(str(m), float(s)) for m, s in pairs],
+        {str(k): str(v) for k, v in hashed.items()},
     )

@@ -1,12 +1,25 @@
-"""Summarise a py-spy ``--format raw`` (collapsed stacks) profile of the service workers."""
+"""Profile the service's workers with py-spy during a load, and summarise the profile.
+
+py-spy comes from the `bench` dependency group (bench/run.sh); without it there is no
+profile and the report leaves its section out.
+"""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-_ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, RUN, console
+from bench.records import PackageRow, Profile, ProfileSummary, StepRow, TopSelfRow
+
+if TYPE_CHECKING:
+    from bench.wrk import WrkResult
 
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
@@ -54,7 +67,50 @@ def _package(path: str) -> str | None:
     return None
 
 
-def summarise(raw_path: Path, top: int = 5) -> dict:
+def record(
+    pids: list[int], secs: int, load: Callable[[], WrkResult]
+) -> tuple[WrkResult, Profile] | None:
+    """Run ``load`` while py-spy records each of ``pids`` for ``secs`` seconds.
+
+    None (and nothing run) when py-spy is not installed.
+    """
+    spy = shutil.which("py-spy")
+    if spy is None:
+        console.print("[yellow]py-spy not found (run through bench/run.sh); no profile[/]")
+        return None
+    spies = []
+    for pid in pids:
+        out = RUN / f"profile-{pid}.txt"
+        cmd = [spy, "record", "--pid", str(pid), "--duration", str(secs), "--rate", "200"]
+        cmd += ["--nonblocking", "--full-filenames", "--format", "raw", "--output", str(out)]
+        spies.append(
+            (
+                out,
+                subprocess.Popen(
+                    cmd,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                ),
+            )
+        )
+    time.sleep(0.5)
+    r = load()
+    raw = RUN / "profile.txt"
+    with raw.open("w") as merged:
+        for out, p in spies:
+            _, err = p.communicate(timeout=60)
+            if out.exists():
+                merged.write(out.read_text())
+            else:
+                console.print(f"[yellow]py-spy failed: {err.decode()[-300:]}[/]")
+    summary: Profile = {**summarise(raw), "raw": str(raw.relative_to(ROOT)), "workers": len(pids)}
+    for row in summary["top_self"]:
+        console.print(f"  {row['pct']:5.1f} %  {row['function']}  ({row['file']})")
+    return r, summary
+
+
+def summarise(raw_path: Path, top: int = 5) -> ProfileSummary:
     samples = 0
     self_time: Counter[tuple[str, str]] = Counter()
     by_package: Counter[str] = Counter()
@@ -69,7 +125,7 @@ def summarise(raw_path: Path, top: int = 5) -> dict:
         samples += count
         func, path = frames[-1]
         short = path.split("site-packages/")[-1] if "site-packages/" in path else path
-        short = short.split("/lib/python3.11/")[-1].removeprefix(str(_ROOT) + "/")
+        short = short.split("/lib/python3.11/")[-1].removeprefix(str(ROOT) + "/")
         self_time[(func, short)] += count
         package = _package(path)
         if package:
@@ -78,13 +134,16 @@ def summarise(raw_path: Path, top: int = 5) -> dict:
         for step, name in STEPS.items():
             if name in names:
                 inclusive[step] += count
-    pct = (lambda n: 100.0 * n / samples) if samples else (lambda n: 0.0)
-    return {
-        "samples": samples,
-        "top_self": [
-            {"function": f, "file": p, "pct": pct(n), "note": NATIVE_NOTES.get(f, "")}
-            for (f, p), n in self_time.most_common(top)
-        ],
-        "by_package": [{"package": k, "pct": pct(n)} for k, n in by_package.most_common(8)],
-        "steps": [{"step": k, "pct": pct(inclusive[k])} for k in STEPS if k in inclusive],
-    }
+
+    def pct(n: int) -> float:
+        return 100.0 * n / samples if samples else 0.0
+
+    top_self: list[TopSelfRow] = [
+        {"function": f, "file": p, "pct": pct(n), "note": NATIVE_NOTES.get(f, "")}
+        for (f, p), n in self_time.most_common(top)
+    ]
+    packages: list[PackageRow] = [
+        {"package": k, "pct": pct(n)} for k, n in by_package.most_common(8)
+    ]
+    steps: list[StepRow] = [{"step": k, "pct": pct(inclusive[k])} for k in STEPS if k in inclusive]
+    return {"samples": samples, "top_self": top_self, "by_package": packages, "steps": steps}

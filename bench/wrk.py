@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+
+from bench.records import WrkRecord
 
 LUA_DIR = Path(__file__).parent / "lua"
 
@@ -29,8 +31,22 @@ class WrkResult:
     # moved by whatever else this noisy machine runs at the same time.
     cpu_us_per_request: float | None = None
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def as_dict(self) -> WrkRecord:
+        return {
+            "name": self.name,
+            "connections": self.connections,
+            "duration_s": self.duration_s,
+            "requests": self.requests,
+            "rps": self.rps,
+            "p50_ms": self.p50_ms,
+            "p90_ms": self.p90_ms,
+            "p99_ms": self.p99_ms,
+            "mean_ms": self.mean_ms,
+            "max_ms": self.max_ms,
+            "errors": self.errors,
+            "non_2xx": self.non_2xx,
+            "cpu_us_per_request": self.cpu_us_per_request,
+        }
 
 
 def combined(name: str, runs: list[WrkResult]) -> WrkResult:
@@ -43,9 +59,10 @@ def combined(name: str, runs: list[WrkResult]) -> WrkResult:
     duration = sum(r.duration_s for r in runs)
 
     def mean(field: str) -> float:
-        return sum(getattr(r, field) for r in runs) / len(runs)
+        return float(sum(getattr(r, field) for r in runs)) / len(runs)
 
-    cpu = [r.cpu_us_per_request for r in runs]
+    # CPU per request weighted by requests, when every run has it.
+    cpu = [(r.cpu_us_per_request, r.requests) for r in runs if r.cpu_us_per_request]
     return WrkResult(
         name=name,
         connections=runs[0].connections,
@@ -60,9 +77,7 @@ def combined(name: str, runs: list[WrkResult]) -> WrkResult:
         errors=sum(r.errors for r in runs),
         non_2xx=sum(r.non_2xx for r in runs),
         cpu_us_per_request=(
-            sum(c * r.requests for c, r in zip(cpu, runs, strict=True)) / requests  # type: ignore[operator]
-            if requests and all(cpu)
-            else None
+            sum(c * n for c, n in cpu) / requests if requests and len(cpu) == len(runs) else None
         ),
     )
 
@@ -96,22 +111,23 @@ def run_wrk(
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result for {name}:\n{out.stdout}\n{out.stderr}")
-    r = json.loads(line.removeprefix("BENCH_JSON "))
+    # Every field of the line is a number (bench/lua/common.lua's done()).
+    r: dict[str, float] = json.loads(line.removeprefix("BENCH_JSON "))
     secs = r["duration_us"] / 1e6
-    socket_errors = sum(
-        r[k] for k in ("errors_connect", "errors_read", "errors_write", "errors_timeout")
+    socket_errors = int(
+        sum(r[k] for k in ("errors_connect", "errors_read", "errors_write", "errors_timeout"))
     )
     return WrkResult(
         name=name,
         connections=connections,
         duration_s=secs,
-        requests=r["requests"],
+        requests=int(r["requests"]),
         rps=r["requests"] / secs if secs else 0.0,
         p50_ms=r["p50_us"] / 1000,
         p90_ms=r["p90_us"] / 1000,
         p99_ms=r["p99_us"] / 1000,
         mean_ms=r["mean_us"] / 1000,
         max_ms=r["max_us"] / 1000,
-        errors=socket_errors + r["errors_status"],
-        non_2xx=r["errors_status"],
+        errors=socket_errors + int(r["errors_status"]),
+        non_2xx=int(r["errors_status"]),
     )

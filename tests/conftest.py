@@ -43,6 +43,9 @@ from leaderboard.ops.migrations import apply_migrations
 from leaderboard.server.app import create_app
 from tests.cluster import local_cluster
 
+# The `browser` and `page` fixtures (headless Chromium) for tests of HTML pages.
+pytest_plugins = ["tests.browser"]
+
 TEST_ADMIN_TOKEN = "test-admin-token-0123456789"
 
 SINGLE, CLUSTER = "single", "cluster"
@@ -66,6 +69,17 @@ CLUSTER_OFF_REASON = (
 
 def pytest_configure(config: pytest.Config) -> None:
     cluster_tests_enabled()  # a wrong LEADERBOARD_TEST_CLUSTER stops the session at once
+
+
+SYSTEM_TESTS = Path(__file__).parent / "system"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under tests/system start processes (`leaderboard serve`, servers, a browser):
+    all of them are ``slow``, so the fast lane (``-m "not slow"``) leaves them out."""
+    for item in items:
+        if SYSTEM_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

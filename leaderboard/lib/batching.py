@@ -52,6 +52,11 @@ class Batcher(Generic[Item, Result]):
         self.batches_sent = 0
         self.items_sent = 0
 
+    @property
+    def queued(self) -> int:
+        """Calls waiting for a batch to take them (not yet sent)."""
+        return len(self._queue)
+
     async def __call__(self, item: Item) -> Result:
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))

@@ -142,6 +142,7 @@ async def model_players(client: TestClient) -> list[tuple[str, str]]:
     return made
 
 
+@pytest.mark.slow  # 150 examples, ~15 s: the full lane runs it
 @pytest.mark.redis_modes
 @hypothesis_settings(
     max_examples=150,

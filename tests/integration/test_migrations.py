@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from leaderboard.ops.migrations import MigrationError, apply_migrations, default_directory, discover
+from leaderboard.ops.migrations import MigrationError, apply_migrations, discover
 
 # Deliberately not idempotent: applying 0001 twice fails (the table exists), and 0002
 # counts how often it ran. Two migrators applying the same file would show.
@@ -33,12 +33,6 @@ async def fetch(url: str, query: str) -> list[asyncpg.Record]:
         return await conn.fetch(query)
     finally:
         await conn.close()
-
-
-def test_the_shipped_migrations_are_found_in_order() -> None:
-    migrations = discover()
-    assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
-    assert default_directory().name in {"migrations", "sql_migrations"}
 
 
 async def test_applying_twice_applies_once(fresh_database_url: str) -> None:
@@ -66,6 +60,7 @@ async def test_racing_migrators_apply_each_migration_exactly_once(
     assert [r["migration"] for r in runs] == [2, 3]
 
 
+@pytest.mark.slow
 def test_two_migrate_processes_started_together(fresh_database_url: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADERBOARD_")}
     env["LEADERBOARD_DATABASE_URL"] = fresh_database_url
@@ -116,21 +111,6 @@ async def test_a_failing_migration_leaves_nothing_behind(
     assert [r["tablename"] for r in tables] == ["ok", "schema_migrations"]
     versions = await fetch(fresh_database_url, "SELECT version FROM schema_migrations")
     assert [r["version"] for r in versions] == [1]
-
-
-@pytest.mark.parametrize(
-    ("files", "message"),
-    [
-        ({"0001_a.sql": "", "0003_c.sql": ""}, "without gaps"),
-        ({"1_a.sql": ""}, "NNNN_name.sql"),
-        ({"0001_Bad-Name.sql": ""}, "NNNN_name.sql"),
-    ],
-)
-def test_badly_numbered_files_are_refused(
-    tmp_path: Path, files: dict[str, str], message: str
-) -> None:
-    with pytest.raises(MigrationError, match=message):
-        discover(write_migrations(tmp_path / "m", files))
 
 
 async def test_an_unreachable_database_is_reported_not_raised_raw() -> None:

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.conftest import TEST_ADMIN_TOKEN
 from tests.procs import running_service, service_env
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
 
 
@@ -28,29 +26,6 @@ def server(
     env = service_env(tmp_path, database_url, redis_server_url, redis_key_prefix)
     with running_service(tmp_path, env) as service:
         yield service.base
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield browser.new_page(viewport={"width": 820, "height": 900})
-        finally:
-            browser.close()
 
 
 def test_the_page_reorders_live_and_finds_a_player(server: str, page: Page) -> None:

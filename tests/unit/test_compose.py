@@ -10,7 +10,7 @@ import yaml
 
 from leaderboard.lib.settings import Settings, env_name
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_VARIABLES = {
     "LEADERBOARD_DATABASE_URL",
     "LEADERBOARD_REDIS_URL",

@@ -1,10 +1,9 @@
-"""Coalesced calls: the Batcher, group-committed score upserts, pipelined scripts."""
+"""Coalesced round trips against real servers: group-committed upserts, pipelined scripts."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
 from datetime import date
 
 import asyncpg
@@ -15,7 +14,6 @@ from redis.exceptions import ResponseError
 from leaderboard.boards.board_repository import BoardRepository
 from leaderboard.boards.models import Board, BoardCreate
 from leaderboard.boards.score_writer import ScoreWriter, StoredScore, Submission
-from leaderboard.lib.batching import Batcher
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
 from leaderboard.lib.scripts import LuaScript, ScriptPipeline
@@ -27,110 +25,6 @@ ALL_TIME = date(1970, 1, 1)
 # Tests that talk to Redis run on a single node and on a cluster (tests/conftest.py).
 pytestmark = pytest.mark.redis_modes
 MAX_SCORE = 2**53 - 1
-
-# --------------------------------------------------------------------------------------
-# Batcher
-
-
-async def test_concurrent_calls_share_batches_and_each_gets_its_own_result() -> None:
-    batches: list[list[int]] = []
-
-    async def double(items: list[int]) -> list[int]:
-        batches.append(items)
-        await asyncio.sleep(0)  # a round trip
-        return [2 * item for item in items]
-
-    batcher: Batcher[int, int] = Batcher(double, name="test", max_batch=16, max_in_flight=1)
-    results = await asyncio.gather(*(batcher(i) for i in range(100)))
-    assert results == [2 * i for i in range(100)]
-    assert sorted(item for batch in batches for item in batch) == list(range(100))
-    assert max(len(batch) for batch in batches) == 16  # capped
-    assert len(batches) == 7  # 100 calls in ceil(100 / 16) batches, not 100 round trips
-    assert (batcher.batches_sent, batcher.items_sent) == (7, 100)
-
-
-async def test_no_more_batches_than_allowed_are_out_at_once() -> None:
-    out = peak = 0
-
-    async def slow(items: list[int]) -> list[int]:
-        nonlocal out, peak
-        out += 1
-        peak = max(peak, out)
-        await asyncio.sleep(0.01)
-        out -= 1
-        return items
-
-    batcher: Batcher[int, int] = Batcher(slow, name="test", max_batch=4, max_in_flight=2)
-    assert await asyncio.gather(*(batcher(i) for i in range(40))) == list(range(40))
-    assert peak == 2
-
-
-async def test_an_item_error_reaches_its_caller_alone() -> None:
-    async def check(items: list[int]) -> Sequence[int | BaseException]:
-        return [ValueError(f"bad {item}") if item % 3 == 0 else item for item in items]
-
-    batcher: Batcher[int, int] = Batcher(check, name="test")
-    outcomes = await asyncio.gather(*(batcher(i) for i in range(9)), return_exceptions=True)
-    assert [str(o) if isinstance(o, ValueError) else o for o in outcomes] == [
-        "bad 0", 1, 2, "bad 3", 4, 5, "bad 6", 7, 8
-    ]  # fmt: skip
-
-
-async def test_a_batch_error_reaches_every_caller_of_that_batch_and_no_other() -> None:
-    calls = 0
-
-    async def fail_first(items: list[int]) -> list[int]:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise ConnectionError("down")
-        return items
-
-    batcher: Batcher[int, int] = Batcher(fail_first, name="test", max_batch=5, max_in_flight=1)
-    outcomes = await asyncio.gather(*(batcher(i) for i in range(8)), return_exceptions=True)
-    assert [type(o).__name__ for o in outcomes[:5]] == ["ConnectionError"] * 5
-    assert outcomes[5:] == [5, 6, 7]
-    assert await batcher(99) == 99  # and it goes on working
-
-
-async def test_a_cancelled_caller_does_not_disturb_the_others() -> None:
-    release = asyncio.Event()
-
-    async def wait(items: list[int]) -> list[int]:
-        await release.wait()
-        return items
-
-    batcher: Batcher[int, int] = Batcher(wait, name="test")
-    first = asyncio.create_task(batcher(1))
-    second = asyncio.create_task(batcher(2))
-    await asyncio.sleep(0.01)  # both are in the batch that waits
-    first.cancel()
-    release.set()
-    assert await second == 2
-    with pytest.raises(asyncio.CancelledError):
-        await first
-
-
-async def test_a_caller_cancelled_while_queued_has_nothing_run() -> None:
-    release = asyncio.Event()
-    seen: list[int] = []
-
-    async def record(items: list[int]) -> list[int]:
-        seen.extend(items)
-        await release.wait()
-        return items
-
-    batcher: Batcher[int, int] = Batcher(record, name="test", max_in_flight=1)
-    first = asyncio.create_task(batcher(1))
-    await asyncio.sleep(0.01)  # batch [1] is out; the next calls queue behind it
-    queued = asyncio.create_task(batcher(2))
-    kept = asyncio.create_task(batcher(3))
-    await asyncio.sleep(0.01)
-    queued.cancel()
-    release.set()
-    assert (await first, await kept) == (1, 3)
-    assert seen == [1, 3]
-
 
 # --------------------------------------------------------------------------------------
 # Group-committed score upserts (real Postgres)

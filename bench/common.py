@@ -1,0 +1,48 @@
+"""What every step of the benchmark shares: paths, the console, and the run's options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from rich.console import Console
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+RUN = RESULTS / "run"  # per-run scratch: id lists for wrk, logs, raw profiles
+console = Console()
+
+Mode = Literal["full", "quick", "smoke"]
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    mode: Mode
+    sizes: list[int]
+    workers: int
+    duration: float  # seconds per wrk run
+    connections: int
+    pg_url: str
+    db_name: str
+    redis_url: str
+    key_prefix: str
+    report: Path
+    plot: Path
+    no_profile: bool
+    command: str  # how the run was started, for the report
+    min_run_s: float = 2.0  # the shortest wrk run (warm-ups, single connection, calibration)
+    pg_budget_s: float = 8.0  # time for Postgres-only rank queries per board size
+
+    @property
+    def db_url(self) -> str:
+        return f"{self.pg_url}/{self.db_name}"
+
+    @property
+    def scratch_prefix(self) -> str:
+        """Where the bare sorted sets that the index's memory is compared with live."""
+        return f"{self.key_prefix}scratch:"
+
+
+def step(msg: str) -> None:
+    console.print(f"[bold cyan]▶[/] {msg}")
