@@ -12,7 +12,7 @@ from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import period_start, public_period, resolve_period
 from leaderboard.boards.rank_index import IndexNotReadyError, RankIndex, Slice
 from leaderboard.boards.rebuild import Rebuilder
-from leaderboard.lib.errors import InvalidInputError, NotFoundError
+from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import IndexKeys
 from leaderboard.players.ids import canonical_player_id
 from leaderboard.players.service import PlayerService
@@ -78,16 +78,16 @@ class RankingService:
         )
 
     def _read_period(self, board: Board, period: str | None) -> date:
-        start = resolve_period(board.reset, period, self._locator.now())
-        if start < period_start(board.reset, board.created_at.astimezone(UTC).date()):
-            # Refused rather than rebuilt: every such date would cost a rebuild and a key.
-            raise InvalidInputError("period", "the leaderboard did not exist yet then")
-        return start
+        return resolve_period(board.reset, period, self._locator.now())
 
     async def _read(
         self, board: Board, start: date, read: Callable[[IndexKeys], Awaitable[Slice]]
     ) -> Slice:
         """Read a period's index, rebuilding it first when it is missing."""
+        if start < period_start(board.reset, board.created_at.astimezone(UTC).date()):
+            # Nothing was recorded before the board existed: no index to build or read
+            # (every such date would otherwise cost a rebuild and a key).
+            return Slice(total=0, first_rank=1, entries=[])
         keys = self._locator.keys(board, start)
         try:
             return await read(keys)

@@ -31,6 +31,17 @@ BATCH_SIZE = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )
 REBUILDS = Counter(f"{PREFIX}_index_rebuilds_total", "Leaderboard index rebuilds run.")
+INDEX_REPAIRS = Counter(
+    f"{PREFIX}_index_repairs_total",
+    "Index periods repaired without an operator, by cause: missing (lost or evicted), "
+    "diverged (its digest disagreed with Postgres), unknown_outcome (a submission whose "
+    "commit was not known when it answered).",
+    ["cause"],
+)
+EVENT_SUBSCRIBERS = Gauge(
+    f"{PREFIX}_event_subscribers",
+    "WebSocket and SSE clients subscribed to events now, in this process.",
+)
 REDIS_USED_MEMORY = Gauge(
     f"{PREFIX}_redis_used_memory_bytes", "Redis used_memory, read at each scrape."
 )

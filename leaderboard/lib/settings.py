@@ -75,6 +75,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Events queued per WebSocket/SSE client; a slower client loses its oldest."""
     top_page_cache_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 500
     """How long a worker serves a top page it built again (0: never); see page_cache.py."""
+    events_max_streams_per_client: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 16
+    """SSE and WebSocket streams one client address may hold open in a worker; more: 429."""
+    http_header_timeout_seconds: PositiveSeconds = 10.0
+    """A connection that has not sent a whole request head within this time is closed."""
+    index_check_seconds: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 20.0
+    """How often each worker checks the indexes in use against Postgres (docs/operations.md)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -262,6 +262,24 @@ async def test_a_past_period_is_rebuilt_on_demand(
 
 
 @pytest.mark.redis_modes
+async def test_a_period_before_the_board_existed_is_empty_not_an_error(
+    client: AsyncTestClient[Litestar], redis: AnyRedis, redis_key_prefix: str
+) -> None:
+    board = await create_board(client, reset="daily")
+    bid = board["id"]
+    player, headers = await sign_in(client)
+    await submit(client, bid, headers, 7)
+    for period in ("previous", "2020-01-01"):
+        top = await client.get(f"/v1/leaderboards/{bid}/top?period={period}")
+        assert top.status_code == 200, top.text
+        assert (top.json()["total"], top.json()["entries"]) == (0, [])
+        entry = await client.get(f"/v1/leaderboards/{bid}/players/{player}?period={period}")
+        assert entry.status_code == 404
+    keys = [key async for key in redis.scan_iter(match=f"{redis_key_prefix}lb:{{{bid}}}:2020*")]
+    assert keys == [], "nothing is built for a period before the board"
+
+
+@pytest.mark.redis_modes
 async def test_a_never_resetting_board_has_no_period(client: AsyncTestClient[Litestar]) -> None:
     board = await create_board(client)
     _, headers = await sign_in(client)
