@@ -1,21 +1,42 @@
-"""``/v1/players``: read, change and delete profiles."""
+"""``/v1/players``: create (admin), read, change and delete profiles."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, delete, get, patch
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
-from leaderboard.auth.guards import player_only, self_or_admin
+from leaderboard.auth.guards import admin_only, player_only, self_or_admin
 from leaderboard.auth.principal import Principal
 from leaderboard.players.deps import PlayersDep
-from leaderboard.players.models import Profile, ProfilePatch
+from leaderboard.players.models import PlayerCreate, Profile, ProfilePatch
 
 
 class PlayersController(Controller):
     path = "/v1/players"
     tags = ["players"]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    @post(
+        "/",
+        status_code=201,
+        summary="Create a player (admin)",
+        description=(
+            "For game servers and tools that create players themselves, without the "
+            "per-address throttle of device sign-in. Every field is optional. With "
+            "device_id, a later POST /v1/auth/device with that id signs in as this player "
+            "(409 when a player has that device already); without, only the admin token "
+            "acts for the player (for example submitting scores with player_id)."
+        ),
+        guards=[admin_only],
+    )
+    async def create_player(
+        self, data: JSONBody[PlayerCreate], players: PlayersDep
+    ) -> Response[Profile]:
+        profile = await players.create(data)
+        return Response(
+            profile, status_code=201, headers={"Location": f"/v1/players/{profile.player_id}"}
+        )
 
     @get("/me", summary="The calling player's profile", guards=[player_only])
     async def me(self, request: Request[Any, Principal, Any], players: PlayersDep) -> Profile:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -80,6 +81,41 @@ class PlayerRepository:
                 if row is not None:
                     return to_profile(row), False
         raise RuntimeError("device row vanished three times in a row")  # deleted concurrently
+
+    async def create(
+        self,
+        *,
+        device_id: str | None,
+        display_name: str | None,
+        avatar_url: str | None,
+        country: str | None,
+        metadata: dict[str, Any],
+    ) -> Profile | None:
+        """A new player; None when ``device_id`` belongs to a player already."""
+        # Every row needs a device hash (NOT NULL UNIQUE). A player created without a
+        # device gets the hash of a random secret nobody keeps: no device id hashes to
+        # it, so nobody can sign in as this player; the admin token acts for them.
+        digest = (
+            device_hash(device_id)
+            if device_id is not None
+            else device_hash(secrets.token_urlsafe(32))
+        )
+        player_id = str(uuid.uuid4())
+        row = await self._db.fetchrow(
+            f"""
+            INSERT INTO players (id, device_hash, display_name, avatar_url, country, metadata)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (device_hash) DO NOTHING
+            RETURNING {_COLUMNS}
+            """,
+            player_id,
+            digest,
+            display_name or default_display_name(player_id),
+            avatar_url,
+            country,
+            metadata,
+        )
+        return to_profile(row) if row else None
 
     async def update(
         self, conn: Connection, player_id: str, changes: dict[str, Any]

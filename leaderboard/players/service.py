@@ -9,13 +9,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from leaderboard.lib.db import Connection, Database
-from leaderboard.lib.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
+from leaderboard.lib.errors import (
+    ConflictError,
+    DependencyUnavailableError,
+    InvalidInputError,
+    NotFoundError,
+)
 from leaderboard.lib.metrics import PROFILE_CACHE
 from leaderboard.lib.validation import check_metadata
 from leaderboard.players.cache import DELETED_VERSION, MISSING, PlayerCache
 from leaderboard.players.countries import ISO_3166_ALPHA_2
 from leaderboard.players.ids import canonical_player_id
-from leaderboard.players.models import Profile, ProfilePatch
+from leaderboard.players.models import PlayerCreate, Profile, ProfilePatch, check_display_name
 from leaderboard.players.repository import PlayerRepository
 
 BULK_LIMIT = 1000
@@ -56,10 +61,33 @@ class PlayerService:
         self, device_id: str, display_name: str | None
     ) -> tuple[Profile, bool]:
         """The device's player, created on first sight; and whether it was created now."""
+        if display_name is not None:
+            # Checked even for a device that has a player already: the same request
+            # must not be accepted or refused depending on whether the device is known.
+            check_display_name(display_name)
         profile, created = await self._repository.find_or_create_by_device(device_id, display_name)
         if created:
             await self._cache.put(profile)  # replaces a cached "missing", if any
         return profile, created
+
+    async def create(self, request: PlayerCreate) -> Profile:
+        """A new player made by the admin (``POST /v1/players``); 409 for a known device."""
+        fields = validate_fields(
+            {
+                "display_name": request.display_name,
+                "avatar_url": request.avatar_url,
+                "country": request.country,
+                "metadata": request.metadata,
+            }
+        )
+        profile = await self._repository.create(device_id=request.device_id, **fields)
+        if profile is None:
+            raise ConflictError(
+                "device_id: a player with this device exists already; "
+                "sign in with POST /v1/auth/device to reach it"
+            )
+        await self._cache.put(profile)  # replaces a cached "missing", if any
+        return profile
 
     async def get(self, player_id: str) -> Profile:
         player_id = canonical_player_id(player_id)
@@ -194,10 +222,19 @@ def validate_patch(patch: ProfilePatch) -> dict[str, Any]:
         raise InvalidInputError(
             "body", "nothing to change: send display_name, avatar_url, country or metadata"
         )
-    name = changes.get("display_name")
-    if name is not None and not name.strip():
-        raise InvalidInputError("display_name", "must not be blank")
-    url = changes.get("avatar_url")
+    return validate_fields(changes)
+
+
+def validate_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Profile columns (any of display_name, avatar_url, country, metadata), checked.
+
+    A 400 names the first bad field. None (clear the optional ones) passes; None metadata
+    becomes ``{}``, as the column holds an object.
+    """
+    name = fields.get("display_name")
+    if name is not None:
+        check_display_name(name)
+    url = fields.get("avatar_url")
     if url is not None:
         try:
             parts = urlsplit(url)
@@ -205,11 +242,11 @@ def validate_patch(patch: ProfilePatch) -> dict[str, Any]:
             parts = urlsplit("")
         if parts.scheme not in {"http", "https"} or not parts.netloc or "\x00" in url:
             raise InvalidInputError("avatar_url", "must be an http:// or https:// URL")
-    country = changes.get("country")
+    country = fields.get("country")
     if country is not None and country not in ISO_3166_ALPHA_2:
         raise InvalidInputError("country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
-    if "metadata" in changes:
-        metadata = changes["metadata"] if changes["metadata"] is not None else {}
+    if "metadata" in fields:
+        metadata = fields["metadata"] if fields["metadata"] is not None else {}
         check_metadata("metadata", metadata)
-        changes["metadata"] = metadata
-    return changes
+        fields["metadata"] = metadata
+    return fields
