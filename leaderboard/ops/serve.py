@@ -1,17 +1,21 @@
 """``leaderboard serve``: embedded servers if needed, migrations, then uvicorn.
 
 Order of events, and the reverse on the way out (Ctrl-C, SIGTERM or an error):
-lock the data directory → start embedded Postgres / Valkey → apply migrations →
-serve → (stop) → stop Valkey (flushes its append-only file) → stop Postgres → unlock.
+bind the HTTP port → lock the data directory → start embedded Postgres / Valkey (and
+their supervisor, which restarts one that dies) → apply migrations → serve → (stop) →
+stop the supervisor → stop Valkey (flushes its append-only file) → stop Postgres →
+unlock → close the port.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -23,11 +27,13 @@ from urllib.parse import urlsplit
 
 import msgspec
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from leaderboard import __version__
 from leaderboard.lib.settings import Settings, env_name
 from leaderboard.ops.embedded import DataDirLock, EmbeddedPostgres, EmbeddedValkey
-from leaderboard.ops.migrations import apply_migrations
+from leaderboard.ops.embedded.supervisor import Supervised, Supervisor
+from leaderboard.ops.migrations import Migration, apply_migrations, discover
 from leaderboard.server.app import OPENAPI_PATH, create_app
 
 logger = logging.getLogger(__name__)
@@ -86,12 +92,14 @@ def dependencies(settings: Settings) -> Iterator[Runtime]:
         data_dir = settings.data_dir
         updates: dict[str, str] = {}
         notes: list[tuple[str, str]] = []
+        supervised: list[Supervised] = []
         if settings.embedded_needed:
             stack.enter_context(DataDirLock(data_dir))
         if settings.database_url is None:
             postgres = EmbeddedPostgres(data_dir)
             postgres.start()
             stack.callback(postgres.stop)
+            supervised.append(postgres)
             updates["database_url"] = postgres.url
             notes.append(("Postgres", f"embedded 18, {postgres.url} (data in {postgres.pgdata})"))
         else:
@@ -101,12 +109,16 @@ def dependencies(settings: Settings) -> Iterator[Runtime]:
             valkey.start()
             # Registered after Postgres, so it stops first: the app's writes end before either.
             stack.callback(valkey.stop)
+            supervised.append(valkey)
             updates["redis_url"] = valkey.url
             notes.append(
                 ("Redis", f"embedded Valkey 8, {valkey.url} (append-only file in {valkey.dir})")
             )
         else:
             notes.append(("Redis", describe_url(settings.redis_url)))
+        if supervised:
+            # Entered last, so it stops first: nothing is restarted while stopping.
+            stack.enter_context(Supervisor(supervised))
         if updates:
             servers = data_dir / SERVERS_FILE
             servers.write_bytes(msgspec.json.encode(updates))
@@ -138,20 +150,68 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
     # SIGTERM unwinds like Ctrl-C, so every `finally` below runs and stops the servers.
     # uvicorn installs its own handlers while it serves and restores this one after.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    with dependencies(settings) as runtime:
+    # The port first: a taken port is found before anything starts, and holding it from
+    # now on means nobody takes it while the servers start and the migrations run.
+    with (
+        bind_http_socket(settings.host, settings.port) as listener,
+        dependencies(settings) as runtime,
+    ):
         ready = runtime.settings
         assert ready.database_url is not None
         applied = asyncio.run(apply_migrations(ready.database_url, timeout=ready.db_timeout))
-        runtime.notes.append(("Migrations", f"{len(applied)} applied" if applied else "up to date"))
+        runtime.notes.append(("Migrations", describe_migrations(applied, discover())))
         _print_banner(ready, runtime.notes, workers)
-        _run_uvicorn(ready, workers)
+        _run_uvicorn(ready, workers, listener)
+
+
+def describe_migrations(applied: list[Migration], known: list[Migration]) -> str:
+    """The banner's migrations line: what this start applied, or that none was due."""
+    if not applied:
+        latest = f" (latest {_label(known[-1])})" if known else ""
+        return f"up to date{latest}"
+    if len(applied) == 1:
+        return f"1 applied: {_label(applied[0])}"
+    return f"{len(applied)} applied: {_label(applied[0])} … {_label(applied[-1])}"
+
+
+def _label(migration: Migration) -> str:
+    return f"{migration.version:04d}_{migration.name}"
 
 
 class ServeError(RuntimeError):
     """The HTTP server could not start (for example: the port is taken)."""
 
 
-def _run_uvicorn(settings: Settings, workers: int) -> None:
+_BIND_PROBLEMS = {
+    errno.EADDRINUSE: "the port is taken (address already in use); stop what uses it, or "
+    f"choose another port with --port or {env_name('port')}",
+    errno.EADDRNOTAVAIL: "this machine has no such address; choose another with --host or "
+    f"{env_name('host')}",
+    errno.EACCES: "permission denied (ports below 1024 need privileges)",
+}
+
+
+def bind_http_socket(host: str, port: int) -> socket.socket:
+    """The listening address, bound (as uvicorn binds it); ServeError when it cannot be."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    # As uvicorn does: a port whose last connections linger in TIME_WAIT is free to use.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except socket.gaierror as exc:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port}: unknown host ({exc.strerror})") from None
+    except OSError as exc:
+        sock.close()
+        problem = _BIND_PROBLEMS.get(exc.errno or 0, exc.strerror or str(exc))
+        raise ServeError(f"cannot listen on {host}:{port}: {problem}") from None
+    # Worker processes (--workers) receive it: uvicorn's Multiprocess hands it on.
+    sock.set_inheritable(True)
+    return sock
+
+
+def _run_uvicorn(settings: Settings, workers: int, listener: socket.socket) -> None:
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -166,11 +226,11 @@ def _run_uvicorn(settings: Settings, workers: int) -> None:
     }
     if workers == 1:
         server = uvicorn.Server(uvicorn.Config(create_app(settings), **common))
-        server.run()
+        server.run(sockets=[listener])
         if not server.started:
             raise ServeError(
                 f"the HTTP server did not start on {settings.host}:{settings.port} "
-                "(is the port taken? see the log above)"
+                "(see the log above)"
             )
         return
     # Worker processes build their own app from the environment: hand them the URLs
@@ -179,9 +239,11 @@ def _run_uvicorn(settings: Settings, workers: int) -> None:
         value = getattr(settings, name)
         if value is not None:
             os.environ[env_name(name)] = value
-    uvicorn.run(
+    config = uvicorn.Config(
         "leaderboard.server.app:create_app_from_env", factory=True, workers=workers, **common
     )
+    # What uvicorn.run does for several workers, with the socket bound before start-up.
+    Multiprocess(config, sockets=[listener]).run()
 
 
 def _print_banner(settings: Settings, notes: list[tuple[str, str]], workers: int) -> None:

@@ -56,7 +56,8 @@ class EmbeddedPostgres:
     def running(self) -> bool:
         return self._server.running()
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 60.0, *, same_port: bool = False) -> None:
+        """Start the server; ``same_port`` (a restart) refuses any other port than its own."""
         binaries = _binaries()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._prepare_user(binaries)
@@ -64,6 +65,12 @@ class EmbeddedPostgres:
             self._initdb(binaries)
         # A chosen port can be taken between choosing and binding: try a few.
         for attempt in range(3):
+            if same_port and attempt > 0:
+                # Clients hold this server's URL: a restart on another port helps nobody.
+                raise EmbeddedServerError(
+                    f"{self._server.name} cannot listen on its port {self.port} again "
+                    "(address already in use)"
+                )
             port = self.port if self.port is not None and attempt == 0 else free_port(HOST)
             argv = [
                 str(binaries / "postgres"),
@@ -81,6 +88,14 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         self._server.stop()
+
+    @property
+    def name(self) -> str:
+        return self._server.name
+
+    def died(self) -> str | None:
+        """How the server ended, when it exited without ``stop()``; else None."""
+        return self._server.died()
 
     def _ready(self, port: int) -> bool:
         # postmaster.pid's 8th line turns "ready" once connections are accepted.

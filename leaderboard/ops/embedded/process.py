@@ -91,6 +91,24 @@ class ChildServer:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def died(self) -> str | None:
+        """How the process ended when it was started and has exited since; else None.
+
+        A server that ``stop()`` stopped is not "died" (``stop`` forgets the process).
+        """
+        process = self.process
+        if process is None:
+            return None
+        code = process.poll()
+        if code is None:
+            return None
+        if code < 0:
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exited with status {code}"
+
     def spawn(self, argv: Sequence[str], **kwargs: Any) -> None:
         """Start ``argv`` with its output appended to the log file."""
         with self.log_path.open("ab") as log:

@@ -68,10 +68,17 @@ class EmbeddedValkey:
     def running(self) -> bool:
         return self._server.running()
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, *, same_port: bool = False) -> None:
+        """Start the server; ``same_port`` (a restart) refuses any other port than its own."""
         binary = _binary()
         self.dir.mkdir(parents=True, exist_ok=True)
         for attempt in range(3):
+            if same_port and attempt > 0:
+                # Clients hold this server's URL: a restart on another port helps nobody.
+                raise EmbeddedServerError(
+                    f"{self._server.name} cannot listen on its port {self.port} again "
+                    "(address already in use)"
+                )
             port = self.port if self.port is not None and attempt == 0 else free_port(HOST)
             config_path = self.dir / "valkey.conf"
             config_path.write_text(_config(self.dir, port) + "\n")
@@ -84,6 +91,14 @@ class EmbeddedValkey:
 
     def stop(self) -> None:
         self._server.stop()
+
+    @property
+    def name(self) -> str:
+        return self._server.name
+
+    def died(self) -> str | None:
+        """How the server ended, when it exited without ``stop()``; else None."""
+        return self._server.died()
 
 
 def _pong(port: int) -> bool:
