@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import NoReturn
 
 import click
-import httpx
 import msgspec
 
 from leaderboard import __version__
@@ -40,6 +39,15 @@ def _load_settings() -> Settings:
         return Settings.from_env()
     except SettingsError as exc:
         _fail(exc)
+
+
+def _connectable(host: str) -> str:
+    """An address to reach a server listening on ``host`` (any-address means this machine)."""
+    if host in ("0.0.0.0", ""):  # noqa: S104 - a comparison, not a bind
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
 
 
 def _setup_logging(settings: Settings) -> None:
@@ -162,7 +170,14 @@ def watch(leaderboard_id: str, from_start: bool) -> None:
 @main.command(epilog=CONFIG_HELP)
 @click.option("--url", help="The service's base URL [default: from LEADERBOARD_HOST/PORT].")
 @click.option("--board", default="demo", show_default=True, help="Board id to fill.")
-@click.option("--players", type=click.IntRange(1, 10_000), default=300, show_default=True)
+@click.option(
+    "--players",
+    type=click.IntRange(1, 10_000),
+    default=300,
+    show_default=True,
+    help="Players on the board (created through the API; a board from an earlier run "
+    "keeps its players).",
+)
 @click.option(
     "--rate",
     type=click.FloatRange(0.1, 1000),
@@ -174,7 +189,8 @@ def watch(leaderboard_id: str, from_start: bool) -> None:
     "--duration",
     type=click.FloatRange(0),
     default=None,
-    help="Stop after this many seconds [default: until Ctrl-C].",
+    help="Stop after submitting for this many seconds once the board is full "
+    "[default: until Ctrl-C].",
 )
 def demo(url: str | None, board: str, players: int, rate: float, duration: float | None) -> None:
     """Fill a demo board through the running service, then keep submitting scores.
@@ -184,7 +200,7 @@ def demo(url: str | None, board: str, players: int, rate: float, duration: float
     """
     from rich.progress import Progress
 
-    from leaderboard.ops.demo import run_demo
+    from leaderboard.ops.demo import DemoError, run_demo
     from leaderboard.ops.serve import ADMIN_TOKEN_FILE
 
     settings = _load_settings()
@@ -193,8 +209,12 @@ def demo(url: str | None, board: str, players: int, rate: float, duration: float
         try:
             token = (settings.data_dir / ADMIN_TOKEN_FILE).read_text().strip()
         except OSError:
-            _fail(f"set {env_name('admin_token')}, or start `leaderboard serve` first")
-    base = url or f"http://{settings.host}:{settings.port}"
+            _fail(
+                f"no admin token: set {env_name('admin_token')}, or run the demo in the "
+                f"directory where `leaderboard serve` runs (it keeps the token in "
+                f"{settings.data_dir / ADMIN_TOKEN_FILE})"
+            )
+    base = url or f"http://{_connectable(settings.host)}:{settings.port}"
     with Progress() as bar:
         task = bar.add_task(f"creating {players} players", total=players)
         try:
@@ -212,8 +232,9 @@ def demo(url: str | None, board: str, players: int, rate: float, duration: float
             )
         except KeyboardInterrupt:
             return
-        except httpx.HTTPError as exc:
-            _fail(f"cannot reach the service at {base}: {exc}")
+        except DemoError as exc:
+            bar.stop()
+            _fail(str(exc))
     click.echo(f"submitted {submitted} scores")
 
 
