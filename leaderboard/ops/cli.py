@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -17,6 +20,29 @@ from leaderboard.lib.logs import configure_logging
 from leaderboard.lib.settings import Settings, SettingsError, env_name
 from leaderboard.ops.embedded import EmbeddedServerError
 from leaderboard.ops.migrations import MigrationError, apply_migrations
+
+
+def _process_start() -> float:
+    """When this process started, on the ``time.monotonic()`` clock.
+
+    `watch` prints the events from then on, so even those submitted while Python was
+    still importing count. Linux tells the start in /proc, in clock ticks (10 ms) since
+    boot, so an event from up to a tick before the start may be printed too; elsewhere,
+    the import of this module is close enough.
+    """
+    now = time.monotonic()
+    try:
+        stat = Path("/proc/self/stat").read_text()
+        # Field 22 (starttime) counted after the command name, which may hold spaces.
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        since_boot = time.clock_gettime(time.CLOCK_BOOTTIME)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return now
+    age = since_boot - ticks / os.sysconf("SC_CLK_TCK")
+    return now - age if 0 <= age < 60 else now
+
+
+STARTED = _process_start()
 
 CONFIG_HELP = """
 Configuration comes from the environment (see README.md):
@@ -154,17 +180,51 @@ def rebuild(leaderboard_id: str | None) -> None:
         click.echo("no leaderboards")
 
 
+def _announce(message: str) -> None:
+    """A status line on stderr, unless stderr is the same file or pipe as stdout.
+
+    stdout carries JSON lines only; with ``2>&1`` into a file or a pipe (``| jq``) a
+    status line among them would break the reader. At a terminal both show.
+    """
+    try:
+        out, err = os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno())
+        mixed = (out.st_dev, out.st_ino) == (err.st_dev, err.st_ino)
+        if mixed and not sys.stderr.isatty():
+            return
+    except (OSError, ValueError):
+        pass  # not real files (tests capturing output): say it
+    click.echo(message, err=True)
+
+
 @main.command(epilog=CONFIG_HELP)
 @click.argument("leaderboard_id")
 @click.option("--from-start", is_flag=True, help="First print the events the board still keeps.")
 def watch(leaderboard_id: str, from_start: bool) -> None:
-    """Print each rank-change event of a leaderboard as one JSON line, until Ctrl-C."""
+    """Print each rank-change event of a leaderboard as one JSON line, until Ctrl-C.
+
+    Events submitted from the moment the command starts are printed, even those that
+    arrive while it connects; it says on stderr when it listens.
+    """
     from leaderboard.events.watch import watch as watch_events
+    from leaderboard.ops.maintenance import require_board
 
     settings = _settings_with_servers()
     _setup_logging(msgspec.structs.replace(settings, log_level="warning"))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how watching ends
-        asyncio.run(watch_events(settings, leaderboard_id, from_start=from_start, emit=click.echo))
+        try:
+            asyncio.run(require_board(settings, leaderboard_id))
+        except (DependencyUnavailableError, NotFoundError) as exc:
+            _fail(exc)
+        asyncio.run(
+            watch_events(
+                settings,
+                leaderboard_id,
+                from_start=from_start,
+                emit=click.echo,
+                announce=_announce,
+                started=STARTED,
+            )
+        )
 
 
 @main.command(epilog=CONFIG_HELP)

@@ -1,12 +1,15 @@
-"""Operator tasks run from the command line: rebuilding leaderboard indexes."""
+"""Operator tasks run from the command line: rebuilding indexes, checking a board exists."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
 
+from leaderboard.boards.board_repository import BoardRepository
+from leaderboard.boards.board_service import BOARD_ID
 from leaderboard.boards.periods import period_start, public_period
 from leaderboard.lib.db import Database
+from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import create_redis
 from leaderboard.lib.settings import Settings
@@ -49,3 +52,17 @@ async def rebuild_indexes(
     finally:
         await redis.aclose()
         await db.close()
+
+
+async def require_board(settings: Settings, board_id: str) -> None:
+    """NotFoundError (as the API words it) unless the board exists in Postgres."""
+    assert settings.database_url is not None
+    if BOARD_ID.match(board_id):
+        db = Database(settings.database_url, timeout=settings.db_timeout)
+        await db.open()
+        try:
+            if await BoardRepository(db).exists(board_id):
+                return
+        finally:
+            await db.close()
+    raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
