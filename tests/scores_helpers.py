@@ -13,6 +13,7 @@ from tests.conftest import ADMIN
 
 # Both the Litestar test client and the live client below are httpx.AsyncClient.
 Client = httpx.AsyncClient
+Ranking = list[tuple[str, int]]  # (player id, score), best first
 HIGH_LIMIT = {"limit": 10_000, "window_seconds": 60}
 
 
@@ -64,3 +65,24 @@ async def insert_players(database_url: str, count: int) -> list[tuple[str, str]]
     finally:
         await conn.close()
     return [(str(player_id), name) for player_id, _, name in players]
+
+
+async def postgres_ranking(database_url: str, board_id: str, order: str = "desc") -> Ranking:
+    """The contract's order computed by Postgres: better score, then smaller reached_seq."""
+    direction = "DESC" if order == "desc" else "ASC"
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            f"""
+            SELECT player_id::text, score FROM scores WHERE leaderboard_id = $1
+             ORDER BY score {direction}, reached_seq ASC
+            """,  # noqa: S608 - direction is one of two constants
+            board_id,
+        )
+    finally:
+        await conn.close()
+    return [(row[0], row[1]) for row in rows]
+
+
+def ranked(entries: list[dict[str, Any]]) -> Ranking:
+    return [(entry["player_id"], entry["score"]) for entry in entries]

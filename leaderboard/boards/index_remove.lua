@@ -1,8 +1,10 @@
--- Remove a player from a period's index (the player was deleted), for good: the members
--- hash keeps TOMBSTONE (greater than every sequence number)
--- so that a late index write of a score committed before the deletion is refused.
+-- Remove a player's entry from a period's index.
+-- For good (the player was deleted): the members hash keeps TOMBSTONE (greater than every
+-- sequence number) so that a late index write of a score committed before the deletion
+-- is refused. Otherwise (an entry Postgres does not have) the player may come back.
 -- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  rebuild lock   KEYS[4]  journal
 -- ARGV[1]  player id
+-- ARGV[2]  "1": for good (TOMBSTONE); "0": just the entry
 -- Returns: 1 when the player had an entry, else 0.
 -- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
 local current = redis.call('HGET', KEYS[2], ARGV[1])
@@ -14,11 +16,17 @@ if current then
 end
 -- Only in an index that exists: an expired past period must not come back as a
 -- members hash without a TTL; a rebuild of it reads Postgres, where the player is gone.
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('HSET', KEYS[2], ARGV[1], TOMBSTONE)
+if ARGV[2] == '1' then
+  if redis.call('EXISTS', KEYS[2]) == 1 then
+    redis.call('HSET', KEYS[2], ARGV[1], TOMBSTONE)
+  end
+elseif current then
+  redis.call('HDEL', KEYS[2], ARGV[1])
 end
 local lock_ttl = redis.call('PTTL', KEYS[3])
-if lock_ttl > 0 then
+if lock_ttl > 0 and ARGV[2] == '1' then
+  -- Replayed by the rebuild; an entry removed for not being in Postgres is not in its
+  -- snapshot either.
   redis.call('RPUSH', KEYS[4], ARGV[1] .. ' - -')
   redis.call('PEXPIRE', KEYS[4], lock_ttl)
 end

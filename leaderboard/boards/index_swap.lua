@@ -4,6 +4,7 @@
 -- KEYS[6]  rebuild lock   KEYS[7]  journal
 -- ARGV[1]  the rebuild's lock token
 -- ARGV[2]  expire-at, ms since the epoch, for the index keys ("0": no TTL)
+-- ARGV[3]  the run id of this Redis server: the ready marker's value (index_guard.py)
 -- Returns: the number of entries of the new index, or -1 when the lock is no longer ours
 --          (it expired and another rebuild took over: ours is discarded).
 -- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
@@ -35,7 +36,7 @@ if total > 0 then
 else
   redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 end
-redis.call('SET', KEYS[5], '1')
+redis.call('SET', KEYS[5], ARGV[3])
 for i = 3, 5 do
   if ARGV[2] == '0' then
     redis.call('PERSIST', KEYS[i])

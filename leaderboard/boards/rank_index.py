@@ -23,6 +23,10 @@ APPLY = LuaScript.load(__package__, "index_apply.lua", prelude="index_common.lua
 READ = LuaScript.load(__package__, "index_read.lua", prelude="index_common.lua")
 REMOVE = LuaScript.load(__package__, "index_remove.lua", prelude="index_common.lua")
 SWAP = LuaScript.load(__package__, "index_swap.lua", prelude="index_common.lua")
+CHECK = LuaScript.load(__package__, "index_check.lua")
+ENTRIES = LuaScript.load(__package__, "index_entries.lua", prelude="index_common.lua")
+REPAIR = LuaScript.load(__package__, "index_repair.lua", prelude="index_common.lua")
+NOTES = LuaScript.load(__package__, "index_notes.lua")
 
 
 def member_for(reached_seq: int, player_id: str) -> str:
@@ -74,6 +78,9 @@ class EventTarget:
 NO_EVENTS = EventTarget(channel="", stream="", head="")
 
 
+TOMBSTONE = "ffffffffffffffff"  # as in index_common.lua
+
+
 class IndexNotReadyError(Exception):
     """The index of that period is missing (lost or never built): rebuild it first."""
 
@@ -90,6 +97,34 @@ class IndexChange:
     rank: int
     score: int
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckState:
+    """What ``RankIndex.check`` read of an index, for the worker that took the check."""
+
+    marker: str | None
+    """The ready marker's value (the run id it was built on); None: not ready."""
+    entries: int
+    members_exist: bool
+    player_cursor: str
+    rank_cursor: int
+    suspects: list[str]
+    """``<period key>|<player id>`` whose last write's outcome was unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeldEntry:
+    """What the index holds for one player: the members-hash value and the Redis score."""
+
+    value: str | None
+    redis_score: str | None
+
+    @property
+    def seq(self) -> int | None:
+        if self.value is None or len(self.value) != 16 or self.value == TOMBSTONE:
+            return None
+        return int(self.value, 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +147,10 @@ class RankIndex:
         self._remove = pipeline.bind(REMOVE)
         self._read = pipeline.bind(READ)
         self._swap = pipeline.bind(SWAP)
+        self._check = pipeline.bind(CHECK)
+        self._entries = pipeline.bind(ENTRIES)
+        self._repair = pipeline.bind(REPAIR)
+        self._notes = pipeline.bind(NOTES)
 
     async def apply(
         self,
@@ -171,19 +210,97 @@ class RankIndex:
             total=int(total),
         )
 
-    async def remove(self, keys: IndexKeys, player_id: str) -> bool:
-        """Take a deleted player off the index for good; True when they had an entry."""
+    async def remove(self, keys: IndexKeys, player_id: str, *, forever: bool = True) -> bool:
+        """Take a player's entry off the index; True when they had one.
+
+        ``forever`` (a deleted player): a late write of an older score is refused too.
+        """
         removed = await self._remove(
-            [keys.scores, keys.members, keys.lock, keys.journal], [player_id]
+            [keys.scores, keys.members, keys.lock, keys.journal],
+            [player_id, 1 if forever else 0],
         )
         return bool(int(removed))
 
+    async def check(
+        self, keys: IndexKeys, suspects: str, interval_ms: int, now_ms: int
+    ) -> CheckState | None:
+        """Take this round's check of the index (None: another worker has it) and read it."""
+        reply = await self._check(
+            [keys.check, keys.ready, keys.scores, keys.members, keys.cursors, suspects],
+            [interval_ms, now_ms],
+        )
+        if int(reply[0]) == 0:
+            return None
+        _, marker, entries, members_exist, player_cursor, rank_cursor, held = reply
+        return CheckState(
+            marker=marker,
+            entries=int(entries),
+            members_exist=int(members_exist) == 1,
+            player_cursor=player_cursor or "",
+            rank_cursor=int(rank_cursor or 0),
+            suspects=list(held),
+        )
+
+    async def entries_of(self, keys: IndexKeys, player_ids: list[str]) -> list[HeldEntry]:
+        """What the index holds for each of ``player_ids``, in order."""
+        if not player_ids:
+            return []
+        reply = await self._entries([keys.scores, keys.members], ["players", *player_ids])
+        return [
+            HeldEntry(value=reply[i] or None, redis_score=reply[i + 1] or None)
+            for i in range(0, len(reply), 2)
+        ]
+
+    async def window(self, keys: IndexKeys, first: int, last: int) -> list[tuple[str, str]]:
+        """(player id, Redis score) of the entries at positions first…last (0-based)."""
+        flat = await self._entries([keys.scores, keys.members], ["ranks", first, last])
+        return [(player_of(flat[i]), flat[i + 1]) for i in range(0, len(flat), 2)]
+
+    async def repair(
+        self,
+        keys: IndexKeys,
+        *,
+        order: Order,
+        player_id: str,
+        seen: HeldEntry,
+        score: int,
+        reached_seq: int,
+    ) -> bool:
+        """Set a player's entry to Postgres' (score, sequence) if it is still ``seen``."""
+        repaired = await self._repair(
+            [keys.scores, keys.members, keys.lock, keys.journal],
+            [
+                player_id,
+                seen.value or "",
+                seen.redis_score or "",
+                to_redis_score(score, order),
+                member_for(reached_seq, player_id),
+            ],
+        )
+        return int(repaired) == 1
+
+    async def save_cursors(self, keys: IndexKeys, player_cursor: str, rank_cursor: int) -> None:
+        """Where the rolling check goes on next round (any worker's)."""
+        await self._notes([keys.cursors], ["cursors", player_cursor, rank_cursor])
+
+    async def add_suspect(
+        self, suspects: str, period_key: str, player_id: str, until_ms: int
+    ) -> None:
+        """Have the check compare this player's entry with Postgres until ``until_ms``."""
+        await self._notes([suspects], ["suspect", f"{period_key}|{player_id}", until_ms])
+
     async def swap(
-        self, keys: IndexKeys, token: str, temporary: tuple[str, str], expire_at_ms: int
+        self,
+        keys: IndexKeys,
+        token: str,
+        temporary: tuple[str, str],
+        expire_at_ms: int,
+        run_id: str,
     ) -> int:
         """Finish a rebuild: replay its journal into ``temporary`` and swap it in.
 
-        Returns the new index's entry count, or -1 when the rebuild lost its lock.
+        ``run_id`` (the server's) becomes the ready marker's value. Returns the new
+        index's entry count, or -1 when the rebuild lost its lock.
         """
         temp_scores, temp_members = temporary
         entries = await self._swap(
@@ -196,7 +313,7 @@ class RankIndex:
                 keys.lock,
                 keys.journal,
             ],
-            [token, expire_at_ms],
+            [token, expire_at_ms, run_id],
         )
         return int(entries)
 

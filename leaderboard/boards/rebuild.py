@@ -26,7 +26,7 @@ from leaderboard.boards.score_repository import ScoreRepository
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.lib.keys import IndexKeys
 from leaderboard.lib.metrics import REBUILDS
-from leaderboard.lib.redis_client import AnyRedis
+from leaderboard.lib.redis_client import AnyRedis, run_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,10 @@ class Rebuilder:
                 done += len(batch)
                 if progress:
                     progress(done, max(total, done))
-            entries = await self._index.swap(keys, token, (temp_scores, temp_members), expire_at_ms)
+            run_id = await run_id_of(self._redis, keys.ready)
+            entries = await self._index.swap(
+                keys, token, (temp_scores, temp_members), expire_at_ms, run_id
+            )
         except BaseException:
             await self._release(keys, token, temp_scores, temp_members)
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -13,6 +14,19 @@ from leaderboard.boards.deps import RankingsDep, ScoresDep
 from leaderboard.boards.models import Page, PlayerEntry, ScoreSubmission, SubmitResult
 from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.negotiation import negotiated
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,128}$")
+
+
+def idempotency_key(request: Request[Any, Any, Any]) -> str | None:
+    """The ``Idempotency-Key`` header: 1 to 128 printable ASCII characters, if sent."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.match(key):
+        raise InvalidInputError("Idempotency-Key", "expected 1 to 128 printable ASCII characters")
+    return key
+
 
 PeriodQuery = Annotated[
     str | None,
@@ -48,8 +62,14 @@ class ScoresController(Controller):
         if type(raw.get("score")) is not int:
             raise InvalidInputError("score", "must be a JSON integer")
         player_id = request.auth.submitting_for(data.player_id)
-        result, headers = await scores.submit_score(board_id, player_id, data.score, data.metadata)
-        return negotiated(request, result, headers=headers)
+        key = idempotency_key(request)
+        submitted = await scores.submit_score(
+            board_id, player_id, data.score, data.metadata, idempotency_key=key
+        )
+        headers = submitted.headers
+        if submitted.replayed:
+            headers = {**headers, "Idempotent-Replayed": "true"}
+        return negotiated(request, submitted.result, headers=headers)
 
     @get("/top", summary="A page of the ranking, best first")
     async def top(

@@ -6,7 +6,10 @@ Writes go through ``score_writer.py`` (group commit).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import date
+
+from asyncpg import Record
 
 from leaderboard.boards.score_writer import StoredScore
 from leaderboard.lib.db import Connection, Database
@@ -65,3 +68,83 @@ class ScoreRepository:
                 if not rows:
                     return
                 yield [(row[0], row[1], row[2]) for row in rows]
+
+    async def has_entries(self, board_id: str, period: date) -> bool:
+        value = await self._db.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM scores WHERE leaderboard_id = $1 AND period_start = $2)",
+            board_id,
+            period,
+        )
+        return bool(value)
+
+    async def rows_after(
+        self, board_id: str, period: date, after_player: str, limit: int
+    ) -> list[CheckedRow]:
+        """The next ``limit`` rows by player id after ``after_player`` ("" from the start).
+
+        A range scan of the primary key: the rolling check reads a board a slice at a time.
+        """
+        after_player = after_player or FIRST_PLAYER
+        rows = await self._db.fetch(
+            f"""
+            SELECT {_CHECKED_COLUMNS} FROM scores
+             WHERE leaderboard_id = $1 AND period_start = $2 AND player_id > $3::uuid
+             ORDER BY player_id LIMIT $4
+            """,
+            board_id,
+            period,
+            after_player,
+            limit,
+        )
+        return [_checked(row) for row in rows]
+
+    async def rows_of(self, board_id: str, period: date, players: list[str]) -> list[CheckedRow]:
+        """The rows of ``players`` that exist."""
+        rows = await self._db.fetch(
+            f"""
+            SELECT {_CHECKED_COLUMNS} FROM scores
+             WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = ANY($3::uuid[])
+            """,
+            board_id,
+            period,
+            players,
+        )
+        return [_checked(row) for row in rows]
+
+    async def delete_expired_keys(self, older_than_hours: int = 24, limit: int = 5000) -> int:
+        """Forget Idempotency-Keys past their 24 hours, a bounded batch at a time."""
+        result = await self._db.execute(
+            """
+            DELETE FROM idempotency_keys WHERE ctid IN (
+                SELECT ctid FROM idempotency_keys
+                 WHERE created_at < now() - make_interval(hours => $1) LIMIT $2)
+            """,
+            older_than_hours,
+            limit,
+        )
+        return int(result.split()[-1])
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRow:
+    """A score row as the index check compares it."""
+
+    player_id: str
+    score: int
+    reached_seq: int
+    settled: bool
+    """Unchanged for a few seconds: its index write, if any, has had time to land."""
+
+
+# Below every player id (ids are random UUIDs, never this one).
+FIRST_PLAYER = "00000000-0000-0000-0000-000000000000"
+# A row changed less than this long ago may still be on its way to the index.
+SETTLE_SECONDS = 5
+_CHECKED_COLUMNS = (
+    "player_id::text AS player_id, score, reached_seq, "
+    f"updated_at < now() - interval '{SETTLE_SECONDS} seconds' AS settled"
+)
+
+
+def _checked(row: Record) -> CheckedRow:
+    return CheckedRow(row["player_id"], row["score"], row["reached_seq"], row["settled"])

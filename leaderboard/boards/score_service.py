@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from leaderboard.boards.board_service import BoardService
+from leaderboard.boards.idempotency import IdempotencyStore, request_hash
 from leaderboard.boards.index_locator import IndexLocator
 from leaderboard.boards.models import Board, SubmitResult
 from leaderboard.boards.page_cache import TopPageCache
@@ -16,14 +19,17 @@ from leaderboard.boards.periods import period_key, public_period, resolve_period
 from leaderboard.boards.rank_index import EventTarget, IndexChange, IndexNotReadyError, RankIndex
 from leaderboard.boards.rebuild import Rebuilder
 from leaderboard.boards.score_repository import ScoreRepository
-from leaderboard.boards.score_writer import ScoreWriter, Submission
+from leaderboard.boards.score_writer import AlreadySubmitted, ScoreWriter, Submission
 from leaderboard.events.models import event_head
 from leaderboard.lib.db import Connection
 from leaderboard.lib.errors import (
+    ConflictError,
     DependencyUnavailableError,
     NotFoundError,
+    OutcomeUnknownError,
     RateLimitedError,
     ServiceError,
+    UnprocessableError,
     outage_reason,
 )
 from leaderboard.lib.keys import Keys
@@ -37,6 +43,21 @@ logger = logging.getLogger(__name__)
 
 # How long a worker keeps trying to apply a committed score that missed the index.
 REPAIR_FOR_SECONDS = 600
+# How long the index check looks at a submission whose outcome was unknown: Postgres may
+# commit it when it comes back, however late that is.
+SUSPECT_FOR_MS = 3_600_000
+# A repeat of a keyed submission whose first attempt committed less than this long ago and
+# has no answer yet is told 409 (still being processed), later it gets the entry as it is.
+IN_PROGRESS_FOR = timedelta(seconds=10)
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A submission's answer: the result, the headers, and whether it was a repeat."""
+
+    result: SubmitResult
+    headers: dict[str, str] = field(default_factory=dict)
+    replayed: bool = False
 
 
 class ScoreService:
@@ -52,6 +73,7 @@ class ScoreService:
         limiter: RateLimiter,
         keys: Keys,
         top_pages: TopPageCache,
+        idempotency: IdempotencyStore,
         stream_length: int = 1000,
         sharded_pubsub: bool = False,
     ) -> None:
@@ -64,19 +86,25 @@ class ScoreService:
         self._limiter = limiter
         self._keys = keys
         self._top_pages = top_pages
+        self._idempotency = idempotency
         self._stream_length = stream_length
         self._sharded_pubsub = sharded_pubsub
         self._repairs: set[asyncio.Task[None]] = set()
 
     async def submit_score(
-        self, board_id: str, player_id: str, score: int, metadata: dict[str, Any] | None
-    ) -> tuple[SubmitResult, dict[str, str]]:
-        """Rate limit, commit, apply to the index; the result and the rate-limit headers.
+        self,
+        board_id: str,
+        player_id: str,
+        score: int,
+        metadata: dict[str, Any] | None,
+        idempotency_key: str | None = None,
+    ) -> Submitted:
+        """Rate limit, commit, apply to the index; a keyed repeat gets the first answer.
 
         Counts every outcome in ``leaderboard_submissions_total``.
         """
         try:
-            outcome = await self._submit(board_id, player_id, score, metadata)
+            outcome = await self._submit(board_id, player_id, score, metadata, idempotency_key)
         except RateLimitedError:
             SUBMISSIONS.labels("throttled").inc()
             raise
@@ -86,21 +114,42 @@ class ScoreService:
         except ServiceError:
             SUBMISSIONS.labels("rejected").inc()
             raise
-        SUBMISSIONS.labels("accepted").inc()
+        SUBMISSIONS.labels("replayed" if outcome.replayed else "accepted").inc()
         return outcome
 
     async def _submit(
-        self, board_id: str, player_id: str, score: int, metadata: dict[str, Any] | None
-    ) -> tuple[SubmitResult, dict[str, str]]:
+        self,
+        board_id: str,
+        player_id: str,
+        score: int,
+        metadata: dict[str, Any] | None,
+        key: str | None,
+    ) -> Submitted:
         check_metadata("metadata", metadata)
         board = await self._boards.get(board_id)
         player_id = canonical_player_id(player_id)
+        request = request_hash(player_id, score, metadata) if key else None
+        if key and request:
+            answer = await self._idempotency.answer(board.id, player_id, key)
+            if answer is not None:  # a repeat: neither limited nor written again
+                _same_request(answer.request, request.hex())
+                return Submitted(answer.result, replayed=True)
         policy = RateLimitPolicy(
             limit=board.rate_limit.limit, window_seconds=board.rate_limit.window_seconds
         )
         decision = await self._limiter.check(f"scores:{board.id}", player_id, policy)
         period = resolve_period(board.reset, None, self._locator.now())
-        stored = await self._writer.commit(Submission(board, period, player_id, score, metadata))
+        submission = Submission(board, period, player_id, score, metadata, key, request)
+        try:
+            stored = await self._writer.commit(submission)
+        except AlreadySubmitted:
+            assert key is not None
+            assert request is not None
+            return await self._repeat(board, player_id, key, request)
+        except OutcomeUnknownError:
+            # Postgres may commit it yet: have any worker's index check look at it.
+            await self._suspect(board, period, player_id)
+            raise
         try:
             change = await self._apply(
                 board, period, player_id, stored.score, stored.reached_seq, stored.changed
@@ -131,7 +180,53 @@ class ScoreService:
             # The index held this change already (a rebuild read it from Postgres) or a
             # newer one: what the entry was before this submission is not known.
             result.previous_rank = result.previous_score = None
-        return result, decision.headers()
+        if key and request:
+            await self._idempotency.remember(board.id, player_id, key, request, result)
+        return Submitted(result, decision.headers())
+
+    async def _repeat(self, board: Board, player_id: str, key: str, request: bytes) -> Submitted:
+        """A keyed submission whose key is in Postgres already: answer as the first did."""
+        answer = await self._idempotency.answer(board.id, player_id, key)
+        if answer is not None:
+            _same_request(answer.request, request.hex())
+            return Submitted(answer.result, replayed=True)
+        record = await self._idempotency.record(board.id, player_id, key)
+        if record is None:  # forgotten (24 hours) between the two reads
+            raise ConflictError("this Idempotency-Key was just forgotten; send it again")
+        _same_request(record.request_hash.hex(), request.hex())
+        if datetime.now(UTC) - record.created_at < IN_PROGRESS_FOR:
+            raise ConflictError(
+                "a submission with this Idempotency-Key is still being processed; retry in a moment"
+            )
+        # The first attempt committed, but its answer was never kept (its client heard 503,
+        # or its worker died): answer with the entry as it is now, put in the index.
+        stored = await self._scores.stored(board.id, record.period, player_id)
+        if stored is None:
+            raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r} any more")
+        change = await self._apply(
+            board, record.period, player_id, stored.score, stored.reached_seq, False
+        )
+        result = SubmitResult(
+            player_id=player_id,
+            score=stored.score,
+            rank=change.rank,
+            previous_rank=None,
+            previous_score=None,
+            changed=True,
+            leaderboard=board.id,
+            period=public_period(record.period),
+        )
+        await self._idempotency.remember(board.id, player_id, key, request, result)
+        return Submitted(result, replayed=True)
+
+    async def _suspect(self, board: Board, period: date, player_id: str) -> None:
+        until = int(time.time() * 1000) + SUSPECT_FOR_MS
+        try:
+            await self._index.add_suspect(
+                self._keys.suspects(board.id), period_key(period), player_id, until
+            )
+        except REDIS_OUTAGE_ERRORS:
+            logger.warning("cannot note %s's unknown write on %s in Redis", player_id, board.id)
 
     async def _apply(
         self, board: Board, period: date, player_id: str, score: int, seq: int, changed: bool
@@ -236,3 +331,10 @@ class ScoreService:
                     )  # fmt: skip
 
         return remove_from_indexes
+
+
+def _same_request(first: str, now: str) -> None:
+    if first != now:
+        raise UnprocessableError(
+            "Idempotency-Key: this key was used with another body; use a new key"
+        )

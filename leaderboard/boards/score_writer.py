@@ -15,6 +15,11 @@ Rules that keep a batch equivalent to the same submissions one by one:
 - A failing statement (an unknown player, a deleted board, a sum leaving the range) rolls
   back as a whole; its submissions then run one per statement, so that only the bad one
   fails, with its own error.
+- A submission with an Idempotency-Key inserts the key in the same statement; a key
+  already there (a repeat) skips its score, so a repeat commits nothing
+  (:class:`AlreadySubmitted`). Concurrent repeats wait for the first's key to commit.
+- A statement whose connection fails after it was sent may still commit:
+  :class:`~leaderboard.lib.errors.OutcomeUnknownError` tells its callers so.
 """
 
 from __future__ import annotations
@@ -47,6 +52,10 @@ class StoredScore:
     """The player's first entry in this period."""
 
 
+class AlreadySubmitted(Exception):
+    """The submission's Idempotency-Key was used before: nothing was written now."""
+
+
 @dataclass(frozen=True, slots=True)
 class Submission:
     board: Board
@@ -54,6 +63,9 @@ class Submission:
     player_id: str
     score: int
     metadata: dict[str, Any] | None
+    idempotency_key: str | None = None
+    request_hash: bytes | None = None
+    """SHA-256 of what was submitted, kept with the key (the same key, another body: 422)."""
 
     @property
     def key(self) -> tuple[str, date, str]:
@@ -80,16 +92,30 @@ def _upsert_sql(operator: Operator, order: Order) -> str:
     # concurrent one that drew later must get a larger number, drawn under the lock, or
     # the index would refuse its (newer) change as older.
     # Rows are written in key order (the deadlock rule above).
+    # A keyed submission writes its score only if its key went in now (`keyed`): a repeat
+    # finds the key there (or waits for a concurrent first attempt's key to commit).
     return f"""
         WITH i AS MATERIALIZED (
-            SELECT b, p, u, v, m, COALESCE(q, nextval('score_reached_seq')) AS seq
+            SELECT b, p, u, v, m, k, h, COALESCE(q, nextval('score_reached_seq')) AS seq
               FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[], $5::text[],
-                          $6::bigint[])
-                   WITH ORDINALITY AS i(b, p, u, v, m, q, n)
+                          $6::bigint[], $7::text[], $8::bytea[])
+                   WITH ORDINALITY AS i(b, p, u, v, m, q, k, h, n)
+        ),
+        keyed AS (
+            INSERT INTO idempotency_keys
+                (leaderboard_id, player_id, key, request_hash, period_start)
+            SELECT b, u::uuid, k, h, p FROM i WHERE k IS NOT NULL ORDER BY b, u, k
+            ON CONFLICT DO NOTHING
+            RETURNING leaderboard_id, player_id, key
         )
         INSERT INTO scores AS s
             (leaderboard_id, period_start, player_id, score, reached_seq, reached_at, metadata)
-        SELECT b, p, u::uuid, v, seq, now(), m::jsonb FROM i ORDER BY b, p, u
+        SELECT b, p, u::uuid, v, seq, now(), m::jsonb FROM i
+         WHERE k IS NULL OR EXISTS (
+               SELECT 1 FROM keyed
+                WHERE keyed.leaderboard_id = i.b AND keyed.player_id = i.u::uuid
+                  AND keyed.key = i.k)
+         ORDER BY b, p, u
         ON CONFLICT (leaderboard_id, period_start, player_id) DO UPDATE SET
             score = {new},
             previous_score = s.score,
@@ -165,6 +191,7 @@ class ScoreWriter:
         return [RuntimeError("not run") if o is None else o for o in outcomes]
 
     async def _draw_sequences(self, arrival_order: list[int]) -> dict[int, int]:
+        # Nothing is written if this fails or times out: a sequence number is not a score.
         rows = await self._db.fetch(
             "SELECT nextval('score_reached_seq') AS seq FROM generate_series(1, $1)",
             len(arrival_order),
@@ -180,8 +207,12 @@ class ScoreWriter:
     ) -> None:
         """Upsert one round; sets each of its outcomes and never raises."""
         try:
-            rows = await self._db.fetch(
-                sql, *_arrays([s for _, s in round_]), [sequences.get(i) for i, _ in round_]
+            rows = await self._db.fetch_write(
+                sql,
+                *_arrays([s for _, s in round_]),
+                [sequences.get(i) for i, _ in round_],
+                [s.idempotency_key for _, s in round_],
+                [s.request_hash for _, s in round_],
             )
         except (asyncpg.IntegrityConstraintViolationError, asyncpg.DeadlockDetectedError) as exc:
             if len(round_) == 1:
@@ -190,7 +221,7 @@ class ScoreWriter:
             for entry in round_:  # find the bad one: each on its own
                 await self._upsert_round(sql, [entry], sequences, outcomes)
             return
-        except Exception as exc:  # Postgres unavailable: this statement committed nothing
+        except Exception as exc:  # not committed; or OutcomeUnknownError: maybe committed
             for i, _ in round_:
                 outcomes[i] = exc
             return
@@ -198,7 +229,10 @@ class ScoreWriter:
             (row["leaderboard_id"], row["period_start"], row["player_id"]): row for row in rows
         }
         for i, submission in round_:
-            row = stored[submission.key]
+            row = stored.get(submission.key)
+            if row is None:  # its key was there: a repeat, which wrote nothing
+                outcomes[i] = AlreadySubmitted(submission.idempotency_key)
+                continue
             outcomes[i] = StoredScore(
                 score=row["score"],
                 reached_seq=row["reached_seq"],

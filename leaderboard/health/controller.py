@@ -12,6 +12,7 @@ from litestar import Controller, Response, get
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from leaderboard.health.deps import EvictionDep
 from leaderboard.lib.db import Database
 from leaderboard.lib.deps import DatabaseDep, RedisDep, SettingsDep
 from leaderboard.lib.errors import DependencyUnavailableError, outage_reason
@@ -31,6 +32,8 @@ class Readiness(msgspec.Struct, kw_only=True, omit_defaults=True):
     """``ok`` or what went wrong, per dependency (``postgres``, ``redis``)."""
     status_code: int | None = None
     detail: str | None = None
+    warnings: list[str] = msgspec.field(default_factory=list)
+    """What works now but may cost later (a Redis that may evict indexes)."""
 
 
 async def _check(name: str, probe: Awaitable[object], timeout: float) -> tuple[str, str]:
@@ -68,12 +71,14 @@ class HealthController(Controller):
         summary="Readiness: 200 when Postgres and Redis answer, else 503 naming what failed",
     )
     async def ready(
-        self, db: DatabaseDep, redis: RedisDep, settings: SettingsDep
+        self, db: DatabaseDep, redis: RedisDep, settings: SettingsDep, eviction: EvictionDep
     ) -> Response[Readiness]:
         checks = await check_dependencies(db, redis, settings.ready_timeout)
         failed = {name: problem for name, problem in checks.items() if problem != "ok"}
         if not failed:
-            return Response(Readiness(status="ok", checks=checks), status_code=HTTP_200_OK)
+            warning = await eviction.warning()
+            body = Readiness(status="ok", checks=checks, warnings=[warning] if warning else [])
+            return Response(body, status_code=HTTP_200_OK)
         detail = "not ready: " + "; ".join(f"{name}: {problem}" for name, problem in failed.items())
         body = Readiness(
             status="unavailable",

@@ -18,7 +18,7 @@ import asyncpg
 import msgspec
 from asyncpg.pool import PoolConnectionProxy
 
-from leaderboard.lib.errors import DependencyUnavailableError, outage_reason
+from leaderboard.lib.errors import DependencyUnavailableError, OutcomeUnknownError, outage_reason
 
 # Errors that mean "Postgres is not reachable or not serving right now".
 POSTGRES_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
@@ -30,6 +30,17 @@ POSTGRES_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
     asyncpg.QueryCanceledError,
+)
+
+# Failures of a statement already sent that leave its outcome unknown: the server may
+# have committed it (or still may, when a paused server resumes). A server that answered
+# (an error, statement_timeout: QueryCanceledError) rolled it back; that is known.
+OUTCOME_UNKNOWN_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
 )
 
 Connection = asyncpg.Connection | PoolConnectionProxy
@@ -122,6 +133,29 @@ class Database:
         """A pooled connection inside a transaction that commits when the block ends."""
         async with self.connection() as conn, conn.transaction():
             yield conn
+
+    async def fetch_write(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        """Run one statement that writes and commits by itself (no explicit transaction).
+
+        Raises:
+            DependencyUnavailableError: the statement was never sent (nothing is written),
+                or the server answered that it rolled it back.
+            OutcomeUnknownError: it was sent, then the connection failed or timed out (also
+                while the pool took the connection back): it may have committed, or may
+                still commit.
+
+        """
+        sent = False
+        try:
+            async with self.pool.acquire(timeout=self.timeout) as conn:
+                sent = True
+                return await conn.fetch(query, *args)
+        except POSTGRES_OUTAGE_ERRORS as exc:
+            if sent and isinstance(exc, OUTCOME_UNKNOWN_ERRORS):
+                error = OutcomeUnknownError("postgres", outage_reason(exc))
+                error.__cause__ = exc
+                raise error from exc
+            raise outage(exc) from exc
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
         async with self.connection() as conn:

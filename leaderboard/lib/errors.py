@@ -33,6 +33,10 @@ class ConflictError(ServiceError):
     """The thing to create exists already."""
 
 
+class UnprocessableError(ServiceError):
+    """The request contradicts an earlier one (an Idempotency-Key reused with another body)."""
+
+
 class AuthenticationError(ServiceError):
     """No credentials, or credentials that match nothing."""
 
@@ -56,6 +60,21 @@ class DependencyUnavailableError(ServiceError):
         super().__init__(f"{dependency} is unavailable: {reason}")
         self.dependency = dependency
         self.reason = reason
+
+
+class OutcomeUnknownError(DependencyUnavailableError):
+    """A write was sent and then its connection failed or timed out: it may have committed.
+
+    Postgres may still commit it (for example when a paused server resumes), so the
+    client must not simply submit again: a retry with the same Idempotency-Key is safe.
+    """
+
+    def __init__(self, dependency: str, reason: str) -> None:
+        super().__init__(dependency, reason)
+        self.detail = (
+            f"{dependency} did not confirm the write ({reason}): it may or may not have been "
+            "recorded. Retry with the same Idempotency-Key header to apply it exactly once."
+        )
 
 
 def outage_reason(exc: BaseException) -> str:

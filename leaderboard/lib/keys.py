@@ -25,11 +25,18 @@ class IndexKeys:
     """Hash: player id → the 16-hex sequence of that player's member in ``scores`` (the
     member is ``<sequence>:<player id>``; indexes written before this held the member)."""
     ready: str
-    """Marker: present once the index is complete (rebuilt or kept since)."""
+    """Marker: present once the index is complete (rebuilt or kept since); its value is the
+    run id of the Redis server it was built on, so a restart (whose append-only file may
+    have lost its last writes) or a failover is noticed (index_guard.py)."""
     lock: str
     """Held (with a TTL) while the index is being rebuilt."""
     journal: str
     """Changes applied while a rebuild runs, replayed into the new index (TTL of the lock)."""
+    check: str
+    """Held (TTL: the check interval) by the worker checking this index against Postgres."""
+    cursors: str
+    """Hash: where the rolling check goes on (``player``: a player id, ``rank``: a rank);
+    TTL 1 day."""
 
     def temporary(self, token: str) -> tuple[str, str]:
         """Where a rebuild writes the new index before swapping it in (with a TTL)."""
@@ -98,7 +105,23 @@ class Keys:
             ready=f"{base}:ready",
             lock=f"{base}:lock",
             journal=f"{base}:journal",
+            check=f"{base}:check",
+            cursors=f"{base}:cursors",
         )
+
+    def suspects(self, board_id: str) -> str:
+        """Sorted set of ``<period key>|<player id>`` whose write's outcome was unknown.
+
+        Score: until when to keep checking them (ms); TTL 1 h from the last one added.
+        """
+        return f"{self.prefix}lb:{{{board_id}}}:suspects"
+
+    def idempotent_answer(self, board_id: str, player_id: str, key_digest: str) -> str:
+        """The answer to a submission with an Idempotency-Key (JSON); TTL 24 h.
+
+        ``key_digest`` is the SHA-256 of the key (a key may hold any printable character).
+        """
+        return f"{self.prefix}idem:{{{board_id}}}:{player_id}:{key_digest}"
 
     def events_channel(self, leaderboard_id: str) -> str:
         """Pub/sub channel of a board's rank-change events (public contract)."""

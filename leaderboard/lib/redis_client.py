@@ -115,7 +115,17 @@ async def initialize(client: AnyRedis) -> None:
             await client.initialize()
 
 
-async def check_memory_policy(client: AnyRedis) -> str | None:
+async def run_id_of(client: AnyRedis, key: str) -> str:
+    """The run id of the server that holds ``key`` (a new one after a restart or failover)."""
+    if isinstance(client, RedisCluster):
+        node = client.get_node_from_key(key)
+        info = await client.info("server", target_nodes=node)
+    else:
+        info = await client.info("server")
+    return str(info["run_id"])
+
+
+async def check_memory_policy(client: AnyRedis, *, log: bool = True) -> str | None:
     """Warn when Redis may evict leaderboard indexes; returns the policy (None: unknown).
 
     Indexes carry no TTL, so a ``volatile-*`` policy (or ``noeviction``) evicts only
@@ -131,6 +141,8 @@ async def check_memory_policy(client: AnyRedis) -> str | None:
         return None
     policy = str(config.get("maxmemory-policy", ""))
     maxmemory = int(config.get("maxmemory", 0) or 0)
+    if not log:
+        return policy
     if policy.startswith("allkeys-"):
         logger.warning(
             "Redis maxmemory-policy is %r: under memory pressure Redis may evict leaderboard "

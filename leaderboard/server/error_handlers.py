@@ -18,6 +18,7 @@ from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
@@ -30,9 +31,11 @@ from leaderboard.lib.errors import (
     DependencyUnavailableError,
     InvalidInputError,
     NotFoundError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitedError,
     ServiceError,
+    UnprocessableError,
     outage_reason,
 )
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
@@ -45,6 +48,7 @@ _STATUS_BY_ERROR: Mapping[type[ServiceError], int] = {
     PermissionDeniedError: HTTP_403_FORBIDDEN,
     NotFoundError: HTTP_404_NOT_FOUND,
     ConflictError: HTTP_409_CONFLICT,
+    UnprocessableError: HTTP_422_UNPROCESSABLE_ENTITY,
     RateLimitedError: HTTP_429_TOO_MANY_REQUESTS,
     DependencyUnavailableError: HTTP_503_SERVICE_UNAVAILABLE,
 }
@@ -90,11 +94,11 @@ def handle_service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Respon
 
 def dependency_unavailable_response(exc: DependencyUnavailableError) -> Response[dict[str, Any]]:
     logger.warning("%s (%s)", exc.detail, exc.__cause__ or "no further detail")
+    extra: dict[str, Any] = {"dependency": exc.dependency}
+    if isinstance(exc, OutcomeUnknownError):
+        extra["outcome"] = "unknown"
     return error_response(
-        HTTP_503_SERVICE_UNAVAILABLE,
-        exc.detail,
-        headers={"Retry-After": "1"},
-        dependency=exc.dependency,
+        HTTP_503_SERVICE_UNAVAILABLE, exc.detail, headers={"Retry-After": "1"}, **extra
     )
 
 

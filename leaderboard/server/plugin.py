@@ -57,6 +57,7 @@ class InfrastructurePlugin(InitPluginProtocol):
             "scores": lambda: self.services.scores,
             "rankings": lambda: self.services.rankings,
             "events": lambda: self.services.events,
+            "eviction": lambda: self.services.eviction,
         }
         app_config.dependencies.update(
             {name: Provide(provider, sync_to_thread=False) for name, provider in providers.items()}
@@ -78,6 +79,7 @@ class InfrastructurePlugin(InitPluginProtocol):
         await check_memory_policy(redis)
         self._db, self._redis = db, redis
         self._services = Services.build(db, redis, self.keys, self.settings, self.clock)
+        self._services.start()
         # The guards (auth/guards.py) run before dependency injection: they find the
         # worker's authenticator in the app's state.
         app.state[AUTHENTICATOR] = self._services.authenticator

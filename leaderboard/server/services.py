@@ -14,6 +14,8 @@ from leaderboard.auth.principal import Authenticator
 from leaderboard.auth.sessions import SessionStore
 from leaderboard.boards.board_repository import BoardRepository
 from leaderboard.boards.board_service import BoardService
+from leaderboard.boards.idempotency import IdempotencyStore
+from leaderboard.boards.index_guard import IndexGuard
 from leaderboard.boards.index_locator import IndexLocator
 from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.rank_index import RankIndex
@@ -23,6 +25,7 @@ from leaderboard.boards.score_repository import ScoreRepository
 from leaderboard.boards.score_service import ScoreService
 from leaderboard.boards.score_writer import ScoreWriter
 from leaderboard.events.hub import EventHub
+from leaderboard.health.eviction import EvictionWatch
 from leaderboard.lib.clock import Clock, system_clock
 from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.keys import Keys
@@ -47,6 +50,8 @@ class Services:
     rankings: RankingService
     rebuilder: Rebuilder
     locator: IndexLocator
+    guard: IndexGuard
+    eviction: EvictionWatch
     events: EventHub
 
     @classmethod
@@ -99,8 +104,20 @@ class Services:
             limiter=limiter,
             keys=keys,
             top_pages=top_pages,
+            idempotency=IdempotencyStore(db, pipeline, keys),
             stream_length=settings.events_stream_length,
             sharded_pubsub=settings.redis_cluster,
+        )
+        guard = IndexGuard(
+            redis=redis,
+            boards=boards,
+            scores=score_repository,
+            index=index,
+            rebuilder=rebuilder,
+            locator=locator,
+            keys=keys,
+            top_pages=top_pages,
+            interval_seconds=settings.index_check_seconds,
         )
         rankings = RankingService(
             boards=boards,
@@ -133,10 +150,17 @@ class Services:
             rankings=rankings,
             rebuilder=rebuilder,
             locator=locator,
+            guard=guard,
+            eviction=EvictionWatch(redis),
             events=EventHub(settings, keys, redis, boards.get),
         )
 
+    def start(self) -> None:
+        """Start background work: the index check (index_guard.py)."""
+        self.guard.start()
+
     async def close(self) -> None:
-        """Stop background work: event subscriptions, score repairs."""
+        """Stop background work: event subscriptions, the index check, score repairs."""
         await self.events.close()
+        await self.guard.close()
         await self.scores.close()

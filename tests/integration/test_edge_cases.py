@@ -111,15 +111,6 @@ async def test_a_player_may_name_themselves_in_upper_case(
     assert response.status_code == 200
 
 
-async def test_periods_before_the_board_existed_are_refused(
-    client: AsyncTestClient[Litestar],
-) -> None:
-    board = await new_board(client, reset="daily")
-    response = await client.get(f"/v1/leaderboards/{board}/top?period=2020-01-01")
-    assert response.status_code == 400
-    assert "period" in response.json()["detail"]
-
-
 async def test_an_impossible_last_event_id_is_400(client: AsyncTestClient[Litestar]) -> None:
     board = await new_board(client)
     response = await client.get(

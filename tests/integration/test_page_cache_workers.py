@@ -138,8 +138,8 @@ async def test_a_worker_never_serves_a_cached_page_missing_its_own_change(
 
     async def a_submission_completes_meanwhile(_ids: Sequence[str]) -> None:
         if armed and not submitted:
-            result, _ = await services.scores.submit_score(board_id, players[2], 100, None)
-            submitted.append(result.rank)
+            outcome = await services.scores.submit_score(board_id, players[2], 100, None)
+            submitted.append(outcome.result.rank)
 
     cached = msgspec.structs.replace(settings, top_page_cache_ms=30_000)
     services = Services.build(

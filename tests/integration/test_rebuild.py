@@ -45,9 +45,15 @@ from leaderboard.server.services import Services
 from tests.conftest import ADMIN, running
 from tests.helpers import async_wait_until
 from tests.procs import clean_env
-from tests.scores_helpers import create_board, insert_players, submit, top
+from tests.scores_helpers import (
+    create_board,
+    insert_players,
+    postgres_ranking,
+    ranked,
+    submit,
+    top,
+)
 
-Ranking = list[tuple[str, int]]  # (player id, score), best first
 SCORE_COLUMNS = [
     "leaderboard_id",
     "period_start",
@@ -95,23 +101,6 @@ async def unlink_board_keys(redis: Redis, keys: Keys, board_id: str) -> int:
     return len(found)
 
 
-async def postgres_ranking(database_url: str, board_id: str, order: str = "desc") -> Ranking:
-    """The contract's order computed by Postgres: better score, then smaller reached_seq."""
-    direction = "DESC" if order == "desc" else "ASC"
-    conn = await asyncpg.connect(database_url)
-    try:
-        rows = await conn.fetch(
-            f"""
-            SELECT player_id::text, score FROM scores WHERE leaderboard_id = $1
-             ORDER BY score {direction}, reached_seq ASC
-            """,  # noqa: S608 - direction is one of two constants
-            board_id,
-        )
-    finally:
-        await conn.close()
-    return [(row[0], row[1]) for row in rows]
-
-
 async def populate(
     client: httpx.AsyncClient, database_url: str, board_id: str, count: int, seed: int
 ) -> dict[str, str]:
@@ -147,10 +136,6 @@ async def every_page(client: httpx.AsyncClient, board_id: str, limit: int) -> li
     for offset in range(limit, pages[0]["total"], limit):
         pages.append(await top(client, board_id, limit=limit, offset=offset))
     return pages
-
-
-def ranked(entries: list[dict[str, Any]]) -> Ranking:
-    return [(entry["player_id"], entry["score"]) for entry in entries]
 
 
 async def copy_board(

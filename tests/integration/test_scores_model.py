@@ -531,7 +531,15 @@ async def test_a_submission_that_waited_for_the_row_lock_reaches_the_index(
             lambda: waiting_for_a_row_lock(database_url), 10, "A to wait for the row lock"
         )
         b = await other_worker.fetchrow(
-            _upsert_sql("sum", "desc"), [board_id], [ALL_TIME], [player_id], [2], [None], [None]
+            _upsert_sql("sum", "desc"),
+            [board_id],
+            [ALL_TIME],
+            [player_id],
+            [2],
+            [None],
+            [None],
+            [None],
+            [None],
         )
         assert b is not None
         await transaction.commit()

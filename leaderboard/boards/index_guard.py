@@ -1,0 +1,263 @@
+"""The index guard: compares the Redis indexes with Postgres in the background and repairs them.
+
+Postgres is the record, Redis the index. Whatever Redis loses or gets wrong converges back
+without an operator (docs/operations.md states the guarantee, docs/decisions.md the design):
+
+- **Restart or failover** (an append-only file may have lost its last writes, a promoted
+  replica may lag): each index's ready marker holds the run id of the server it was built
+  on; a marker with another server's run id is rebuilt.
+- **One key lost** (evicted, deleted): a ready index whose sorted set is gone while
+  Postgres has settled rows, or whose members hash is gone while the set is not, is
+  rebuilt. A lost ready marker makes the next read or write rebuild it (rebuild.py).
+- **Entries that disagree** (a score changed behind our back, a write that never landed,
+  an entry Postgres does not have): a rolling check compares a slice of the board each
+  round, by player id from Postgres' side and by rank from Redis' side, and repairs each
+  entry alone (no rebuild).
+- **Writes whose outcome was unknown** (Postgres timed out after the statement was sent)
+  are remembered in Redis as suspects and checked every round for an hour, by any worker.
+
+Every round takes each board's current period once across all workers (a lock per index
+with the interval as TTL), so the cost does not grow with the number of workers. One
+round over a board costs a few Redis calls and two primary-key range reads in Postgres,
+never a scan of the board.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+from leaderboard.boards.board_service import BoardService
+from leaderboard.boards.index_locator import IndexLocator
+from leaderboard.boards.models import Board
+from leaderboard.boards.page_cache import TopPageCache
+from leaderboard.boards.periods import period_key, resolve_period
+from leaderboard.boards.rank_index import TOMBSTONE, HeldEntry, RankIndex, to_redis_score
+from leaderboard.boards.rebuild import Rebuilder
+from leaderboard.boards.score_repository import CheckedRow, ScoreRepository
+from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
+from leaderboard.lib.keys import IndexKeys, Keys
+from leaderboard.lib.metrics import INDEX_REPAIRS
+from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis, run_id_of
+
+logger = logging.getLogger(__name__)
+
+# What skips a round (the next one tries again) rather than failing it.
+_OUTAGES: tuple[type[Exception], ...] = (DependencyUnavailableError, *REDIS_OUTAGE_ERRORS)
+# The ready marker of indexes built before markers held a run id.
+LEGACY_MARKER = "1"
+
+
+@dataclass
+class PeriodReport:
+    """What one check of one index found and did."""
+
+    board_id: str
+    checked: bool = False
+    rebuilt: str | None = None
+    """Why the index was rebuilt: restart, missing; None when it was not."""
+    repaired: int = 0
+    removed: int = 0
+    compared: int = 0
+
+
+@dataclass
+class RoundReport:
+    periods: list[PeriodReport] = field(default_factory=list)
+
+    @property
+    def repaired(self) -> int:
+        return sum(p.repaired + p.removed for p in self.periods)
+
+    @property
+    def rebuilt(self) -> list[str]:
+        return [p.board_id for p in self.periods if p.rebuilt]
+
+
+class IndexGuard:
+    def __init__(
+        self,
+        *,
+        redis: AnyRedis,
+        boards: BoardService,
+        scores: ScoreRepository,
+        index: RankIndex,
+        rebuilder: Rebuilder,
+        locator: IndexLocator,
+        keys: Keys,
+        top_pages: TopPageCache,
+        interval_seconds: float,
+        slice_size: int = 1000,
+    ) -> None:
+        self._redis = redis
+        self._boards = boards
+        self._scores = scores
+        self._index = index
+        self._rebuilder = rebuilder
+        self._locator = locator
+        self._keys = keys
+        self._top_pages = top_pages
+        self._interval = interval_seconds
+        self._slice = slice_size
+        self._task: asyncio.Task[None] | None = None
+        # Entries the index holds and Postgres does not, seen in the previous round: one
+        # round may race a player's deletion (Postgres first, the index right after).
+        self._extras: dict[tuple[str, date], set[str]] = {}
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="index-guard")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.run_once()
+            except _OUTAGES as exc:
+                logger.warning("index check skipped this round: %s", exc)
+            except Exception:
+                logger.exception("index check failed this round")
+
+    async def run_once(self) -> RoundReport:
+        """Check every board's current period (those no other worker checks this round)."""
+        report = RoundReport()
+        for board in await self._boards.list():
+            period = resolve_period(board.reset, None, self._locator.now())
+            try:
+                report.periods.append(await self.check(board, period))
+            except NotFoundError:  # deleted meanwhile
+                continue
+        await self._scores.delete_expired_keys()
+        return report
+
+    async def check(self, board: Board, period: date) -> PeriodReport:
+        report = PeriodReport(board.id)
+        keys = self._locator.keys(board, period)
+        state = await self._index.check(
+            keys,
+            self._keys.suspects(board.id),
+            int(self._interval * 1000),
+            int(time.time() * 1000),
+        )
+        if state is None or state.marker is None:
+            # Another worker checks it this round; or it is not built: the first read or
+            # write builds it from Postgres.
+            return report
+        report.checked = True
+        run_id = await run_id_of(self._redis, keys.ready)
+        if state.marker == LEGACY_MARKER:
+            await self._redis.set(keys.ready, run_id, xx=True, keepttl=True)
+        elif state.marker != run_id:
+            return await self._rebuild(board, period, report, "restart")
+        if (state.entries == 0 and await self._scores.has_entries(board.id, period)) or (
+            state.entries > 0 and not state.members_exist
+        ):
+            return await self._rebuild(board, period, report, "missing")
+
+        rows = await self._scores.rows_after(board.id, period, state.player_cursor, self._slice)
+        player_cursor = rows[-1].player_id if len(rows) >= self._slice else ""
+        suspects = _suspects_of(state.suspects, period)
+        if suspects:
+            rows += await self._scores.rows_of(board.id, period, suspects)
+        await self._compare(board, period, keys, rows, report)
+        rank_cursor = await self._remove_extras(board, period, keys, state.rank_cursor, report)
+        await self._index.save_cursors(keys, player_cursor, rank_cursor)
+        if report.repaired or report.removed:
+            INDEX_REPAIRS.labels("diverged").inc(report.repaired + report.removed)
+            self._top_pages.drop_board(board.id)
+            logger.warning(
+                "index of %s (%s) disagreed with Postgres: %d entries repaired, %d removed",
+                board.id, period_key(period), report.repaired, report.removed,
+            )  # fmt: skip
+        return report
+
+    async def _rebuild(
+        self, board: Board, period: date, report: PeriodReport, cause: str
+    ) -> PeriodReport:
+        entries = await self._rebuilder.rebuild(board, period)
+        if entries is not None:  # None: another worker is rebuilding it
+            report.rebuilt = cause
+            INDEX_REPAIRS.labels(cause).inc()
+            self._top_pages.drop_board(board.id)
+            logger.warning(
+                "index of %s (%s) rebuilt from Postgres (%s): %d entries",
+                board.id, period_key(period), cause, entries,
+            )  # fmt: skip
+        return report
+
+    async def _compare(
+        self,
+        board: Board,
+        period: date,
+        keys: IndexKeys,
+        rows: list[CheckedRow],
+        report: PeriodReport,
+    ) -> None:
+        """Postgres' side: each row's entry must hold its score and sequence."""
+        held = await self._index.entries_of(keys, [row.player_id for row in rows])
+        report.compared += len(rows)
+        for row, entry in zip(rows, held, strict=True):
+            if _agrees(entry, row, board) or not row.settled or entry.value == TOMBSTONE:
+                continue  # a tombstone: the player is being deleted
+            if entry.seq is None or entry.seq < row.reached_seq:
+                change = await self._index.apply(
+                    keys,
+                    order=board.order,
+                    player_id=row.player_id,
+                    score=row.score,
+                    reached_seq=row.reached_seq,
+                    expire_at_ms=self._locator.expire_at_ms(board, period),
+                )
+                repaired = change.written
+            else:  # the index holds a newer-looking or changed entry: Postgres wins
+                repaired = await self._index.repair(
+                    keys,
+                    order=board.order,
+                    player_id=row.player_id,
+                    seen=entry,
+                    score=row.score,
+                    reached_seq=row.reached_seq,
+                )
+            report.repaired += repaired
+
+    async def _remove_extras(
+        self, board: Board, period: date, keys: IndexKeys, first: int, report: PeriodReport
+    ) -> int:
+        """Redis' side: entries of a window of ranks that Postgres does not have go.
+
+        Returns where the next round's window starts.
+        """
+        window = await self._index.window(keys, first, first + self._slice - 1)
+        players = [player for player, _ in window]
+        present = {row.player_id for row in await self._scores.rows_of(board.id, period, players)}
+        extras = {player for player in players if player not in present}
+        confirmed = extras & self._extras.pop((board.id, period), set())
+        for player in confirmed:
+            report.removed += await self._index.remove(keys, player, forever=False)
+        if extras - confirmed:
+            self._extras[(board.id, period)] = extras - confirmed
+            return first  # look at this window again next round
+        return first + self._slice if len(window) >= self._slice else 0
+
+
+def _agrees(entry: HeldEntry, row: CheckedRow, board: Board) -> bool:
+    if entry.seq != row.reached_seq or entry.redis_score is None:
+        return False
+    return int(float(entry.redis_score)) == to_redis_score(row.score, board.order)
+
+
+def _suspects_of(suspects: list[str], period: date) -> list[str]:
+    """The players among ``<period key>|<player id>`` suspects of this period."""
+    prefix = period_key(period) + "|"
+    return [item[len(prefix) :] for item in suspects if item.startswith(prefix)]

@@ -1,0 +1,33 @@
+-- Put a player's entry back to what Postgres holds, when the index disagrees in a way the
+-- ordinary apply refuses (a member whose sequence is not older: a score changed by hand,
+-- a value left from an index Postgres never had). Compare-and-set: only if the entry is
+-- still what the caller saw, so a change applied meanwhile is never overwritten.
+-- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  rebuild lock   KEYS[4]  journal
+-- ARGV[1]  player id
+-- ARGV[2]  the members-hash value the caller saw ("" for none)
+-- ARGV[3]  the Redis score the caller saw ("" for none)
+-- ARGV[4]  the Redis score to set (Postgres' score, negated on desc boards)
+-- ARGV[5]  the member to set: "<reached seq as 16 hex digits>:<player id>"
+-- Returns: 1 when repaired, 0 when the entry changed meanwhile (left alone).
+-- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
+local player = ARGV[1]
+local value = redis.call('HGET', KEYS[2], player)
+if (value or '') ~= ARGV[2] or value == TOMBSTONE then
+  return 0
+end
+local current = value and member_of(player, value)
+local score = current and redis.call('ZSCORE', KEYS[1], current)
+if (score or '') ~= ARGV[3] then
+  return 0
+end
+if current then
+  redis.call('ZREM', KEYS[1], current)
+end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[5])
+redis.call('HSET', KEYS[2], player, string.sub(ARGV[5], 1, 16))
+local lock_ttl = redis.call('PTTL', KEYS[3])
+if lock_ttl > 0 then
+  redis.call('RPUSH', KEYS[4], player .. ' ' .. ARGV[4] .. ' ' .. ARGV[5])
+  redis.call('PEXPIRE', KEYS[4], lock_ttl)
+end
+return 1

@@ -1,0 +1,9 @@
+"""The health feature's dependencies, provided by the app's infrastructure plugin."""
+
+from __future__ import annotations
+
+from litestar.di import NamedDependency
+
+from leaderboard.health.eviction import EvictionWatch
+
+EvictionDep = NamedDependency[EvictionWatch]

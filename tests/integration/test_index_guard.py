@@ -1,0 +1,188 @@
+"""The index guard: whatever Redis loses or gets wrong converges back to Postgres by itself.
+
+Each fault is caused for real against the running app's Redis (a key deleted, a score
+moved with ZINCRBY, an entry Postgres never had, a marker from another server); then one
+round of the guard runs (the app runs one every LEADERBOARD_INDEX_CHECK_SECONDS; here the
+test runs it, so nothing waits on a timer) and the served ranks must equal Postgres'.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+import pytest
+from litestar import Litestar
+from redis.asyncio import Redis
+
+from leaderboard.boards.rank_index import member_for
+from leaderboard.lib.keys import IndexKeys, Keys
+from leaderboard.lib.settings import Settings
+from leaderboard.server.app import create_app
+from leaderboard.server.plugin import InfrastructurePlugin
+from leaderboard.server.services import Services
+from tests.conftest import running
+from tests.scores_helpers import create_board, insert_players, postgres_ranking, ranked, submit, top
+
+pytestmark = pytest.mark.redis_modes
+
+
+@dataclass
+class Live:
+    http: httpx.AsyncClient
+    services: Services
+
+
+@pytest.fixture
+async def live(settings: Settings, redis: Redis) -> AsyncIterator[Live]:
+    app: Litestar = create_app(settings)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with (
+        running(app),
+        httpx.AsyncClient(transport=transport, base_url="http://guard.local") as http,
+    ):
+        yield Live(http, app.plugins.get(InfrastructurePlugin).services)
+
+
+async def board_of(live: Live, database_url: str, count: int) -> tuple[str, list[str]]:
+    """A board of ``count`` players scoring 10, 20, … through the API."""
+    board_id = await create_board(live.http)
+    players = [player for player, _ in await insert_players(database_url, count)]
+    for i, player in enumerate(players):
+        await submit(live.http, board_id, player, 10 * (i + 1))
+    return board_id, players
+
+
+async def served(live: Live, board_id: str) -> list[tuple[str, int]]:
+    page = await top(live.http, board_id)
+    assert page["total"] == len(page["entries"])
+    return ranked(page["entries"])
+
+
+def index_keys(settings: Settings, board_id: str) -> IndexKeys:
+    return Keys(settings.redis_key_prefix).index(board_id, "all")
+
+
+async def settle(database_url: str, board_id: str) -> None:
+    """Make the board's rows look older than the guard's settling time (5 s)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            "UPDATE scores SET updated_at = now() - interval '1 minute' WHERE leaderboard_id = $1",
+            board_id,
+        )
+    finally:
+        await conn.close()
+
+
+async def test_a_lost_sorted_set_under_a_live_marker_is_rebuilt(
+    live: Live, settings: Settings, redis: Redis, database_url: str
+) -> None:
+    """What allkeys-lru may do: the set goes, the ready marker stays."""
+    board_id, _ = await board_of(live, database_url, 20)
+    await settle(database_url, board_id)
+    keys = index_keys(settings, board_id)
+    await redis.unlink(keys.scores)
+    assert await redis.exists(keys.ready) == 1
+    report = await live.services.guard.run_once()
+    assert board_id in report.rebuilt
+    assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
+
+
+async def test_a_lost_members_hash_is_rebuilt(
+    live: Live, settings: Settings, redis: Redis, database_url: str
+) -> None:
+    board_id, players = await board_of(live, database_url, 12)
+    keys = index_keys(settings, board_id)
+    await redis.unlink(keys.members)
+    await live.services.guard.run_once()
+    # Without the hash, a new submission would add the player a second time.
+    await submit(live.http, board_id, players[0], 500)
+    assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
+
+
+async def test_a_score_moved_behind_our_back_is_put_back(
+    live: Live, settings: Settings, redis: Redis, database_url: str
+) -> None:
+    board_id, players = await board_of(live, database_url, 15)
+    await settle(database_url, board_id)
+    keys = index_keys(settings, board_id)
+    seq = await redis.hget(keys.members, players[2])
+    assert seq is not None
+    await redis.zincrby(keys.scores, -1000, member_for(int(seq, 16), players[2]))  # desc: far ahead
+    assert (await served(live, board_id))[0][0] == players[2], "the fault shows"
+    report = await live.services.guard.run_once()
+    assert report.repaired >= 1
+    assert report.rebuilt == [], "one entry repaired, not the whole board"
+    assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
+
+
+async def test_an_entry_postgres_does_not_have_goes_after_two_rounds(
+    live: Live, settings: Settings, redis: Redis, database_url: str
+) -> None:
+    board_id, _ = await board_of(live, database_url, 5)
+    keys = index_keys(settings, board_id)
+    ghost = str(uuid.uuid4())
+    await redis.zadd(keys.scores, {member_for(1, ghost): -10_000})
+    await redis.hset(keys.members, ghost, f"{1:016x}")
+    await live.services.guard.run_once()  # seen once: it may be a deletion in flight
+    assert ghost in [player for player, _ in await served(live, board_id)]
+    await redis.delete(keys.check)  # the next round may check it at once
+    report = await live.services.guard.run_once()
+    assert report.repaired >= 1
+    assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
+
+
+async def test_a_write_that_never_reached_the_index_is_applied(
+    live: Live, settings: Settings, redis: Redis, database_url: str
+) -> None:
+    """As when a worker died between its commit and its index write."""
+    board_id, players = await board_of(live, database_url, 8)
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            """
+            UPDATE scores SET score = 999, reached_seq = nextval('score_reached_seq'),
+                   updated_at = now() - interval '1 minute'
+             WHERE leaderboard_id = $1 AND player_id = $2
+            """,
+            board_id,
+            uuid.UUID(players[0]),
+        )
+    finally:
+        await conn.close()
+    await live.services.guard.run_once()
+    assert (await served(live, board_id))[0] == (players[0], 999)
+    assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
+
+
+async def test_an_index_built_on_another_server_is_rebuilt(
+    live: Live, settings: Settings, redis: Redis, database_url: str
+) -> None:
+    """After a restart or a failover the run id differs: the last writes may be lost."""
+    board_id, _ = await board_of(live, database_url, 6)
+    keys = index_keys(settings, board_id)
+    await live.services.guard.run_once()  # adopts the marker of the build it made
+    await redis.set(keys.ready, "a-run-id-of-a-server-that-is-gone", keepttl=True)
+    await redis.delete(keys.check)
+    report = await live.services.guard.run_once()
+    assert board_id in report.rebuilt
+    assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
+
+
+async def test_a_healthy_board_is_left_alone(
+    live: Live, settings: Settings, redis: Redis, database_url: str
+) -> None:
+    board_id, _ = await board_of(live, database_url, 30)
+    await settle(database_url, board_id)
+    first = await live.services.guard.run_once()
+    mine = [p for p in first.periods if p.board_id == board_id and p.checked]
+    assert mine, "the board was checked"
+    assert (mine[0].repaired, mine[0].removed, mine[0].rebuilt) == (0, 0, None)
+    assert mine[0].compared == 30
+    # One check per interval across all workers: an immediate second round skips it.
+    second = await live.services.guard.run_once()
+    assert not [p for p in second.periods if p.board_id == board_id and p.checked]
