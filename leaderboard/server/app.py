@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from leaderboard import __version__
 from leaderboard.auth.controller import AuthController
@@ -19,7 +18,15 @@ from leaderboard.lib.settings import Settings
 from leaderboard.players.controller import PlayersController
 from leaderboard.server.error_handlers import EXCEPTION_HANDLERS
 from leaderboard.server.plugin import InfrastructurePlugin
-from leaderboard.web import board_page
+from leaderboard.web import (
+    DOCS_CSP,
+    OfflineScalar,
+    OfflineSwagger,
+    board_page,
+    nosniff,
+    page_headers,
+    static_files_router,
+)
 
 OPENAPI_PATH = "/schema"
 
@@ -39,7 +46,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
             EventsController,
             metrics,
             board_page,
+            static_files_router(),
         ],
+        before_send=[nosniff],
         middleware=[request_id_middleware, PROMETHEUS.middleware],
         plugins=[InfrastructurePlugin(settings, clock)],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -51,10 +60,19 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
             title="Leaderboard service",
             version=__version__,
             description="Scores, ranks, player profiles and rank-change events for games.",
-            path=OPENAPI_PATH,
-            # Scalar is the interactive UI at /schema; Swagger at /schema/swagger;
-            # the document itself at /schema/openapi.json.
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            # Scalar is the interactive UI at /schema; Swagger at /schema/swagger; the
+            # document itself at /schema/openapi.json. Both UIs come from this service
+            # (leaderboard/web/docs.py), so they work offline; the router gives the
+            # pages their Content-Security-Policy and framing rules.
+            openapi_router=Router(
+                path=OPENAPI_PATH,
+                route_handlers=[],
+                include_in_schema=False,  # as Litestar's own router: not operations
+                dto=None,
+                return_dto=None,
+                response_headers=page_headers(DOCS_CSP),
+            ),
+            render_plugins=[OfflineScalar(), OfflineSwagger(path="/swagger")],
         ),
     )
 

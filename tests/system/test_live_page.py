@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import TEST_ADMIN_TOKEN
+from tests.pages import offline, problems
 from tests.procs import running_service, service_env
 
 pytestmark = pytest.mark.slow
@@ -50,6 +51,10 @@ def test_the_page_reorders_live_and_finds_a_player(server: str, page: Page) -> N
             headers=ADMIN,
         )
 
+    refused = offline(page)
+    seen = problems(page)
+    sockets: list[str] = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
     page.goto(f"{server}/boards/{board}")
     expect(page.locator("#title")).to_have_text("Weekly Race")
     expect(page.locator("#live")).to_have_text("live", timeout=10_000)
@@ -57,6 +62,8 @@ def test_the_page_reorders_live_and_finds_a_player(server: str, page: Page) -> N
     expect(rows).to_have_count(5)
     expect(rows.first).to_contain_text("Barbara")
     expect(page.locator("#countdown")).to_contain_text("Resets in")
+    expect(page.locator("#total")).to_have_text("· 5 players")
+    assert_count_beside_heading(page)
 
     # Ada jumps from last to first: the row moves without a reload.
     http.post(
@@ -72,12 +79,57 @@ def test_the_page_reorders_live_and_finds_a_player(server: str, page: Page) -> N
     expect(page.locator("#around-message")).to_have_text("Rank 4 of 5")
     expect(page.locator("#around tr.me")).to_contain_text("Linus")
 
+    # On a phone's width too, the count stays on the heading's line.
+    page.set_viewport_size({"width": 360, "height": 800})
+    assert_count_beside_heading(page)
+    page.set_viewport_size({"width": 820, "height": 900})
+
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "live-board.png"), full_page=True)
     assert (OUTPUT / "live-board.png").stat().st_size > 10_000
     http.close()
+    # All of it under the page's Content-Security-Policy, with no network but this machine.
+    assert refused == []
+    assert seen == []
+    assert sockets == [f"{server.replace('http://', 'ws://')}/v1/leaderboards/{board}/ws"]
+
+
+def assert_count_beside_heading(page: Page) -> None:
+    """ "· N players" sits on the line of "Top 10", right after it (it once wrapped)."""
+    boxes = page.evaluate(
+        """() => {
+            const total = document.getElementById("total");
+            const range = document.createRange();
+            range.selectNodeContents(total.parentElement.firstChild);
+            const text = range.getBoundingClientRect(), count = total.getBoundingClientRect();
+            return {textTop: text.top, textRight: text.right, textHeight: text.height,
+                    countTop: count.top, countLeft: count.left, countHeight: count.height,
+                    countRects: total.getClientRects().length};
+        }"""
+    )
+    assert boxes["countRects"] == 1, boxes
+    assert boxes["countLeft"] >= boxes["textRight"], boxes
+    # Same line: the count's box lies within the heading text's line box.
+    assert boxes["countTop"] >= boxes["textTop"] - 1, boxes
+    assert boxes["countTop"] + boxes["countHeight"] <= boxes["textTop"] + boxes["textHeight"] + 1
 
 
 def test_an_unknown_board_says_so(server: str, page: Page) -> None:
+    refused = offline(page)
+    seen = problems(page)
+    sockets: list[str] = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
     page.goto(f"{server}/boards/no-such-board")
     expect(page.locator("#title")).to_have_text("No leaderboard no-such-board")
+    # Not a red "connecting…" forever: the status and a notice say it does not exist.
+    expect(page.locator("#live")).to_have_text("not found")
+    expect(page.locator("#dot")).to_have_class("dot gone")  # grey, not the red of "down"
+    expect(page.locator("#missing")).to_be_visible()
+    expect(page.locator("#missing")).to_contain_text(
+        "There is no leaderboard no-such-board on this service."
+    )
+    expect(page.locator("#board")).to_be_hidden()
+    expect(page).to_have_title("No such leaderboard")
+    assert sockets == [], "nothing to connect to"
+    assert refused == []
+    assert seen == []

@@ -1,0 +1,115 @@
+"""The API docs pages in Chromium with no network but this machine's: they must render."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.helpers import wait_until
+from tests.pages import offline, problems
+from tests.procs import running_service, service_env
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory,
+    database_url: str,
+    redis_server_url: str,
+    redis_key_prefix: str,
+) -> Iterator[str]:
+    tmp_path = tmp_path_factory.mktemp("docs")
+    env = service_env(tmp_path, database_url, redis_server_url, redis_key_prefix)
+    with running_service(tmp_path, env) as service:
+        yield service.base
+
+
+def operations(base: str) -> list[dict[str, Any]]:
+    """Every operation of the OpenAPI document, each with its tag and summary."""
+    document = httpx.get(f"{base}/schema/openapi.json").json()
+    return [
+        {"path": path, "method": method, "tag": op["tags"][0], "summary": op["summary"]}
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+    ]
+
+
+def test_scalar_renders_the_operations_without_internet(server: str, page: Page) -> None:
+    refused = offline(page)
+    seen = problems(page)
+    # A deep link to an operation, as the docs' own links are.
+    page.goto(f"{server}/schema#tag/players/POST/v1/players")
+    heading = page.get_by_role("heading", name="Create a player (admin)", level=3)
+    expect(heading).to_be_visible(timeout=20_000)
+    ops = operations(server)
+    assert len(ops) > 15
+    # Every operation is in the sidebar, under its tag, by its summary.
+    page.get_by_role("button", name="Open Menu").click()
+    sidebar = page.get_by_role("complementary")
+    for tag in sorted({op["tag"] for op in ops}):
+        expect(sidebar.get_by_role("link", name=tag, exact=True)).to_be_visible()
+        opener = sidebar.get_by_role("button", name=f"Open Group - {tag}", exact=True)
+        if opener.count():  # the deep link opened "players" already
+            opener.click()
+        for op in ops:
+            if op["tag"] == tag:
+                link = sidebar.get_by_role("link", name=f"{op['summary']} HTTP Method")
+                expect(link).to_be_visible()
+    assert refused == [], "the docs page reached out of the machine"
+    assert seen == []
+
+
+def test_swagger_renders_every_operation_without_internet(server: str, page: Page) -> None:
+    refused = offline(page)
+    seen = problems(page)
+    page.goto(f"{server}/schema/swagger")
+    ops = operations(server)
+    expect(page.locator(".opblock")).to_have_count(len(ops), timeout=20_000)
+    shown = page.locator(".opblock-summary-description").all_inner_texts()
+    assert sorted(shown) == sorted(op["summary"] for op in ops)
+    assert refused == [], "the docs page reached out of the machine"
+    assert seen == []
+
+
+def test_the_docs_assets_and_favicon_come_from_the_service(server: str) -> None:
+    for page in ("/schema", "/schema/swagger"):
+        html = httpx.get(f"{server}{page}").text
+        assert "http://" not in html
+        assert "https://" not in html
+        assert "<script>" not in html, "no inline script"
+        assert '<link rel="icon" href="/static/favicon.svg"' in html
+    favicon = httpx.get(f"{server}/static/favicon.svg")
+    assert favicon.status_code == 200
+    assert favicon.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_pages_cannot_be_framed(server: str, page: Page, tmp_path: Path) -> None:
+    # A page of another origin (a file here) frames the docs, the live page and, as a
+    # control that framing works at all, a static file (which may be framed).
+    framing = tmp_path / "frame.html"
+    framing.write_text(
+        f'<iframe name="docs" src="{server}/schema"></iframe>'
+        f'<iframe name="board" src="{server}/boards/any"></iframe>'
+        f'<iframe name="control" src="{server}/static/favicon.svg"></iframe>'
+    )
+    page.goto(framing.as_uri())
+
+    def frame_url(name: str) -> str:
+        frame = page.frame(name=name)
+        return frame.url if frame is not None else ""
+
+    # Chromium shows its error page instead of a document refused by frame-ancestors.
+    wait_until(
+        lambda: (
+            frame_url("control").endswith("/static/favicon.svg")
+            and all(frame_url(name).startswith("chrome-error:") for name in ("docs", "board"))
+        ),
+        15,
+        "the framed pages to be refused",
+    )
