@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 import yaml
 
 from leaderboard.lib.settings import Settings, env_name
@@ -27,16 +29,35 @@ def compose() -> dict[str, Any]:
     return document
 
 
-def service_env() -> dict[str, str]:
+# The admin token a user exports before `docker compose up` (README, Docker).
+USER_ENV = {"LEADERBOARD_ADMIN_TOKEN": "a-long-random-secret-for-this-test"}
+
+_VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:-|:\?)(?P<arg>[^}]*))?\}")
+
+
+class ComposeRefusesError(Exception):
+    """What `docker compose` does for ${VAR:?message} with VAR unset or empty."""
+
+
+def interpolate(text: str, environ: dict[str, str]) -> str:
+    """Compose's substitution of ${VAR}, ${VAR:-default} and ${VAR:?error}."""
+
+    def substitute(match: re.Match[str]) -> str:
+        value = environ.get(match["name"], "")
+        if value:
+            return value
+        if match["op"] == ":?":
+            raise ComposeRefusesError(f"{match['name']}: {match['arg']}")
+        return match["arg"] or ""
+
+    return _VARIABLE.sub(substitute, text)
+
+
+def service_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The service's environment as compose would pass it, given the user's variables."""
     env = compose()["services"]["leaderboard"]["environment"]
-    # ${VAR:-default} → default, as compose would substitute with VAR unset.
-    resolved = {}
-    for name, value in env.items():
-        text = str(value)
-        if text.startswith("${") and ":-" in text:
-            text = text.split(":-", 1)[1].rstrip("}")
-        resolved[name] = text
-    return resolved
+    return {name: interpolate(str(value), USER_ENV if environ is None else environ)
+            for name, value in env.items()}  # fmt: skip
 
 
 def test_services_and_health_checks() -> None:
@@ -78,3 +99,17 @@ def test_the_postgres_credentials_match_the_url() -> None:
     assert url.username == postgres_env["POSTGRES_USER"]
     assert url.password == postgres_env["POSTGRES_PASSWORD"]
     assert url.path.lstrip("/") == postgres_env["POSTGRES_DB"]
+
+
+@pytest.mark.parametrize("environ", [{}, {"LEADERBOARD_ADMIN_TOKEN": ""}])
+def test_compose_refuses_to_start_without_an_admin_token(environ: dict[str, str]) -> None:
+    # Not a well-known default that anyone reading this file could use.
+    with pytest.raises(ComposeRefusesError, match="LEADERBOARD_ADMIN_TOKEN: set LEADERBOARD_"):
+        service_env(environ)
+    raw = str(compose()["services"]["leaderboard"]["environment"]["LEADERBOARD_ADMIN_TOKEN"])
+    assert raw.startswith("${LEADERBOARD_ADMIN_TOKEN:?")
+
+
+def test_the_users_admin_token_reaches_the_service() -> None:
+    settings = Settings.from_env(service_env())
+    assert settings.admin_token == USER_ENV["LEADERBOARD_ADMIN_TOKEN"]
