@@ -10,14 +10,15 @@ Pub/sub connections die with their Redis; the hub reconnects by itself (backoff 
 Pub/sub itself delivers nothing that was published while the hub was not subscribed, so
 after a reconnect the hub reads what its boards' event streams gained since the last
 event it saw, and delivers that first.
+
+It also counts what clients hold: ``leaderboard_event_subscribers`` is the number of
+subscriptions in the hub, and ``open_stream`` caps the streams of one client address.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -26,8 +27,11 @@ from redis import exceptions as redis_exceptions
 
 from leaderboard.events.models import event_from_stream
 from leaderboard.events.pubsub import close_quietly, next_message, subscribe, unsubscribe
+from leaderboard.events.streams import ClientStreams, EventStream
+from leaderboard.events.subscription import HubClosedError, Subscription
 from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.keys import Keys
+from leaderboard.lib.metrics import EVENT_SUBSCRIBERS
 from leaderboard.lib.redis_client import (
     REDIS_OUTAGE_ERRORS,
     AnyRedis,
@@ -40,67 +44,7 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
 
-
-class HubClosedError(Exception):
-    """The worker is shutting down: end the client's stream."""
-
-
-class Subscription:
-    """A client's view of one board's events: raw JSON messages, oldest dropped first."""
-
-    def __init__(self, hub: EventHub, board_id: str, backlog: int) -> None:
-        self.board_id = board_id
-        self._hub = hub
-        self._messages: deque[str] = deque(maxlen=backlog)
-        self._wakeup = asyncio.Event()
-        self.dropped = 0
-        self.closed = False
-
-    def push(self, message: str) -> None:
-        if len(self._messages) == self._messages.maxlen:
-            self.dropped += 1
-        self._messages.append(message)
-        self._wakeup.set()
-
-    @property
-    def pending(self) -> int:
-        """Messages queued for the client, not yet sent."""
-        return len(self._messages)
-
-    def push_front(self, message: str) -> None:
-        """Put back a message taken too early (to send a notice before it)."""
-        self._messages.appendleft(message)
-
-    def close(self) -> None:
-        self.closed = True
-        self._wakeup.set()
-
-    async def next(self, timeout: float) -> str | None:
-        """The next message; None when ``timeout`` passed without one (time for a heartbeat).
-
-        Raises:
-            HubClosedError: the hub is shutting down.
-
-        """
-        if not self._messages and not self.closed:
-            self._wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
-        if self._messages:
-            return self._messages.popleft()
-        if self.closed:
-            raise HubClosedError
-        return None
-
-    def take_dropped(self) -> int:
-        dropped, self.dropped = self.dropped, 0
-        return dropped
-
-    def __enter__(self) -> Subscription:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._hub.unsubscribe(self)
+__all__ = ["HEARTBEAT_SECONDS", "EventHub", "EventStream", "HubClosedError", "Subscription"]
 
 
 # Raises NotFoundError for a board that does not exist (the boards feature's lookup).
@@ -121,6 +65,8 @@ class EventHub:
         self._task: asyncio.Task[None] | None = None
         self._last_ids: dict[str, str] = {}  # board id → id of the last event delivered
         self._sharded_live: set[str] = set()  # cluster mode: boards whose channel is subscribed
+        self._streams = ClientStreams(settings.events_max_streams_per_client)
+        self._closed = False
         self.connected = asyncio.Event()
 
     async def check_board(self, board_id: str) -> None:
@@ -144,12 +90,45 @@ class EventHub:
             raise InvalidInputError("Last-Event-ID", "not an event id of this board") from None
         return [(entry_id, event_from_stream(entry_id, fields)) for entry_id, fields in entries]
 
+    def open_stream(self, board_id: str, client: str) -> EventStream:
+        """A client's stream of a board: one of its address's slots and a subscription.
+
+        The caller releases it when the stream ends (see streams.py).
+
+        Raises:
+            RateLimitedError: ``client`` holds ``events_max_streams_per_client`` already.
+
+        """
+        self._streams.acquire(client)
+        try:
+            subscription = self.subscribe(board_id)
+        except BaseException:
+            self._streams.release(client)
+            raise
+        return EventStream(subscription, self._streams, client)
+
+    def streams_held(self, client: str) -> int:
+        """Streams ``client`` holds open in this worker now."""
+        return self._streams.held(client)
+
     def subscribe(self, board_id: str) -> Subscription:
-        subscription = Subscription(self, board_id, self._settings.events_client_backlog)
+        subscription = Subscription(
+            board_id, self._settings.events_client_backlog, self.unsubscribe
+        )
+        if self._closed:
+            # Shutting down: the stream ends at once, and no new Redis connection is made.
+            subscription.close()
+            return subscription
         self._subscribers.setdefault(board_id, set()).add(subscription)
+        EVENT_SUBSCRIBERS.inc()
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="event-hub")
         return subscription
+
+    @property
+    def subscribers(self) -> int:
+        """Subscriptions held in this hub now."""
+        return sum(len(subscribers) for subscribers in self._subscribers.values())
 
     async def wait_connected(self, board_id: str, timeout: float = 5.0) -> bool:
         """Wait until ``board_id``'s events reach this hub (events from then on arrive)."""
@@ -167,16 +146,23 @@ class EventHub:
 
     def unsubscribe(self, subscription: Subscription) -> None:
         subscribers = self._subscribers.get(subscription.board_id)
-        if subscribers is not None:
-            subscribers.discard(subscription)
-            if not subscribers:
-                del self._subscribers[subscription.board_id]
+        if subscribers is None or subscription not in subscribers:
+            return  # released before, or dropped by close()
+        subscribers.remove(subscription)
+        EVENT_SUBSCRIBERS.dec()
+        if not subscribers:
+            del self._subscribers[subscription.board_id]
 
     async def close(self) -> None:
         """End every subscription (clients see the stream end) and the Redis connection."""
-        for subscribers in self._subscribers.values():
-            for subscription in subscribers:
+        self._closed = True
+        subscribers, self._subscribers = self._subscribers, {}
+        for board_subscribers in subscribers.values():
+            for subscription in board_subscribers:
                 subscription.close()
+            # Nothing is delivered to them any more: they no longer count, whether or not
+            # their streams get to release them.
+            EVENT_SUBSCRIBERS.dec(len(board_subscribers))
         if self._task is not None:
             self._task.cancel()
             # Bounded: a task cancelled mid-connect must not hold the shutdown up.

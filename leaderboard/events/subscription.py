@@ -1,0 +1,84 @@
+"""A client's view of one board's events, as the hub hands them out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable
+
+
+class HubClosedError(Exception):
+    """The stream was ended (the worker is shutting down): end the client's stream."""
+
+
+class Subscription:
+    """Raw JSON messages of one board for one client, oldest dropped first.
+
+    ``on_release`` takes it off the hub; :meth:`release` calls it once, however often it
+    is called (a stream's cleanup paths may overlap: the handler, the response, a finalizer).
+    """
+
+    def __init__(
+        self, board_id: str, backlog: int, on_release: Callable[[Subscription], None]
+    ) -> None:
+        self.board_id = board_id
+        self._on_release: Callable[[Subscription], None] | None = on_release
+        self._messages: deque[str] = deque(maxlen=backlog)
+        self._wakeup = asyncio.Event()
+        self.dropped = 0
+        self.closed = False
+
+    def push(self, message: str) -> None:
+        if len(self._messages) == self._messages.maxlen:
+            self.dropped += 1
+        self._messages.append(message)
+        self._wakeup.set()
+
+    @property
+    def pending(self) -> int:
+        """Messages queued for the client, not yet sent."""
+        return len(self._messages)
+
+    def push_front(self, message: str) -> None:
+        """Put back a message taken too early (to send a notice before it)."""
+        self._messages.appendleft(message)
+
+    def close(self) -> None:
+        """End the stream: once the queued messages are taken, ``next`` raises HubClosedError."""
+        self.closed = True
+        self._wakeup.set()
+
+    def release(self) -> None:
+        """Take the subscription off the hub (idempotent); it receives nothing more."""
+        self.close()
+        on_release, self._on_release = self._on_release, None
+        if on_release is not None:
+            on_release(self)
+
+    async def next(self, timeout: float) -> str | None:
+        """The next message; None when ``timeout`` passed without one (time for a heartbeat).
+
+        Raises:
+            HubClosedError: the stream was ended (shutdown).
+
+        """
+        if not self._messages and not self.closed:
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout)
+        if self._messages:
+            return self._messages.popleft()
+        if self.closed:
+            raise HubClosedError
+        return None
+
+    def take_dropped(self) -> int:
+        dropped, self.dropped = self.dropped, 0
+        return dropped
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()

@@ -1,0 +1,372 @@
+"""The life of an SSE or WebSocket stream, against the app served by a real uvicorn.
+
+The server runs in the test's event loop (so the test can reach the worker's hub) with
+the service's HTTP protocol class (leaderboard/lib/http_limits.py), over the test
+session's Postgres and Redis. Clients are raw sockets where the moment a client leaves
+matters, websockets/httpx elsewhere. ``leaderboard_event_subscribers`` is read from the
+process' registry, relative to its value before the test (other apps share it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+import uvicorn
+from litestar import Litestar
+from prometheus_client import REGISTRY
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from leaderboard.events.hub import EventHub
+from leaderboard.events.models import RankChanged
+from leaderboard.lib.http_limits import LimitedHttpToolsProtocol
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import AnyRedis
+from leaderboard.lib.settings import Settings
+from leaderboard.ops.embedded import EmbeddedValkey
+from leaderboard.server.app import create_app
+from leaderboard.server.plugin import InfrastructurePlugin
+from tests.conftest import ADMIN
+from tests.helpers import async_wait_until, free_port
+
+GAUGE = "leaderboard_event_subscribers"
+
+
+def subscribers_gauge() -> float:
+    return REGISTRY.get_sample_value(GAUGE) or 0.0
+
+
+class Served:
+    """The app behind a real uvicorn in this event loop."""
+
+    def __init__(
+        self, app: Litestar, server: uvicorn.Server, task: asyncio.Task[None], port: int
+    ) -> None:
+        self.app = app
+        self.server = server
+        self.task = task
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.ws_base = f"ws://127.0.0.1:{port}"
+
+    @property
+    def hub(self) -> EventHub:
+        services = self.app.plugins.get(InfrastructurePlugin).services
+        return services.events
+
+    async def new_board(self) -> str:
+        board_id = f"s-{uuid.uuid4().hex[:12]}"
+        async with httpx.AsyncClient(base_url=self.base, timeout=10) as api:
+            response = await api.post(
+                "/v1/leaderboards",
+                json={"id": board_id, "rate_limit": {"limit": 1000, "window_seconds": 60}},
+                headers=ADMIN,
+            )
+        assert response.status_code == 201, response.text
+        return board_id
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Served]:
+    app = create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        http=LimitedHttpToolsProtocol,
+        lifespan="on",
+        log_config=None,
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        return server.started or task.done()
+
+    await async_wait_until(started, 30, "uvicorn to start")
+    if task.done():
+        await task  # raises what stopped it
+    try:
+        yield Served(app, server, task, port)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+async def served(settings: Settings, redis: AnyRedis) -> AsyncIterator[Served]:
+    # No cap in the way: these tests drop many streams from one address at once.
+    uncapped = msgspec.structs.replace(settings, events_max_streams_per_client=10_000)
+    async with serving(uncapped) as served:
+        yield served
+
+
+async def back_to(baseline: float, hub: EventHub, what: str) -> float:
+    """Seconds until the gauge is back at ``baseline`` and 127.0.0.1 holds no streams."""
+
+    async def released() -> bool:
+        return subscribers_gauge() == baseline and hub.streams_held("127.0.0.1") == 0
+
+    return await async_wait_until(released, 5, what)
+
+
+async def send_head(port: int, path: str, headers: str = "") -> tuple[Any, Any]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: test\r\n{headers}\r\n".encode())
+    await writer.drain()
+    return reader, writer
+
+
+async def open_raw_websocket(port: int, path: str) -> tuple[Any, Any]:
+    """A WebSocket handshake by hand, up to the server's first (``subscribed``) message."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    reader, writer = await send_head(
+        port,
+        path,
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n",
+    )
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    first, length = await asyncio.wait_for(reader.readexactly(2), 5)
+    assert first == 0x81  # a final text frame
+    assert await reader.readexactly(length) == b'{"type":"subscribed"}'
+    return reader, writer
+
+
+async def fill_stream(redis: AnyRedis, prefix: str, board: str, count: int) -> None:
+    """Events in the board's stream, as the score script leaves them (without ``id``)."""
+    pipe = redis.pipeline()
+    for i in range(count):
+        event = RankChanged(
+            leaderboard=board,
+            period=None,
+            player_id=str(uuid.uuid4()),
+            score=i,
+            previous_score=None,
+            rank=1,
+            previous_rank=None,
+            at="2026-11-25T20:12:43.120000Z",  # type: ignore[arg-type]
+        )
+        encoded = msgspec.json.encode(event).decode().replace(',"id":null', "")
+        pipe.xadd(Keys(prefix).events_stream(board), {"event": encoded})
+    await pipe.execute()
+
+
+async def leave_after_head(reader: Any, writer: Any) -> None:
+    writer.close()
+
+
+async def leave_after_response_head(reader: Any, writer: Any) -> None:
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    writer.close()
+
+
+async def leave_after_subscribed(reader: Any, writer: Any) -> None:
+    await asyncio.wait_for(reader.readuntil(b": subscribed"), 5)
+    writer.close()
+
+
+async def reset_after_head(reader: Any, writer: Any) -> None:
+    writer.transport.abort()  # RST, not FIN
+
+
+Leave = Callable[[Any, Any], Awaitable[None]]
+
+
+@pytest.mark.parametrize(
+    "leave",
+    [leave_after_head, leave_after_response_head, leave_after_subscribed, reset_after_head],
+)
+@pytest.mark.parametrize("resuming", [False, True], ids=["live", "catching-up"])
+async def test_an_sse_client_leaving_at_any_moment_is_released(
+    served: Served,
+    redis: AnyRedis,
+    redis_key_prefix: str,
+    leave: Leave,
+    resuming: bool,
+) -> None:
+    board = await served.new_board()
+    headers = ""
+    if resuming:
+        # 300 missed events: a client leaving early leaves in the middle of the catch-up.
+        await fill_stream(redis, redis_key_prefix, board, 300)
+        headers = "Last-Event-ID: 0-0\r\n"
+    baseline = subscribers_gauge()
+    path = f"/v1/leaderboards/{board}/events"
+
+    async def one() -> None:
+        reader, writer = await send_head(served.port, path, headers)
+        await leave(reader, writer)
+
+    for _ in range(5):
+        await asyncio.gather(*(one() for _ in range(10)))
+    took = await back_to(baseline, served.hub, "every dropped SSE client to be released")
+    assert took < 5
+
+
+async def test_a_websocket_client_that_vanishes_is_released_at_once(served: Served) -> None:
+    board = await served.new_board()
+    baseline = subscribers_gauge()
+    _, fin = await open_raw_websocket(served.port, f"/v1/leaderboards/{board}/ws")
+    _, rst = await open_raw_websocket(served.port, f"/v1/leaderboards/{board}/ws")
+    assert subscribers_gauge() == baseline + 2
+    fin.close()  # the socket closes without a close frame
+    rst.transport.abort()
+    # Noticed by the reader at once, not at the next heartbeat (15 s).
+    took = await back_to(baseline, served.hub, "the vanished WebSocket clients to be released")
+    assert took < 1
+
+
+async def test_a_redis_error_during_the_catch_up_releases_the_stream(
+    settings: Settings, own_valkey: EmbeddedValkey
+) -> None:
+    own = msgspec.structs.replace(settings, redis_url=own_valkey.url, redis_timeout=0.5)
+    async with serving(own) as served:
+        board = await served.new_board()
+        baseline = subscribers_gauge()
+        own_valkey.stop()
+        # The board is found in Postgres; the stream is opened; reading the missed events
+        # from Redis fails: the client gets a 503 and the stream is given back.
+        async with httpx.AsyncClient(base_url=served.base, timeout=10) as api:
+            response = await api.get(
+                f"/v1/leaderboards/{board}/events", headers={"Last-Event-ID": "1-0"}
+            )
+        assert response.status_code == 503, response.text
+        assert response.json()["dependency"] == "redis"
+        await back_to(baseline, served.hub, "the stream to be released")
+        own_valkey.start()
+
+
+async def test_a_bad_resume_id_releases_the_stream(served: Served) -> None:
+    board = await served.new_board()
+    baseline = subscribers_gauge()
+    async with httpx.AsyncClient(base_url=served.base, timeout=10) as api:
+        # Matches the id pattern, but Redis refuses it (beyond 64 bits): 400 from XRANGE.
+        response = await api.get(
+            f"/v1/leaderboards/{board}/events",
+            headers={"Last-Event-ID": "99999999999999999999-0"},
+        )
+    assert response.status_code == 400
+    await back_to(baseline, served.hub, "the stream to be released")
+
+
+async def test_streams_per_client_address_are_capped(settings: Settings, redis: AnyRedis) -> None:
+    capped = msgspec.structs.replace(settings, events_max_streams_per_client=3)
+    async with serving(capped) as served, httpx.AsyncClient(timeout=10) as http:
+        board = await served.new_board()
+        url = f"{served.base}/v1/leaderboards/{board}/events"
+        first = await http.send(http.build_request("GET", url), stream=True)
+        second = await http.send(http.build_request("GET", url), stream=True)
+        async with connect(f"{served.ws_base}/v1/leaderboards/{board}/ws") as socket:
+            await socket.recv()
+            assert served.hub.streams_held("127.0.0.1") == 3
+
+            refused = await http.get(url)
+            assert refused.status_code == 429
+            body = refused.json()
+            assert body["status_code"] == 429
+            assert "too many event streams" in body["detail"]
+            assert int(refused.headers["retry-after"]) > 0
+
+            async with connect(f"{served.ws_base}/v1/leaderboards/{board}/ws") as over:
+                with pytest.raises(ConnectionClosed) as closed:
+                    await asyncio.wait_for(over.recv(), 5)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1013
+            assert "too many event streams" in closed.value.rcvd.reason
+
+            # Per address: another client (through the trusted local proxy) is not refused.
+            elsewhere = await http.send(
+                http.build_request("GET", url, headers={"X-Forwarded-For": "10.1.2.3"}),
+                stream=True,
+            )
+            assert elsewhere.status_code == 200
+            await elsewhere.aclose()
+
+            # A stream that ends gives its slot back.
+            await first.aclose()
+
+            async def slot_free() -> bool:
+                return served.hub.streams_held("127.0.0.1") == 2
+
+            await async_wait_until(slot_free, 5, "the slot to be given back")
+            again = await http.send(http.build_request("GET", url), stream=True)
+            assert again.status_code == 200
+            await again.aclose()
+        await second.aclose()
+
+
+async def read_until_end(response: httpx.Response) -> list[str]:
+    """Every line until the stream ends; raises if it ends in the middle of a chunk."""
+    return [line async for line in response.aiter_lines()]
+
+
+async def test_closing_the_hub_ends_every_stream(served: Served) -> None:
+    board = await served.new_board()
+    baseline = subscribers_gauge()
+    url = f"{served.base}/v1/leaderboards/{board}/events"
+    async with (
+        httpx.AsyncClient(timeout=10) as http,
+        http.stream("GET", url) as response,
+        connect(f"{served.ws_base}/v1/leaderboards/{board}/ws") as socket,
+    ):
+        await socket.recv()
+        await served.hub.close()  # what the app's lifespan does on shutdown
+        lines = await asyncio.wait_for(read_until_end(response), 5)
+        assert ": subscribed" in lines
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 5)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1001
+    assert subscribers_gauge() == baseline
+
+
+async def test_shutdown_with_streams_open_is_prompt_and_quiet(
+    settings: Settings, redis: AnyRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with serving(settings) as served, httpx.AsyncClient(timeout=10) as http:
+        board = await served.new_board()
+        baseline = subscribers_gauge()
+        url = f"{served.base}/v1/leaderboards/{board}/events"
+        async with (
+            http.stream("GET", url) as response,
+            connect(f"{served.ws_base}/v1/leaderboards/{board}/ws") as socket,
+        ):
+            await socket.recv()
+            lines = response.aiter_lines()
+            assert await anext(lines) == ": subscribed"
+            start = time.monotonic()
+            served.server.should_exit = True  # what uvicorn does on SIGINT / SIGTERM
+            # The SSE stream ends cleanly (the closing chunk arrives, no cut-off chunk).
+            rest = await asyncio.wait_for(_drain(lines), 5)
+            assert not any(rest)
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(socket.recv(), 5)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1012  # uvicorn's "service restart"
+            await asyncio.wait_for(served.task, 10)  # lifespan shutdown included
+            took = time.monotonic() - start
+    assert took < 2, f"shutdown took {took:.1f} s"
+    assert subscribers_gauge() == baseline
+    problems = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert not problems, [r.getMessage() for r in problems]
+
+
+async def _drain(lines: AsyncIterator[str]) -> list[str]:
+    return [line async for line in lines]
