@@ -27,6 +27,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import ADMIN
 from tests.helpers import free_port, wait_until
+from tests.integration.test_event_http_limits import read_until, read_until_closed
 from tests.integration.test_event_streams import open_raw_websocket, send_head
 from tests.procs import clean_env, descendants, service_env, start_cli
 
@@ -235,24 +236,6 @@ def test_streams_per_client_address_are_capped(servers: Any, tmp_path: Path) -> 
             assert again.status_code == 200
 
 
-def read_until(sock: socket.socket, marker: bytes) -> bytes:
-    sock.settimeout(5)
-    received = b""
-    while marker not in received:
-        chunk = sock.recv(4096)
-        assert chunk, received
-        received += chunk
-    return received
-
-
-def read_until_closed(sock: socket.socket, timeout: float) -> bytes:
-    sock.settimeout(timeout)
-    received = b""
-    while chunk := sock.recv(4096):
-        received += chunk
-    return received
-
-
 @pytest.mark.xfail(strict=True, reason=NEEDS_SERVE_PROTOCOL, raises=TimeoutError)
 def test_a_half_sent_request_line_is_closed_after_the_header_timeout(
     servers: Any, tmp_path: Path
@@ -263,7 +246,7 @@ def test_a_half_sent_request_line_is_closed_after_the_header_timeout(
     ):
         start = time.monotonic()
         sock.sendall(b"GET /rea")
-        received = read_until_closed(sock, timeout=4)
+        received, _ = read_until_closed(sock, timeout=4)
         took = time.monotonic() - start
     assert received.startswith(b"HTTP/1.1 408 ")
     assert 0.8 < took < 3
@@ -306,14 +289,14 @@ def test_the_protocol_works_in_worker_processes_as_serve_would_use_it(tmp_path: 
         with socket.create_connection(("127.0.0.1", port)) as sock:
             start = time.monotonic()
             sock.sendall(b"GET / HT")
-            assert read_until_closed(sock, timeout=4).startswith(b"HTTP/1.1 408 ")
+            assert read_until_closed(sock, timeout=4)[0].startswith(b"HTTP/1.1 408 ")
             assert time.monotonic() - start < 2.5
         with socket.create_connection(("127.0.0.1", port)) as sock:
             sock.sendall(b"GET /endless HTTP/1.1\r\nHost: x\r\n\r\n")
             read_until(sock, b"streaming")
             start = time.monotonic()
             process.send_signal(signal.SIGINT)
-            assert read_until_closed(sock, timeout=5).endswith(b"0\r\n\r\n")
+            assert read_until_closed(sock, timeout=5)[0].endswith(b"0\r\n\r\n")
             process.wait(timeout=10)
             took = time.monotonic() - start
     finally:
