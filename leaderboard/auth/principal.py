@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -13,11 +14,30 @@ from leaderboard.lib.errors import AuthenticationError, InvalidInputError, Permi
 from leaderboard.players.ids import canonical_player_id
 
 
+class ServerKeyGrant(msgspec.Struct, frozen=True, kw_only=True):
+    """What a valid server key may do: submit for players on its boards (None: every board)."""
+
+    id: str
+    name: str
+    leaderboards: tuple[str, ...] | None
+
+
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
     player_id: str | None
-    """The player acting; None for the admin."""
+    """The player acting; None for the admin and for a server key."""
     token: str
     is_admin: bool = False
+    server_key: ServerKeyGrant | None = None
+    """Set when a game server calls with one of its keys."""
+
+    @property
+    def actor(self) -> str | None:
+        """Who the audit log names for this caller's writes; None for a player."""
+        if self.is_admin:
+            return "admin"
+        if self.server_key is not None:
+            return f"server-key:{self.server_key.id}"
+        return None
 
     def require_self_or_admin(self, player_id: str) -> None:
         """403 unless this principal is ``player_id`` or the admin."""
@@ -30,14 +50,21 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
 
     def require_player(self) -> str:
         if self.player_id is None:
-            raise PermissionDeniedError("this call needs a player session, not the admin token")
+            raise PermissionDeniedError("this call needs a player session")
         return self.player_id
 
-    def submitting_for(self, requested: str | None) -> str:
-        """Whose score a submission is: the admin names the player, a player is themself."""
-        if self.is_admin:
+    def submitting_for(self, requested: str | None, board_id: str) -> str:
+        """Whose score a submission is; 403 for a server key outside its boards.
+
+        The admin and a server key name the player (``player_id``); a player is themself.
+        """
+        if self.server_key is not None:
+            boards = self.server_key.leaderboards
+            if boards is not None and board_id not in boards:
+                raise PermissionDeniedError("this server key may not submit to this leaderboard")
+        if self.is_admin or self.server_key is not None:
             if requested is None:
-                raise InvalidInputError("player_id", "required when submitting as the admin")
+                raise InvalidInputError("player_id", "required when submitting for a player")
             return requested
         player_id = self.require_player()
         if requested is not None and canonical_player_id(requested) != player_id:
@@ -56,12 +83,24 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return token
 
 
+# Server keys are told apart from session tokens by this prefix (server_keys/store.py).
+SERVER_KEY_PREFIX = "lbk_"
+# Finds the grant of a server key; None for an unknown or revoked one.
+ServerKeyResolver = Callable[[str], Awaitable[ServerKeyGrant | None]]
+
+
 class Authenticator:
     """Tells who a request comes from; the guards (guards.py) ask it."""
 
-    def __init__(self, sessions: SessionStore, admin_token: str | None) -> None:
+    def __init__(
+        self,
+        sessions: SessionStore,
+        admin_token: str | None,
+        server_keys: ServerKeyResolver | None = None,
+    ) -> None:
         self._sessions = sessions
         self._admin_token = admin_token
+        self._server_keys = server_keys
 
     async def authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
         """The caller: 401 for a missing, malformed or unknown token."""
@@ -69,6 +108,11 @@ class Authenticator:
         admin = self._admin_token
         if admin is not None and hmac.compare_digest(token.encode(), admin.encode()):
             return Principal(player_id=None, token=token, is_admin=True)
+        if token.startswith(SERVER_KEY_PREFIX) and self._server_keys is not None:
+            grant = await self._server_keys(token)
+            if grant is None:
+                raise AuthenticationError("unknown or revoked server key")
+            return Principal(player_id=None, token=token, server_key=grant)
         player_id = await self._sessions.resolve(token)
         if player_id is None:
             raise AuthenticationError("unknown or expired token")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from litestar import Controller, delete, get, post
+from typing import Any
+
+from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from leaderboard.auth.guards import admin_only
+from leaderboard.auth.principal import Principal
 from leaderboard.boards.deps import BoardsDep
 from leaderboard.boards.models import Board, BoardCreate, BoardList
 
@@ -19,16 +22,21 @@ class BoardsController(Controller):
         summary="Create a leaderboard (admin); 409 when the id exists",
         guards=[admin_only],
     )
-    async def create(self, data: JSONBody[BoardCreate], boards: BoardsDep) -> Board:
-        return await boards.create(data)
+    async def create(
+        self,
+        request: Request[Any, Principal, Any],
+        data: JSONBody[BoardCreate],
+        boards: BoardsDep,
+    ) -> Board:
+        return boards.with_state(await boards.create(data, request.auth.actor or "admin"))
 
     @get("/", summary="Every leaderboard")
     async def list_boards(self, boards: BoardsDep) -> BoardList:
-        return BoardList(leaderboards=await boards.list())
+        return BoardList(leaderboards=[boards.with_state(b) for b in await boards.list()])
 
-    @get("/{board_id:str}", summary="A leaderboard's configuration")
+    @get("/{board_id:str}", summary="A leaderboard's configuration, and whether it is open")
     async def get_board(self, board_id: FromPath[str], boards: BoardsDep) -> Board:
-        return await boards.get(board_id)
+        return boards.with_state(await boards.get(board_id))
 
     @delete(
         "/{board_id:str}",
@@ -36,5 +44,7 @@ class BoardsController(Controller):
         summary="Delete a board, its scores and keys (admin)",
         guards=[admin_only],
     )
-    async def delete_board(self, board_id: FromPath[str], boards: BoardsDep) -> None:
-        await boards.delete(board_id)
+    async def delete_board(
+        self, request: Request[Any, Principal, Any], board_id: FromPath[str], boards: BoardsDep
+    ) -> None:
+        await boards.delete(board_id, request.auth.actor or "admin")

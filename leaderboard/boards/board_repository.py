@@ -9,7 +9,9 @@ from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.errors import ConflictError
 
 _BOARD_COLUMNS = (
-    "id, name, sort_order, operator, reset, rate_limit, rate_window_seconds, metadata, created_at"
+    "id, name, sort_order, operator, reset, rate_limit, rate_window_seconds, metadata, created_at, "
+    "client_submissions, min_score, max_score, starts_at, ends_at, max_submissions, "
+    "overtake_events"
 )
 
 
@@ -25,6 +27,13 @@ def to_board(row: asyncpg.Record) -> Board:
         ),
         metadata=row["metadata"],
         created_at=row["created_at"],
+        client_submissions=row["client_submissions"],
+        min_score=row["min_score"],
+        max_score=row["max_score"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        max_submissions=row["max_submissions"],
+        overtake_events=row["overtake_events"],
     )
 
 
@@ -38,8 +47,9 @@ class BoardRepository:
                 f"""
                 INSERT INTO leaderboards
                     (id, name, sort_order, operator, reset, rate_limit, rate_window_seconds,
-                     metadata)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     metadata, client_submissions, min_score, max_score, starts_at, ends_at,
+                     max_submissions, overtake_events)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                 RETURNING {_BOARD_COLUMNS}
                 """,
                 spec.id,
@@ -50,6 +60,13 @@ class BoardRepository:
                 spec.rate_limit.limit,
                 spec.rate_limit.window_seconds,
                 spec.metadata,
+                spec.client_submissions,
+                spec.min_score,
+                spec.max_score,
+                spec.starts_at,
+                spec.ends_at,
+                spec.max_submissions,
+                spec.overtake_events,
             )
         except asyncpg.UniqueViolationError:
             raise ConflictError(f"leaderboard {spec.id!r} exists already") from None

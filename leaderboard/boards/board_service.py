@@ -8,11 +8,13 @@ import time
 
 import msgspec
 
+from leaderboard.audit.repository import AuditLog
 from leaderboard.boards.board_repository import BoardRepository
 from leaderboard.boards.models import Board, BoardCreate
 from leaderboard.boards.page_cache import TopPageCache
+from leaderboard.lib.clock import Clock
 from leaderboard.lib.db import Database
-from leaderboard.lib.errors import NotFoundError
+from leaderboard.lib.errors import InvalidInputError, NotFoundError
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
 from leaderboard.lib.validation import check_metadata
@@ -37,18 +39,29 @@ class BoardService:
         redis: AnyRedis,
         keys: Keys,
         top_pages: TopPageCache,
+        audit: AuditLog,
+        clock: Clock,
     ) -> None:
         self._db = db
+        self._audit = audit
+        self._clock = clock
         self._repository = repository
         self._top_pages = top_pages
         self._redis = redis
         self._keys = keys
         self._local: dict[str, tuple[float, Board | None]] = {}
 
-    async def create(self, spec: BoardCreate) -> Board:
-        check_metadata("metadata", spec.metadata)
+    async def create(self, spec: BoardCreate, actor: str) -> Board:
+        check_board_rules(spec)
         async with self._db.transaction() as conn:
             board = await self._repository.create(conn, spec)  # 409 before touching Redis
+            await self._audit.record(
+                conn,
+                actor=actor,
+                action="leaderboard.create",
+                target=f"leaderboard:{board.id}",
+                details={"operator": board.operator, "order": board.order, "reset": board.reset},
+            )
             # Leftovers of an earlier board with this id (deleted while Redis was away)
             # must not become this board's index; before the commit, so a Redis outage
             # leaves no board behind.
@@ -74,12 +87,19 @@ class BoardService:
             raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
         return board
 
-    async def delete(self, board_id: str) -> None:
+    def with_state(self, board: Board) -> Board:
+        """The board as the API shows it: with ``open`` for this moment."""
+        return msgspec.structs.replace(board, open=board.is_open(self._clock()))
+
+    async def delete(self, board_id: str, actor: str) -> None:
         if not BOARD_ID.match(board_id):
             raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
         async with self._db.transaction() as conn:
             if not await self._repository.delete(conn, board_id):
                 raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
+            await self._audit.record(
+                conn, actor=actor, action="leaderboard.delete", target=f"leaderboard:{board_id}"
+            )
             # Before the commit: if Redis cannot be cleaned, the board stays whole (503).
             await self._redis.delete(self._keys.board_config(board_id))
             await self._unlink_index_keys(board_id)
@@ -115,3 +135,18 @@ class BoardService:
                 batch.clear()
         if batch:
             await self._redis.unlink(*batch)
+
+
+def check_board_rules(spec: BoardCreate) -> None:
+    """What a board's fields must agree on, beyond each field's own constraints."""
+    check_metadata("metadata", spec.metadata)
+    for name in ("starts_at", "ends_at"):
+        moment = getattr(spec, name)
+        if moment is not None and moment.utcoffset() is None:
+            raise InvalidInputError(name, "must carry a UTC offset (e.g. 2030-01-01T00:00:00Z)")
+    low, high = spec.min_score, spec.max_score
+    if low is not None and high is not None and low > high:
+        raise InvalidInputError("min_score", "must not be greater than max_score")
+    starts, ends = spec.starts_at, spec.ends_at
+    if starts is not None and ends is not None and starts >= ends:
+        raise InvalidInputError("starts_at", "must be before ends_at")

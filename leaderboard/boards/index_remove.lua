@@ -3,9 +3,13 @@
 -- sequence number) so that a late index write of a score committed before the deletion
 -- is refused. Otherwise (an entry Postgres does not have) the player may come back.
 -- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  rebuild lock   KEYS[4]  journal
+-- KEYS[5]  the board's event stream (a key of the same slot when no event is published)
 -- ARGV[1]  player id
 -- ARGV[2]  "1": for good (TOMBSTONE); "0": just the entry
--- Returns: 1 when the player had an entry, else 0.
+-- ARGV[3]  event channel; empty: publish nothing.  ARGV[4] the event (JSON without its
+--          closing brace).  ARGV[5] the stream's approximate maximum length.
+-- ARGV[6]  the stream's TTL, ms.  ARGV[7] PUBLISH, or SPUBLISH on a Redis Cluster
+-- Returns: 1 when the player had an entry (and the event was published), else 0.
 -- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if current == TOMBSTONE then  -- removed already
@@ -23,12 +27,18 @@ if ARGV[2] == '1' then
 elseif current then
   redis.call('HDEL', KEYS[2], ARGV[1])
 end
+-- A rebuild running now may have read the entry from Postgres before it went: note the
+-- removal, so the rebuild replays it ("-": for good, "~": just the entry).
 local lock_ttl = redis.call('PTTL', KEYS[3])
-if lock_ttl > 0 and ARGV[2] == '1' then
-  -- Replayed by the rebuild; an entry removed for not being in Postgres is not in its
-  -- snapshot either.
-  redis.call('RPUSH', KEYS[4], ARGV[1] .. ' - -')
+if lock_ttl > 0 then
+  local how = (ARGV[2] == '1') and ' - -' or ' ~ ~'
+  redis.call('RPUSH', KEYS[4], ARGV[1] .. how)
   redis.call('PEXPIRE', KEYS[4], lock_ttl)
+end
+if current and ARGV[3] ~= '' then
+  local id = redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[5], '*', 'event', ARGV[4] .. '}')
+  redis.call('PEXPIRE', KEYS[5], ARGV[6])
+  redis.call(ARGV[7], ARGV[3], ARGV[4] .. ',"id":"' .. id .. '"}')
 end
 if current then
   return 1

@@ -12,15 +12,20 @@ if redis.call('GET', KEYS[6]) ~= ARGV[1] then
   redis.call('DEL', KEYS[1], KEYS[2])
   return -1
 end
--- Journal entries: "<player> <score> <member>" (applied) or "<player> - -" (removed).
+-- Journal entries: "<player> <score> <member>" (applied), "<player> - -" (removed for
+-- good) or "<player> ~ ~" (the entry removed; the player may come back).
 for _, entry in ipairs(redis.call('LRANGE', KEYS[7], 0, -1)) do
   local player, score, member = string.match(entry, '^(%S+) (%S+) (%S+)$')
   local current = redis.call('HGET', KEYS[2], player)
-  if score == '-' then
-    if current then
+  if score == '-' or score == '~' then
+    if current and current ~= TOMBSTONE then
       redis.call('ZREM', KEYS[1], member_of(player, current))
     end
-    redis.call('HSET', KEYS[2], player, TOMBSTONE)  -- deleted for good
+    if score == '-' then
+      redis.call('HSET', KEYS[2], player, TOMBSTONE)  -- deleted for good
+    else
+      redis.call('HDEL', KEYS[2], player)
+    end
   elseif not current or string.sub(member, 1, 16) > string.sub(current, 1, 16) then
     if current then
       redis.call('ZREM', KEYS[1], member_of(player, current))

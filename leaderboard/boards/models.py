@@ -33,6 +33,20 @@ class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reset: Reset = "never"
     rate_limit: RateLimitConfig = msgspec.field(default_factory=RateLimitConfig)
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    client_submissions: bool = True
+    """False: only the admin or a server key may submit (a player's token gets 403)."""
+    min_score: Score | None = None
+    """The lowest value a submission may carry (on ``sum`` boards: the value added)."""
+    max_score: Score | None = None
+    """The highest value a submission may carry (on ``sum`` boards: the value added)."""
+    starts_at: datetime | None = None
+    """Submissions before this moment get 409; reads work at any time."""
+    ends_at: datetime | None = None
+    """Submissions from this moment on get 409; reads work at any time."""
+    max_submissions: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+    """Accepted submissions per player per period; beyond it 409."""
+    overtake_events: Annotated[int, Meta(ge=0, le=100)] = 10
+    """How many of the nearest players a submission passes get an ``overtaken`` event."""
 
 
 class Board(msgspec.Struct, kw_only=True):
@@ -44,6 +58,20 @@ class Board(msgspec.Struct, kw_only=True):
     rate_limit: RateLimitConfig
     metadata: dict[str, Any]
     created_at: datetime
+    client_submissions: bool = True
+    min_score: int | None = None
+    max_score: int | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    max_submissions: int | None = None
+    overtake_events: int = 10
+    open: bool = True
+    """Whether submissions are accepted now (between ``starts_at`` and ``ends_at``)."""
+
+    def is_open(self, now: datetime) -> bool:
+        return (self.starts_at is None or now >= self.starts_at) and (
+            self.ends_at is None or now < self.ends_at
+        )
 
 
 class BoardList(msgspec.Struct, kw_only=True):
@@ -54,7 +82,7 @@ class ScoreSubmission(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     score: Score
     metadata: dict[str, Any] | None = None
     player_id: str | None = None
-    """Only with the admin token: the player the score is for."""
+    """With the admin token or a server key: the player the score is for."""
 
 
 class SubmitResult(msgspec.Struct, kw_only=True):

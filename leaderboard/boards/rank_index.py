@@ -210,14 +210,38 @@ class RankIndex:
             total=int(total),
         )
 
-    async def remove(self, keys: IndexKeys, player_id: str, *, forever: bool = True) -> bool:
+    async def remove(
+        self,
+        keys: IndexKeys,
+        player_id: str,
+        *,
+        forever: bool = True,
+        events: EventTarget | None = None,
+    ) -> bool:
         """Take a player's entry off the index; True when they had one.
 
         ``forever`` (a deleted player): a late write of an older score is refused too.
+        ``events``: publish its ``head`` (a whole event but its closing brace) when an
+        entry was removed.
         """
+        events = events or NO_EVENTS
         removed = await self._remove(
-            [keys.scores, keys.members, keys.lock, keys.journal],
-            [player_id, 1 if forever else 0],
+            [
+                keys.scores,
+                keys.members,
+                keys.lock,
+                keys.journal,
+                events.stream or keys.journal,  # a key of the same slot; unused then
+            ],
+            [
+                player_id,
+                1 if forever else 0,
+                events.channel,
+                events.head,
+                events.stream_length,
+                STREAM_TTL_MS,
+                events.publish_command,
+            ],
         )
         return bool(int(removed))
 

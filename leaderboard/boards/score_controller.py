@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from leaderboard.auth.guards import authenticated
+from leaderboard.auth.guards import admin_only, authenticated
 from leaderboard.auth.principal import Principal
 from leaderboard.boards.deps import RankingsDep, ScoresDep
 from leaderboard.boards.models import Page, PlayerEntry, ScoreSubmission, SubmitResult
 from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.negotiation import negotiated
+from leaderboard.moderation.controller import actor_of
+from leaderboard.moderation.deps import ModerationDep
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,128}$")
 
@@ -61,10 +63,15 @@ class ScoresController(Controller):
         raw = await request.json()
         if type(raw.get("score")) is not int:
             raise InvalidInputError("score", "must be a JSON integer")
-        player_id = request.auth.submitting_for(data.player_id)
-        key = idempotency_key(request)
+        caller = request.auth
+        player_id = caller.submitting_for(data.player_id, board_id)
         submitted = await scores.submit_score(
-            board_id, player_id, data.score, data.metadata, idempotency_key=key
+            board_id,
+            player_id,
+            data.score,
+            data.metadata,
+            idempotency_key=idempotency_key(request),
+            actor=caller.actor,
         )
         headers = submitted.headers
         if submitted.replayed:
@@ -93,6 +100,23 @@ class ScoresController(Controller):
         period: PeriodQuery = None,
     ) -> Response[PlayerEntry]:
         return negotiated(request, await rankings.entry(board_id, player_id, period))
+
+    @delete(
+        "/players/{player_id:str}",
+        status_code=204,
+        summary="Remove one entry (admin); the ranks below it close up",
+        description="Publishes an `entry_removed` event. The player may submit again later.",
+        guards=[admin_only],
+    )
+    async def remove_entry(
+        self,
+        request: Request[Any, Principal, Any],
+        board_id: FromPath[str],
+        player_id: FromPath[str],
+        moderation: ModerationDep,
+        period: PeriodQuery = None,
+    ) -> None:
+        await moderation.remove_entry(board_id, player_id, period, actor_of(request))
 
     @get(
         "/players/{player_id:str}/around",

@@ -23,7 +23,7 @@ class ScoreRepository:
         row = await self._db.fetchrow(
             """
             SELECT score, reached_seq, false AS changed FROM scores
-             WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = $3
+             WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = $3 AND NOT hidden
             """,
             board_id,
             period,
@@ -41,7 +41,10 @@ class ScoreRepository:
 
     async def count(self, board_id: str, period: date) -> int:
         value = await self._db.fetchval(
-            "SELECT count(*) FROM scores WHERE leaderboard_id = $1 AND period_start = $2",
+            """
+            SELECT count(*) FROM scores
+             WHERE leaderboard_id = $1 AND period_start = $2 AND NOT hidden
+            """,
             board_id,
             period,
         )
@@ -58,7 +61,7 @@ class ScoreRepository:
             cursor = await conn.cursor(
                 """
                 SELECT player_id::text, score, reached_seq FROM scores
-                 WHERE leaderboard_id = $1 AND period_start = $2
+                 WHERE leaderboard_id = $1 AND period_start = $2 AND NOT hidden
                 """,
                 board_id,
                 period,
@@ -69,9 +72,45 @@ class ScoreRepository:
                     return
                 yield [(row[0], row[1], row[2]) for row in rows]
 
+    async def delete_entry(
+        self, conn: Connection, board_id: str, period: date, player_id: str
+    ) -> StoredScore | None:
+        """Delete one entry inside the caller's transaction; what it held, or None."""
+        row = await conn.fetchrow(
+            """
+            DELETE FROM scores
+             WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = $3
+            RETURNING score, reached_seq
+            """,
+            board_id,
+            period,
+            player_id,
+        )
+        return StoredScore(row["score"], row["reached_seq"], True) if row else None
+
+    async def set_hidden(
+        self, conn: Connection, player_id: str, hidden: bool
+    ) -> list[tuple[str, date, int, int]]:
+        """Hide (ban) or show (unban) a player's rows; (board, period, score, seq) of each."""
+        rows = await conn.fetch(
+            """
+            UPDATE scores SET hidden = $2 WHERE player_id = $1
+            RETURNING leaderboard_id, period_start, score, reached_seq
+            """,
+            player_id,
+            hidden,
+        )
+        return [
+            (row["leaderboard_id"], row["period_start"], row["score"], row["reached_seq"])
+            for row in rows
+        ]
+
     async def has_entries(self, board_id: str, period: date) -> bool:
         value = await self._db.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM scores WHERE leaderboard_id = $1 AND period_start = $2)",
+            """
+            SELECT EXISTS (SELECT 1 FROM scores
+                            WHERE leaderboard_id = $1 AND period_start = $2 AND NOT hidden)
+            """,
             board_id,
             period,
         )
@@ -89,6 +128,7 @@ class ScoreRepository:
             f"""
             SELECT {_CHECKED_COLUMNS} FROM scores
              WHERE leaderboard_id = $1 AND period_start = $2 AND player_id > $3::uuid
+               AND NOT hidden
              ORDER BY player_id LIMIT $4
             """,
             board_id,
@@ -104,6 +144,7 @@ class ScoreRepository:
             f"""
             SELECT {_CHECKED_COLUMNS} FROM scores
              WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = ANY($3::uuid[])
+               AND NOT hidden
             """,
             board_id,
             period,

@@ -25,14 +25,17 @@ from leaderboard.lib.db import Connection
 from leaderboard.lib.errors import (
     ConflictError,
     DependencyUnavailableError,
+    InvalidInputError,
     NotFoundError,
     OutcomeUnknownError,
+    PermissionDeniedError,
     RateLimitedError,
     ServiceError,
     UnprocessableError,
     outage_reason,
 )
 from leaderboard.lib.keys import Keys
+from leaderboard.lib.logs import REQUEST_ID
 from leaderboard.lib.metrics import EVENTS_PUBLISHED, SUBMISSIONS
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.validation import check_metadata
@@ -98,13 +101,18 @@ class ScoreService:
         score: int,
         metadata: dict[str, Any] | None,
         idempotency_key: str | None = None,
+        actor: str | None = None,
     ) -> Submitted:
-        """Rate limit, commit, apply to the index; a keyed repeat gets the first answer.
+        """Check the board's rules, rate limit, commit, apply to the index.
 
-        Counts every outcome in ``leaderboard_submissions_total``.
+        ``actor`` is the admin or a server key submitting for the player (audited; None:
+        the player themself). A keyed repeat gets the first answer. Counts every outcome
+        in ``leaderboard_submissions_total``.
         """
         try:
-            outcome = await self._submit(board_id, player_id, score, metadata, idempotency_key)
+            outcome = await self._submit(
+                board_id, player_id, score, metadata, idempotency_key, actor
+            )
         except RateLimitedError:
             SUBMISSIONS.labels("throttled").inc()
             raise
@@ -124,10 +132,12 @@ class ScoreService:
         score: int,
         metadata: dict[str, Any] | None,
         key: str | None,
+        actor: str | None,
     ) -> Submitted:
         check_metadata("metadata", metadata)
         board = await self._boards.get(board_id)
         player_id = canonical_player_id(player_id)
+        _check_rules(board, score, actor, self._locator.now())
         request = request_hash(player_id, score, metadata) if key else None
         if key and request:
             answer = await self._idempotency.answer(board.id, player_id, key)
@@ -139,7 +149,17 @@ class ScoreService:
         )
         decision = await self._limiter.check(f"scores:{board.id}", player_id, policy)
         period = resolve_period(board.reset, None, self._locator.now())
-        submission = Submission(board, period, player_id, score, metadata, key, request)
+        submission = Submission(
+            board,
+            period,
+            player_id,
+            score,
+            metadata,
+            idempotency_key=key,
+            request_hash=request,
+            actor=actor,
+            request_id=REQUEST_ID.get(),
+        )
         try:
             stored = await self._writer.commit(submission)
         except AlreadySubmitted:
@@ -331,6 +351,21 @@ class ScoreService:
                     )  # fmt: skip
 
         return remove_from_indexes
+
+
+def _check_rules(board: Board, score: int, actor: str | None, now: datetime) -> None:
+    """The board's rules a submission must meet before it is counted."""
+    if actor is None and not board.client_submissions:
+        raise PermissionDeniedError(
+            "this leaderboard takes scores from game servers only (a server key or the admin)"
+        )
+    if board.min_score is not None and score < board.min_score:
+        raise InvalidInputError("score", f"must be at least {board.min_score} on this leaderboard")
+    if board.max_score is not None and score > board.max_score:
+        raise InvalidInputError("score", f"must be at most {board.max_score} on this leaderboard")
+    if not board.is_open(now):
+        when = "has not opened yet" if board.starts_at and now < board.starts_at else "has closed"
+        raise ConflictError(f"the leaderboard is not open: it {when}; reads still work")
 
 
 def _same_request(first: str, now: str) -> None:

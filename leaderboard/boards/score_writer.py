@@ -35,7 +35,12 @@ import msgspec
 from leaderboard.boards.models import Board, Operator, Order
 from leaderboard.lib.batching import Batcher
 from leaderboard.lib.db import Database
-from leaderboard.lib.errors import InvalidInputError, NotFoundError
+from leaderboard.lib.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 # How many submissions one statement upserts at most, and how many statements of one
 # worker may run at once (each holds a pooled connection until it commits).
@@ -56,6 +61,14 @@ class AlreadySubmitted(Exception):
     """The submission's Idempotency-Key was used before: nothing was written now."""
 
 
+class PlayerBanned(PermissionDeniedError):
+    """The player is banned: their scores are refused."""
+
+
+class SubmissionLimitReached(ConflictError):
+    """The player used up the board's max_submissions for this period."""
+
+
 @dataclass(frozen=True, slots=True)
 class Submission:
     board: Board
@@ -66,6 +79,9 @@ class Submission:
     idempotency_key: str | None = None
     request_hash: bytes | None = None
     """SHA-256 of what was submitted, kept with the key (the same key, another body: 422)."""
+    actor: str | None = None
+    """The admin or a server key submitting for the player (audited); None: the player."""
+    request_id: str | None = None
 
     @property
     def key(self) -> tuple[str, date, str]:
@@ -92,43 +108,82 @@ def _upsert_sql(operator: Operator, order: Order) -> str:
     # concurrent one that drew later must get a larger number, drawn under the lock, or
     # the index would refuse its (newer) change as older.
     # Rows are written in key order (the deadlock rule above).
-    # A keyed submission writes its score only if its key went in now (`keyed`): a repeat
-    # finds the key there (or waits for a concurrent first attempt's key to commit).
+    # Refused without a write: a banned player; a keyed repeat (its key is there, or a
+    # concurrent first attempt's key commits first: `keyed`); a player at the board's
+    # max_submissions (`limited` spares the key; the ON CONFLICT condition, under the row
+    # lock, is what makes the count exact under concurrency).
+    # The admin's and server keys' submissions are audited by the same statement.
     return f"""
         WITH i AS MATERIALIZED (
-            SELECT b, p, u, v, m, k, h, COALESCE(q, nextval('score_reached_seq')) AS seq
+            SELECT n, b, p, u, v, m, k, h, x, a, r,
+                   COALESCE(q, nextval('score_reached_seq')) AS seq,
+                   EXISTS (SELECT 1 FROM players pl
+                            WHERE pl.id = u::uuid AND pl.banned_at IS NOT NULL) AS banned,
+                   x IS NOT NULL AND EXISTS (
+                       SELECT 1 FROM scores c
+                        WHERE c.leaderboard_id = b AND c.period_start = p
+                          AND c.player_id = u::uuid AND c.submissions >= x) AS limited
               FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[], $5::text[],
-                          $6::bigint[], $7::text[], $8::bytea[])
-                   WITH ORDINALITY AS i(b, p, u, v, m, q, k, h, n)
+                          $6::bigint[], $7::text[], $8::bytea[], $9::int[], $10::text[],
+                          $11::text[])
+                   WITH ORDINALITY AS i(b, p, u, v, m, q, k, h, x, a, r, n)
         ),
         keyed AS (
             INSERT INTO idempotency_keys
                 (leaderboard_id, player_id, key, request_hash, period_start)
-            SELECT b, u::uuid, k, h, p FROM i WHERE k IS NOT NULL ORDER BY b, u, k
+            SELECT b, u::uuid, k, h, p FROM i
+             WHERE k IS NOT NULL AND NOT banned AND NOT limited
+             ORDER BY b, u, k
             ON CONFLICT DO NOTHING
             RETURNING leaderboard_id, player_id, key
+        ),
+        w AS (
+            INSERT INTO scores AS s
+                (leaderboard_id, period_start, player_id, score, reached_seq, reached_at,
+                 metadata)
+            SELECT b, p, u::uuid, v, seq, now(), m::jsonb FROM i
+             WHERE NOT banned AND (k IS NULL OR EXISTS (
+                   SELECT 1 FROM keyed
+                    WHERE keyed.leaderboard_id = i.b AND keyed.player_id = i.u::uuid
+                      AND keyed.key = i.k))
+             ORDER BY b, p, u
+            ON CONFLICT (leaderboard_id, period_start, player_id) DO UPDATE SET
+                score = {new},
+                previous_score = s.score,
+                reached_seq = CASE WHEN {new} = s.score THEN s.reached_seq
+                                   WHEN EXCLUDED.reached_seq > s.reached_seq
+                                   THEN EXCLUDED.reached_seq
+                                   ELSE nextval('score_reached_seq') END,
+                reached_at = CASE WHEN {new} <> s.score
+                                  THEN EXCLUDED.reached_at ELSE s.reached_at END,
+                submissions = s.submissions + 1,
+                metadata = COALESCE(EXCLUDED.metadata, s.metadata),
+                updated_at = now()
+            WHERE NOT EXISTS (
+                  SELECT 1 FROM leaderboards l
+                   WHERE l.id = s.leaderboard_id AND s.submissions >= l.max_submissions)
+            RETURNING leaderboard_id, period_start, player_id, score, reached_seq,
+                      previous_score, xmax = 0 AS inserted
+        ),
+        audited AS (
+            INSERT INTO audit_log (actor, action, target, request_id, details)
+            SELECT i.a, 'score.submit', 'leaderboard:' || w.leaderboard_id || '/player:'
+                   || w.player_id, i.r,
+                   jsonb_build_object('submitted', i.v, 'score', w.score,
+                                      'period', w.period_start)
+              FROM w JOIN i ON w.leaderboard_id = i.b AND w.period_start = i.p
+                           AND w.player_id = i.u::uuid
+             WHERE i.a IS NOT NULL
         )
-        INSERT INTO scores AS s
-            (leaderboard_id, period_start, player_id, score, reached_seq, reached_at, metadata)
-        SELECT b, p, u::uuid, v, seq, now(), m::jsonb FROM i
-         WHERE k IS NULL OR EXISTS (
-               SELECT 1 FROM keyed
-                WHERE keyed.leaderboard_id = i.b AND keyed.player_id = i.u::uuid
-                  AND keyed.key = i.k)
-         ORDER BY b, p, u
-        ON CONFLICT (leaderboard_id, period_start, player_id) DO UPDATE SET
-            score = {new},
-            previous_score = s.score,
-            reached_seq = CASE WHEN {new} = s.score THEN s.reached_seq
-                               WHEN EXCLUDED.reached_seq > s.reached_seq THEN EXCLUDED.reached_seq
-                               ELSE nextval('score_reached_seq') END,
-            reached_at = CASE WHEN {new} <> s.score
-                              THEN EXCLUDED.reached_at ELSE s.reached_at END,
-            submissions = s.submissions + 1,
-            metadata = COALESCE(EXCLUDED.metadata, s.metadata),
-            updated_at = now()
-        RETURNING leaderboard_id, period_start, player_id::text, score, reached_seq,
-                  previous_score, xmax = 0 AS inserted
+        SELECT i.n, i.banned, w.score, w.reached_seq, w.previous_score, w.inserted,
+               w.score IS NULL AND i.k IS NOT NULL AND NOT i.banned AND NOT i.limited
+                   AND NOT EXISTS (
+                       SELECT 1 FROM keyed
+                        WHERE keyed.leaderboard_id = i.b AND keyed.player_id = i.u::uuid
+                          AND keyed.key = i.k) AS repeated
+          FROM i LEFT JOIN w ON w.leaderboard_id = i.b AND w.period_start = i.p
+                            AND w.player_id = i.u::uuid
+         ORDER BY i.n
     """
 
 
@@ -208,11 +263,7 @@ class ScoreWriter:
         """Upsert one round; sets each of its outcomes and never raises."""
         try:
             rows = await self._db.fetch_write(
-                sql,
-                *_arrays([s for _, s in round_]),
-                [sequences.get(i) for i, _ in round_],
-                [s.idempotency_key for _, s in round_],
-                [s.request_hash for _, s in round_],
+                sql, *_arrays([s for _, s in round_], [sequences.get(i) for i, _ in round_])
             )
         except (asyncpg.IntegrityConstraintViolationError, asyncpg.DeadlockDetectedError) as exc:
             if len(round_) == 1:
@@ -225,13 +276,18 @@ class ScoreWriter:
             for i, _ in round_:
                 outcomes[i] = exc
             return
-        stored = {
-            (row["leaderboard_id"], row["period_start"], row["player_id"]): row for row in rows
-        }
-        for i, submission in round_:
-            row = stored.get(submission.key)
-            if row is None:  # its key was there: a repeat, which wrote nothing
+        for (i, submission), row in zip(round_, rows, strict=True):  # rows in input order
+            if row["banned"]:
+                outcomes[i] = PlayerBanned(f"player {submission.player_id!r} is banned")
+                continue
+            if row["repeated"]:  # its key was there: a repeat, which wrote nothing
                 outcomes[i] = AlreadySubmitted(submission.idempotency_key)
+                continue
+            if row["score"] is None:
+                limit = submission.board.max_submissions
+                outcomes[i] = SubmissionLimitReached(
+                    f"max_submissions: {limit} submissions per player per period reached"
+                )
                 continue
             outcomes[i] = StoredScore(
                 score=row["score"],
@@ -241,13 +297,20 @@ class ScoreWriter:
             )
 
 
-def _arrays(round_: list[Submission]) -> tuple[list[Any], ...]:
+def _arrays(round_: list[Submission], sequences: list[int | None]) -> tuple[list[Any], ...]:
+    """The statement's parameters ($1…$11), one array each, in the round's order."""
     return (
         [s.board.id for s in round_],
         [s.period for s in round_],
         [s.player_id for s in round_],
         [s.score for s in round_],
         [None if s.metadata is None else msgspec.json.encode(s.metadata).decode() for s in round_],
+        sequences,
+        [s.idempotency_key for s in round_],
+        [s.request_hash for s in round_],
+        [s.board.max_submissions for s in round_],
+        [s.actor for s in round_],
+        [s.request_id for s in round_],
     )
 
 

@@ -83,6 +83,14 @@ class Keys:
         """
         return f"{self.prefix}ratelimit:{scope}:{{{subject}}}"
 
+    def server_key(self, key_id: str) -> str:
+        """A server key's grant (JSON), or ``revoked`` / ``missing``.
+
+        TTL 10 min (1 min when missing). Filled only where absent, so a revocation is never
+        overwritten.
+        """
+        return f"{self.prefix}serverkey:{{{key_id}}}"
+
     def board_config(self, board_id: str) -> str:
         """Cached board configuration (JSON string); TTL 1 h, deleted on change."""
         return f"{self.prefix}board:{{{board_id}}}:config"

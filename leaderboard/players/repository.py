@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from leaderboard.lib.db import Connection, Database
+from leaderboard.lib.errors import PermissionDeniedError
 from leaderboard.players.models import Profile
 
 _COLUMNS = "id, display_name, avatar_url, country, metadata, created_at, updated_at, version"
@@ -76,9 +77,11 @@ class PlayerRepository:
                 if row is not None:
                     return to_profile(row), True
                 row = await conn.fetchrow(
-                    f"SELECT {_COLUMNS} FROM players WHERE device_hash = $1", digest
+                    f"SELECT {_COLUMNS}, banned_at FROM players WHERE device_hash = $1", digest
                 )
                 if row is not None:
+                    if row["banned_at"] is not None:
+                        raise PermissionDeniedError("this player is banned")
                     return to_profile(row), False
         raise RuntimeError("device row vanished three times in a row")  # deleted concurrently
 
@@ -116,6 +119,33 @@ class PlayerRepository:
             metadata,
         )
         return to_profile(row) if row else None
+
+    async def set_ban(self, conn: Connection, player_id: str, reason: str | None) -> bool:
+        """Ban (``reason`` may be None) inside the caller's transaction; False: no player."""
+        result = await conn.execute(
+            "UPDATE players SET banned_at = now(), ban_reason = $2 WHERE id = $1",
+            player_id,
+            reason,
+        )
+        return result == "UPDATE 1"
+
+    async def is_banned(self, player_id: str) -> bool:
+        banned = await self._db.fetchval(
+            "SELECT banned_at IS NOT NULL FROM players WHERE id = $1", player_id
+        )
+        return bool(banned)
+
+    async def lift_ban(self, conn: Connection, player_id: str) -> bool | None:
+        """Unban inside the caller's transaction: True if banned, False if not, None: no player."""
+        row = await conn.fetchrow(
+            """
+            UPDATE players p SET banned_at = NULL, ban_reason = NULL
+              FROM players old WHERE p.id = $1 AND old.id = p.id
+            RETURNING old.banned_at IS NOT NULL AS was_banned
+            """,
+            player_id,
+        )
+        return None if row is None else bool(row["was_banned"])
 
     async def update(
         self, conn: Connection, player_id: str, changes: dict[str, Any]

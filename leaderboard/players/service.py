@@ -70,6 +70,21 @@ class PlayerService:
             await self._cache.put(profile)  # replaces a cached "missing", if any
         return profile, created
 
+    async def ban(self, conn: Connection, player_id: str, reason: str | None) -> None:
+        """Mark a player banned inside the caller's transaction (404 for no such player)."""
+        if not await self._repository.set_ban(conn, player_id, reason):
+            raise NotFoundError(f"no player with id {player_id!r}")
+
+    async def is_banned(self, player_id: str) -> bool:
+        return await self._repository.is_banned(player_id)
+
+    async def unban(self, conn: Connection, player_id: str) -> bool:
+        """Lift a ban inside the caller's transaction; False when there was none (404: none)."""
+        lifted = await self._repository.lift_ban(conn, player_id)
+        if lifted is None:
+            raise NotFoundError(f"no player with id {player_id!r}")
+        return lifted
+
     async def create(self, request: PlayerCreate) -> Profile:
         """A new player made by the admin (``POST /v1/players``); 409 for a known device."""
         fields = validate_fields(

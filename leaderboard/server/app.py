@@ -6,6 +6,7 @@ from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 
 from leaderboard import __version__
+from leaderboard.audit.controller import AuditController
 from leaderboard.auth.controller import AuthController
 from leaderboard.boards.board_controller import BoardsController
 from leaderboard.boards.score_controller import ScoresController
@@ -15,9 +16,11 @@ from leaderboard.lib.clock import Clock, system_clock
 from leaderboard.lib.logs import configure_logging, request_id_middleware
 from leaderboard.lib.metrics import PROMETHEUS
 from leaderboard.lib.settings import Settings
+from leaderboard.moderation.controller import ModerationController
 from leaderboard.players.controller import PlayersController
 from leaderboard.server.error_handlers import EXCEPTION_HANDLERS
 from leaderboard.server.plugin import InfrastructurePlugin
+from leaderboard.server_keys.controller import ServerKeysController
 from leaderboard.web import (
     DOCS_CSP,
     OfflineScalar,
@@ -44,6 +47,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
             BoardsController,
             ScoresController,
             EventsController,
+            ModerationController,
+            ServerKeysController,
+            AuditController,
             metrics,
             board_page,
             static_files_router(),

@@ -58,6 +58,9 @@ class InfrastructurePlugin(InitPluginProtocol):
             "rankings": lambda: self.services.rankings,
             "events": lambda: self.services.events,
             "eviction": lambda: self.services.eviction,
+            "moderation": lambda: self.services.moderation,
+            "server_keys": lambda: self.services.server_keys,
+            "audit": lambda: self.services.audit,
         }
         app_config.dependencies.update(
             {name: Provide(provider, sync_to_thread=False) for name, provider in providers.items()}

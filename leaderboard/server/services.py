@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leaderboard.audit.repository import AuditLog
 from leaderboard.auth.device import DeviceSignIn
 from leaderboard.auth.principal import Authenticator
 from leaderboard.auth.sessions import SessionStore
@@ -32,10 +33,12 @@ from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.scripts import ScriptPipeline
 from leaderboard.lib.settings import Settings
+from leaderboard.moderation.service import ModerationService
 from leaderboard.players.cache import PlayerCache
 from leaderboard.players.repository import PlayerRepository
 from leaderboard.players.service import AfterRead, PlayerService
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
+from leaderboard.server_keys.store import ServerKeyStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,9 @@ class Services:
     rebuilder: Rebuilder
     locator: IndexLocator
     guard: IndexGuard
+    moderation: ModerationService
+    server_keys: ServerKeyStore
+    audit: AuditLog
     eviction: EvictionWatch
     events: EventHub
 
@@ -89,7 +95,8 @@ class Services:
         top_pages = TopPageCache(settings.top_page_cache_ms / 1000)
         board_repository = BoardRepository(db)
         score_repository = ScoreRepository(db)
-        boards = BoardService(db, board_repository, redis, keys, top_pages)
+        audit = AuditLog(db)
+        boards = BoardService(db, board_repository, redis, keys, top_pages, audit, clock)
         index = RankIndex(pipeline)
         locator = IndexLocator(keys, clock)
         rebuilder = Rebuilder(redis, index, board_repository, score_repository, locator)
@@ -136,12 +143,27 @@ class Services:
         players.before_delete.extend([scores.remove_player, end_sessions])
         # Top pages show display names: a renamed or deleted player drops them all.
         players.after_change.append(lambda _player_id: top_pages.clear())
+        server_keys = ServerKeyStore(db, pipeline, keys, audit, boards.get)
+        moderation = ModerationService(
+            db=db,
+            boards=boards,
+            scores=score_repository,
+            index=index,
+            locator=locator,
+            players=players,
+            sessions=sessions,
+            audit=audit,
+            keys=keys,
+            top_pages=top_pages,
+            stream_length=settings.events_stream_length,
+            sharded_pubsub=settings.redis_cluster,
+        )
         auth_policy = RateLimitPolicy(
             limit=settings.auth_rate_limit, window_seconds=settings.auth_rate_window_seconds
         )
         return cls(
             sessions=sessions,
-            authenticator=Authenticator(sessions, settings.admin_token),
+            authenticator=Authenticator(sessions, settings.admin_token, server_keys.resolve),
             device_sign_in=DeviceSignIn(players, sessions, limiter, auth_policy),
             players=players,
             limiter=limiter,
@@ -151,6 +173,9 @@ class Services:
             rebuilder=rebuilder,
             locator=locator,
             guard=guard,
+            moderation=moderation,
+            server_keys=server_keys,
+            audit=audit,
             eviction=EvictionWatch(redis),
             events=EventHub(settings, keys, redis, boards.get),
         )
@@ -163,4 +188,5 @@ class Services:
         """Stop background work: event subscriptions, the index check, score repairs."""
         await self.events.close()
         await self.guard.close()
+        await self.moderation.close()
         await self.scores.close()

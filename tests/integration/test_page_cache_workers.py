@@ -151,7 +151,8 @@ async def test_a_worker_never_serves_a_cached_page_missing_its_own_change(
     )
     board_id = f"rv-{uuid.uuid4().hex[:10]}"
     await services.boards.create(
-        BoardCreate(id=board_id, rate_limit=RateLimitConfig(limit=1000, window_seconds=60))
+        BoardCreate(id=board_id, rate_limit=RateLimitConfig(limit=1000, window_seconds=60)),
+        actor="admin",
     )
     players = [player for player, _ in await insert_players(database_url, 3)]
     for i, player in enumerate(players[:2]):

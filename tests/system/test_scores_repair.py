@@ -7,8 +7,10 @@ import uuid
 import pytest
 from redis.asyncio import Redis
 
+from leaderboard.audit.repository import AuditLog
 from leaderboard.boards.board_repository import BoardRepository
 from leaderboard.boards.board_service import BoardService
+from leaderboard.boards.idempotency import IdempotencyStore
 from leaderboard.boards.index_locator import IndexLocator
 from leaderboard.boards.models import BoardCreate, RateLimitConfig
 from leaderboard.boards.page_cache import TopPageCache
@@ -41,7 +43,9 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
     worker applies it by itself once that Redis is back."""
     keys = Keys(f"repair:{uuid.uuid4().hex[:8]}:")
     index_redis = create_redis(Settings(redis_timeout=0.3), own_valkey.url)
-    boards = BoardService(db, BoardRepository(db), redis, keys, TopPageCache(0))
+    boards = BoardService(
+        db, BoardRepository(db), redis, keys, TopPageCache(0), AuditLog(db), system_clock
+    )
     locator = IndexLocator(keys, system_clock)
     index = RankIndex(ScriptPipeline(index_redis))
     scores = ScoreRepository(db)
@@ -55,9 +59,11 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
         limiter=RateLimiter(ScriptPipeline(redis), keys),
         keys=keys,
         top_pages=TopPageCache(0),
+        idempotency=IdempotencyStore(db, ScriptPipeline(redis), keys),
     )
     board = await boards.create(
-        BoardCreate(id=f"r-{uuid.uuid4().hex[:10]}", rate_limit=RateLimitConfig(limit=100))
+        BoardCreate(id=f"r-{uuid.uuid4().hex[:10]}", rate_limit=RateLimitConfig(limit=100)),
+        actor="admin",
     )
     (player, _), (other, _) = await insert_players(database_url, 2)
     members = keys.index(board.id, "all").members

@@ -1,0 +1,9 @@
+"""The audit feature's dependencies, provided by the app's infrastructure plugin."""
+
+from __future__ import annotations
+
+from litestar.di import NamedDependency
+
+from leaderboard.audit.repository import AuditLog
+
+AuditDep = NamedDependency[AuditLog]

@@ -1,0 +1,50 @@
+"""Moderation (admin): ban and unban players (removing one entry: score_controller.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, delete, post
+from litestar.params import FromPath, JSONBody
+
+from leaderboard.auth.guards import admin_only
+from leaderboard.auth.principal import Principal
+from leaderboard.moderation.deps import ModerationDep
+from leaderboard.moderation.models import BanRequest
+
+
+def actor_of(request: Request[Any, Principal, Any]) -> str:
+    return request.auth.actor or "admin"
+
+
+class ModerationController(Controller):
+    tags = ["moderation"]  # noqa: RUF012 - Litestar reads it as a class attribute
+    guards = [admin_only]  # noqa: RUF012
+
+    @post(
+        "/v1/players/{player_id:str}/ban",
+        status_code=204,
+        summary="Ban a player (admin): hidden on every board, sessions ended, scores refused",
+    )
+    async def ban(
+        self,
+        request: Request[Any, Principal, Any],
+        player_id: FromPath[str],
+        moderation: ModerationDep,
+        data: JSONBody[BanRequest | None] = None,
+    ) -> None:
+        reason = data.reason if data is not None else None
+        await moderation.ban(player_id, reason, actor_of(request))
+
+    @delete(
+        "/v1/players/{player_id:str}/ban",
+        status_code=204,
+        summary="Unban a player (admin): their entries come back where they ranked",
+    )
+    async def unban(
+        self,
+        request: Request[Any, Principal, Any],
+        player_id: FromPath[str],
+        moderation: ModerationDep,
+    ) -> None:
+        await moderation.unban(player_id, actor_of(request))

@@ -1,0 +1,186 @@
+"""Moderation: removing one entry, banning and unbanning players."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import AnyRedis
+from tests.conftest import ADMIN
+from tests.helpers import sign_in
+from tests.scores_helpers import top
+
+pytestmark = pytest.mark.redis_modes
+Client = AsyncTestClient[Litestar]
+
+
+async def new_board(client: httpx.AsyncClient, **options: Any) -> str:
+    board_id = f"mod-{uuid.uuid4().hex[:10]}"
+    body = {"id": board_id, "rate_limit": {"limit": 1000, "window_seconds": 60}, **options}
+    response = await client.post("/v1/leaderboards", json=body, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    return board_id
+
+
+async def post_score(client: httpx.AsyncClient, board_id: str, player: str, score: int) -> Any:
+    return await client.post(
+        f"/v1/leaderboards/{board_id}/scores",
+        json={"score": score, "player_id": player},
+        headers=ADMIN,
+    )
+
+
+async def players_of(client: Client, count: int) -> list[tuple[str, dict[str, str]]]:
+    return [await sign_in(client) for _ in range(count)]
+
+
+def ranking(page: dict[str, Any]) -> list[tuple[int, str, int]]:
+    return [(e["rank"], e["player_id"], e["score"]) for e in page["entries"]]
+
+
+async def test_removing_an_entry_closes_the_ranks_up_and_says_so(
+    client: Client, redis: AnyRedis, redis_key_prefix: str
+) -> None:
+    board_id = await new_board(client)
+    players = [player for player, _ in await players_of(client, 4)]
+    for i, player in enumerate(players):
+        assert (await post_score(client, board_id, player, 10 * (i + 1))).is_success
+    url = f"/v1/leaderboards/{board_id}/players/{players[2]}"
+    assert (await client.delete(url, headers=ADMIN)).status_code == 204
+    page = await top(client, board_id)
+    assert ranking(page) == [(1, players[3], 40), (2, players[1], 20), (3, players[0], 10)]
+    assert page["total"] == 3
+    assert (await client.get(url)).status_code == 404
+    assert (await client.delete(url, headers=ADMIN)).status_code == 404, "gone already"
+    stream = Keys(redis_key_prefix).events_stream(board_id)
+    entries: list[tuple[str, dict[str, str]]] = await redis.xrange(stream)  # type: ignore[assignment]
+    last = json.loads(entries[-1][1]["event"])
+    assert last == {
+        "type": "entry_removed",
+        "leaderboard": board_id,
+        "period": None,
+        "player_id": players[2],
+        "at": last["at"],
+    }
+    # The player may play on: a new entry.
+    assert (await post_score(client, board_id, players[2], 5)).json()["rank"] == 4
+
+
+async def test_only_the_admin_removes_entries(client: Client) -> None:
+    board_id = await new_board(client)
+    (player, headers), (other, _) = await players_of(client, 2)
+    await post_score(client, board_id, player, 1)
+    url = f"/v1/leaderboards/{board_id}/players/{player}"
+    assert (await client.delete(url, headers=headers)).status_code == 403, "not even one's own"
+    assert (await client.delete(url)).status_code == 401
+    assert (
+        await client.delete(f"/v1/leaderboards/nope/players/{player}", headers=ADMIN)
+    ).status_code == 404
+    missing = f"/v1/leaderboards/{board_id}/players/{other}"
+    assert (await client.delete(missing, headers=ADMIN)).status_code == 404
+
+
+async def hidden_rows(database_url: str, player: str) -> list[bool]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch("SELECT hidden FROM scores WHERE player_id = $1", uuid.UUID(player))
+    finally:
+        await conn.close()
+    return [row["hidden"] for row in rows]
+
+
+async def test_a_ban_hides_the_player_everywhere_and_an_unban_restores_exact_ranks(
+    client: Client, database_url: str, redis: AnyRedis, redis_key_prefix: str
+) -> None:
+    boards = [
+        await new_board(client),
+        await new_board(client, order="asc"),
+        await new_board(client, reset="daily"),
+    ]
+    roster = await players_of(client, 5)
+    cheater, cheater_headers = roster[2]
+    # Ties everywhere: who reached a score first must survive the ban and the unban.
+    for board_id in boards:
+        for player, _ in roster:
+            assert (await post_score(client, board_id, player, 50)).is_success
+    before = [ranking(await top(client, board_id)) for board_id in boards]
+
+    ban = await client.post(f"/v1/players/{cheater}/ban", json={"reason": "aimbot"}, headers=ADMIN)
+    assert ban.status_code == 204, ban.text
+    for board_id, ranks in zip(boards, before, strict=True):
+        page = await top(client, board_id)
+        assert cheater not in [e["player_id"] for e in page["entries"]]
+        assert page["total"] == 4
+        assert [p for _, p, _ in ranking(page)] == [p for _, p, _ in ranks if p != cheater]
+        entry = await client.get(f"/v1/leaderboards/{board_id}/players/{cheater}")
+        assert entry.status_code == 404
+    assert await hidden_rows(database_url, cheater) == [True] * 3, "kept in Postgres"
+    assert (await client.get("/v1/players/me", headers=cheater_headers)).status_code == 401
+    refused = await post_score(client, boards[0], cheater, 99)
+    assert refused.status_code == 403, refused.text
+    again = await client.post("/v1/auth/device", json={"device_id": "x" * 8})
+    assert again.status_code == 200  # someone else's device: fine
+
+    # A rebuild from Postgres leaves the banned player out too (an entry read, never
+    # cached, rebuilds the lost index).
+    keys = Keys(redis_key_prefix).index(boards[0], "all")
+    await redis.unlink(keys.ready, keys.scores, keys.members)
+    honest = await client.get(f"/v1/leaderboards/{boards[0]}/players/{roster[0][0]}")
+    assert honest.json()["total"] == 4
+    assert await redis.exists(keys.ready) == 1
+
+    assert (await client.delete(f"/v1/players/{cheater}/ban", headers=ADMIN)).status_code == 204
+    after = [ranking(await top(client, board_id)) for board_id in boards]
+    assert after == before, "every entry back where it ranked, ties included"
+    assert await hidden_rows(database_url, cheater) == [False] * 3
+
+
+async def test_a_banned_device_cannot_sign_in_again(client: Client) -> None:
+    device = f"device-{uuid.uuid4()}"
+    player, _ = await sign_in(client, device)
+    assert (await client.post(f"/v1/players/{player}/ban", headers=ADMIN)).status_code == 204
+    refused = await client.post("/v1/auth/device", json={"device_id": device})
+    assert refused.status_code == 403, refused.text
+    assert (await client.delete(f"/v1/players/{player}/ban", headers=ADMIN)).status_code == 204
+    assert (await client.post("/v1/auth/device", json={"device_id": device})).status_code == 200
+
+
+async def test_bans_need_the_admin_and_a_real_player(client: Client) -> None:
+    player, headers = await sign_in(client)
+    assert (await client.post(f"/v1/players/{player}/ban", headers=headers)).status_code == 403
+    unknown = str(uuid.uuid4())
+    assert (await client.post(f"/v1/players/{unknown}/ban", headers=ADMIN)).status_code == 404
+    assert (await client.delete(f"/v1/players/{unknown}/ban", headers=ADMIN)).status_code == 404
+    too_long = await client.post(
+        f"/v1/players/{player}/ban", json={"reason": "x" * 501}, headers=ADMIN
+    )
+    assert too_long.status_code == 400
+    assert "reason" in too_long.json()["detail"]
+
+
+async def test_moderation_is_audited(client: Client) -> None:
+    board_id = await new_board(client)
+    player, _ = await sign_in(client)
+    await post_score(client, board_id, player, 3)
+    assert (
+        await client.delete(f"/v1/leaderboards/{board_id}/players/{player}", headers=ADMIN)
+    ).is_success
+    assert (
+        await client.post(f"/v1/players/{player}/ban", json={"reason": "r"}, headers=ADMIN)
+    ).is_success
+    assert (await client.delete(f"/v1/players/{player}/ban", headers=ADMIN)).is_success
+    entries = (await client.get("/v1/audit?limit=10", headers=ADMIN)).json()["entries"]
+    mine = [(e["action"], e["target"]) for e in entries if player in e["target"]]
+    assert mine[:3] == [
+        ("player.unban", f"player:{player}"),
+        ("player.ban", f"player:{player}"),
+        ("entry.remove", f"leaderboard:{board_id}/player:{player}"),
+    ]
