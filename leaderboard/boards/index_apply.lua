@@ -18,6 +18,9 @@
 -- ARGV[11] "1" after a rebuild: if the index already holds exactly this member (the
 --          rebuild read it from Postgres), announce it now (its previous rank and score
 --          are unknown: null); nobody else will, since the rebuild publishes nothing
+-- ARGV[12] how many of the nearest players passed get an "overtaken" event (0: none)
+-- ARGV[13] the overtaken events' start: '{"type":"overtaken","leaderboard":…,"period":…'
+-- ARGV[14] their constant middle: '"by":<mover>,"at":…' (JSON members, no braces)
 -- Returns: {status, previous rank, previous Redis score, rank, Redis score, total}
 --   status  1: applied (and one rank_changed event published); 0: Redis already holds
 --           this change or a newer one (the member's sequence is not greater), so nothing
@@ -45,23 +48,48 @@ if current then
   previous_rank = redis.call('ZRANK', KEYS[1], current)
   previous_score = redis.call('ZSCORE', KEYS[1], current)
 end
--- The event, with exact integers (cjson would print 2^53 - 1 as 9.007199254741e+15).
+-- Events carry exact integers (cjson would print 2^53 - 1 as 9.007199254741e+15).
+local function int(value)
+  return string.format('%d', value)
+end
+-- One event (JSON without its closing brace) into the stream, then to subscribers.
+local function emit(event)
+  local id = redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[8], '*', 'event', event .. '}')
+  redis.call('PEXPIRE', KEYS[6], ARGV[9])
+  redis.call(ARGV[10], ARGV[5], event .. ',"id":"' .. id .. '"}')
+end
 local function announce(rank, previous_rank, previous_score)
   if ARGV[5] == '' then
     return
   end
   local sign = tonumber(ARGV[7])
-  local function int(value)
-    return string.format('%d', value)
-  end
-  local event = ARGV[6]
+  emit(ARGV[6]
     .. ',"score":' .. int(sign * tonumber(score))
     .. ',"previous_score":' .. (previous_score and int(sign * tonumber(previous_score)) or 'null')
     .. ',"rank":' .. int(rank + 1)
-    .. ',"previous_rank":' .. (previous_rank and int(previous_rank + 1) or 'null')
-  local id = redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[8], '*', 'event', event .. '}')
-  redis.call('PEXPIRE', KEYS[6], ARGV[9])
-  redis.call(ARGV[10], ARGV[5], event .. ',"id":"' .. id .. '"}')
+    .. ',"previous_rank":' .. (previous_rank and int(previous_rank + 1) or 'null'))
+end
+-- The players the mover passed, nearest first: they now stand one place lower.
+local function announce_overtaken(rank, previous_rank)
+  local nearest = tonumber(ARGV[12])
+  if ARGV[5] == '' or nearest == 0 then
+    return
+  end
+  local last = rank + nearest
+  if previous_rank then
+    last = math.min(last, previous_rank)  -- no one below the old place was passed
+  end
+  if last <= rank then
+    return
+  end
+  local passed = redis.call('ZRANGE', KEYS[1], rank + 1, last)
+  for i, passed_member in ipairs(passed) do
+    local position = rank + i  -- 0-based, now; one higher before
+    emit(ARGV[13]
+      .. ',"player_id":"' .. string.sub(passed_member, 18) .. '",' .. ARGV[14]
+      .. ',"rank":' .. int(position + 1)
+      .. ',"previous_rank":' .. int(position))
+  end
 end
 
 if current and string.sub(member, 1, 16) <= string.sub(current, 1, 16) then
@@ -94,4 +122,7 @@ if lock_ttl > 0 then
 end
 local rank = redis.call('ZRANK', KEYS[1], member)
 announce(rank, previous_rank, previous_score)
+if not previous_rank or rank < previous_rank then
+  announce_overtaken(rank, previous_rank)
+end
 return {1, previous_rank, previous_score, rank, score, redis.call('ZCARD', KEYS[1])}

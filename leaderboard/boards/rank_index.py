@@ -73,6 +73,11 @@ class EventTarget:
     head: str  # events.models.event_head(...)
     stream_length: int = 1000
     publish_command: str = "PUBLISH"  # SPUBLISH on a Redis Cluster
+    overtake: int = 0
+    """How many of the nearest players a move passes get an ``overtaken`` event."""
+    overtaken_head: str = ""
+    overtaken_middle: str = ""
+    """The constant parts of those events (events.models.overtaken_parts)."""
 
 
 NO_EVENTS = EventTarget(channel="", stream="", head="")
@@ -125,6 +130,16 @@ class HeldEntry:
         if self.value is None or len(self.value) != 16 or self.value == TOMBSTONE:
             return None
         return int(self.value, 16)
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """Bucket i holds the entries scoring ``lowest + i*width`` … ``lowest + (i+1)*width - 1``."""
+
+    total: int
+    lowest: int
+    width: int
+    counts: list[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +205,9 @@ class RankIndex:
                 STREAM_TTL_MS,
                 events.publish_command,
                 1 if after_rebuild else 0,
+                events.overtake,
+                events.overtaken_head,
+                events.overtaken_middle,
             ],
         )
         status = int(reply[0])
@@ -358,6 +376,48 @@ class RankIndex:
             ),
             order,
         )
+
+    async def entry(self, keys: IndexKeys, order: Order, player_id: str) -> Slice:
+        """The player's entry and the one ranked just above it (none at rank 1)."""
+        return self._slice(
+            await self._read(
+                [keys.scores, keys.members, keys.ready, keys.lock], ["entry", player_id]
+            ),
+            order,
+        )
+
+    async def players(
+        self, keys: IndexKeys, order: Order, player_ids: list[str]
+    ) -> tuple[int, list[tuple[str, int, int]]]:
+        """The total, and (player id, score, 1-based rank) of those with an entry, best first."""
+        reply = await self._read(
+            [keys.scores, keys.members, keys.ready, keys.lock], ["players", *player_ids]
+        )
+        if int(reply[0]) == -1:
+            raise IndexNotReadyError()
+        flat = reply[3]
+        found = [
+            (player_of(flat[i]), from_redis_score(flat[i + 1], order), int(flat[i + 2]) + 1)
+            for i in range(0, len(flat), 3)
+        ]
+        return int(reply[1]), found
+
+    async def histogram(self, keys: IndexKeys, order: Order, buckets: int) -> Histogram:
+        """Entries per equal-width score range, from the lowest stored score up."""
+        reply = await self._read(
+            [keys.scores, keys.members, keys.ready, keys.lock],
+            ["histogram", buckets, 1 if order == "desc" else 0],
+        )
+        if int(reply[0]) == -1:
+            raise IndexNotReadyError()
+        total, flat = int(reply[1]), reply[3]
+        if total == 0:
+            return Histogram(total=0, lowest=0, width=1, counts=[])
+        low, high, width = int(flat[0]), int(flat[1]), int(flat[2])
+        # On desc boards Redis holds -score: its highest is the lowest score, and the
+        # buckets were laid out from there.
+        lowest = low if order == "asc" else -high
+        return Histogram(total=total, lowest=lowest, width=width, counts=[int(c) for c in flat[3:]])
 
     @staticmethod
     def _slice(reply: list[Any], order: Order) -> Slice:

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date
+from typing import TypeVar
 
 from leaderboard.boards.board_service import BoardService
 from leaderboard.boards.index_locator import IndexLocator
-from leaderboard.boards.models import Board, Entry, Page, PlayerEntry
+from leaderboard.boards.models import Board, Bucket, Entry, HistogramPage, Page, PlayerEntry
 from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import period_start, public_period, resolve_period
-from leaderboard.boards.rank_index import IndexNotReadyError, RankIndex, Slice
+from leaderboard.boards.rank_index import Histogram, IndexNotReadyError, RankIndex, Slice
 from leaderboard.boards.rebuild import Rebuilder
+from leaderboard.boards.score_repository import ScoreRepository
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import IndexKeys
 from leaderboard.players.ids import canonical_player_id
 from leaderboard.players.service import PlayerService
+
+Read = TypeVar("Read")
+
+
+def percentile(rank: int, total: int) -> float:
+    """The share of the other entries ranked below ``rank``, 0-100 (100 when alone)."""
+    if total <= 1:
+        return 100.0
+    return round(100 * (total - rank) / (total - 1), 2)
 
 
 class RankingService:
@@ -27,8 +38,10 @@ class RankingService:
         rebuilder: Rebuilder,
         locator: IndexLocator,
         players: PlayerService,
+        scores: ScoreRepository,
         top_pages: TopPageCache,
     ) -> None:
+        self._scores = scores
         self._boards = boards
         self._index = index
         self._rebuilder = rebuilder
@@ -65,16 +78,87 @@ class RankingService:
         )
 
     async def entry(self, board_id: str, player_id: str, period: str | None) -> PlayerEntry:
-        board, start, page = await self._around(board_id, player_id, period, 0)
-        (entry,) = await self._entries(page)
+        """A player's entry, with how far it is to the next rank (one index read)."""
+        player_id = canonical_player_id(player_id)
+        board = await self._boards.get(board_id)
+        start = self._read_period(board, period)
+        page = await self._read(
+            board, start, lambda keys: self._index.entry(keys, board.order, player_id)
+        )
+        if page.player_rank is None:
+            raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r}")
+        names = await self._players.display_names([player_id])
+        _, score = page.entries[-1]
+        above = page.entries[0][1] if len(page.entries) == 2 else None
         return PlayerEntry(
-            player_id=entry.player_id,
-            display_name=entry.display_name,
-            score=entry.score,
-            rank=entry.rank,
+            player_id=player_id,
+            display_name=names.get(player_id),
+            score=score,
+            rank=page.player_rank,
             total=page.total,
             leaderboard=board.id,
             period=public_period(start),
+            percentile=percentile(page.player_rank, page.total),
+            # Equal scores rank by who reached them first: passing means doing better.
+            to_next=None if above is None else abs(above - score) + 1,
+        )
+
+    async def players(self, board_id: str, player_ids: list[str], period: str | None) -> Page:
+        """The listed players that have an entry, best first, ranked on the whole board."""
+        board = await self._boards.get(board_id)
+        start = self._read_period(board, period)
+        total, found = await self._listed(board, start, player_ids)
+        names = await self._players.display_names([player for player, _, _ in found])
+        return Page(
+            leaderboard=board.id,
+            period=public_period(start),
+            total=total,
+            entries=[
+                Entry(rank=rank, player_id=player, display_name=names.get(player), score=score)
+                for player, score, rank in found
+            ],
+        )
+
+    async def named(self, board_id: str, prefix: str, limit: int, period: str | None) -> Page:
+        """The board's players whose display name starts with ``prefix``, best first."""
+        board = await self._boards.get(board_id)
+        start = self._read_period(board, period)
+        ids = await self._scores.players_named(board.id, start, prefix, limit)
+        return await self.players(board.id, ids, period)
+
+    async def histogram(self, board_id: str, buckets: int, period: str | None) -> HistogramPage:
+        board = await self._boards.get(board_id)
+        start = self._read_period(board, period)
+        if start < period_start(board.reset, board.created_at.astimezone(UTC).date()):
+            shape = Histogram(total=0, lowest=0, width=1, counts=[])
+        else:
+            shape = await self._with_index(
+                board, start, lambda keys: self._index.histogram(keys, board.order, buckets)
+            )
+        highest = shape.lowest + shape.width * len(shape.counts) - 1
+        return HistogramPage(
+            leaderboard=board.id,
+            period=public_period(start),
+            total=shape.total,
+            buckets=[
+                Bucket(
+                    low=shape.lowest + i * shape.width,
+                    high=min(shape.lowest + (i + 1) * shape.width - 1, highest),
+                    count=count,
+                )
+                for i, count in enumerate(shape.counts)
+            ],
+        )
+
+    async def _listed(
+        self, board: Board, start: date, player_ids: list[str]
+    ) -> tuple[int, list[tuple[str, int, int]]]:
+        if not player_ids:
+            return 0, []
+        if start < period_start(board.reset, board.created_at.astimezone(UTC).date()):
+            return 0, []
+        return await self._with_index(
+            board, start, lambda keys: self._index.players(keys, board.order, player_ids)
         )
 
     def _read_period(self, board: Board, period: str | None) -> date:
@@ -88,6 +172,11 @@ class RankingService:
             # Nothing was recorded before the board existed: no index to build or read
             # (every such date would otherwise cost a rebuild and a key).
             return Slice(total=0, first_rank=1, entries=[])
+        return await self._with_index(board, start, read)
+
+    async def _with_index(
+        self, board: Board, start: date, read: Callable[[IndexKeys], Awaitable[Read]]
+    ) -> Read:
         keys = self._locator.keys(board, start)
         try:
             return await read(keys)

@@ -105,6 +105,27 @@ class ScoreRepository:
             for row in rows
         ]
 
+    async def players_named(
+        self, board_id: str, period: date, prefix: str, limit: int
+    ) -> list[str]:
+        """Players with an entry whose display name starts with ``prefix`` (any case)."""
+        pattern = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self._db.fetch(
+            """
+            SELECT p.id::text AS player_id FROM players p
+              JOIN scores s ON s.player_id = p.id
+             WHERE s.leaderboard_id = $1 AND s.period_start = $2 AND NOT s.hidden
+               AND lower(p.display_name) LIKE $3 || '%'
+             ORDER BY lower(p.display_name), p.id
+             LIMIT $4
+            """,
+            board_id,
+            period,
+            pattern,
+            limit,
+        )
+        return [row["player_id"] for row in rows]
+
     async def has_entries(self, board_id: str, period: date) -> bool:
         value = await self._db.fetchval(
             """

@@ -20,7 +20,7 @@ from leaderboard.boards.rank_index import EventTarget, IndexChange, IndexNotRead
 from leaderboard.boards.rebuild import Rebuilder
 from leaderboard.boards.score_repository import ScoreRepository
 from leaderboard.boards.score_writer import AlreadySubmitted, ScoreWriter, Submission
-from leaderboard.events.models import event_head
+from leaderboard.events.models import event_head, overtaken_parts
 from leaderboard.lib.db import Connection
 from leaderboard.lib.errors import (
     ConflictError,
@@ -251,12 +251,19 @@ class ScoreService:
     async def _apply(
         self, board: Board, period: date, player_id: str, score: int, seq: int, changed: bool
     ) -> IndexChange:
+        now = self._locator.now()
+        overtaken_head, overtaken_middle = overtaken_parts(
+            board.id, public_period(period), player_id, now
+        )
         events = EventTarget(
             channel=self._keys.events_channel(board.id),
             stream=self._keys.events_stream(board.id),
-            head=event_head(board.id, public_period(period), player_id, self._locator.now()),
+            head=event_head(board.id, public_period(period), player_id, now),
             stream_length=self._stream_length,
             publish_command="SPUBLISH" if self._sharded_pubsub else "PUBLISH",
+            overtake=board.overtake_events,
+            overtaken_head=overtaken_head,
+            overtaken_middle=overtaken_middle,
         )
 
         async def apply(after_rebuild: bool = False) -> IndexChange:

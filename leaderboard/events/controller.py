@@ -22,7 +22,7 @@ from litestar.response import ServerSentEventMessage
 
 from leaderboard.events.deps import EventsDep
 from leaderboard.events.hub import HEARTBEAT_SECONDS, EventHub, EventStream, HubClosedError
-from leaderboard.events.models import EventsDropped, RankChanged, stream_id_key
+from leaderboard.events.models import Envelope, EventsDropped, stream_id_key
 from leaderboard.events.sse import EventStreamResponse
 from leaderboard.events.subscription import Subscription
 from leaderboard.lib.errors import InvalidInputError, NotFoundError, RateLimitedError
@@ -62,9 +62,13 @@ class Delivery:
     def board_id(self) -> str:
         return self._subscription.board_id
 
-    def accept(self, message: str) -> RankChanged | None:
-        """The event, unless filtered out or already sent (replayed from the stream)."""
-        event = msgspec.json.decode(message, type=RankChanged)
+    def accept(self, message: str) -> Envelope | None:
+        """The event, unless filtered out or already sent (replayed from the stream).
+
+        Any type of event: ``rank_changed``, ``overtaken``, ``entry_removed`` (and types
+        added later); ``player_id`` keeps those about that player.
+        """
+        event = msgspec.json.decode(message, type=Envelope)
         if event.id is not None:
             key = stream_id_key(event.id)
             if self.last_id is not None and key <= self.last_id:
@@ -74,7 +78,7 @@ class Delivery:
             return None
         return event
 
-    async def next(self) -> tuple[str, RankChanged | EventsDropped | None]:
+    async def next(self) -> tuple[str, Envelope | EventsDropped | None]:
         """The next message to send: (json, event), or ("", None) for a heartbeat."""
         while True:
             message = await self._subscription.next(HEARTBEAT_SECONDS)
@@ -170,8 +174,9 @@ async def _sse_messages(
     # Comments without data: an empty `data:` line would be an empty `message` event.
     yield ServerSentEventMessage(comment="subscribed", data=None)
     for entry_id, message in missed:
-        if delivery.accept(message) is not None:
-            yield ServerSentEventMessage(data=message, id=entry_id, event="rank_changed")
+        replayed = delivery.accept(message)
+        if replayed is not None:
+            yield ServerSentEventMessage(data=message, id=entry_id, event=replayed.type)
     while True:
         try:
             message, event = await delivery.next()
@@ -179,7 +184,7 @@ async def _sse_messages(
             return
         if event is None:
             yield ServerSentEventMessage(comment="heartbeat", data=None)
-        elif isinstance(event, RankChanged):
+        elif isinstance(event, Envelope):
             yield ServerSentEventMessage(data=message, id=event.id, event=event.type)
         else:
             yield ServerSentEventMessage(data=message, event=event.type)

@@ -24,6 +24,49 @@ class RankChanged(msgspec.Struct, kw_only=True):
     """The event's id in the board's event stream (``Last-Event-ID`` to resume from)."""
 
 
+class Overtaken(msgspec.Struct, kw_only=True):
+    """Published for each of the nearest players a submission moved past.
+
+    After the mover's ``rank_changed``: ``player_id`` was passed by ``by`` and now stands
+    one place lower.
+    """
+
+    type: Literal["overtaken"] = "overtaken"
+    leaderboard: str
+    period: date | None
+    player_id: str
+    by: str
+    rank: int
+    previous_rank: int
+    at: datetime
+    id: str | None = None
+
+
+class EntryRemoved(msgspec.Struct, kw_only=True):
+    """Published when the admin removes an entry (or a ban hides it).
+
+    The ranks below it close up.
+    """
+
+    type: Literal["entry_removed"] = "entry_removed"
+    leaderboard: str
+    period: date | None
+    player_id: str
+    at: datetime
+    id: str | None = None
+
+
+class Envelope(msgspec.Struct, kw_only=True):
+    """What every event on a board's channel has: enough to filter and to resume."""
+
+    type: str
+    player_id: str | None = None
+    id: str | None = None
+
+
+Event = RankChanged | Overtaken | EntryRemoved
+
+
 class EventsDropped(msgspec.Struct, kw_only=True):
     """Sent to a client that read too slowly: this many older events were dropped."""
 
@@ -45,6 +88,27 @@ def event_head(board_id: str, period: date | None, player_id: str, at: datetime)
         "at": at,
     }
     return msgspec.json.encode(head).decode()[:-1]
+
+
+def overtaken_parts(
+    board_id: str, period: date | None, mover: str, at: datetime
+) -> tuple[str, str]:
+    """The constant parts of a move's ``overtaken`` events, for the score script.
+
+    The start (``{"type":"overtaken","leaderboard":…,"period":…``) and the middle
+    (``"by":…,"at":…``); the script adds each passed player's id and ranks.
+    """
+    start = msgspec.json.encode(
+        {"type": "overtaken", "leaderboard": board_id, "period": period}
+    ).decode()[:-1]
+    middle = msgspec.json.encode({"by": mover, "at": at}).decode()[1:-1]
+    return start, middle
+
+
+def entry_removed_head(board_id: str, period: date | None, player_id: str, at: datetime) -> str:
+    """An entry_removed event as JSON without its closing brace (the script adds the id)."""
+    event = EntryRemoved(leaderboard=board_id, period=period, player_id=player_id, at=at)
+    return msgspec.json.encode(event).decode().removesuffix(',"id":null}')
 
 
 def stream_id_key(stream_id: str) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 import redis.exceptions
 
-from leaderboard.events.models import RankChanged, event_from_stream, stream_id_key
+from leaderboard.events.models import Envelope, event_from_stream, stream_id_key
 from leaderboard.events.pubsub import close_quietly, next_message, subscribe
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, create_subscriber, initialize
@@ -91,7 +91,7 @@ async def watch(
                 if message is None:
                     continue
                 _, data = message
-                event = msgspec.json.decode(data, type=RankChanged)
+                event = msgspec.json.decode(data, type=Envelope)
                 key = stream_id_key(event.id) if event.id else None
                 if key is not None and last is not None and key <= last:
                     continue

@@ -22,11 +22,11 @@ from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import public_period, resolve_period
 from leaderboard.boards.rank_index import EventTarget, IndexNotReadyError, RankIndex
 from leaderboard.boards.score_repository import ScoreRepository
+from leaderboard.events.models import entry_removed_head
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
-from leaderboard.moderation.models import entry_removed_head
 from leaderboard.players.ids import canonical_player_id
 from leaderboard.players.service import PlayerService
 

@@ -9,6 +9,7 @@ from leaderboard import __version__
 from leaderboard.audit.controller import AuditController
 from leaderboard.auth.controller import AuthController
 from leaderboard.boards.board_controller import BoardsController
+from leaderboard.boards.ranking_controller import RankingController
 from leaderboard.boards.score_controller import ScoresController
 from leaderboard.events.controller import EventsController
 from leaderboard.health.controller import HealthController, metrics
@@ -46,6 +47,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
             PlayersController,
             BoardsController,
             ScoresController,
+            RankingController,
             EventsController,
             ModerationController,
             ServerKeysController,

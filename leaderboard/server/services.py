@@ -132,6 +132,7 @@ class Services:
             rebuilder=rebuilder,
             locator=locator,
             players=players,
+            scores=score_repository,
             top_pages=top_pages,
         )
 

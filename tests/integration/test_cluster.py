@@ -72,7 +72,7 @@ async def test_sessions_profiles_scores_and_ranks_on_a_cluster(
 ) -> None:
     client = cluster_client
     board = f"c-{uuid.uuid4().hex[:10]}"
-    body = {"id": board, "rate_limit": {"limit": 1000, "window_seconds": 60}}
+    body = {"id": board, "rate_limit": {"limit": 1000, "window_seconds": 60}, "overtake_events": 0}
     assert (await client.post("/v1/leaderboards", json=body, headers=ADMIN)).status_code == 201
     players = [await sign_in(client, display_name=f"P{i}") for i in range(5)]
     for i, (_, headers) in enumerate(players):

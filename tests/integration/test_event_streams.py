@@ -66,7 +66,11 @@ class Served:
         async with httpx.AsyncClient(base_url=self.base, timeout=10) as api:
             response = await api.post(
                 "/v1/leaderboards",
-                json={"id": board_id, "rate_limit": {"limit": 1000, "window_seconds": 60}},
+                json={
+                    "id": board_id,
+                    "rate_limit": {"limit": 1000, "window_seconds": 60},
+                    "overtake_events": 0,
+                },
                 headers=ADMIN,
             )
         assert response.status_code == 201, response.text

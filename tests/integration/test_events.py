@@ -27,7 +27,12 @@ async def board(client: AsyncTestClient[Litestar]) -> str:
     board_id = f"e-{uuid.uuid4().hex[:12]}"
     response = await client.post(
         "/v1/leaderboards",
-        json={"id": board_id, "rate_limit": {"limit": 5, "window_seconds": 60}},
+        # rank_changed alone (test_overtaken.py has the overtaken events)
+        json={
+            "id": board_id,
+            "rate_limit": {"limit": 5, "window_seconds": 60},
+            "overtake_events": 0,
+        },
         headers=ADMIN,
     )
     assert response.status_code == 201

@@ -70,6 +70,35 @@ class Model:
     def rank_of(self, player: str) -> int:
         return [p for p, _ in self.ranking()].index(player) + 1
 
+    def to_next(self, player: str) -> int | None:
+        """The fewest points that, added (desc) or taken away (asc) now, move the player
+        above the entry ranked just above: found by trying, not by a formula."""
+        rank = self.rank_of(player)
+        if rank == 1:
+            return None
+        step = 1 if self.order == "desc" else -1
+        mine = self.entries[player].score
+        low, high = 1, abs(self.ranking()[rank - 2][1] - mine) + 2
+
+        def passes(points: int) -> bool:
+            trial = Model(self.operator, self.order, dict(self.entries), self.submissions + 1)
+            trial.entries[player] = Stored(mine + step * points, trial.submissions)
+            return trial.rank_of(player) < rank
+
+        assert passes(high)
+        while low < high:
+            middle = (low + high) // 2
+            if passes(middle):
+                high = middle
+            else:
+                low = middle + 1
+        return low
+
+    def percentile(self, player: str) -> float:
+        below = len(self.entries) - self.rank_of(player)
+        others = len(self.entries) - 1
+        return 100.0 if others == 0 else round(100 * below / others, 2)
+
     def combine(self, old: int, new: int) -> int:
         if self.operator == "latest":
             return new
@@ -206,6 +235,8 @@ async def test_submissions_and_reads_follow_the_reference_model(
             "total": total,
             "leaderboard": board_id,
             "period": None,
+            "percentile": model.percentile(player_id),
+            "to_next": model.to_next(player_id),
         }
         for radius in (0, 1, 2, 5):
             response = await client.get(

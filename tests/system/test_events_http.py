@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 
 from leaderboard.events.controller import Delivery
 from leaderboard.events.hub import EventHub
-from leaderboard.events.models import EventsDropped, RankChanged
+from leaderboard.events.models import Envelope, EventsDropped, RankChanged
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import create_redis
 from leaderboard.lib.settings import Settings
@@ -61,11 +61,16 @@ async def api(server: RunningService) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def new_board(api: httpx.AsyncClient) -> str:
+async def new_board(api: httpx.AsyncClient, overtake_events: int = 0) -> str:
     board_id = f"w-{uuid.uuid4().hex[:12]}"
     response = await api.post(
         "/v1/leaderboards",
-        json={"id": board_id, "rate_limit": {"limit": 1000, "window_seconds": 60}},
+        # rank_changed alone unless asked (test_overtaken.py has the overtaken events)
+        json={
+            "id": board_id,
+            "rate_limit": {"limit": 1000, "window_seconds": 60},
+            "overtake_events": overtake_events,
+        },
         headers=ADMIN,
     )
     assert response.status_code == 201, response.text
@@ -193,6 +198,27 @@ async def test_sse_filters_by_player(server: RunningService, api: httpx.AsyncCli
         assert event.player_id == bob
 
 
+async def test_a_player_hears_that_they_were_overtaken(
+    server: RunningService, api: httpx.AsyncClient
+) -> None:
+    """``?player_id=`` keeps every event about that player: here the overtaken event."""
+    board = await new_board(api, overtake_events=10)
+    alice, bob = await new_player(api), await new_player(api)
+    await submit(api, board, alice, 50)
+    url = f"{server.base}/v1/leaderboards/{board}/events?player_id={alice}"
+    async with httpx.AsyncClient(timeout=10) as sse, sse.stream("GET", url) as response:
+        reader = SseReader(response)
+        await reader.next()
+        await submit(api, board, bob, 60)  # bob passes alice
+        block = await reader.next_event()
+    assert block["event"] == "overtaken"
+    event = msgspec.json.decode(block["data"])
+    assert (event["player_id"], event["by"], event["rank"], event["previous_rank"]) == (
+        alice, bob, 2, 1
+    )  # fmt: skip
+    assert block["id"] == event["id"]
+
+
 async def test_bad_resume_ids_and_unknown_boards(
     server: RunningService, api: httpx.AsyncClient
 ) -> None:
@@ -233,9 +259,10 @@ async def test_a_slow_client_loses_its_oldest_events_not_our_memory() -> None:
         assert notice.dropped == 995
         scores = []
         for _ in range(5):
-            _, delivered = await delivery.next()
-            assert isinstance(delivered, RankChanged)
-            scores.append(delivered.score)
+            message, delivered = await delivery.next()
+            assert isinstance(delivered, Envelope)
+            assert delivered.type == "rank_changed"
+            scores.append(msgspec.json.decode(message, type=RankChanged).score)
         assert scores == [995, 996, 997, 998, 999]
     finally:
         subscription.close()

@@ -1,0 +1,140 @@
+"""``/v1/leaderboards/{id}/…``: the ranked reads, and removing one entry (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get
+from litestar.params import FromPath, QueryParameter
+
+from leaderboard.auth.guards import admin_only
+from leaderboard.auth.principal import Principal
+from leaderboard.boards.deps import RankingsDep
+from leaderboard.boards.models import HistogramPage, Page, PlayerEntry
+from leaderboard.lib.errors import InvalidInputError
+from leaderboard.lib.negotiation import negotiated
+from leaderboard.moderation.controller import actor_of
+from leaderboard.moderation.deps import ModerationDep
+from leaderboard.players.ids import canonical_player_id
+
+PeriodQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="current (default), previous, or any date YYYY-MM-DD inside the period",
+        max_length=16,
+    ),
+]
+MAX_LISTED = 100
+MAX_NAMED = 50
+
+
+def listed_ids(ids: str) -> list[str]:
+    """``?ids=a,b,…``: 1 to 100 player ids, each a UUID (400 naming ``ids`` otherwise)."""
+    parts = [part.strip() for part in ids.split(",") if part.strip()]
+    if not parts:
+        raise InvalidInputError("ids", "list 1 to 100 player ids, separated by commas")
+    if len(parts) > MAX_LISTED:
+        raise InvalidInputError("ids", f"at most {MAX_LISTED} player ids")
+    try:
+        return list(dict.fromkeys(canonical_player_id(part) for part in parts))
+    except Exception:
+        raise InvalidInputError("ids", "every id must be a player id (a UUID)") from None
+
+
+class RankingController(Controller):
+    path = "/v1/leaderboards/{board_id:str}"
+    tags = ["leaderboards"]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    @get("/top", summary="A page of the ranking, best first")
+    async def top(
+        self,
+        request: Request[Any, Any, Any],
+        board_id: FromPath[str],
+        rankings: RankingsDep,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 10,
+        offset: Annotated[int, QueryParameter(ge=0, le=2**31)] = 0,
+        period: PeriodQuery = None,
+    ) -> Response[Page]:
+        return negotiated(request, await rankings.top(board_id, period, offset, limit))
+
+    @get("/players/{player_id:str}", summary="A player's entry; 404 without one")
+    async def entry(
+        self,
+        request: Request[Any, Any, Any],
+        board_id: FromPath[str],
+        player_id: FromPath[str],
+        rankings: RankingsDep,
+        period: PeriodQuery = None,
+    ) -> Response[PlayerEntry]:
+        return negotiated(request, await rankings.entry(board_id, player_id, period))
+
+    @delete(
+        "/players/{player_id:str}",
+        status_code=204,
+        summary="Remove one entry (admin); the ranks below it close up",
+        description="Publishes an `entry_removed` event. The player may submit again later.",
+        guards=[admin_only],
+    )
+    async def remove_entry(
+        self,
+        request: Request[Any, Principal, Any],
+        board_id: FromPath[str],
+        player_id: FromPath[str],
+        moderation: ModerationDep,
+        period: PeriodQuery = None,
+    ) -> None:
+        await moderation.remove_entry(board_id, player_id, period, actor_of(request))
+
+    @get(
+        "/players",
+        summary="Some players' entries, ranked on the whole board (friends, or a name search)",
+        description="`ids`: up to 100 player ids (those without an entry are left out); "
+        "or `name`: the players whose display name starts with it (any case), up to `limit`.",
+    )
+    async def players(
+        self,
+        request: Request[Any, Any, Any],
+        board_id: FromPath[str],
+        rankings: RankingsDep,
+        ids: Annotated[str | None, QueryParameter(max_length=4000)] = None,
+        name: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_NAMED)] = 10,
+        period: PeriodQuery = None,
+    ) -> Response[Page]:
+        if (ids is None) == (name is None):
+            raise InvalidInputError("ids", "give either ids (a friends list) or name (a search)")
+        if ids is not None:
+            page = await rankings.players(board_id, listed_ids(ids), period)
+        else:
+            assert name is not None
+            page = await rankings.named(board_id, name, limit, period)
+        return negotiated(request, page)
+
+    @get(
+        "/histogram",
+        summary="How many entries score in each of equal-width ranges (the board's shape)",
+    )
+    async def histogram(
+        self,
+        request: Request[Any, Any, Any],
+        board_id: FromPath[str],
+        rankings: RankingsDep,
+        buckets: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        period: PeriodQuery = None,
+    ) -> Response[HistogramPage]:
+        return negotiated(request, await rankings.histogram(board_id, buckets, period))
+
+    @get(
+        "/players/{player_id:str}/around",
+        summary="The player's entry with up to `radius` entries on each side",
+    )
+    async def around(
+        self,
+        request: Request[Any, Any, Any],
+        board_id: FromPath[str],
+        player_id: FromPath[str],
+        rankings: RankingsDep,
+        radius: Annotated[int, QueryParameter(ge=0, le=100)] = 5,
+        period: PeriodQuery = None,
+    ) -> Response[Page]:
+        return negotiated(request, await rankings.around(board_id, player_id, period, radius))

@@ -1,0 +1,187 @@
+"""What players look at: friends, the board's shape, name search, windows and attempts."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.conftest import ADMIN
+from tests.helpers import sign_in
+from tests.scores_helpers import insert_players
+
+pytestmark = pytest.mark.redis_modes
+Client = AsyncTestClient[Litestar]
+
+
+async def new_board(client: httpx.AsyncClient, **options: Any) -> str:
+    board_id = f"pv-{uuid.uuid4().hex[:10]}"
+    body = {"id": board_id, "rate_limit": {"limit": 1000, "window_seconds": 60}, **options}
+    response = await client.post("/v1/leaderboards", json=body, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    return board_id
+
+
+async def score(client: httpx.AsyncClient, board_id: str, player: str, value: int) -> Any:
+    return await client.post(
+        f"/v1/leaderboards/{board_id}/scores",
+        json={"score": value, "player_id": player},
+        headers=ADMIN,
+    )
+
+
+# -- friends -------------------------------------------------------------------------
+
+
+async def test_friends_come_best_first_with_their_ranks_on_the_whole_board(
+    client: Client, database_url: str
+) -> None:
+    board_id = await new_board(client)
+    players = [player for player, _ in await insert_players(database_url, 6)]
+    for i, player in enumerate(players):
+        assert (await score(client, board_id, player, 10 * (i + 1))).is_success
+    stranger = str(uuid.uuid4())  # no such player: left out
+    friends = [players[0], players[4], stranger, players[2], players[4]]
+    response = await client.get(
+        f"/v1/leaderboards/{board_id}/players", params={"ids": ",".join(friends)}
+    )
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert page["total"] == 6
+    assert [(e["rank"], e["player_id"], e["score"]) for e in page["entries"]] == [
+        (2, players[4], 50),
+        (4, players[2], 30),
+        (6, players[0], 10),
+    ]
+    assert all(e["display_name"].startswith("P-") for e in page["entries"])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"ids": "not-a-uuid"},
+        {"ids": ""},
+        {"ids": ",".join(str(uuid.uuid4()) for _ in range(101))},
+        {},
+        {"ids": str(uuid.uuid4()), "name": "a"},
+    ],
+    ids=["malformed", "empty", "too-many", "neither", "both"],
+)
+async def test_a_bad_friends_list_is_400(client: Client, params: dict[str, str]) -> None:
+    board_id = await new_board(client)
+    response = await client.get(f"/v1/leaderboards/{board_id}/players", params=params)
+    assert response.status_code == 400, response.text
+    assert "ids" in response.json()["detail"]
+
+
+# -- name search ---------------------------------------------------------------------
+
+
+async def test_players_are_found_by_the_start_of_their_name(client: Client) -> None:
+    board_id = await new_board(client)
+    names = ["Swift Fox", "swift otter", "Brave Swift", "100%_sure"]
+    ids = {}
+    for i, name in enumerate(names):
+        player, _ = await sign_in(client, display_name=name)
+        ids[name] = player
+        await score(client, board_id, player, i)
+    unranked, _ = await sign_in(client, display_name="Swift Unranked")  # no entry: left out
+
+    async def found(prefix: str) -> list[str]:
+        response = await client.get(f"/v1/leaderboards/{board_id}/players", params={"name": prefix})
+        assert response.status_code == 200, response.text
+        return [e["display_name"] for e in response.json()["entries"]]
+
+    assert await found("swift") == ["swift otter", "Swift Fox"], "any case, best first"
+    assert await found("100%_") == ["100%_sure"]
+    assert await found("1%") == [], "wildcards are plain characters"
+    assert await found("zzz") == []
+    limited = await client.get(
+        f"/v1/leaderboards/{board_id}/players", params={"name": "s", "limit": 1}
+    )
+    assert len(limited.json()["entries"]) == 1
+    assert unranked not in ids.values()
+
+
+# -- histogram -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("order", ["desc", "asc"])
+async def test_the_histogram_counts_every_entry_once(
+    client: Client, database_url: str, order: str
+) -> None:
+    board_id = await new_board(client, order=order)
+    values = [0, 1, 5, 9, 10, 10, 33, 99]
+    players = [player for player, _ in await insert_players(database_url, len(values))]
+    for player, value in zip(players, values, strict=True):
+        await score(client, board_id, player, value)
+    response = await client.get(f"/v1/leaderboards/{board_id}/histogram", params={"buckets": 10})
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert page["total"] == len(values)
+    buckets = page["buckets"]
+    assert sum(b["count"] for b in buckets) == len(values)
+    assert buckets[0]["from"] == 0
+    assert buckets[-1]["to"] == 99
+    widths = {b["to"] - b["from"] + 1 for b in buckets}
+    assert widths == {10}
+    for bucket in buckets:
+        inside = [v for v in values if bucket["from"] <= v <= bucket["to"]]
+        assert bucket["count"] == len(inside), bucket
+
+
+async def test_histogram_edges(client: Client, database_url: str) -> None:
+    board_id = await new_board(client)
+    empty = (await client.get(f"/v1/leaderboards/{board_id}/histogram")).json()
+    assert (empty["total"], empty["buckets"]) == (0, [])
+    (player, _), (other, _) = await insert_players(database_url, 2)
+    await score(client, board_id, player, -7)
+    await score(client, board_id, other, -7)
+    one_value = (await client.get(f"/v1/leaderboards/{board_id}/histogram?buckets=100")).json()
+    assert one_value["buckets"] == [{"from": -7, "to": -7, "count": 2}]
+    for bad in ("0", "101", "x"):
+        response = await client.get(f"/v1/leaderboards/{board_id}/histogram?buckets={bad}")
+        assert response.status_code == 400
+
+
+# -- windows and attempts ------------------------------------------------------------
+
+
+async def test_a_board_outside_its_window_refuses_scores_but_reads(client: Client) -> None:
+    now = datetime.now(UTC)
+    later = await new_board(client, starts_at=(now + timedelta(hours=1)).isoformat())
+    over = await new_board(
+        client,
+        starts_at=(now - timedelta(hours=2)).isoformat(),
+        ends_at=(now - timedelta(hours=1)).isoformat(),
+    )
+    running = await new_board(client, ends_at=(now + timedelta(hours=1)).isoformat())
+    player, _ = await sign_in(client)
+    for board_id, is_open in ((later, False), (over, False), (running, True)):
+        board = (await client.get(f"/v1/leaderboards/{board_id}")).json()
+        assert board["open"] is is_open
+        response = await score(client, board_id, player, 1)
+        assert response.status_code == (200 if is_open else 409), response.text
+        if not is_open:
+            assert "not open" in response.json()["detail"]
+        assert (await client.get(f"/v1/leaderboards/{board_id}/top")).status_code == 200
+
+
+async def test_max_submissions_is_exact_under_concurrency(
+    live: httpx.AsyncClient, database_url: str
+) -> None:
+    board_id = await new_board(live, operator="sum", max_submissions=5)
+    ((player, _),) = await insert_players(database_url, 1)
+    answers = await asyncio.gather(*(score(live, board_id, player, 1) for _ in range(20)))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [200] * 5 + [409] * 15, statuses
+    entry = (await live.get(f"/v1/leaderboards/{board_id}/players/{player}")).json()
+    assert entry["score"] == 5
+    refused = next(a for a in answers if a.status_code == 409)
+    assert "max_submissions" in refused.json()["detail"]
