@@ -98,18 +98,28 @@ def test_pages_cannot_be_framed(server: str, page: Page, tmp_path: Path) -> None
         f'<iframe name="board" src="{server}/boards/any"></iframe>'
         f'<iframe name="control" src="{server}/static/favicon.svg"></iframe>'
     )
+    refusals: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refusals.append(message.text) if "frame-ancestors 'none'" in message.text else None
+        ),
+    )
     page.goto(framing.as_uri())
 
-    def frame_url(name: str) -> str:
-        frame = page.frame(name=name)
-        return frame.url if frame is not None else ""
+    def frame_urls() -> dict[str, str]:
+        return {frame.name: frame.url for frame in page.frames}
 
-    # Chromium shows its error page instead of a document refused by frame-ancestors.
-    wait_until(
-        lambda: (
-            frame_url("control").endswith("/static/favicon.svg")
-            and all(frame_url(name).startswith("chrome-error:") for name in ("docs", "board"))
-        ),
-        15,
-        "the framed pages to be refused",
-    )
+    def settled() -> bool:
+        urls = frame_urls()
+        return (
+            # Chromium shows its error page instead of each refused document, and says why.
+            all(urls.get(name, "").startswith("chrome-error:") for name in ("docs", "board"))
+            and len(refusals) == 2
+            and urls.get("control", "").endswith("/static/favicon.svg")
+        )
+
+    try:
+        wait_until(settled, 15, "the framed pages to be refused")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: frames {frame_urls()}, refusals {refusals}") from None

@@ -66,11 +66,17 @@ class Supervisor:
         self.stop()
 
     def _run(self) -> None:
+        # This thread must outlive the servers it restarts: their parent-death signal
+        # (process.py) fires when the *thread* that started them ends. So it ends only in
+        # stop(), never on an error, which it logs and goes on.
         while not self._stopping.wait(CHECK_INTERVAL_SECONDS):
             for server in self._servers:
-                how = server.died()
-                if how is not None and not self._stopping.is_set():
-                    self._restart(server, how)
+                try:
+                    how = server.died()
+                    if how is not None and not self._stopping.is_set():
+                        self._restart(server, how)
+                except Exception:
+                    logger.exception("supervising %s failed; still watching", server.name)
 
     def _restart(self, server: Supervised, how: str) -> None:
         logger.warning(
