@@ -6,7 +6,8 @@ imports them from this module only.
 
 from __future__ import annotations
 
-from leaderboard.boards.rank_index import READ, member_for, member_of, to_redis_score
+from leaderboard.boards.index_values import member_for, member_of, to_redis_score
+from leaderboard.boards.rank_index import READ
 from leaderboard.lib.keys import IndexKeys, Keys
 
 __all__ = [

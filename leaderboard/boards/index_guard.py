@@ -33,10 +33,11 @@ from datetime import date
 
 from leaderboard.boards.board_service import BoardService
 from leaderboard.boards.index_locator import IndexLocator
+from leaderboard.boards.index_values import TOMBSTONE, HeldEntry, to_redis_score
 from leaderboard.boards.models import Board
 from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import period_key, resolve_period
-from leaderboard.boards.rank_index import TOMBSTONE, HeldEntry, RankIndex, to_redis_score
+from leaderboard.boards.rank_index import RankIndex
 from leaderboard.boards.rebuild import Rebuilder
 from leaderboard.boards.score_repository import CheckedRow, ScoreRepository
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError

@@ -8,10 +8,11 @@ from typing import TypeVar
 
 from leaderboard.boards.board_service import BoardService
 from leaderboard.boards.index_locator import IndexLocator
+from leaderboard.boards.index_values import Histogram, IndexNotReadyError, Slice
 from leaderboard.boards.models import Board, Bucket, Entry, HistogramPage, Page, PlayerEntry
 from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import period_start, public_period, resolve_period
-from leaderboard.boards.rank_index import Histogram, IndexNotReadyError, RankIndex, Slice
+from leaderboard.boards.rank_index import RankIndex
 from leaderboard.boards.rebuild import Rebuilder
 from leaderboard.boards.score_repository import ScoreRepository
 from leaderboard.lib.errors import NotFoundError

@@ -20,8 +20,9 @@ from datetime import date
 
 from leaderboard.boards.board_repository import BoardRepository
 from leaderboard.boards.index_locator import IndexLocator
+from leaderboard.boards.index_values import member_for, seq_hex, to_redis_score
 from leaderboard.boards.models import Board
-from leaderboard.boards.rank_index import RankIndex, member_for, seq_hex, to_redis_score
+from leaderboard.boards.rank_index import RankIndex
 from leaderboard.boards.score_repository import ScoreRepository
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.lib.keys import IndexKeys

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,22 +15,19 @@ from leaderboard.boards.index_locator import IndexLocator
 from leaderboard.boards.models import Board, SubmitResult
 from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import period_key, public_period, resolve_period
-from leaderboard.boards.rank_index import EventTarget, IndexChange, IndexNotReadyError, RankIndex
-from leaderboard.boards.rebuild import Rebuilder
+from leaderboard.boards.rank_index import RankIndex
+from leaderboard.boards.score_indexing import ScoreIndexer
 from leaderboard.boards.score_repository import ScoreRepository
 from leaderboard.boards.score_writer import AlreadySubmitted, ScoreWriter, Submission
-from leaderboard.events.models import event_head, overtaken_parts
+from leaderboard.boards.submission_rules import check_rules, same_request
 from leaderboard.lib.db import Connection
 from leaderboard.lib.errors import (
     ConflictError,
     DependencyUnavailableError,
-    InvalidInputError,
     NotFoundError,
     OutcomeUnknownError,
-    PermissionDeniedError,
     RateLimitedError,
     ServiceError,
-    UnprocessableError,
     outage_reason,
 )
 from leaderboard.lib.keys import Keys
@@ -44,8 +40,6 @@ from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
 
 logger = logging.getLogger(__name__)
 
-# How long a worker keeps trying to apply a committed score that missed the index.
-REPAIR_FOR_SECONDS = 600
 # How long the index check looks at a submission whose outcome was unknown: Postgres may
 # commit it when it comes back, however late that is.
 SUSPECT_FOR_MS = 3_600_000
@@ -71,28 +65,23 @@ class ScoreService:
         writer: ScoreWriter,
         scores: ScoreRepository,
         index: RankIndex,
-        rebuilder: Rebuilder,
+        indexer: ScoreIndexer,
         locator: IndexLocator,
         limiter: RateLimiter,
         keys: Keys,
         top_pages: TopPageCache,
         idempotency: IdempotencyStore,
-        stream_length: int = 1000,
-        sharded_pubsub: bool = False,
     ) -> None:
         self._boards = boards
         self._writer = writer
         self._scores = scores
         self._index = index
-        self._rebuilder = rebuilder
+        self._indexer = indexer
         self._locator = locator
         self._limiter = limiter
         self._keys = keys
         self._top_pages = top_pages
         self._idempotency = idempotency
-        self._stream_length = stream_length
-        self._sharded_pubsub = sharded_pubsub
-        self._repairs: set[asyncio.Task[None]] = set()
 
     async def submit_score(
         self,
@@ -137,12 +126,12 @@ class ScoreService:
         check_metadata("metadata", metadata)
         board = await self._boards.get(board_id)
         player_id = canonical_player_id(player_id)
-        _check_rules(board, score, actor, self._locator.now())
+        check_rules(board, score, actor, self._locator.now())
         request = request_hash(player_id, score, metadata) if key else None
         if key and request:
             answer = await self._idempotency.answer(board.id, player_id, key)
             if answer is not None:  # a repeat: neither limited nor written again
-                _same_request(answer.request, request.hex())
+                same_request(answer.request, request.hex())
                 return Submitted(answer.result, replayed=True)
         policy = RateLimitPolicy(
             limit=board.rate_limit.limit, window_seconds=board.rate_limit.window_seconds
@@ -171,13 +160,13 @@ class ScoreService:
             await self._suspect(board, period, player_id)
             raise
         try:
-            change = await self._apply(
+            change = await self._indexer.apply(
                 board, period, player_id, stored.score, stored.reached_seq, stored.changed
             )
         except REDIS_OUTAGE_ERRORS as exc:
             # Committed in Postgres, not yet in the index: keep trying in the background,
             # and tell the client not to submit again.
-            self._schedule_repair(board, period, player_id)
+            self._indexer.schedule_repair(board, period, player_id)
             raise DependencyUnavailableError(
                 "redis",
                 f"the score was recorded, but its rank cannot be read now ({outage_reason(exc)})",
@@ -208,12 +197,12 @@ class ScoreService:
         """A keyed submission whose key is in Postgres already: answer as the first did."""
         answer = await self._idempotency.answer(board.id, player_id, key)
         if answer is not None:
-            _same_request(answer.request, request.hex())
+            same_request(answer.request, request.hex())
             return Submitted(answer.result, replayed=True)
         record = await self._idempotency.record(board.id, player_id, key)
         if record is None:  # forgotten (24 hours) between the two reads
             raise ConflictError("this Idempotency-Key was just forgotten; send it again")
-        _same_request(record.request_hash.hex(), request.hex())
+        same_request(record.request_hash.hex(), request.hex())
         if datetime.now(UTC) - record.created_at < IN_PROGRESS_FOR:
             raise ConflictError(
                 "a submission with this Idempotency-Key is still being processed; retry in a moment"
@@ -223,7 +212,7 @@ class ScoreService:
         stored = await self._scores.stored(board.id, record.period, player_id)
         if stored is None:
             raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r} any more")
-        change = await self._apply(
+        change = await self._indexer.apply(
             board, record.period, player_id, stored.score, stored.reached_seq, False
         )
         result = SubmitResult(
@@ -248,91 +237,13 @@ class ScoreService:
         except REDIS_OUTAGE_ERRORS:
             logger.warning("cannot note %s's unknown write on %s in Redis", player_id, board.id)
 
-    async def _apply(
-        self, board: Board, period: date, player_id: str, score: int, seq: int, changed: bool
-    ) -> IndexChange:
-        now = self._locator.now()
-        overtaken_head, overtaken_middle = overtaken_parts(
-            board.id, public_period(period), player_id, now
-        )
-        events = EventTarget(
-            channel=self._keys.events_channel(board.id),
-            stream=self._keys.events_stream(board.id),
-            head=event_head(board.id, public_period(period), player_id, now),
-            stream_length=self._stream_length,
-            publish_command="SPUBLISH" if self._sharded_pubsub else "PUBLISH",
-            overtake=board.overtake_events,
-            overtaken_head=overtaken_head,
-            overtaken_middle=overtaken_middle,
-        )
-
-        async def apply(after_rebuild: bool = False) -> IndexChange:
-            return await self._index.apply(
-                self._locator.keys(board, period),
-                order=board.order,
-                player_id=player_id,
-                score=score,
-                reached_seq=seq,
-                expire_at_ms=self._locator.expire_at_ms(board, period),
-                events=events,
-                after_rebuild=after_rebuild,
-            )
-
-        try:
-            change = await apply()
-        except IndexNotReadyError:
-            # Lost (Redis restarted empty, FLUSHALL) or never built: rebuild, then apply
-            # again; the rebuilt index may hold this change already (a no-op then).
-            await self._rebuilder.ensure_ready(board, period)
-            self._top_pages.drop_board(board.id)
-            # Announce a change the rebuild absorbed, but only a change: never an
-            # unchanged submission's.
-            return await apply(after_rebuild=changed)
-        if change.written:
-            self._top_pages.changed(board.id, period, change.rank, change.previous_rank)
-        return change
-
-    def _schedule_repair(self, board: Board, period: date, player_id: str) -> None:
-        task = asyncio.create_task(self._repair(board, period, player_id))
-        self._repairs.add(task)
-        task.add_done_callback(self._repairs.discard)
-
-    async def _repair(self, board: Board, period: date, player_id: str) -> None:
-        """Apply a committed score that missed the index, once Redis answers again."""
-        delay = 0.5
-        deadline = asyncio.get_running_loop().time() + REPAIR_FOR_SECONDS
-        while asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(delay)
-            try:
-                stored = await self._scores.stored(board.id, period, player_id)
-                if stored is not None:
-                    await self._apply(
-                        board, period, player_id, stored.score, stored.reached_seq, False
-                    )
-                return
-            except NotFoundError:  # the player was deleted meanwhile: nothing to apply
-                return
-            except DependencyUnavailableError:
-                delay = min(delay * 2, 30.0)
-            except REDIS_OUTAGE_ERRORS:
-                delay = min(delay * 2, 30.0)
-        logger.error(
-            "gave up applying %s's score on %s; run `leaderboard rebuild %s`",
-            player_id,
-            board.id,
-            board.id,
-        )
-
     @property
     def repairs_pending(self) -> int:
         """Committed scores this worker is still trying to put in the index."""
-        return len(self._repairs)
+        return self._indexer.repairs_pending
 
     async def close(self) -> None:
-        """Stop background repairs (shutdown); a rebuild repairs what they did not."""
-        for task in list(self._repairs):
-            task.cancel()
-        await asyncio.gather(*self._repairs, return_exceptions=True)
+        await self._indexer.close()
 
     async def remove_player(
         self, conn: Connection, player_id: str
@@ -358,25 +269,3 @@ class ScoreService:
                     )  # fmt: skip
 
         return remove_from_indexes
-
-
-def _check_rules(board: Board, score: int, actor: str | None, now: datetime) -> None:
-    """The board's rules a submission must meet before it is counted."""
-    if actor is None and not board.client_submissions:
-        raise PermissionDeniedError(
-            "this leaderboard takes scores from game servers only (a server key or the admin)"
-        )
-    if board.min_score is not None and score < board.min_score:
-        raise InvalidInputError("score", f"must be at least {board.min_score} on this leaderboard")
-    if board.max_score is not None and score > board.max_score:
-        raise InvalidInputError("score", f"must be at most {board.max_score} on this leaderboard")
-    if not board.is_open(now):
-        when = "has not opened yet" if board.starts_at and now < board.starts_at else "has closed"
-        raise ConflictError(f"the leaderboard is not open: it {when}; reads still work")
-
-
-def _same_request(first: str, now: str) -> None:
-    if first != now:
-        raise UnprocessableError(
-            "Idempotency-Key: this key was used with another body; use a new key"
-        )

@@ -17,10 +17,11 @@ from leaderboard.audit.repository import AuditLog
 from leaderboard.auth.sessions import SessionStore
 from leaderboard.boards.board_service import BoardService
 from leaderboard.boards.index_locator import IndexLocator
+from leaderboard.boards.index_values import EventTarget, IndexNotReadyError
 from leaderboard.boards.models import Board
 from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import public_period, resolve_period
-from leaderboard.boards.rank_index import EventTarget, IndexNotReadyError, RankIndex
+from leaderboard.boards.rank_index import RankIndex
 from leaderboard.boards.score_repository import ScoreRepository
 from leaderboard.events.models import entry_removed_head
 from leaderboard.lib.db import Database

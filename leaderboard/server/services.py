@@ -22,6 +22,7 @@ from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.rank_index import RankIndex
 from leaderboard.boards.ranking_service import RankingService
 from leaderboard.boards.rebuild import Rebuilder
+from leaderboard.boards.score_indexing import ScoreIndexer
 from leaderboard.boards.score_repository import ScoreRepository
 from leaderboard.boards.score_service import ScoreService
 from leaderboard.boards.score_writer import ScoreWriter
@@ -100,20 +101,28 @@ class Services:
         index = RankIndex(pipeline)
         locator = IndexLocator(keys, clock)
         rebuilder = Rebuilder(redis, index, board_repository, score_repository, locator)
+        indexer = ScoreIndexer(
+            index=index,
+            rebuilder=rebuilder,
+            locator=locator,
+            scores=score_repository,
+            keys=keys,
+            top_pages=top_pages,
+            stream_length=settings.events_stream_length,
+            sharded_pubsub=settings.redis_cluster,
+        )
         scores = ScoreService(
             boards=boards,
             # Concurrent submissions share statements and commits (score_writer.py).
             writer=ScoreWriter(db),
             scores=score_repository,
             index=index,
-            rebuilder=rebuilder,
+            indexer=indexer,
             locator=locator,
             limiter=limiter,
             keys=keys,
             top_pages=top_pages,
             idempotency=IdempotencyStore(db, pipeline, keys),
-            stream_length=settings.events_stream_length,
-            sharded_pubsub=settings.redis_cluster,
         )
         guard = IndexGuard(
             redis=redis,

@@ -18,7 +18,7 @@ import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
 
-from leaderboard.boards.rank_index import member_for
+from leaderboard.boards.index_values import member_for
 from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.settings import Settings
 from leaderboard.server.app import create_app

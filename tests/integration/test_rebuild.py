@@ -29,8 +29,9 @@ from litestar import Litestar
 from redis.asyncio import Redis
 
 from leaderboard.boards.board_repository import BoardRepository
+from leaderboard.boards.index_values import from_redis_score, member_of, player_of
 from leaderboard.boards.periods import ALL_TIME
-from leaderboard.boards.rank_index import RankIndex, from_redis_score, member_of, player_of
+from leaderboard.boards.rank_index import RankIndex
 from leaderboard.boards.score_writer import ScoreWriter, Submission
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import NotFoundError

@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from leaderboard.boards.index_values import IndexNotReadyError, member_for, seq_hex
 from leaderboard.boards.models import MAX_SCORE
 from leaderboard.boards.periods import ALL_TIME
-from leaderboard.boards.rank_index import IndexNotReadyError, RankIndex, member_for, seq_hex
-from leaderboard.boards.score_writer import _upsert_sql
+from leaderboard.boards.rank_index import RankIndex
+from leaderboard.boards.score_upsert_sql import upsert_sql
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.scripts import ScriptPipeline
@@ -562,7 +563,7 @@ async def test_a_submission_that_waited_for_the_row_lock_reaches_the_index(
             lambda: waiting_for_a_row_lock(database_url), 10, "A to wait for the row lock"
         )
         b = await other_worker.fetchrow(
-            _upsert_sql("sum", "desc"),
+            upsert_sql("sum", "desc"),
             [board_id],
             [ALL_TIME],
             [player_id],

@@ -17,6 +17,7 @@ from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import ALL_TIME
 from leaderboard.boards.rank_index import RankIndex
 from leaderboard.boards.rebuild import Rebuilder
+from leaderboard.boards.score_indexing import ScoreIndexer
 from leaderboard.boards.score_repository import ScoreRepository
 from leaderboard.boards.score_service import ScoreService
 from leaderboard.boards.score_writer import ScoreWriter
@@ -49,12 +50,20 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
     locator = IndexLocator(keys, system_clock)
     index = RankIndex(ScriptPipeline(index_redis))
     scores = ScoreRepository(db)
+    indexer = ScoreIndexer(
+        index=index,
+        rebuilder=Rebuilder(index_redis, index, BoardRepository(db), scores, locator),
+        locator=locator,
+        scores=scores,
+        keys=keys,
+        top_pages=TopPageCache(0),
+    )
     service = ScoreService(
         boards=boards,
         writer=ScoreWriter(db),
         scores=scores,
         index=index,
-        rebuilder=Rebuilder(index_redis, index, BoardRepository(db), scores, locator),
+        indexer=indexer,
         locator=locator,
         limiter=RateLimiter(ScriptPipeline(redis), keys),
         keys=keys,

@@ -1,0 +1,133 @@
+"""What the index holds and answers, as values: members, scores, and the scripts' replies.
+
+The ranking rule's encoding (docs/ranking.md): the sorted set's score is the stored score,
+negated on ``desc`` boards, so the best entry always has the lowest Redis score; a member
+is ``<reached seq, 16 hex>:<player id>``, so equal scores order by who reached them first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leaderboard.boards.models import Order
+
+
+def member_for(reached_seq: int, player_id: str) -> str:
+    return f"{seq_hex(reached_seq)}:{player_id}"
+
+
+def seq_hex(reached_seq: int) -> str:
+    """What the members hash holds for a player: the sequence part of their member."""
+    return f"{reached_seq:016x}"
+
+
+def member_of(player_id: str, hash_value: str) -> str:
+    """A player's member from their members-hash value (as the scripts derive it).
+
+    Indexes written before the hash held only the sequence hold the whole member.
+    """
+    return f"{hash_value}:{player_id}" if len(hash_value) == 16 else hash_value
+
+
+def player_of(member: str) -> str:
+    return member[17:]
+
+
+def to_redis_score(score: int, order: Order) -> int:
+    return -score if order == "desc" else score
+
+
+def from_redis_score(value: str | float, order: Order) -> int:
+    # Doubles hold every integer up to 2^53 exactly, and so does this conversion.
+    score = int(float(value))
+    return -score if order == "desc" else score
+
+
+# The event stream outlives the last event by a week (clients resume within minutes).
+STREAM_TTL_MS = 7 * 86_400_000
+
+
+@dataclass(frozen=True, slots=True)
+class EventTarget:
+    """Where and how the apply script announces a change."""
+
+    channel: str
+    stream: str
+    head: str  # events.models.event_head(...)
+    stream_length: int = 1000
+    publish_command: str = "PUBLISH"  # SPUBLISH on a Redis Cluster
+    overtake: int = 0
+    """How many of the nearest players a move passes get an ``overtaken`` event."""
+    overtaken_head: str = ""
+    overtaken_middle: str = ""
+    """The constant parts of those events (events.models.overtaken_parts)."""
+
+
+NO_EVENTS = EventTarget(channel="", stream="", head="")
+
+
+TOMBSTONE = "ffffffffffffffff"  # as in index_common.lua
+
+
+class IndexNotReadyError(Exception):
+    """The index of that period is missing (lost or never built): rebuild it first."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexChange:
+    """What ``RankIndex.apply`` did with a committed score."""
+
+    written: bool
+    """The index took this change (False: it held it, or a newer one, already)."""
+    published: bool  # one rank_changed event went out
+    previous_rank: int | None  # 1-based
+    previous_score: int | None
+    rank: int
+    score: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckState:
+    """What ``RankIndex.check`` read of an index, for the worker that took the check."""
+
+    marker: str | None
+    """The ready marker's value (the run id it was built on); None: not ready."""
+    entries: int
+    members_exist: bool
+    player_cursor: str
+    rank_cursor: int
+    suspects: list[str]
+    """``<period key>|<player id>`` whose last write's outcome was unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeldEntry:
+    """What the index holds for one player: the members-hash value and the Redis score."""
+
+    value: str | None
+    redis_score: str | None
+
+    @property
+    def seq(self) -> int | None:
+        if self.value is None or len(self.value) != 16 or self.value == TOMBSTONE:
+            return None
+        return int(self.value, 16)
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """Bucket i holds the entries scoring ``lowest + i*width`` … ``lowest + (i+1)*width - 1``."""
+
+    total: int
+    lowest: int
+    width: int
+    counts: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    total: int
+    first_rank: int  # 1-based rank of the first entry
+    entries: list[tuple[str, int]]  # (player id, score), best first
+    player_rank: int | None = None  # around: the player's 1-based rank, None without entry
