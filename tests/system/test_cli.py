@@ -24,14 +24,19 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
 def test_top_level_help_lists_the_commands(tmp_path: Path) -> None:
     result = run(["--help"], tmp_path)
     assert result.returncode == 0
-    for command in ("serve", "migrate"):
+    for command in ("serve", "migrate", "demo", "watch", "rebuild"):
         assert command in result.stdout
     assert "LEADERBOARD_DATABASE_URL" in result.stdout
 
 
 @pytest.mark.parametrize(
     ("command", "expected"),
-    [("serve", ["--host", "--port", "--workers", "embedded"]), ("migrate", ["migrations"])],
+    [
+        ("serve", ["--host", "--port", "--workers", "embedded"]),
+        ("migrate", ["migrations"]),
+        ("demo", ["--players", "default: 300", "--duration", "--url", "--board"]),
+        ("watch", ["--from-start", "stderr"]),
+    ],
 )
 def test_command_help(tmp_path: Path, command: str, expected: list[str]) -> None:
     result = run([command, "--help"], tmp_path)

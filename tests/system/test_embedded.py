@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ from leaderboard.ops.embedded import (
     DataDirBusyError,
     DataDirLock,
     EmbeddedPostgres,
+    EmbeddedServerError,
     EmbeddedUnavailableError,
     EmbeddedValkey,
 )
@@ -121,3 +123,36 @@ def test_servers_die_with_a_killed_parent(tmp_path: Path) -> None:
 
     wait_until(lambda: all(gone(child) for child in children), 30, "servers to exit")
     wait_until(lambda: not processes_using(tmp_path), 30, "no process using the data dir")
+
+
+@pytest.mark.parametrize("kind", ["valkey", "postgres"])
+def test_a_dead_server_is_reported_and_restarts_on_its_port(tmp_path: Path, kind: str) -> None:
+    server = EmbeddedValkey(tmp_path) if kind == "valkey" else EmbeddedPostgres(tmp_path)
+    server.start()
+    try:
+        port, pid = server.port, server.pid
+        assert pid is not None
+        assert server.died() is None
+        psutil.Process(pid).kill()
+        wait_until(lambda: server.died() is not None, 10, f"{kind} to be reported dead")
+        assert server.died() == "killed by SIGKILL"
+        server.start(same_port=True)
+        assert (server.port, server.died()) == (port, None)
+        assert server.pid != pid
+    finally:
+        server.stop()
+    assert server.died() is None, "a server stopped on purpose did not die"
+
+
+def test_a_restart_refuses_another_port(tmp_path: Path) -> None:
+    server = EmbeddedValkey(tmp_path)
+    server.start()
+    port = server.port
+    server.stop()
+    assert port is not None
+    with socket.socket() as squatter:  # someone took the port while it was down
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        with pytest.raises(EmbeddedServerError, match=f"cannot listen on its port {port} again"):
+            server.start(timeout=10, same_port=True)
+    assert server.port == port
