@@ -216,7 +216,10 @@ def _run_uvicorn(settings: Settings, workers: int, listener: socket.socket) -> N
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop",
-        "http": "httptools",
+        # httptools plus a request-head deadline (LEADERBOARD_HTTP_HEADER_TIMEOUT_SECONDS) and
+        # a drain notice that ends SSE streams on shutdown (docs/events.md). An import string,
+        # so that --workers processes load it too.
+        "http": "leaderboard.lib.http_limits:LimitedHttpToolsProtocol",
         "lifespan": "on",
         "access_log": False,
         "log_level": settings.log_level.lower(),

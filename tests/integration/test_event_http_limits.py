@@ -22,6 +22,7 @@ from websockets.sync.client import connect
 
 from leaderboard.lib.http_limits import LimitedHttpToolsProtocol, server_draining
 from tests.helpers import free_port, wait_until
+from tests.streams_helpers import read_until, read_until_closed
 
 HEAD_TIMEOUT = 0.5
 
@@ -86,26 +87,6 @@ def running(protocol: type[Any] | str = QuickHeads, keep_alive: int = 3) -> Iter
     finally:
         server.should_exit = True
         thread.join(10)
-
-
-def read_until(sock: socket.socket, marker: bytes) -> bytes:
-    sock.settimeout(5)
-    received = b""
-    while marker not in received:
-        chunk = sock.recv(4096)
-        assert chunk, received
-        received += chunk
-    return received
-
-
-def read_until_closed(sock: socket.socket, timeout: float = 5) -> tuple[bytes, float]:
-    """Everything the server sends until it closes; and the seconds that took."""
-    start = time.monotonic()
-    sock.settimeout(timeout)
-    received = b""
-    while chunk := sock.recv(4096):
-        received += chunk
-    return received, time.monotonic() - start
 
 
 def test_half_a_request_line_is_answered_408_and_closed() -> None:

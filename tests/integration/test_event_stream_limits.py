@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
 from tests.helpers import async_wait_until
-from tests.integration.test_event_streams import Served, serving, subscribers_gauge
+from tests.streams_helpers import Served, serving, subscribers_gauge
 
 
 @pytest.fixture

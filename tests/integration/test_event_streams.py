@@ -10,100 +10,28 @@ process' registry, relative to its value before the test (other apps share it).
 from __future__ import annotations
 
 import asyncio
-import base64
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import msgspec
 import pytest
-import uvicorn
-from litestar import Litestar
-from prometheus_client import REGISTRY
 
 from leaderboard.events.hub import EventHub
 from leaderboard.events.models import RankChanged
-from leaderboard.lib.http_limits import LimitedHttpToolsProtocol
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedValkey
-from leaderboard.server.app import create_app
-from leaderboard.server.plugin import InfrastructurePlugin
-from tests.conftest import ADMIN
-from tests.helpers import async_wait_until, free_port
-
-GAUGE = "leaderboard_event_subscribers"
-
-
-def subscribers_gauge() -> float:
-    return REGISTRY.get_sample_value(GAUGE) or 0.0
-
-
-class Served:
-    """The app behind a real uvicorn in this event loop."""
-
-    def __init__(
-        self, app: Litestar, server: uvicorn.Server, task: asyncio.Task[None], port: int
-    ) -> None:
-        self.app = app
-        self.server = server
-        self.task = task
-        self.port = port
-        self.base = f"http://127.0.0.1:{port}"
-        self.ws_base = f"ws://127.0.0.1:{port}"
-
-    @property
-    def hub(self) -> EventHub:
-        services = self.app.plugins.get(InfrastructurePlugin).services
-        return services.events
-
-    async def new_board(self) -> str:
-        board_id = f"s-{uuid.uuid4().hex[:12]}"
-        async with httpx.AsyncClient(base_url=self.base, timeout=10) as api:
-            response = await api.post(
-                "/v1/leaderboards",
-                json={
-                    "id": board_id,
-                    "rate_limit": {"limit": 1000, "window_seconds": 60},
-                    "overtake_events": 0,
-                },
-                headers=ADMIN,
-            )
-        assert response.status_code == 201, response.text
-        return board_id
-
-
-@asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[Served]:
-    app = create_app(settings)
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        http=LimitedHttpToolsProtocol,
-        lifespan="on",
-        log_config=None,
-        timeout_graceful_shutdown=10,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        return server.started or task.done()
-
-    await async_wait_until(started, 30, "uvicorn to start")
-    if task.done():
-        await task  # raises what stopped it
-    try:
-        yield Served(app, server, task, port)
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
+from tests.helpers import async_wait_until
+from tests.streams_helpers import (
+    Served,
+    open_raw_websocket,
+    send_head,
+    serving,
+    subscribers_gauge,
+)
 
 
 @pytest.fixture
@@ -121,30 +49,6 @@ async def back_to(baseline: float, hub: EventHub, what: str) -> float:
         return subscribers_gauge() == baseline and hub.streams_held("127.0.0.1") == 0
 
     return await async_wait_until(released, 5, what)
-
-
-async def send_head(port: int, path: str, headers: str = "") -> tuple[Any, Any]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: test\r\n{headers}\r\n".encode())
-    await writer.drain()
-    return reader, writer
-
-
-async def open_raw_websocket(port: int, path: str) -> tuple[Any, Any]:
-    """A WebSocket handshake by hand, up to the server's first (``subscribed``) message."""
-    key = base64.b64encode(os.urandom(16)).decode()
-    reader, writer = await send_head(
-        port,
-        path,
-        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n",
-    )
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-    assert head.startswith(b"HTTP/1.1 101"), head
-    first, length = await asyncio.wait_for(reader.readexactly(2), 5)
-    assert first == 0x81  # a final text frame
-    assert await reader.readexactly(length) == b'{"type":"subscribed"}'
-    return reader, writer
 
 
 async def fill_stream(redis: AnyRedis, prefix: str, board: str, count: int) -> None:

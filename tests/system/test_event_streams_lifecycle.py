@@ -27,14 +27,8 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import ADMIN
 from tests.helpers import free_port, wait_until
-from tests.integration.test_event_http_limits import read_until, read_until_closed
-from tests.integration.test_event_streams import open_raw_websocket, send_head
 from tests.procs import clean_env, descendants, service_env, start_cli
-
-NEEDS_SERVE_PROTOCOL = (
-    "needs serve.py change: _run_uvicorn must pass "
-    "http='leaderboard.lib.http_limits:LimitedHttpToolsProtocol'"
-)
+from tests.streams_helpers import open_raw_websocket, read_until, read_until_closed, send_head
 
 
 class Serve:
@@ -190,7 +184,7 @@ def ctrl_c(serve: Serve) -> float:
 
 @pytest.mark.parametrize(
     "sse",
-    [False, pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=NEEDS_SERVE_PROTOCOL))],
+    [False, True],
     ids=["websocket", "websocket-and-sse"],
 )
 @pytest.mark.parametrize("workers", [1, 2])
@@ -236,7 +230,6 @@ def test_streams_per_client_address_are_capped(servers: Any, tmp_path: Path) -> 
             assert again.status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_SERVE_PROTOCOL, raises=TimeoutError)
 def test_a_half_sent_request_line_is_closed_after_the_header_timeout(
     servers: Any, tmp_path: Path
 ) -> None:
