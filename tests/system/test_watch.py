@@ -96,7 +96,12 @@ def new_board(http: httpx.Client) -> str:
     board = f"watch-{uuid.uuid4().hex[:8]}"
     response = http.post(
         "/v1/leaderboards",
-        json={"id": board, "rate_limit": {"limit": 1000, "window_seconds": 60}},
+        # rank_changed events only: these tests count them (no overtaken events).
+        json={
+            "id": board,
+            "rate_limit": {"limit": 1000, "window_seconds": 60},
+            "overtake_events": 0,
+        },
         headers=ADMIN,
     )
     assert response.status_code == 201, response.text
