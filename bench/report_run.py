@@ -64,7 +64,7 @@ def run_section(res: Results) -> list[str]:
     add(
         f"- **Load:** `wrk -t1 -c{c} -d{d:g}s --latency` per endpoint (scripts in "
         "`bench/lua/`); one run each; on this kind of machine runs vary by ±15–20 % "
-        "(/work/shared/BASELINES.md), so read the ratios, which come from one run. The bare "
+        '(see "Baselines" below), so read the ratios, which come from one run. The bare '
         f"endpoint ran first and last ({runs['hello']['rps']:,.0f} and "
         f"{runs['hello_end']['rps']:,.0f} req/s); the ratios use their mean, "
         f"{bare:,.0f} req/s."
