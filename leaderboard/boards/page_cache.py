@@ -20,8 +20,10 @@ from collections.abc import Callable
 from datetime import date
 
 from leaderboard.boards.models import Page
+from leaderboard.lib.metrics import TOP_PAGE_CACHE
 
 PageKey = tuple[date, int, int]  # period start, offset, limit
+_HITS, _MISSES = TOP_PAGE_CACHE.labels("hit"), TOP_PAGE_CACHE.labels("miss")
 # What the cache had seen of a board when a page's read began (see TopPageCache.version).
 Version = tuple[int, int]
 
@@ -51,7 +53,10 @@ class TopPageCache:
     def get(self, board_id: str, key: PageKey) -> Page | None:
         cached = self._boards.get(board_id, {}).get(key)
         if cached is None or cached[0] <= self._clock():
+            if self.enabled:
+                _MISSES.inc()
             return None
+        _HITS.inc()
         return cached[1]
 
     def version(self, board_id: str) -> Version:

@@ -23,6 +23,11 @@ EVENTS_PUBLISHED = Counter(f"{PREFIX}_events_published_total", "rank_changed eve
 PROFILE_CACHE = Counter(
     f"{PREFIX}_profile_cache_total", "Profile cache lookups by result: hit or miss.", ["result"]
 )
+TOP_PAGE_CACHE = Counter(
+    f"{PREFIX}_top_page_cache_total",
+    "Top pages asked of this worker's short-lived cache, by result: hit or miss.",
+    ["result"],
+)
 BATCH_SIZE = Histogram(
     f"{PREFIX}_batch_size",
     "Calls sent together: Lua scripts per Redis pipeline (redis_scripts), submissions per "
