@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 import msgspec
-from msgspec import Meta
 
-from leaderboard.players.models import DisplayName
-
-DeviceId = Annotated[
-    str,
-    Meta(
-        min_length=8,
-        max_length=128,
-        description="A stable, secret identifier of the device (8 to 128 characters)",
-    ),
-]
+from leaderboard.players.models import DeviceId, DisplayName
 
 
 class DeviceAuthRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

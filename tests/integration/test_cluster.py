@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -142,13 +143,21 @@ async def test_every_subscriber_of_every_worker_gets_every_event_on_a_cluster(
         board, player, auth = await board_and_player(http[0], limit=100)
         hubs = [app.plugins.get(InfrastructurePlugin).services.events for app in apps]
         watched: list[str] = []
+        # Events from `started` on are printed even if they come before the subscription.
+        started = time.monotonic()
         watcher = asyncio.create_task(
-            watch(cluster_settings, board, from_start=False, emit=watched.append, stop_after=4)
+            watch(
+                cluster_settings,
+                board,
+                from_start=False,
+                emit=watched.append,
+                started=started,
+                stop_after=4,
+            )
         )
         with hubs[0].subscribe(board) as first, hubs[1].subscribe(board) as second:
             assert await hubs[0].wait_connected(board)
             assert await hubs[1].wait_connected(board)
-            await asyncio.sleep(0.5)  # let `watch` subscribe; its stream replay closes any gap
             for i, score in enumerate((10, 20, 30, 40)):  # submitted through both workers
                 response = await http[i % 2].post(
                     f"/v1/leaderboards/{board}/scores", json={"score": score}, headers=auth

@@ -322,7 +322,6 @@ async def test_watch_prints_json_lines(
         assert watcher.stdout is not None
         first = await asyncio.wait_for(asyncio.to_thread(watcher.stdout.readline), 15)
         assert msgspec.json.decode(first, type=RankChanged).score == 7
-        await asyncio.sleep(0.5)  # let it subscribe; the stream replay closes any gap anyway
         await submit(api, board, player, 8)
         second = await asyncio.wait_for(asyncio.to_thread(watcher.stdout.readline), 15)
         event = msgspec.json.decode(second, type=RankChanged)
