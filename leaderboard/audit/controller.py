@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 from leaderboard.audit.deps import AuditDep
 from leaderboard.audit.models import AuditPage
 from leaderboard.auth.guards import admin_only
+from leaderboard.lib.openapi import BEARER, ApiOperation, errors
 
 
 class AuditController(Controller):
@@ -20,11 +21,18 @@ class AuditController(Controller):
         "/",
         summary="The audit log (admin): every admin and server-key write, newest first",
         guards=[admin_only],
+        operation_id="getAuditLog",
+        operation_class=ApiOperation,
+        security=BEARER,
+        responses=errors(400, 401, 403, 503),
     )
     async def audit_log(
         self,
         audit: AuditDep,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-        before: Annotated[int | None, QueryParameter(ge=1, description="an entry's id")] = None,
+        # le: ids are Postgres bigints; a larger one reached the driver and failed with 500.
+        before: Annotated[
+            int | None, QueryParameter(ge=1, le=2**63 - 1, description="an entry's id")
+        ] = None,
     ) -> AuditPage:
         return await audit.page(limit, before)

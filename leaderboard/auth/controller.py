@@ -11,6 +11,7 @@ from leaderboard.auth.deps import DeviceSignInDep, SessionsDep
 from leaderboard.auth.guards import player_only
 from leaderboard.auth.models import DeviceAuthRequest, DeviceAuthResponse
 from leaderboard.auth.principal import Principal
+from leaderboard.lib.openapi import BEARER, RATE_LIMIT_HEADERS, ApiOperation, errors
 
 
 class AuthController(Controller):
@@ -24,6 +25,21 @@ class AuthController(Controller):
         description=(
             "Returns a bearer token for the player's session. Throttled per client address "
             "(429 with Retry-After and RateLimit-* headers)."
+        ),
+        operation_id="signInDevice",
+        operation_class=ApiOperation,
+        response_headers=RATE_LIMIT_HEADERS,
+        responses=errors(
+            400,
+            403,
+            413,
+            429,
+            503,
+            notes={
+                400: "A display name is refused for control and format characters too.",
+                403: "The device's player is banned.",
+                429: "Too many sign-ins from this client address.",
+            },
         ),
     )
     async def device(
@@ -41,6 +57,10 @@ class AuthController(Controller):
         status_code=204,
         summary="End the calling session at once",
         guards=[player_only],
+        operation_id="endSession",
+        operation_class=ApiOperation,
+        security=BEARER,
+        responses=errors(401, 403, 503, notes={403: "Only a player's session can end."}),
     )
     async def end_session(
         self, request: Request[Any, Principal, Any], sessions: SessionsDep

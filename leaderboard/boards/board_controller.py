@@ -11,6 +11,7 @@ from leaderboard.auth.guards import admin_only
 from leaderboard.auth.principal import Principal
 from leaderboard.boards.deps import BoardsDep
 from leaderboard.boards.models import Board, BoardCreate, BoardList
+from leaderboard.lib.openapi import BEARER, ApiOperation, errors
 
 
 class BoardsController(Controller):
@@ -21,6 +22,23 @@ class BoardsController(Controller):
         "/",
         summary="Create a leaderboard (admin); 409 when the id exists",
         guards=[admin_only],
+        operation_id="createLeaderboard",
+        operation_class=ApiOperation,
+        security=BEARER,
+        responses=errors(
+            400,
+            401,
+            403,
+            409,
+            413,
+            503,
+            notes={
+                400: "Also min_score above max_score, starts_at not before ends_at, a time "
+                "without a UTC offset, or metadata over 4 KiB of JSON or holding NUL "
+                "characters.",
+                409: "A leaderboard has this id already.",
+            },
+        ),
     )
     async def create(
         self,
@@ -30,11 +48,23 @@ class BoardsController(Controller):
     ) -> Board:
         return boards.with_state(await boards.create(data, request.auth.actor or "admin"))
 
-    @get("/", summary="Every leaderboard")
+    @get(
+        "/",
+        summary="Every leaderboard",
+        operation_id="listLeaderboards",
+        operation_class=ApiOperation,
+        responses=errors(503),
+    )
     async def list_boards(self, boards: BoardsDep) -> BoardList:
         return BoardList(leaderboards=[boards.with_state(b) for b in await boards.list()])
 
-    @get("/{board_id:str}", summary="A leaderboard's configuration, and whether it is open")
+    @get(
+        "/{board_id:str}",
+        summary="A leaderboard's configuration, and whether it is open",
+        operation_id="getLeaderboard",
+        operation_class=ApiOperation,
+        responses=errors(404, 503),
+    )
     async def get_board(self, board_id: FromPath[str], boards: BoardsDep) -> Board:
         return boards.with_state(await boards.get(board_id))
 
@@ -43,6 +73,10 @@ class BoardsController(Controller):
         status_code=204,
         summary="Delete a board, its scores and keys (admin)",
         guards=[admin_only],
+        operation_id="deleteLeaderboard",
+        operation_class=ApiOperation,
+        security=BEARER,
+        responses=errors(401, 403, 404, 503),
     )
     async def delete_board(
         self, request: Request[Any, Principal, Any], board_id: FromPath[str], boards: BoardsDep

@@ -13,6 +13,7 @@ from leaderboard.boards.deps import RankingsDep
 from leaderboard.boards.models import HistogramPage, Page, PlayerEntry
 from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.negotiation import negotiated
+from leaderboard.lib.openapi import BEARER, ApiOperation, errors
 from leaderboard.moderation.controller import actor_of
 from leaderboard.moderation.deps import ModerationDep
 from leaderboard.players.ids import canonical_player_id
@@ -20,10 +21,20 @@ from leaderboard.players.ids import canonical_player_id
 PeriodQuery = Annotated[
     str | None,
     QueryParameter(
-        description="current (default), previous, or any date YYYY-MM-DD inside the period",
+        description="current (default), previous, or any date YYYY-MM-DD inside the period "
+        "(400 for another value, for previous or a date on a board that never resets, and "
+        "for a period that has not started)",
         max_length=16,
+        # In the schema only: the service parses it and answers a 400 naming `period`.
+        schema_extra={"pattern": "^(current|previous|[0-9]{4}-[0-9]{2}-[0-9]{2})?$"},
     ),
 ]
+# The 400 and 404 of every ranked read.
+_READ_NOTES = {
+    400: "A bad query parameter, or a `period` the board does not have.",
+    404: "No such leaderboard.",
+}
+_PLAYER_NOTES = {**_READ_NOTES, 404: "No such leaderboard, or the player has no entry on it."}
 MAX_LISTED = 100
 MAX_NAMED = 50
 
@@ -45,7 +56,13 @@ class RankingController(Controller):
     path = "/v1/leaderboards/{board_id:str}"
     tags = ["leaderboards"]  # noqa: RUF012 - Litestar reads it as a class attribute
 
-    @get("/top", summary="A page of the ranking, best first")
+    @get(
+        "/top",
+        summary="A page of the ranking, best first",
+        operation_id="getTop",
+        operation_class=ApiOperation,
+        responses=errors(400, 404, 503, notes=_READ_NOTES),
+    )
     async def top(
         self,
         request: Request[Any, Any, Any],
@@ -57,7 +74,13 @@ class RankingController(Controller):
     ) -> Response[Page]:
         return negotiated(request, await rankings.top(board_id, period, offset, limit))
 
-    @get("/players/{player_id:str}", summary="A player's entry; 404 without one")
+    @get(
+        "/players/{player_id:str}",
+        summary="A player's entry; 404 without one",
+        operation_id="getEntry",
+        operation_class=ApiOperation,
+        responses=errors(400, 404, 503, notes=_PLAYER_NOTES),
+    )
     async def entry(
         self,
         request: Request[Any, Any, Any],
@@ -74,6 +97,10 @@ class RankingController(Controller):
         summary="Remove one entry (admin); the ranks below it close up",
         description="Publishes an `entry_removed` event. The player may submit again later.",
         guards=[admin_only],
+        operation_id="removeEntry",
+        operation_class=ApiOperation,
+        security=BEARER,
+        responses=errors(400, 401, 403, 404, 503, notes=_PLAYER_NOTES),
     )
     async def remove_entry(
         self,
@@ -90,6 +117,18 @@ class RankingController(Controller):
         summary="Some players' entries, ranked on the whole board (friends, or a name search)",
         description="`ids`: up to 100 player ids (those without an entry are left out); "
         "or `name`: the players whose display name starts with it (any case), up to `limit`.",
+        operation_id="getPlayers",
+        operation_class=ApiOperation,
+        responses=errors(
+            400,
+            404,
+            503,
+            notes={
+                **_READ_NOTES,
+                400: "Neither or both of `ids` and `name`, an id that is not a UUID, more "
+                "than 100 ids, or a bad `period`.",
+            },
+        ),
     )
     async def players(
         self,
@@ -113,6 +152,9 @@ class RankingController(Controller):
     @get(
         "/histogram",
         summary="How many entries score in each of equal-width ranges (the board's shape)",
+        operation_id="getHistogram",
+        operation_class=ApiOperation,
+        responses=errors(400, 404, 503, notes=_READ_NOTES),
     )
     async def histogram(
         self,
@@ -127,6 +169,9 @@ class RankingController(Controller):
     @get(
         "/players/{player_id:str}/around",
         summary="The player's entry with up to `radius` entries on each side",
+        operation_id="getAround",
+        operation_class=ApiOperation,
+        responses=errors(400, 404, 503, notes=_PLAYER_NOTES),
     )
     async def around(
         self,

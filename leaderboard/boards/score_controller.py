@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from leaderboard.auth.guards import authenticated
 from leaderboard.auth.principal import Principal
@@ -14,8 +14,21 @@ from leaderboard.boards.deps import ScoresDep
 from leaderboard.boards.models import ScoreSubmission, SubmitResult
 from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.negotiation import negotiated
+from leaderboard.lib.openapi import BEARER, RATE_LIMIT_HEADERS, ApiOperation, errors
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,128}$")
+# The header as the OpenAPI document shows it. Its constraint goes to the schema only
+# (schema_extra): idempotency_key() checks it, with a 400 naming the header.
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        description="Makes a retry safe: a submission with a key already applied answers "
+        "as the first did (`Idempotent-Replayed: true`) for 24 hours; another body with "
+        "the same key is 422, a repeat while the first is in flight 409.",
+        schema_extra={"pattern": IDEMPOTENCY_KEY.pattern, "maxLength": 128},
+    ),
+]
 
 
 def idempotency_key(request: Request[Any, Any, Any]) -> str | None:
@@ -39,6 +52,34 @@ class ScoresController(Controller):
         description="Throttled per player by the board's rate limit (429 with Retry-After). "
         "A 200 means the score is committed.",
         guards=[authenticated],
+        operation_id="submitScore",
+        operation_class=ApiOperation,
+        security=BEARER,
+        response_headers=RATE_LIMIT_HEADERS,
+        responses=errors(
+            400,
+            401,
+            403,
+            404,
+            409,
+            413,
+            422,
+            429,
+            503,
+            notes={
+                400: "Also a score written as a float (`1.0`: JSON Schema calls it an "
+                "integer, the service does not), a score outside the board's "
+                "min_score/max_score, a sum that would leave the range, or metadata over 4 KiB "
+                "of JSON or holding NUL characters.",
+                403: "A player submitting for another, a banned player, a player's token on "
+                "a board that takes scores from game servers only, or a server key "
+                "outside its boards.",
+                404: "No such leaderboard or player.",
+                409: "The board is not open (starts_at/ends_at), the player reached "
+                "max_submissions, or a submission with this Idempotency-Key is in flight.",
+                429: "Over the board's rate limit for this player.",
+            },
+        ),
     )
     async def submit_score(
         self,
@@ -46,6 +87,7 @@ class ScoresController(Controller):
         board_id: FromPath[str],
         data: JSONBody[ScoreSubmission],
         scores: ScoresDep,
+        idempotency_key_header: IdempotencyKeyHeader = None,  # documents it; see above
     ) -> Response[SubmitResult]:
         # Litestar converts bodies leniently ("10" would become 10); a score must be a
         # JSON integer. The parsed body is cached, so this reads no byte twice.

@@ -12,12 +12,13 @@ import asyncio
 import contextlib
 import re
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, WebSocket, get, websocket
 from litestar.exceptions import WebSocketDisconnect
-from litestar.params import FromPath, FromQuery
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery, HeaderParameter
 from litestar.response import ServerSentEventMessage
 
 from leaderboard.events.deps import EventsDep
@@ -26,12 +27,24 @@ from leaderboard.events.models import Envelope, EventsDropped, stream_id_key
 from leaderboard.events.sse import EventStreamResponse
 from leaderboard.events.subscription import Subscription
 from leaderboard.lib.errors import InvalidInputError, NotFoundError, RateLimitedError
+from leaderboard.lib.openapi import ApiOperation, errors
 from leaderboard.players.ids import canonical_player_id
 
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 _HEARTBEAT = '{"type":"heartbeat"}'
 # WebSocket close code 1013 "try again later": over the per-address stream cap.
 WS_TRY_AGAIN_LATER = 1013
+# The header as the OpenAPI document shows it; the handler reads and checks it itself
+# (a 400 naming Last-Event-ID), so its pattern goes to the schema only.
+LastEventIdHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Last-Event-ID",
+        description="Resume: the `id:` of the last event received; the events kept since "
+        "then come first.",
+        schema_extra={"pattern": _STREAM_ID.pattern},
+    ),
+]
 
 
 def client_address(scope: Mapping[str, Any]) -> str:
@@ -108,6 +121,29 @@ class EventsController(Controller):
         "may hold a limited number of event streams per worker (429 beyond).",
         media_type="text/event-stream",
         response_description="An endless `text/event-stream`",
+        operation_id="streamEvents",
+        operation_class=ApiOperation,
+        responses={
+            # The stream itself, not a JSON document: each event is `event:`, `id:` and a
+            # `data:` line holding one JSON object (docs/events.md).
+            200: ResponseSpec(
+                str,
+                media_type="text/event-stream",
+                description="An endless `text/event-stream` of rank-change events.",
+                generate_examples=False,
+            ),
+            **errors(
+                400,
+                404,
+                429,
+                503,
+                notes={
+                    400: "A Last-Event-ID that is not an event id (of this board).",
+                    404: "No such leaderboard.",
+                    429: "This client address holds too many event streams.",
+                },
+            ),
+        },
     )
     async def sse(
         self,
@@ -115,6 +151,7 @@ class EventsController(Controller):
         board_id: FromPath[str],
         events: EventsDep,
         player_id: FromQuery[str | None] = None,
+        last_event_id_header: LastEventIdHeader = None,  # documents it; see above
     ) -> EventStreamResponse:
         await events.check_board(board_id)
         last_event_id = request.headers.get("last-event-id")

@@ -9,6 +9,7 @@ from typing import Literal
 
 import msgspec
 from litestar import Controller, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
@@ -17,6 +18,7 @@ from leaderboard.lib.db import Database
 from leaderboard.lib.deps import DatabaseDep, RedisDep, SettingsDep
 from leaderboard.lib.errors import DependencyUnavailableError, outage_reason
 from leaderboard.lib.metrics import REDIS_MAX_MEMORY, REDIS_USED_MEMORY
+from leaderboard.lib.openapi import ApiOperation
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
 
 logger = logging.getLogger(__name__)
@@ -62,13 +64,28 @@ async def check_dependencies(db: Database, redis: AnyRedis, timeout: float) -> d
 class HealthController(Controller):
     tags = ["health"]  # noqa: RUF012 - Litestar reads it as a class attribute
 
-    @get("/health", summary="Liveness: 200 while the process runs")
+    @get(
+        "/health",
+        summary="Liveness: 200 while the process runs",
+        operation_id="health",
+        operation_class=ApiOperation,
+    )
     async def health(self) -> Health:
         return Health()
 
     @get(
         "/ready",
         summary="Readiness: 200 when Postgres and Redis answer, else 503 naming what failed",
+        operation_id="ready",
+        operation_class=ApiOperation,
+        # Not an ErrorBody: the 503 carries the checks too, beside status_code and detail.
+        responses={
+            HTTP_503_SERVICE_UNAVAILABLE: ResponseSpec(
+                Readiness,
+                description="Not ready: `checks` says what failed, `detail` names it.",
+                generate_examples=False,
+            )
+        },
     )
     async def ready(
         self, db: DatabaseDep, redis: RedisDep, settings: SettingsDep, eviction: EvictionDep

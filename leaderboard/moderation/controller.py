@@ -9,6 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from leaderboard.auth.guards import admin_only
 from leaderboard.auth.principal import Principal
+from leaderboard.lib.openapi import BEARER, ApiOperation, errors
 from leaderboard.moderation.deps import ModerationDep
 from leaderboard.moderation.models import BanRequest
 
@@ -25,6 +26,10 @@ class ModerationController(Controller):
         "/v1/players/{player_id:str}/ban",
         status_code=204,
         summary="Ban a player (admin): hidden on every board, sessions ended, scores refused",
+        operation_id="banPlayer",
+        operation_class=ApiOperation,
+        security=BEARER,
+        responses=errors(400, 401, 403, 404, 413, 503, notes={404: "No such player."}),
     )
     async def ban(
         self,
@@ -40,6 +45,10 @@ class ModerationController(Controller):
         "/v1/players/{player_id:str}/ban",
         status_code=204,
         summary="Unban a player (admin): their entries come back where they ranked",
+        operation_id="unbanPlayer",
+        operation_class=ApiOperation,
+        security=BEARER,
+        responses=errors(401, 403, 404, 503, notes={404: "No such player."}),
     )
     async def unban(
         self,

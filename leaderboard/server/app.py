@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components
 
 from leaderboard import __version__
 from leaderboard.audit.controller import AuditController
@@ -16,6 +17,11 @@ from leaderboard.health.controller import HealthController, metrics
 from leaderboard.lib.clock import Clock, system_clock
 from leaderboard.lib.logs import configure_logging, request_id_middleware
 from leaderboard.lib.metrics import PROMETHEUS
+from leaderboard.lib.openapi import (
+    SECURITY_SCHEMES,
+    ClosedRequestBodies,
+    allow_methods_middleware,
+)
 from leaderboard.lib.settings import Settings
 from leaderboard.moderation.controller import ModerationController
 from leaderboard.players.controller import PlayersController
@@ -57,8 +63,12 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
             static_files_router(),
         ],
         before_send=[nosniff],
-        middleware=[request_id_middleware, PROMETHEUS.middleware],
-        plugins=[InfrastructurePlugin(settings, clock)],
+        # allow_methods_middleware answers OPTIONS (Litestar 2's Allow header is wrong for
+        # paths with several handlers; see lib/openapi.py), after the request got its id.
+        middleware=[request_id_middleware, PROMETHEUS.middleware, allow_methods_middleware],
+        # ClosedRequestBodies: the OpenAPI schemas of request bodies refuse unknown fields,
+        # as the bodies do (lib/openapi.py).
+        plugins=[InfrastructurePlugin(settings, clock), ClosedRequestBodies()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         # Logging is configured once per process by the CLI (leaderboard/lib/logs.py), not by
@@ -67,7 +77,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Leaderboard service",
             version=__version__,
-            description="Scores, ranks, player profiles and rank-change events for games.",
+            description="Scores, ranks, player profiles and rank-change events for games. "
+            "Every error answers the same JSON body, `ErrorBody`.",
+            # Guarded operations say `security: bearer` (lib/openapi.py).
+            components=Components(security_schemes=SECURITY_SCHEMES),
             # Scalar is the interactive UI at /schema; Swagger at /schema/swagger; the
             # document itself at /schema/openapi.json. Both UIs come from this service
             # (leaderboard/web/docs.py), so they work offline; the router gives the

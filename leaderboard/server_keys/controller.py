@@ -9,6 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from leaderboard.auth.guards import admin_only
 from leaderboard.auth.principal import Principal
+from leaderboard.lib.openapi import BEARER, ApiOperation, errors
 from leaderboard.server_keys.deps import ServerKeysDep
 from leaderboard.server_keys.models import ServerKey, ServerKeyCreate, ServerKeyList
 
@@ -23,6 +24,12 @@ class ServerKeysController(Controller):
         summary="Create a server key (admin); the key is in this answer only",
         description="A game server submits with it for players (`player_id`) on its boards "
         "(`leaderboards`; absent: every board) and reads what anyone may read.",
+        operation_id="createServerKey",
+        operation_class=ApiOperation,
+        security=BEARER,
+        responses=errors(
+            400, 401, 403, 413, 503, notes={400: "Also a leaderboard that does not exist."}
+        ),
     )
     async def create(
         self,
@@ -32,7 +39,14 @@ class ServerKeysController(Controller):
     ) -> ServerKey:
         return await server_keys.create(data, request.auth.actor or "admin")
 
-    @get("/", summary="The server keys that work (admin), without the keys themselves")
+    @get(
+        "/",
+        summary="The server keys that work (admin), without the keys themselves",
+        operation_id="listServerKeys",
+        operation_class=ApiOperation,
+        security=BEARER,
+        responses=errors(401, 403, 503),
+    )
     async def list_keys(self, server_keys: ServerKeysDep) -> ServerKeyList:
         return ServerKeyList(server_keys=await server_keys.list())
 
@@ -40,6 +54,10 @@ class ServerKeysController(Controller):
         "/{key_id:str}",
         status_code=204,
         summary="Revoke a server key (admin): it stops working at once, in every worker",
+        operation_id="revokeServerKey",
+        operation_class=ApiOperation,
+        security=BEARER,
+        responses=errors(401, 403, 404, 503, notes={404: "No such key, or revoked already."}),
     )
     async def revoke(
         self,

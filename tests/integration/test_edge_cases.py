@@ -56,26 +56,40 @@ async def test_an_unchanged_submission_after_an_index_loss_publishes_nothing(
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body"),
+    ("method", "path", "body", "field"),
     [
-        ("POST", "/v1/leaderboards", b'{"id": "nul-meta", "metadata": {"a": "x\\u0000y"}}'),
-        ("POST", "/v1/leaderboards", b'{"id": "nul-name", "name": "a\\u0000b"}'),
-        ("POST", "/v1/auth/device", b'{"device_id": "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8"}'),
+        (
+            "POST",
+            "/v1/leaderboards",
+            b'{"id": "nul-meta", "metadata": {"a": "x\\u0000y"}}',
+            "metadata",
+        ),
+        ("POST", "/v1/leaderboards", b'{"id": "nul-name", "name": "a\\u0000b"}', "name"),
+        (
+            "POST",
+            "/v1/auth/device",
+            b'{"device_id": "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8"}',
+            "body",
+        ),
         (
             "POST",
             "/v1/auth/device",
             b'{"device_id": "abcdefgh", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+            "body",
         ),
     ],
 )
 async def test_bodies_that_used_to_500_are_400(
-    client: AsyncTestClient[Litestar], method: str, path: str, body: bytes
+    client: AsyncTestClient[Litestar], method: str, path: str, body: bytes, field: str
 ) -> None:
     response = await client.request(
         method, path, content=body, headers={**ADMIN, "content-type": "application/json"}
     )
     assert response.status_code == 400, response.text
-    assert response.json()["status_code"] == 400
+    payload = response.json()
+    assert payload["status_code"] == 400
+    assert payload["field"] == field
+    assert payload["errors"][0]["field"] == field
 
 
 async def test_nul_in_score_metadata_and_odd_paths(client: AsyncTestClient[Litestar]) -> None:
@@ -88,6 +102,7 @@ async def test_nul_in_score_metadata_and_odd_paths(client: AsyncTestClient[Lites
     )
     assert response.status_code == 400
     assert "metadata" in response.json()["detail"]
+    assert response.json()["field"] == "metadata"
     for path in ("/v1/leaderboards/a%00b", "/v1/leaderboards/a%00b/top"):
         assert (await client.get(path)).status_code == 404
 
@@ -99,6 +114,7 @@ async def test_an_unparseable_avatar_url_is_400(client: AsyncTestClient[Litestar
     )
     assert response.status_code == 400
     assert "avatar_url" in response.json()["detail"]
+    assert response.json()["field"] == "avatar_url"
 
 
 async def test_a_player_may_name_themselves_in_upper_case(
@@ -119,3 +135,6 @@ async def test_an_impossible_last_event_id_is_400(client: AsyncTestClient[Litest
     )
     assert response.status_code == 400
     assert "Last-Event-ID" in response.json()["detail"]
+    assert response.json()["errors"] == [
+        {"field": "Last-Event-ID", "message": "not an event id of this board"}
+    ]

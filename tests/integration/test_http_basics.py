@@ -1,8 +1,12 @@
-"""Health, readiness, OpenAPI and the error shape, through the app over real services."""
+"""Health, readiness, OPTIONS and the error shape, through the app over real services.
+
+The OpenAPI document itself is checked in tests/contract.
+"""
 
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import msgspec
@@ -11,8 +15,11 @@ from litestar import Litestar, get, post
 from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 
+from leaderboard.lib.openapi import ErrorBody
 from leaderboard.lib.settings import Settings
 from leaderboard.server.app import create_app
+from tests.conftest import ADMIN
+from tests.helpers import sign_in
 
 
 class Echo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -30,10 +37,21 @@ async def boom() -> None:
     raise RuntimeError("a bug")
 
 
+ERROR_KEYS = set(ErrorBody.__struct_encode_fields__)
+
+
 def assert_error_shape(body: dict[str, Any], status_code: int) -> None:
+    """One shape for every error: ErrorBody's keys only, ``field`` and ``errors`` together."""
     assert body["status_code"] == status_code
     assert isinstance(body["detail"], str)
     assert body["detail"]
+    assert set(body) <= ERROR_KEYS, f"keys outside ErrorBody: {set(body) - ERROR_KEYS}"
+    msgspec.convert(body, ErrorBody)  # the types too
+    assert ("field" in body) == ("errors" in body)
+    if "field" in body:
+        assert status_code == 400
+        assert body["errors"][0]["field"] == body["field"]
+        assert body["field"] in body["detail"], "the detail names the field"
 
 
 async def test_health(client: AsyncTestClient[Litestar]) -> None:
@@ -61,7 +79,8 @@ async def test_ready_names_an_unreachable_dependency(settings: Settings, depende
         elapsed = time.monotonic() - started
     assert response.status_code == 503
     body = response.json()
-    assert_error_shape(body, 503)
+    # /ready's 503 is its Readiness (checks too) with the error body's two fields.
+    assert_error_shape({"status_code": body["status_code"], "detail": body["detail"]}, 503)
     assert body["detail"].startswith(f"not ready: {dependency}:")
     other = "redis" if dependency == "postgres" else "postgres"
     assert body["checks"][other] == "ok"
@@ -133,7 +152,68 @@ async def test_bad_input_is_a_400_naming_the_field(
     assert response.status_code == 400
     payload = response.json()
     assert_error_shape(payload, 400)
-    assert field in payload["detail"]
+    assert payload["field"] == field
+    assert [problem["field"] for problem in payload["errors"]] == [field]
+
+
+async def test_every_problem_is_listed_the_first_as_field(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    response = await client.get("/v1/leaderboards/any/top?limit=0&offset=-1")
+    assert response.status_code == 400
+    payload = response.json()
+    assert_error_shape(payload, 400)
+    assert payload["field"] == "limit"
+    assert [problem["field"] for problem in payload["errors"]] == ["limit", "offset"]
+    assert all(problem["message"] for problem in payload["errors"])
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"id": "ok", "rate_limit": {"limit": "x"}}', "rate_limit.limit"),
+        (b'{"id": "ok", "rate_limit": {"zz": 1}}', "rate_limit.zz"),
+        (b'{"name": "no id"}', "id"),
+        (b"", "body"),
+        (b"[]", "body"),
+    ],
+)
+async def test_nested_missing_and_absent_fields_are_named(
+    client: AsyncTestClient[Litestar], body: bytes, field: str
+) -> None:
+    response = await client.post(
+        "/v1/leaderboards", content=body, headers={**ADMIN, "content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert_error_shape(response.json(), 400)
+    assert response.json()["field"] == field
+
+
+async def test_a_service_400_lists_its_one_problem(client: AsyncTestClient[Litestar]) -> None:
+    player, headers = await sign_in(client)
+    response = await client.patch(f"/v1/players/{player}", json={"country": "XX"}, headers=headers)
+    assert response.status_code == 400
+    payload = response.json()
+    assert_error_shape(payload, 400)
+    assert payload["detail"] == "country: 'XX' is not an ISO 3166-1 alpha-2 code"
+    assert payload["field"] == "country"
+    assert payload["errors"] == [
+        {"field": "country", "message": "'XX' is not an ISO 3166-1 alpha-2 code"}
+    ]
+
+
+async def test_a_header_400_names_the_header(client: AsyncTestClient[Litestar]) -> None:
+    board = f"h-{uuid.uuid4().hex[:12]}"
+    assert (await client.post("/v1/leaderboards", json={"id": board}, headers=ADMIN)).is_success
+    _, headers = await sign_in(client)
+    response = await client.post(
+        f"/v1/leaderboards/{board}/scores",
+        json={"score": 1},
+        headers={**headers, "Idempotency-Key": "k" * 129},
+    )
+    assert response.status_code == 400
+    assert_error_shape(response.json(), 400)
+    assert response.json()["field"] == "Idempotency-Key"
 
 
 @pytest.mark.parametrize("body", [b"", b"{not json", b"\xff\xfe", b"[]", b"null"])
@@ -145,6 +225,66 @@ async def test_malformed_bodies_are_4xx(
     )
     assert 400 <= response.status_code < 500
     assert_error_shape(response.json(), response.status_code)
+    assert response.json()["field"] == "body"
+
+
+async def test_litestar_s_own_errors_have_the_one_shape(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    missing = await client.get("/v1/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json() == {"status_code": 404, "detail": "Not Found"}
+    wrong_method = await client.put("/v1/leaderboards")
+    assert wrong_method.status_code == 405
+    assert_error_shape(wrong_method.json(), 405)
+    assert {m.strip() for m in wrong_method.headers["allow"].split(",")} >= {"GET", "POST"}
+
+
+async def test_401_403_and_409_have_the_one_shape(client: AsyncTestClient[Litestar]) -> None:
+    anonymous = await client.post("/v1/leaderboards", json={"id": "never"})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert_error_shape(anonymous.json(), 401)
+    _, headers = await sign_in(client)
+    forbidden = await client.post("/v1/leaderboards", json={"id": "never"}, headers=headers)
+    assert forbidden.status_code == 403
+    assert_error_shape(forbidden.json(), 403)
+    board = f"c-{uuid.uuid4().hex[:12]}"
+    assert (await client.post("/v1/leaderboards", json={"id": board}, headers=ADMIN)).is_success
+    again = await client.post("/v1/leaderboards", json={"id": board}, headers=ADMIN)
+    assert again.status_code == 409
+    assert_error_shape(again.json(), 409)
+
+
+async def test_an_outage_is_a_503_naming_the_dependency(
+    client: AsyncTestClient[Litestar], settings: Settings
+) -> None:
+    board = f"o-{uuid.uuid4().hex[:12]}"
+    assert (await client.post("/v1/leaderboards", json={"id": board}, headers=ADMIN)).is_success
+    app = create_app(msgspec.structs.replace(settings, redis_url="redis://127.0.0.1:1/0"))
+    async with AsyncTestClient(app=app) as without_redis:
+        response = await without_redis.get(f"/v1/leaderboards/{board}/top")
+    assert response.status_code == 503
+    payload = response.json()
+    assert_error_shape(payload, 503)
+    assert payload["dependency"] == "redis"
+    assert response.headers["retry-after"] == "1"
+
+
+async def test_options_lists_every_method_of_the_path_without_a_token(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    """Litestar 2's own OPTIONS listed one method on paths with several handlers, and
+    asked admin controllers' paths for a token (lib/openapi.py answers instead)."""
+    document = (await client.get("/schema/openapi.json")).json()
+    for path, item in document["paths"].items():
+        url = path.format(board_id="any", player_id=str(uuid.uuid4()), key_id=uuid.uuid4().hex)
+        response = await client.options(url)
+        assert response.status_code == 204, (url, response.text)
+        allowed = {method.strip() for method in response.headers["allow"].split(",")}
+        assert allowed == {method.upper() for method in item} | {"OPTIONS"}, url
+        assert response.content == b""
+        assert response.headers["x-content-type-options"] == "nosniff"
 
 
 async def test_a_bug_is_a_500_without_internals(
