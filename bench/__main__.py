@@ -8,8 +8,11 @@ docs/benchmarks.md describes what it measures and shows the last full run.
 2. start the service (`leaderboard serve --workers N`) and the bare Litestar app (servers.py);
 3. wrk: /hello, rank lookups at every board size, around, top-100, score submission
    (flat out, paced at half that rate, and once under py-spy) (measure_http.py, profile.py);
+   the mixed load: reads and submissions on one board at once (measure_mixed.py); one hot
+   board: thousands of players submitting at once (measure_hot.py); friends and histogram
+   on the largest board (measure_big.py);
 4. Redis ZRANK / index_read.lua server time and memory per entry, Postgres-only ranks
-   (measure_redis.py, measure_postgres.py);
+   (measure_redis.py, measure_big.py, measure_postgres.py);
 5. write the report (+ plot), then stop everything, unlink the keys, drop the database
    (report.py).
 
@@ -28,7 +31,15 @@ import sys
 import time
 from pathlib import Path
 
-from bench import facts, measure_postgres, measure_redis, preload
+from bench import (
+    facts,
+    measure_big,
+    measure_hot,
+    measure_mixed,
+    measure_postgres,
+    measure_redis,
+    preload,
+)
 from bench.common import RESULTS, ROOT, Mode, Options, console, step
 from bench.measure_http import Wrk, failed_runs, load_tests
 from bench.records import ProfilePart, Results
@@ -114,9 +125,19 @@ async def run(opts: Options) -> int:
         servers.start()
         step(f"wrk -t1 -c{opts.connections} -d{opts.duration:g}s --latency")
         http = load_tests(wrk, opts, servers, boards, token)
+        small, big = boards[0], boards[-1]
+        step(f"mixed load on {small.id}: reads (c48) and submissions (c16) at once")
+        mixed = measure_mixed.measure(wrk, servers, small, token)
+        step("one hot board: distinct players submitting at once")
+        hot = await measure_hot.measure(wrk, opts, servers, stores.redis, token)
+        step(f"friends (100 ids) and histogram on {big.id}")
+        big_reads = await measure_big.measure(wrk, opts, servers, stores.redis, big)
         servers.stop()  # Redis/Postgres measurements run on a quiet machine
         step("Redis alone: ZRANK and index_read.lua server time, memory per entry")
         redis = await measure_redis.measure(stores.redis, opts, boards)
+        players_us, histogram_us = await measure_big.alone(stores.redis, opts, big)
+        big_reads["players_read_us"] = players_us
+        big_reads["histogram_read_us"] = histogram_us
         step("Postgres alone: rank by count(*) over an index on (board, period, score desc)")
         postgres = await measure_postgres.measure(opts, boards)
     finally:
@@ -141,6 +162,9 @@ async def run(opts: Options) -> int:
         "redis": redis,
         "postgres": postgres,
         "elapsed_s": time.monotonic() - t0,
+        "mixed": mixed,
+        "hot_board": hot,
+        "big_reads": big_reads,
     }
     (RESULTS / f"{opts.mode}.json").write_text(json.dumps(res, indent=2))
     drawn = write_report(res, opts.report, opts.plot, ROOT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from rich.console import Console
 
@@ -37,6 +38,10 @@ class Options:
     @property
     def db_url(self) -> str:
         return f"{self.pg_url}/{self.db_name}"
+
+    @property
+    def redis_db(self) -> int:
+        return int(urlsplit(self.redis_url).path.strip("/") or 0)
 
     @property
     def scratch_prefix(self) -> str:

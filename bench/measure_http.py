@@ -7,16 +7,30 @@ submission flat out, paced at half that rate, and once under py-spy.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
 
 from bench import profile
 from bench.common import RUN, Options, console
 from bench.load import Board, player
 from bench.records import PacedRecord, Profile, ProfiledRun, RankBySize, Runs
 from bench.servers import Servers
-from bench.wrk import WrkResult, combined, run_wrk
+from bench.wrk import WrkResult, combined, finish_wrk, run_wrk, start_wrk
 
 SCORE_BASE = 2_000_000_000  # above every preloaded score: each submission improves `best`
 PACED_CONNECTIONS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """One of several wrk processes that ``Wrk.together`` runs at the same time."""
+
+    name: str
+    url: str
+    script: str
+    env: dict[str, str]
+    connections: int
 
 
 class Wrk:
@@ -49,13 +63,66 @@ class Wrk:
         if r.requests:
             cpu = self.servers.cpu_seconds(url) - cpu_before
             r.cpu_us_per_request = cpu / r.requests * 1e6
-        console.print(
-            f"  {name:<34} {r.rps:>9,.0f} req/s  p50 {r.p50_ms:6.2f} ms  "
-            f"p99 {r.p99_ms:7.2f} ms  errors {r.errors}  "
-            f"cpu {r.cpu_us_per_request or 0:,.0f} µs/req"
-        )
-        self.history.append(r)
+        self._keep(r)
+        if r.non_2xx and script == "get.lua":
+            explain(url, env)
         return r
+
+    def together(
+        self, loads: list[Load], duration: float | None = None
+    ) -> tuple[list[WrkResult], float | None]:
+        """Run ``loads`` at once against one server, for the same duration.
+
+        Returns each load's result and the server CPU µs per request of all of them
+        together: the same processes serve every load, so their CPU cannot be split by load.
+        """
+        url = loads[0].url
+        cpu_before = self.servers.cpu_seconds(url)
+        started = [
+            start_wrk(
+                ld.name,
+                ld.url,
+                ld.script,
+                ld.env,
+                connections=ld.connections,
+                duration=duration or self.opts.duration,
+            )
+            for ld in loads
+        ]
+        try:
+            results = [finish_wrk(s) for s in started]
+        finally:
+            for s in started:
+                if s.proc.poll() is None:
+                    s.proc.kill()
+                    s.proc.wait()
+        requests = sum(r.requests for r in results)
+        cpu = (self.servers.cpu_seconds(url) - cpu_before) / requests * 1e6 if requests else None
+        for r in results:
+            self._keep(r)
+        console.print(f"  {'(together)':<34} server cpu {cpu or 0:,.0f} µs/req over both")
+        return results, cpu
+
+    def _keep(self, r: WrkResult) -> None:
+        console.print(
+            f"  {r.name:<34} {r.rps:>9,.0f} req/s  p50 {r.p50_ms:6.2f} ms  "
+            f"p99 {r.p99_ms:7.2f} ms  errors {r.errors}  "
+            + (f"cpu {cpu:,.0f} µs/req" if (cpu := r.cpu_us_per_request) else "cpu –")
+        )
+        for said in r.answers:
+            console.print(f"    {said}", style="red", markup=False)
+        self.history.append(r)
+
+
+def explain(url: str, env: dict[str, str]) -> None:
+    """After a GET run with non-2xx answers: what the first of its paths answers now."""
+    path = env.get("BENCH_PATH") or Path(env["BENCH_PATHS"]).read_text().split("\n", 1)[0]
+    try:
+        r = httpx.get(url + path, timeout=10)
+        said = f"{r.status_code}: {r.text[:300]}"
+    except httpx.HTTPError as e:
+        said = repr(e)
+    console.print(f"    GET {path[:100]} → {said}", style="red", markup=False)
 
 
 @dataclass(frozen=True, slots=True)

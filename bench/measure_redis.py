@@ -6,6 +6,7 @@ Server times come from ``INFO commandstats`` deltas (calls and µs of ``zrank`` 
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 
@@ -13,7 +14,7 @@ from redis.asyncio import Redis
 
 from bench.common import Options, console
 from bench.load import Board
-from bench.package import INDEX_READ_SOURCE, member_of
+from bench.package import RankIndex, index_reader, member_of
 from bench.records import Memory, RedisRecord
 
 # INFO commandstats: cmdstat_<name> → {calls, usec, usec_per_call, ...}
@@ -30,6 +31,12 @@ def per_call(before: CommandStats, after: CommandStats, cmd: str) -> float:
     return usec / calls
 
 
+async def other_clients(redis: Redis, own_db: int) -> int:
+    """Clients of this Redis on other dbs than the benchmark's: their work would show in
+    server-wide figures (INFO cpu, INFO commandstats)."""
+    return sum(1 for c in await redis.client_list() if int(c.get("db", own_db)) != own_db)
+
+
 async def members_of(redis: Redis, board: Board) -> list[str]:
     """The sorted-set members of the board's sampled players (as the scripts derive them).
 
@@ -43,46 +50,45 @@ async def members_of(redis: Redis, board: Board) -> list[str]:
 
 
 async def measure(redis: Redis, opts: Options, boards: list[Board]) -> list[RedisRecord]:
-    script = redis.register_script(INDEX_READ_SOURCE)
-    out: list[RedisRecord] = []
-    for b in boards:
-        members = await members_of(redis, b)
-        stats0 = await redis.info("commandstats")
-        pipe = redis.pipeline(transaction=False)
-        for m in members:
-            pipe.zrank(b.keys.scores, m)
-        await pipe.execute()
-        pipe = redis.pipeline(transaction=False)
-        for pid in b.sample_ids:
-            await script(
-                keys=[b.keys.scores, b.keys.members, b.keys.ready, b.keys.lock],
-                args=["around", pid, 0],
-                client=pipe,
-            )
-        await pipe.execute()
-        stats1 = await redis.info("commandstats")
-        rtt = []
-        for m in members[:500]:
-            t = time.perf_counter()
-            await redis.zrank(b.keys.scores, m)
-            rtt.append((time.perf_counter() - t) * 1e6)
-        mem = await memory(redis, opts, b)
-        rec: RedisRecord = {
-            "size": b.size,
-            "board": b.id,
-            "zrank_server_us": per_call(stats0, stats1, "zrank"),
-            "index_read_server_us": per_call(stats0, stats1, "evalsha"),
-            "zrank_roundtrip_us": statistics.median(rtt),
-            **mem,
-        }
-        out.append(rec)
-        console.print(
-            f"  {b.id}: ZRANK {rec['zrank_server_us']:.2f} µs server, "
-            f"{rec['zrank_roundtrip_us']:.0f} µs round trip; "
-            f"{mem['bytes_per_entry']:.0f} B/entry vs bare "
-            f"{mem['bare_bytes_per_entry']:.0f} B"
-        )
-    return out
+    index, client = index_reader(opts.redis_url)
+    try:
+        return [await measure_board(redis, index, opts, b) for b in boards]
+    finally:
+        await client.aclose()
+
+
+async def measure_board(redis: Redis, index: RankIndex, opts: Options, b: Board) -> RedisRecord:
+    members = await members_of(redis, b)
+    stats0 = await redis.info("commandstats")
+    pipe = redis.pipeline(transaction=False)
+    for m in members:
+        pipe.zrank(b.keys.scores, m)
+    await pipe.execute()
+    # The service's own call (RankIndex.around, radius 0: the entry alone), as many at
+    # once as the sample: its script pipeline sends them together.
+    await asyncio.gather(*(index.around(b.keys, "desc", pid, 0) for pid in b.sample_ids))
+    stats1 = await redis.info("commandstats")
+    rtt = []
+    for m in members[:500]:
+        t = time.perf_counter()
+        await redis.zrank(b.keys.scores, m)
+        rtt.append((time.perf_counter() - t) * 1e6)
+    mem = await memory(redis, opts, b)
+    rec: RedisRecord = {
+        "size": b.size,
+        "board": b.id,
+        "zrank_server_us": per_call(stats0, stats1, "zrank"),
+        "index_read_server_us": per_call(stats0, stats1, "evalsha"),
+        "zrank_roundtrip_us": statistics.median(rtt),
+        **mem,
+    }
+    console.print(
+        f"  {b.id}: ZRANK {rec['zrank_server_us']:.2f} µs server, "
+        f"{rec['zrank_roundtrip_us']:.0f} µs round trip; "
+        f"{mem['bytes_per_entry']:.0f} B/entry vs bare "
+        f"{mem['bare_bytes_per_entry']:.0f} B"
+    )
+    return rec
 
 
 async def memory(redis: Redis, opts: Options, b: Board) -> Memory:

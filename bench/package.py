@@ -6,19 +6,31 @@ imports them from this module only.
 
 from __future__ import annotations
 
+from redis.asyncio import Redis
+
 from leaderboard.boards.index_values import member_for, member_of, to_redis_score
-from leaderboard.boards.rank_index import READ
+from leaderboard.boards.rank_index import RankIndex
 from leaderboard.lib.keys import IndexKeys, Keys
+from leaderboard.lib.redis_client import RESP_PROTOCOL
+from leaderboard.lib.scripts import ScriptPipeline
 
 __all__ = [
-    "INDEX_READ_SOURCE",
     "IndexKeys",
     "Keys",
+    "RankIndex",
+    "index_reader",
     "member_for",
     "member_of",
     "to_redis_score",
 ]
 
-# index_read.lua exactly as the service registers it: the helpers every index script shares
-# (index_common.lua: member_of, TOMBSTONE) in front of the script itself.
-INDEX_READ_SOURCE: str = READ.source
+
+def index_reader(redis_url: str) -> tuple[RankIndex, Redis]:
+    """The service's own index reads, over a client like a worker's (RESP2, decoded).
+
+    The reads go through ``RankIndex`` and the worker's script pipeline, so they send
+    index_read.lua with the service's own ARGV layout, whatever it is this week. Close the
+    client (``aclose``) when done.
+    """
+    client = Redis.from_url(redis_url, decode_responses=True, protocol=RESP_PROTOCOL)
+    return RankIndex(ScriptPipeline(client)), client

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 
 class WrkRecord(TypedDict):
@@ -47,6 +47,81 @@ class RankBySize(TypedDict):
     board: str
     loaded: WrkRecord  # all connections
     single: WrkRecord  # one connection
+
+
+class MixSide(TypedDict):
+    """One side of a mixed load: its run beside the other side, and the same load alone."""
+
+    run: WrkRecord  # cpu_us_per_request None: see MixRecord
+    solo: WrkRecord  # alone, same connections, in the same run
+    ratio: float  # run rps ÷ solo rps
+
+
+class CacheSample(TypedDict):
+    """The top-page cache's counters grown during a run (leaderboard_top_page_cache_total)."""
+
+    hits: float
+    misses: float
+    hit_rate: float | None  # None when nothing was asked of it
+    workers: int  # workers whose /metrics both scrapes (before, after) read
+    of_workers: int
+
+
+class MixRecord(TypedDict):
+    name: str  # what the reads are: top-100, rank, around ±5
+    reads: MixSide
+    writes: MixSide
+    cpu_us_per_request: float | None  # the server's CPU per request of both loads together
+    cache: CacheSample | None  # top-100 only
+
+
+class MixedResults(TypedDict):
+    board: str
+    read_connections: int
+    write_connections: int
+    mixes: list[MixRecord]
+    solo_cache: CacheSample | None  # the cache during the solo top-100 run
+
+
+class HotBoard(TypedDict):
+    """Distinct players each submitting once to one fresh board, as fast as possible."""
+
+    board: str
+    players: int
+    connections: int
+    credential: str
+    run: WrkRecord  # duration_s: from the first request to the last answer (± 1 ms)
+    accepted: float  # leaderboard_submissions_total{outcome="accepted"} grown (all workers)
+    accepted_workers: int  # workers whose counters were read before and after
+    entries_after: int  # ZCARD of the board's index afterwards
+    wall_s: float  # the wrk process' whole life, around which Redis' CPU was read
+    redis_cpu_s: float  # INFO cpu used_cpu_user + used_cpu_sys grown
+    redis_cpu_us_per_submission: float
+    redis_cores: float  # redis_cpu_s ÷ wall_s
+    redis_other_clients: int  # clients of other dbs connected meanwhile (0: Redis was ours)
+
+
+class BigRead(TypedDict):
+    name: str
+    path: str  # an example
+    run: WrkRecord
+    evalsha_per_request: float  # EVALSHA calls per HTTP request during the run
+    evalsha_us_per_request: float  # their Redis server time per HTTP request
+    evalsha_us_per_call: float
+
+
+class BigReads(TypedDict):
+    board: str
+    size: int
+    friends_ids: int  # ids per friends query
+    friends_paths: int  # distinct queries wrk cycles through
+    buckets: int
+    friends: BigRead
+    histogram: BigRead
+    redis_other_clients: int  # clients of other dbs connected meanwhile (0: Redis was ours)
+    # index_read.lua alone on a quiet Redis (measure_redis.big_reads): server µs per call
+    players_read_us: NotRequired[float]
+    histogram_read_us: NotRequired[float]
 
 
 class TopSelfRow(TypedDict):
@@ -158,3 +233,7 @@ class Results(ProfilePart):
     redis: list[RedisRecord]
     postgres: PostgresResults
     elapsed_s: float
+    # Absent from the results of runs before these measurements existed.
+    mixed: NotRequired[MixedResults]
+    hot_board: NotRequired[HotBoard]
+    big_reads: NotRequired[BigReads]

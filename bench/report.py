@@ -4,7 +4,8 @@
 report from saved results without running anything.
 
 The parts: report_run.py (how to run, this run), report_targets.py, report_tables.py
-(throughput, rank lookups by size, memory), report_profile.py (py-spy), report_notes.py
+(throughput, rank lookups by size, memory), report_loads.py (mixed load, hot board,
+friends and histogram), report_profile.py (py-spy), report_notes.py
 (reading the results) and plot.py.
 """
 
@@ -18,6 +19,7 @@ from typing import cast
 from bench.common import RESULTS, ROOT
 from bench.plot import plot
 from bench.records import Results
+from bench.report_loads import big_reads_section, hot_section, mixed_section
 from bench.report_notes import notes
 from bench.report_profile import profile_section
 from bench.report_run import run_section
@@ -38,7 +40,10 @@ def markdown(res: Results, plot_rel: str | None) -> str:
         *run_section(res),
         *targets_table(res),
         *throughput(res),
+        *mixed_section(res),
+        *hot_section(res),
         *rank_by_size(res, plot_line),
+        *big_reads_section(res),
         *memory(res),
         *profile_section(res),
         notes(res),

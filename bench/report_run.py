@@ -23,11 +23,14 @@ def run_section(res: Results) -> list[str]:
     )
     add(
         "```console\n$ bash bench/run.sh            # full run: boards of 10 k, 1 M, 10 M; "
-        "rewrites this file\n$ bash bench/run.sh --quick    # smoke run (~1 min): 10 k and "
-        "100 k, 3 s per wrk run; writes bench/results/quick.md\n```\n"
+        "rewrites this file\n$ bash bench/run.sh --quick    # quick run (~2 min): 10 k and "
+        "100 k, 3 s per wrk run; writes bench/results/quick.md\n"
+        "$ bash bench/run.sh --smoke    # CI's check (~1 min): 1 k and 2 k, 1 s per wrk run, "
+        "no profile; fails on any error; writes bench/results/smoke.md\n```\n"
     )
     add(
-        '`bench/run.sh` is `uv run --with matplotlib --with py-spy python -m bench "$@"`; '
+        '`bench/run.sh` is `uv run --group bench python -m bench "$@"` (the group brings '
+        "matplotlib and py-spy); "
         "`python -m bench --help` lists the options (`--sizes`, `--workers`, `--duration`, "
         "`--connections`, the Postgres/Redis URLs). It needs `wrk`, a Postgres at "
         "`127.0.0.1:5432` (user `postgres`) and a Redis at `127.0.0.1:6379`. It creates the "

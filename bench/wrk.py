@@ -1,11 +1,15 @@
-"""Run wrk with one of the Lua scripts in bench/lua and parse its JSON result line."""
+"""Run wrk with one of the Lua scripts in bench/lua and parse its JSON result line.
+
+`start_wrk` and `finish_wrk` apart let several wrk processes run at the same time (the
+mixed load); `run_wrk` is both in one.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.records import WrkRecord
@@ -30,6 +34,8 @@ class WrkResult:
     # CPU (user + system) of the server's processes per request: unlike req/s, barely
     # moved by whatever else this noisy machine runs at the same time.
     cpu_us_per_request: float | None = None
+    # Non-2xx answers that the script printed (hot.lua: the first few), for the console.
+    answers: list[str] = field(default_factory=list)
 
     def as_dict(self) -> WrkRecord:
         return {
@@ -82,7 +88,17 @@ def combined(name: str, runs: list[WrkResult]) -> WrkResult:
     )
 
 
-def run_wrk(
+@dataclass
+class Started:
+    """A wrk process under way (``start_wrk``); ``finish_wrk`` waits for it and parses it."""
+
+    name: str
+    connections: int
+    proc: subprocess.Popen[str]
+    timeout: float
+
+
+def start_wrk(
     name: str,
     url: str,
     script: str,
@@ -91,7 +107,7 @@ def run_wrk(
     connections: int = 64,
     duration: float = 10,
     threads: int = 1,
-) -> WrkResult:
+) -> Started:
     cmd = [
         "wrk",
         f"-t{threads}",
@@ -105,12 +121,25 @@ def run_wrk(
         url,
     ]
     full_env = {**os.environ, "BENCH_LUA_DIR": str(LUA_DIR), **env}
-    out = subprocess.run(
-        cmd, env=full_env, capture_output=True, text=True, timeout=duration + 60, check=True
+    proc = subprocess.Popen(
+        cmd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
+    return Started(name, connections, proc, timeout=duration + 60)
+
+
+def finish_wrk(started: Started) -> WrkResult:
+    name, proc = started.name, started.proc
+    try:
+        stdout, stderr = proc.communicate(timeout=started.timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode}) for {name}:\n{stdout}\n{stderr}")
+    line = next((ln for ln in stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if line is None:
-        raise RuntimeError(f"wrk gave no result for {name}:\n{out.stdout}\n{out.stderr}")
+        raise RuntimeError(f"wrk gave no result for {name}:\n{stdout}\n{stderr}")
     # Every field of the line is a number (bench/lua/common.lua's done()).
     r: dict[str, float] = json.loads(line.removeprefix("BENCH_JSON "))
     secs = r["duration_us"] / 1e6
@@ -118,8 +147,13 @@ def run_wrk(
         sum(r[k] for k in ("errors_connect", "errors_read", "errors_write", "errors_timeout"))
     )
     return WrkResult(
+        answers=[
+            ln.removeprefix("BENCH_ANSWER ")
+            for ln in stdout.splitlines()
+            if ln.startswith("BENCH_ANSWER ")
+        ],
         name=name,
-        connections=connections,
+        connections=started.connections,
         duration_s=secs,
         requests=int(r["requests"]),
         rps=r["requests"] / secs if secs else 0.0,
@@ -130,4 +164,22 @@ def run_wrk(
         max_ms=r["max_us"] / 1000,
         errors=socket_errors + int(r["errors_status"]),
         non_2xx=int(r["errors_status"]),
+    )
+
+
+def run_wrk(
+    name: str,
+    url: str,
+    script: str,
+    env: dict[str, str],
+    *,
+    connections: int = 64,
+    duration: float = 10,
+    threads: int = 1,
+) -> WrkResult:
+    """One wrk run to its end: ``start_wrk`` then ``finish_wrk``."""
+    return finish_wrk(
+        start_wrk(
+            name, url, script, env, connections=connections, duration=duration, threads=threads
+        )
     )
