@@ -15,12 +15,13 @@ def run_section(res: Results) -> list[str]:
     out: list[str] = []
     add = out.append
     add("# Benchmarks\n")
-    took = f"{res['elapsed_s'] / 60:.0f} minutes" if res["mode"] == "full" else "see below"
-    add(
-        f"Run them (the full run took {took} here, "
+    took = (
+        f"the full run took {res['elapsed_s'] / 60:.0f} minutes here, "
         f"{res['load']['load_s'] / 60:.0f} of them loading the boards; "
-        "everything it starts or writes is removed at the end):\n"
+        if res["mode"] == "full"
+        else ""  # a quick or smoke run says how long it took under "This run"
     )
+    add(f"Run them ({took}everything it starts or writes is removed at the end):\n")
     add(
         "```console\n$ bash bench/run.sh            # full run: boards of 10 k, 1 M, 10 M; "
         "rewrites this file\n$ bash bench/run.sh --quick    # quick run (~2 min): 10 k and "
