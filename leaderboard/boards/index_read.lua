@@ -2,20 +2,25 @@
 -- player, one player's entry with the one above it, a list of players, or a histogram.
 -- KEYS[1]  scores zset   KEYS[2]  members hash (player id → sequence)   KEYS[3]  ready marker
 -- KEYS[4]  rebuild lock
--- ARGV[1]  the read:
---   "top"       ARGV[2] first position (0-based), ARGV[3] last position (inclusive)
---   "around"    ARGV[2] player id, ARGV[3] radius
---   "entry"     ARGV[2] player id: the entry and the one ranked just above it
---   "players"   ARGV[2…] player ids: those with an entry, each with its rank
---   "histogram" ARGV[2] buckets wanted (1-100); ARGV[3] "1" to lay them out from the
+-- ARGV[1]  the read (its own arguments follow from ARGV[4]):
+--   "top"       ARGV[4] first position (0-based), ARGV[5] last position (inclusive)
+--   "around"    ARGV[4] player id, ARGV[5] radius
+--   "entry"     ARGV[4] player id: the entry and the one ranked just above it
+--   "players"   ARGV[4…] player ids: those with an entry, each with its rank
+--   "histogram" ARGV[4] buckets wanted (1-100); ARGV[5] "1" to lay them out from the
 --               highest Redis score down (desc boards: from the lowest score up)
--- Returns: {status, total, first position, {member, score, …}, player rank}
+-- ARGV[2], ARGV[3]  the profile cache's key around a player id ("<p>player:{", "}:profile"),
+--          to read the entries' display names in the same call; "" for none (a Redis
+--          Cluster, where the profiles live in other slots)
+-- Returns: {status, total, first position, {member, score, …}, player rank, names}
 --   status 1: read; -1: the index is not ready (lost or never built): rebuild, call again.
 --   While a rebuild runs, the old index (if any) is still read.
 --   around/entry: player rank is false (and the page empty) when the player has no entry.
 --   players: the page is {member, score, rank, …} (best first), first position 0.
 --   histogram: the page is {lowest, highest, width, count, count, …}: Redis scores, and
 --     the entries in each bucket of `width` scores, the first bucket at the layout's start.
+--   names: per entry of the page, its cached display name; 0 for a cached "no such
+--     player"; false when not cached (or a write in progress); {} when not asked.
 -- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
 if redis.call('EXISTS', KEYS[3]) == 0
     and not (redis.call('EXISTS', KEYS[4]) == 1 and redis.call('EXISTS', KEYS[1]) == 1) then
@@ -23,9 +28,29 @@ if redis.call('EXISTS', KEYS[3]) == 0
 end
 local read = ARGV[1]
 local total = redis.call('ZCARD', KEYS[1])
+-- The display names of a page's members (every `step`-th element of `flat`).
+local function names_of(flat, step)
+  local out = {}
+  if ARGV[2] == '' then
+    return out
+  end
+  for i = 1, #flat, step do
+    local profile = ARGV[2] .. string.sub(flat[i], 18) .. ARGV[3]
+    local fields = redis.call('HMGET', profile, 'display_name', 'missing', 'tomb')
+    if fields[3] then
+      out[#out + 1] = false
+    elseif fields[2] then
+      out[#out + 1] = 0
+    else
+      out[#out + 1] = fields[1]
+    end
+  end
+  return out
+end
 if read == 'top' then
-  local first = tonumber(ARGV[2])
-  return {1, total, first, redis.call('ZRANGE', KEYS[1], first, tonumber(ARGV[3]), 'WITHSCORES'), false}
+  local first = tonumber(ARGV[4])
+  local page = redis.call('ZRANGE', KEYS[1], first, tonumber(ARGV[5]), 'WITHSCORES')
+  return {1, total, first, page, false, names_of(page, 2)}
 end
 local function rank_of(player)
   local value = redis.call('HGET', KEYS[2], player)
@@ -37,7 +62,7 @@ local function rank_of(player)
 end
 if read == 'players' then
   local found = {}
-  for i = 2, #ARGV do
+  for i = 4, #ARGV do
     local rank, member = rank_of(ARGV[i])
     if rank then
       found[#found + 1] = {rank, member, redis.call('ZSCORE', KEYS[1], member)}
@@ -50,22 +75,22 @@ if read == 'players' then
     flat[#flat + 1] = entry[3]
     flat[#flat + 1] = entry[1]
   end
-  return {1, total, 0, flat, false}
+  return {1, total, 0, flat, false, names_of(flat, 3)}
 end
 if read == 'histogram' then
   if total == 0 then
-    return {1, 0, 0, {}, false}
+    return {1, 0, 0, {}, false, {}}
   end
   local lowest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
   local highest = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
   local span = highest - lowest + 1
-  local width = math.ceil(span / tonumber(ARGV[2]))
+  local width = math.ceil(span / tonumber(ARGV[4]))
   local out = {
     string.format('%d', lowest), string.format('%d', highest), string.format('%d', width),
   }
   for i = 0, math.ceil(span / width) - 1 do
     local from, to
-    if ARGV[3] == '1' then
+    if ARGV[5] == '1' then
       to = highest - i * width
       from = math.max(lowest, to - width + 1)
     else
@@ -74,17 +99,18 @@ if read == 'histogram' then
     end
     out[#out + 1] = redis.call('ZCOUNT', KEYS[1], string.format('%d', from), string.format('%d', to))
   end
-  return {1, total, 0, out, false}
+  return {1, total, 0, out, false, {}}
 end
-local rank = rank_of(ARGV[2])
+local rank = rank_of(ARGV[4])
 if not rank then  -- no entry, or a deleted player's tombstone
-  return {1, total, 0, {}, false}
+  return {1, total, 0, {}, false, {}}
 end
 local first, last
 if read == 'entry' then
   first, last = math.max(0, rank - 1), rank
 else
-  local radius = tonumber(ARGV[3])
+  local radius = tonumber(ARGV[5])
   first, last = math.max(0, rank - radius), rank + radius
 end
-return {1, total, first, redis.call('ZRANGE', KEYS[1], first, last, 'WITHSCORES'), rank}
+local page = redis.call('ZRANGE', KEYS[1], first, last, 'WITHSCORES')
+return {1, total, first, page, rank, names_of(page, 2)}

@@ -125,9 +125,20 @@ class Histogram:
     counts: list[int]
 
 
+# Where the profile cache keeps a player's display name: the key around the player id
+# ("<prefix>player:{", "}:profile"), for reads that fetch names with the entries; NO_NAMES
+# where they cannot (a Redis Cluster: the profiles live in other slots).
+NameKeys = tuple[str, str]
+NO_NAMES: NameKeys = ("", "")
+
+
 @dataclass(frozen=True, slots=True)
 class Slice:
     total: int
     first_rank: int  # 1-based rank of the first entry
     entries: list[tuple[str, int]]  # (player id, score), best first
     player_rank: int | None = None  # around: the player's 1-based rank, None without entry
+    ranks: list[int] | None = None  # players: each entry's 1-based rank (not consecutive)
+    names: list[str | int | None] | None = None
+    """Per entry, its cached display name (0: a cached "no such player"; None: not cached),
+    when the read fetched them; None when it did not."""

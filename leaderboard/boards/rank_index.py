@@ -14,6 +14,7 @@ from typing import Any
 
 from leaderboard.boards.index_values import (
     NO_EVENTS,
+    NO_NAMES,
     STREAM_TTL_MS,
     CheckState,
     EventTarget,
@@ -21,6 +22,7 @@ from leaderboard.boards.index_values import (
     Histogram,
     IndexChange,
     IndexNotReadyError,
+    NameKeys,
     Slice,
     from_redis_score,
     member_for,
@@ -30,7 +32,7 @@ from leaderboard.boards.index_values import (
 from leaderboard.boards.models import Order
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import IndexKeys
-from leaderboard.lib.scripts import LuaScript, ScriptPipeline
+from leaderboard.lib.scripts import LuaScript, ScriptArg, ScriptPipeline
 
 # Every index script starts with the helpers they share (TOMBSTONE, member_of).
 APPLY = LuaScript.load(__package__, "index_apply.lua", prelude="index_common.lua")
@@ -252,55 +254,47 @@ class RankIndex:
         )
         return int(entries)
 
-    async def top(self, keys: IndexKeys, order: Order, offset: int, limit: int) -> Slice:
-        return self._slice(
-            await self._read(
-                [keys.scores, keys.members, keys.ready, keys.lock],
-                ["top", offset, offset + limit - 1],
-            ),
-            order,
-        )
+    async def top(
+        self, keys: IndexKeys, order: Order, offset: int, limit: int, names: NameKeys = NO_NAMES
+    ) -> Slice:
+        return self._slice(await self._ask(keys, names, "top", offset, offset + limit - 1), order)
 
-    async def around(self, keys: IndexKeys, order: Order, player_id: str, radius: int) -> Slice:
-        return self._slice(
-            await self._read(
-                [keys.scores, keys.members, keys.ready, keys.lock],
-                ["around", player_id, radius],
-            ),
-            order,
-        )
+    async def around(
+        self, keys: IndexKeys, order: Order, player_id: str, radius: int, names: NameKeys = NO_NAMES
+    ) -> Slice:
+        return self._slice(await self._ask(keys, names, "around", player_id, radius), order)
 
-    async def entry(self, keys: IndexKeys, order: Order, player_id: str) -> Slice:
+    async def entry(
+        self, keys: IndexKeys, order: Order, player_id: str, names: NameKeys = NO_NAMES
+    ) -> Slice:
         """The player's entry and the one ranked just above it (none at rank 1)."""
-        return self._slice(
-            await self._read(
-                [keys.scores, keys.members, keys.ready, keys.lock], ["entry", player_id]
-            ),
-            order,
-        )
+        return self._slice(await self._ask(keys, names, "entry", player_id), order)
 
     async def players(
-        self, keys: IndexKeys, order: Order, player_ids: list[str]
-    ) -> tuple[int, list[tuple[str, int, int]]]:
-        """The total, and (player id, score, 1-based rank) of those with an entry, best first."""
-        reply = await self._read(
-            [keys.scores, keys.members, keys.ready, keys.lock], ["players", *player_ids]
-        )
+        self, keys: IndexKeys, order: Order, player_ids: list[str], names: NameKeys = NO_NAMES
+    ) -> Slice:
+        """Those of ``player_ids`` with an entry, best first, with their 1-based ranks."""
+        reply = await self._ask(keys, names, "players", *player_ids)
         if int(reply[0]) == -1:
             raise IndexNotReadyError()
         flat = reply[3]
-        found = [
-            (player_of(flat[i]), from_redis_score(flat[i + 1], order), int(flat[i + 2]) + 1)
-            for i in range(0, len(flat), 3)
-        ]
-        return int(reply[1]), found
+        entries, ranks = [], []
+        for i in range(0, len(flat), 3):
+            entries.append((player_of(flat[i]), from_redis_score(flat[i + 1], order)))
+            ranks.append(int(flat[i + 2]) + 1)
+        return Slice(
+            total=int(reply[1]), first_rank=1, entries=entries, ranks=ranks, names=reply[5] or None
+        )
+
+    async def _ask(self, keys: IndexKeys, names: NameKeys, read: str, *args: ScriptArg) -> Any:
+        """One read of index_read.lua: ``read`` with its arguments, names inline if asked."""
+        return await self._read(
+            [keys.scores, keys.members, keys.ready, keys.lock], [read, *names, *args]
+        )
 
     async def histogram(self, keys: IndexKeys, order: Order, buckets: int) -> Histogram:
         """Entries per equal-width score range, from the lowest stored score up."""
-        reply = await self._read(
-            [keys.scores, keys.members, keys.ready, keys.lock],
-            ["histogram", buckets, 1 if order == "desc" else 0],
-        )
+        reply = await self._ask(keys, NO_NAMES, "histogram", buckets, 1 if order == "desc" else 0)
         if int(reply[0]) == -1:
             raise IndexNotReadyError()
         total, flat = int(reply[1]), reply[3]
@@ -316,7 +310,7 @@ class RankIndex:
     def _slice(reply: list[Any], order: Order) -> Slice:
         if int(reply[0]) == -1:
             raise IndexNotReadyError()
-        _, total, first, flat, player_rank = reply
+        _, total, first, flat, player_rank, names = reply
         entries = [
             (player_of(flat[i]), from_redis_score(flat[i + 1], order))
             for i in range(0, len(flat), 2)
@@ -326,4 +320,5 @@ class RankIndex:
             first_rank=int(first) + 1,
             entries=entries,
             player_rank=None if player_rank is None else int(player_rank) + 1,
+            names=names or None,
         )

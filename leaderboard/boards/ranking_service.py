@@ -43,6 +43,9 @@ class RankingService:
         top_pages: TopPageCache,
     ) -> None:
         self._scores = scores
+        # Reads fetch the entries' names with them where the profiles are reachable from
+        # one script (a single node); elsewhere the players' service reads them.
+        self._names = players.name_keys()
         self._boards = boards
         self._index = index
         self._rebuilder = rebuilder
@@ -58,7 +61,9 @@ class RankingService:
             return cached
         read_at = self._top_pages.version(board.id)
         page = await self._read(
-            board, start, lambda keys: self._index.top(keys, board.order, offset, limit)
+            board,
+            start,
+            lambda keys: self._index.top(keys, board.order, offset, limit, self._names),
         )
         result = Page(
             leaderboard=board.id,
@@ -84,11 +89,13 @@ class RankingService:
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
         page = await self._read(
-            board, start, lambda keys: self._index.entry(keys, board.order, player_id)
+            board, start, lambda keys: self._index.entry(keys, board.order, player_id, self._names)
         )
         if page.player_rank is None:
             raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r}")
-        names = await self._players.display_names([player_id])
+        names = await self._players.display_names(
+            [player_id], cached=None if page.names is None else page.names[-1:]
+        )
         _, score = page.entries[-1]
         above = page.entries[0][1] if len(page.entries) == 2 else None
         return PlayerEntry(
@@ -108,16 +115,12 @@ class RankingService:
         """The listed players that have an entry, best first, ranked on the whole board."""
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
-        total, found = await self._listed(board, start, player_ids)
-        names = await self._players.display_names([player for player, _, _ in found])
+        page = await self._listed(board, start, player_ids)
         return Page(
             leaderboard=board.id,
             period=public_period(start),
-            total=total,
-            entries=[
-                Entry(rank=rank, player_id=player, display_name=names.get(player), score=score)
-                for player, score, rank in found
-            ],
+            total=page.total,
+            entries=await self._entries(page),
         )
 
     async def named(self, board_id: str, prefix: str, limit: int, period: str | None) -> Page:
@@ -151,15 +154,13 @@ class RankingService:
             ],
         )
 
-    async def _listed(
-        self, board: Board, start: date, player_ids: list[str]
-    ) -> tuple[int, list[tuple[str, int, int]]]:
+    async def _listed(self, board: Board, start: date, player_ids: list[str]) -> Slice:
         if not player_ids:
-            return 0, []
-        if start < period_start(board.reset, board.created_at.astimezone(UTC).date()):
-            return 0, []
-        return await self._with_index(
-            board, start, lambda keys: self._index.players(keys, board.order, player_ids)
+            return Slice(total=0, first_rank=1, entries=[])
+        return await self._read(
+            board,
+            start,
+            lambda keys: self._index.players(keys, board.order, player_ids, self._names),
         )
 
     def _read_period(self, board: Board, period: str | None) -> date:
@@ -193,20 +194,21 @@ class RankingService:
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
         page = await self._read(
-            board, start, lambda keys: self._index.around(keys, board.order, player_id, radius)
+            board,
+            start,
+            lambda keys: self._index.around(keys, board.order, player_id, radius, self._names),
         )
         if page.player_rank is None:
             raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r}")
         return board, start, page
 
     async def _entries(self, page: Slice) -> list[Entry]:
-        names = await self._players.display_names([player for player, _ in page.entries])
+        """The page's entries with their names: read with them, or asked of the players."""
+        names = await self._players.display_names(
+            [player for player, _ in page.entries], cached=page.names
+        )
+        ranks = page.ranks or range(page.first_rank, page.first_rank + len(page.entries))
         return [
-            Entry(
-                rank=page.first_rank + i,
-                player_id=player,
-                display_name=names.get(player),
-                score=score,
-            )
-            for i, (player, score) in enumerate(page.entries)
+            Entry(rank=rank, player_id=player, display_name=names.get(player), score=score)
+            for rank, (player, score) in zip(ranks, page.entries, strict=True)
         ]

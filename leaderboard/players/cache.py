@@ -135,6 +135,16 @@ class PlayerCache:
             return dict.fromkeys(player_ids)
         return {pid: decode(pid, fields) for pid, fields in zip(player_ids, replies, strict=True)}
 
+    def name_keys(self) -> tuple[str, str]:
+        """A profile key around a player id (``Keys.profile``), for scripts that read names.
+
+        ("", "") on a Cluster, where profiles live in other slots than the index.
+        """
+        if self._names is None:
+            return ("", "")
+        prefix, _, suffix = self._keys.profile("\0").partition("\0")
+        return (prefix, suffix)
+
     async def names(self, player_ids: Sequence[str]) -> dict[str, NameResult]:
         """Every id's cached display name in one round trip (one script on a single node)."""
         if not player_ids:

@@ -17,7 +17,7 @@ from leaderboard.lib.errors import (
 )
 from leaderboard.lib.metrics import PROFILE_CACHE
 from leaderboard.lib.validation import check_metadata
-from leaderboard.players.cache import DELETED_VERSION, MISSING, PlayerCache
+from leaderboard.players.cache import DELETED_VERSION, MISSING, NameResult, PlayerCache
 from leaderboard.players.countries import ISO_3166_ALPHA_2
 from leaderboard.players.ids import canonical_player_id
 from leaderboard.players.models import PlayerCreate, Profile, ProfilePatch, check_display_name
@@ -129,16 +129,33 @@ class PlayerService:
         found.update(await self._load_many(ids, misses))
         return found
 
-    async def display_names(self, player_ids: Sequence[str]) -> dict[str, str]:
+    def name_keys(self) -> tuple[str, str]:
+        """The profile cache's key around a player id, for index reads that fetch names.
+
+        ("", "") where one script cannot read them (a Redis Cluster).
+        """
+        return self._cache.name_keys()
+
+    async def display_names(
+        self, player_ids: Sequence[str], cached: Sequence[str | int | None] | None = None
+    ) -> dict[str, str]:
         """Display names of up to 1,000 players (unknown ids left out): leaderboard pages.
 
-        Reads only the names from the cache (one script call on a single node), and what
-        is not cached as :meth:`get_many` does.
+        ``cached``: what an index read already found in the cache for each id (a name, 0
+        for a cached "no such player", None when not cached). Without it the names are
+        read from the cache (one script call on a single node). What is not cached is
+        read as :meth:`get_many` does.
         """
         ids = _bulk_ids(player_ids)
-        cached = await self._cache.names(ids)
-        names = {pid: name for pid, name in cached.items() if isinstance(name, str)}
-        misses = [pid for pid, name in cached.items() if name is None]
+        if cached is not None and len(cached) == len(player_ids):
+            found: dict[str, NameResult] = {
+                pid: MISSING if hit == 0 else (hit if isinstance(hit, str) else None)
+                for pid, hit in zip(player_ids, cached, strict=True)
+            }
+        else:
+            found = await self._cache.names(ids)
+        names = {pid: name for pid, name in found.items() if isinstance(name, str)}
+        misses = [pid for pid, name in found.items() if name is None]
         loaded = await self._load_many(ids, misses)
         names.update((pid, profile.display_name) for pid, profile in loaded.items())
         return names
