@@ -22,6 +22,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -49,6 +51,7 @@ pytest_plugins = ["tests.browser"]
 TEST_ADMIN_TOKEN = "test-admin-token-0123456789"
 
 SINGLE, CLUSTER = "single", "cluster"
+_OWN_BASETEMP = pytest.StashKey[Path]()
 
 
 def cluster_tests_enabled() -> bool:
@@ -67,8 +70,22 @@ CLUSTER_OFF_REASON = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     cluster_tests_enabled()  # a wrong LEADERBOARD_TEST_CLUSTER stops the session at once
+    if config.option.basetemp is None:
+        # A directory of this session's own, outside /tmp/pytest-of-<user>: every pytest
+        # session that starts takes that directory's permissions back to 0700, which
+        # locks the embedded Postgres (it runs as another user when we are root) of any
+        # session running at the same time out of its own data.
+        config.option.basetemp = Path(tempfile.gettempdir()) / f"leaderboard-tests-{os.getpid()}"
+        config.stash[_OWN_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    own = config.stash.get(_OWN_BASETEMP, None)
+    if own is not None:
+        shutil.rmtree(own, ignore_errors=True)
 
 
 SYSTEM_TESTS = Path(__file__).parent / "system"

@@ -115,6 +115,13 @@ class ScoreWriter:
         """Apply the board's operator to the player's stored score; committed on return."""
         return await self.batcher(submission)
 
+    async def commit_together(self, submissions: list[Submission]) -> list[StoredScore | Exception]:
+        """Commit these as one batch, as concurrent ``commit`` calls would share one.
+
+        Each one's outcome, in order: what the batching promises, testable without timing.
+        """
+        return await self._run_batch(submissions)
+
     async def _run_batch(self, batch: list[Submission]) -> list[StoredScore | Exception]:
         # Each submission's outcome is set by the statement that committed it, or that
         # failed and so committed nothing: a caller told "503" must not have been

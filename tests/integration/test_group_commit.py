@@ -52,8 +52,9 @@ async def test_one_statement_commits_a_batch_like_the_submissions_one_by_one(
         Submission(best, ALL_TIME, players[2], 10, None),
         Submission(total, ALL_TIME, players[2], 0, None),
     ]
-    stored = await asyncio.gather(*(writer.commit(s) for s in plan))
-    assert writer.batcher.batches_sent == 1
+    outcomes = await writer.commit_together(plan)
+    stored = [s for s in outcomes if isinstance(s, StoredScore)]
+    assert len(stored) == len(plan), outcomes
     assert stored[0] == StoredScore(10, stored[0].reached_seq, changed=True, inserted=True)
     assert (stored[1].score, stored[1].changed, stored[1].inserted) == (10, False, False)
     assert stored[1].reached_seq == stored[0].reached_seq  # an equal-or-worse best keeps it
@@ -142,8 +143,9 @@ async def test_equal_scores_in_one_batch_rank_in_arrival_order_across_rounds(
         Submission(board, ALL_TIME, a, 10, None),  # same key: round 2
         Submission(board, ALL_TIME, b, 10, None),  # arrives after A's 10: round 1
     ]
-    stored = await asyncio.gather(*(writer.commit(s) for s in plan))
-    assert writer.batcher.batches_sent == 1
+    outcomes = await writer.commit_together(plan)
+    stored = [s for s in outcomes if isinstance(s, StoredScore)]
+    assert len(stored) == 3
     assert (stored[1].score, stored[2].score) == (10, 10)
     assert stored[1].reached_seq < stored[2].reached_seq  # A reached 10 first
 
@@ -180,9 +182,8 @@ async def test_a_committed_submission_is_never_reported_as_failed(
             Submission(board, ALL_TIME, bad, 1, None),  # the sum would leave the range
             Submission(board, ALL_TIME, y, 1, None),  # its row is locked: times out
         ]
-        outcomes = await asyncio.gather(*(writer.commit(s) for s in plan), return_exceptions=True)
+        outcomes = await writer.commit_together(plan)
         await transaction.rollback()
-        assert writer.batcher.batches_sent == 1
         assert isinstance(outcomes[2], DependencyUnavailableError)  # Y: right
         committed = await locker.fetchval(
             "SELECT score FROM scores WHERE leaderboard_id = $1 AND player_id = $2",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -27,8 +28,10 @@ async def test_concurrent_calls_share_batches_and_each_gets_its_own_result() -> 
     assert results == [2 * i for i in range(100)]
     assert sorted(item for batch in batches for item in batch) == list(range(100))
     assert max(len(batch) for batch in batches) == 16  # capped
-    assert len(batches) == 7  # 100 calls in ceil(100 / 16) batches, not 100 round trips
-    assert (batcher.batches_sent, batcher.items_sent) == (7, 100)
+    # The first call found nothing out and went alone, at once; the other 99 queued
+    # behind it and left in ceil(99 / 16) batches, not 99 round trips.
+    assert [len(batch) for batch in batches] == [1, 16, 16, 16, 16, 16, 16, 3]
+    assert (batcher.batches_sent, batcher.items_sent) == (8, 100)
 
 
 async def test_no_more_batches_than_allowed_are_out_at_once() -> None:
@@ -61,17 +64,19 @@ async def test_an_item_error_reaches_its_caller_alone() -> None:
 async def test_a_batch_error_reaches_every_caller_of_that_batch_and_no_other() -> None:
     calls = 0
 
-    async def fail_first(items: list[int]) -> list[int]:
+    async def fail_second(items: list[int]) -> list[int]:
         nonlocal calls
         calls += 1
-        if calls == 1:
+        await asyncio.sleep(0)  # a round trip: the other calls queue meanwhile
+        if calls == 2:  # the first batch of queued calls (the first call went alone)
             raise ConnectionError("down")
         return items
 
-    batcher: Batcher[int, int] = Batcher(fail_first, name="test", max_batch=5, max_in_flight=1)
+    batcher: Batcher[int, int] = Batcher(fail_second, name="test", max_batch=5, max_in_flight=1)
     outcomes = await asyncio.gather(*(batcher(i) for i in range(8)), return_exceptions=True)
-    assert [type(o).__name__ for o in outcomes[:5]] == ["ConnectionError"] * 5
-    assert outcomes[5:] == [5, 6, 7]
+    assert outcomes[0] == 0
+    assert [type(o).__name__ for o in outcomes[1:6]] == ["ConnectionError"] * 5
+    assert outcomes[6:] == [6, 7]
     assert await batcher(99) == 99  # and it goes on working
 
 
@@ -91,6 +96,20 @@ async def test_a_cancelled_caller_does_not_disturb_the_others() -> None:
     assert await second == 2
     with pytest.raises(asyncio.CancelledError):
         await first
+
+
+async def test_a_call_with_nothing_out_goes_at_once_in_its_own_task() -> None:
+    """No turn of the event loop between the call and its batch: the first thing the
+    batch function sees is this caller's item, before any other task could run."""
+    ran_in: list[asyncio.Task[Any] | None] = []
+
+    async def note(items: list[int]) -> list[int]:
+        ran_in.append(asyncio.current_task())
+        return items
+
+    batcher: Batcher[int, int] = Batcher(note, name="test")
+    assert await batcher(7) == 7
+    assert ran_in == [asyncio.current_task()]
 
 
 async def test_a_caller_cancelled_while_queued_has_nothing_run() -> None:
