@@ -92,6 +92,14 @@ async def test_bodies_that_used_to_500_are_400(
     assert payload["errors"][0]["field"] == field
 
 
+async def test_an_audit_cursor_beyond_bigint_is_400(client: AsyncTestClient[Litestar]) -> None:
+    """schemathesis found it: the driver refused the number, and that was a 500."""
+    response = await client.get("/v1/audit", params={"before": 2**63}, headers=ADMIN)
+    assert response.status_code == 400
+    assert response.json()["field"] == "before"
+    assert (await client.get("/v1/audit", params={"before": 2**63 - 1}, headers=ADMIN)).is_success
+
+
 async def test_nul_in_score_metadata_and_odd_paths(client: AsyncTestClient[Litestar]) -> None:
     board = await new_board(client)
     _, headers = await sign_in(client)
