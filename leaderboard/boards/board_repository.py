@@ -11,7 +11,7 @@ from leaderboard.lib.errors import ConflictError
 _BOARD_COLUMNS = (
     "id, name, sort_order, operator, reset, rate_limit, rate_window_seconds, metadata, created_at, "
     "client_submissions, min_score, max_score, starts_at, ends_at, max_submissions, "
-    "overtake_events"
+    "overtake_events, keep_periods"
 )
 
 
@@ -34,6 +34,7 @@ def to_board(row: asyncpg.Record) -> Board:
         ends_at=row["ends_at"],
         max_submissions=row["max_submissions"],
         overtake_events=row["overtake_events"],
+        keep_periods=row["keep_periods"],
     )
 
 
@@ -48,8 +49,8 @@ class BoardRepository:
                 INSERT INTO leaderboards
                     (id, name, sort_order, operator, reset, rate_limit, rate_window_seconds,
                      metadata, client_submissions, min_score, max_score, starts_at, ends_at,
-                     max_submissions, overtake_events)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                     max_submissions, overtake_events, keep_periods)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                 RETURNING {_BOARD_COLUMNS}
                 """,
                 spec.id,
@@ -67,6 +68,7 @@ class BoardRepository:
                 spec.ends_at,
                 spec.max_submissions,
                 spec.overtake_events,
+                spec.keep_periods,
             )
         except asyncpg.UniqueViolationError:
             raise ConflictError(f"leaderboard {spec.id!r} exists already") from None

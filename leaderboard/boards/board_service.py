@@ -150,3 +150,7 @@ def check_board_rules(spec: BoardCreate) -> None:
     starts, ends = spec.starts_at, spec.ends_at
     if starts is not None and ends is not None and starts >= ends:
         raise InvalidInputError("starts_at", "must be before ends_at")
+    if spec.keep_periods is not None and spec.reset == "never":
+        raise InvalidInputError(
+            "keep_periods", "only boards that reset (daily, weekly, monthly) drop old periods"
+        )

@@ -47,6 +47,9 @@ class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Accepted submissions per player per period; beyond it 409."""
     overtake_events: Annotated[int, Meta(ge=0, le=100)] = 10
     """How many of the nearest players a submission passes get an ``overtaken`` event."""
+    keep_periods: Annotated[int, Meta(ge=1, le=100_000)] | None = None
+    """Resetting boards only: how many periods to keep, the current one included (2: this
+    one and the previous); older ones are dropped and read as nothing recorded. None: all."""
 
 
 class Board(msgspec.Struct, kw_only=True):
@@ -65,6 +68,8 @@ class Board(msgspec.Struct, kw_only=True):
     ends_at: datetime | None = None
     max_submissions: int | None = None
     overtake_events: int = 10
+    keep_periods: int | None = None
+    """How many periods are kept, the current one included; None: all (docs/postgres.md)."""
     open: bool = True
     """Whether submissions are accepted now (between ``starts_at`` and ``ends_at``)."""
 

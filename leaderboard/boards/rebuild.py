@@ -15,7 +15,8 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import date
 
 from leaderboard.boards.board_repository import BoardRepository
@@ -122,6 +123,26 @@ class Rebuilder:
             "redis", f"the index of leaderboard {board.id!r} is still being rebuilt"
         )
 
+    @asynccontextmanager
+    async def locked(self, board: Board, period: date) -> AsyncIterator[IndexLock | None]:
+        """Hold the period's rebuild lock: no rebuild starts, or swaps an index in, meanwhile.
+
+        Yields None when a rebuild holds it now (the caller tries again later). Retention
+        (retention.py) drops a period's rows and its index under it, so that no rebuild
+        that read the rows before they went can put them back into Redis afterwards.
+        """
+        keys = self._locator.keys(board, period)
+        token = secrets.token_hex(8)
+        if not await self._redis.set(keys.lock, token, nx=True, px=LOCK_TTL_MS):
+            yield None
+            return
+        lock = IndexLock(self._redis, keys, token)
+        try:
+            yield lock
+        finally:
+            if await self._redis.get(keys.lock) == token:
+                await self._redis.delete(keys.lock)
+
     async def _release(
         self, keys: IndexKeys, token: str, temp_scores: str, temp_members: str
     ) -> None:
@@ -131,3 +152,18 @@ class Rebuilder:
                 await self._redis.delete(keys.lock)
         except Exception:
             logger.warning("could not clean up after a failed rebuild of %s", keys.scores)
+
+
+class IndexLock:
+    """A period's rebuild lock held outside a rebuild (see :meth:`Rebuilder.locked`)."""
+
+    def __init__(self, redis: AnyRedis, keys: IndexKeys, token: str) -> None:
+        self._redis = redis
+        self.keys = keys
+        self._token = token
+
+    async def renew(self) -> bool:
+        """Keep holding it another LOCK_TTL_MS; False when it was lost (it expired)."""
+        if await self._redis.get(self.keys.lock) != self._token:
+            return False
+        return bool(await self._redis.pexpire(self.keys.lock, LOCK_TTL_MS))

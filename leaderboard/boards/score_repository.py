@@ -13,11 +13,14 @@ from asyncpg import Record
 
 from leaderboard.boards.score_writer import StoredScore
 from leaderboard.lib.db import Connection, Database
+from leaderboard.lib.replica import ReadReplica
 
 
 class ScoreRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, reads: ReadReplica | None = None) -> None:
         self._db = db
+        # Rebuilds (count and stream) may read a replica, fenced: see lib/replica.py.
+        self._reads = reads or ReadReplica(db, None)
 
     async def stored(self, board_id: str, period: date, player_id: str) -> StoredScore | None:
         row = await self._db.fetchrow(
@@ -40,24 +43,28 @@ class ScoreRepository:
         return [(row["leaderboard_id"], row["period_start"]) for row in rows]
 
     async def count(self, board_id: str, period: date) -> int:
-        value = await self._db.fetchval(
+        """The period's rows (a rebuild's progress: read where the rebuild reads)."""
+        rows = await self._reads.fetch(
             """
             SELECT count(*) FROM scores
              WHERE leaderboard_id = $1 AND period_start = $2 AND NOT hidden
             """,
             board_id,
             period,
+            kind="scan",
         )
-        return int(value)
+        return int(rows[0][0])
 
     async def stream(
         self, board_id: str, period: date, batch_size: int = 5000
     ) -> AsyncIterator[list[tuple[str, int, int]]]:
-        """Every (player id, score, reached_seq) of a period, in batches, from one snapshot."""
-        async with (
-            self._db.connection() as conn,
-            conn.transaction(isolation="repeatable_read", readonly=True),
-        ):
+        """Every (player id, score, reached_seq) of a period, in batches, from one snapshot.
+
+        The snapshot sees every commit acknowledged before the call (the rebuild took its
+        lock before calling: later changes reach the index through the journal), whether
+        a replica or the primary serves it. One cursor: one snapshot for all its batches.
+        """
+        async with self._reads.snapshot() as conn:
             cursor = await conn.cursor(
                 """
                 SELECT player_id::text, score, reached_seq FROM scores

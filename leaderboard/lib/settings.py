@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
@@ -27,6 +27,13 @@ class SettingsError(ValueError):
 class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     database_url: str | None = None
     """``postgresql://`` URL of the Postgres holding profiles and scores; None: embedded."""
+    database_pooler: Literal["auto", "none", "transaction"] = "auto"
+    """How ``database_url`` reaches Postgres: ``transaction`` through PgBouncer in transaction
+    mode (no cached prepared statements, nothing kept across statements); ``none`` directly;
+    ``auto`` tells the two apart on the first connection (docs/postgres.md)."""
+    database_replica_url: str | None = None
+    """``postgresql://`` URL of a streaming replica for rebuilds and profile-cache misses;
+    a lagging or unreachable replica falls back to the primary. None: the primary only."""
     redis_url: str | None = None
     """``redis://``, ``rediss://`` or ``unix://`` URL of Redis / Valkey; None: embedded."""
     redis_cluster: bool = False
@@ -81,6 +88,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """A connection that has not sent a whole request head within this time is closed."""
     index_check_seconds: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 20.0
     """How often each worker checks the indexes in use against Postgres (docs/operations.md)."""
+    retention_check_seconds: Annotated[float, msgspec.Meta(ge=1, le=86400)] = 60.0
+    """How often a worker looks for score periods past a board's ``keep_periods`` to drop and
+    for period partitions to create (one worker at a time; docs/postgres.md)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -115,6 +125,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         """Cross-field and format checks that msgspec constraints cannot express."""
         if self.database_url is not None:
             _check_url("database_url", self.database_url, {"postgresql", "postgres"})
+        if self.database_replica_url is not None:
+            _check_url(
+                "database_replica_url", self.database_replica_url, {"postgresql", "postgres"}
+            )
         if self.redis_url is not None:
             _check_url("redis_url", self.redis_url, {"redis", "rediss", "unix"})
         if self.db_pool_min_size > self.db_pool_max_size:

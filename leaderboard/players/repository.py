@@ -12,6 +12,7 @@ import asyncpg
 
 from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.errors import PermissionDeniedError
+from leaderboard.lib.replica import ReadReplica
 from leaderboard.players.models import Profile
 
 _COLUMNS = "id, display_name, avatar_url, country, metadata, created_at, updated_at, version"
@@ -40,15 +41,19 @@ def to_profile(row: asyncpg.Record) -> Profile:
 
 
 class PlayerRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, reads: ReadReplica | None = None) -> None:
         self._db = db
+        # Profile reads on a cache miss may be served by a read replica: each is fenced
+        # (lib/replica.py), so it is never older than the primary when the read began, and
+        # what it fills into the cache is exactly what a primary read would have filled.
+        self._reads = reads or ReadReplica(db, None)
 
     async def get(self, player_id: str) -> Profile | None:
-        row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM players WHERE id = $1", player_id)
+        row = await self._reads.fetchrow(f"SELECT {_COLUMNS} FROM players WHERE id = $1", player_id)
         return to_profile(row) if row else None
 
     async def get_many(self, player_ids: Sequence[str]) -> dict[str, Profile]:
-        rows = await self._db.fetch(
+        rows = await self._reads.fetch(
             f"SELECT {_COLUMNS} FROM players WHERE id = ANY($1::uuid[])", list(player_ids)
         )
         return {str(row["id"]): to_profile(row) for row in rows}

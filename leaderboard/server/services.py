@@ -22,6 +22,7 @@ from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.rank_index import RankIndex
 from leaderboard.boards.ranking_service import RankingService
 from leaderboard.boards.rebuild import Rebuilder
+from leaderboard.boards.retention import RetentionJob
 from leaderboard.boards.score_indexing import ScoreIndexer
 from leaderboard.boards.score_repository import ScoreRepository
 from leaderboard.boards.score_service import ScoreService
@@ -32,6 +33,7 @@ from leaderboard.lib.clock import Clock, system_clock
 from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
+from leaderboard.lib.replica import ReadReplica
 from leaderboard.lib.scripts import ScriptPipeline
 from leaderboard.lib.settings import Settings
 from leaderboard.moderation.service import ModerationService
@@ -60,6 +62,8 @@ class Services:
     audit: AuditLog
     eviction: EvictionWatch
     events: EventHub
+    replica: ReadReplica
+    retention: RetentionJob
 
     @classmethod
     def build(
@@ -89,13 +93,16 @@ class Services:
             negative_ttl_seconds=settings.profile_negative_ttl_seconds,
             pipeline=pipeline,
         )
+        # Profile misses and rebuilds may read a replica (fenced: never staler than the
+        # primary; lib/replica.py); without LEADERBOARD_DATABASE_REPLICA_URL, the primary.
+        replica = ReadReplica.from_settings(settings, db)
         players = PlayerService(
-            db, PlayerRepository(db), player_cache, after_read=after_player_read
+            db, PlayerRepository(db, replica), player_cache, after_read=after_player_read
         )
         limiter = RateLimiter(pipeline, keys)
         top_pages = TopPageCache(settings.top_page_cache_ms / 1000)
         board_repository = BoardRepository(db)
-        score_repository = ScoreRepository(db)
+        score_repository = ScoreRepository(db, replica)
         audit = AuditLog(db)
         boards = BoardService(db, board_repository, redis, keys, top_pages, audit, clock)
         index = RankIndex(pipeline)
@@ -188,15 +195,28 @@ class Services:
             audit=audit,
             eviction=EvictionWatch(redis),
             events=EventHub(settings, keys, redis, boards.get),
+            replica=replica,
+            retention=RetentionJob(
+                db=db,
+                boards=boards,
+                rebuilder=rebuilder,
+                locator=locator,
+                redis=redis,
+                top_pages=top_pages,
+                interval_seconds=settings.retention_check_seconds,
+            ),
         )
 
     def start(self) -> None:
-        """Start background work: the index check (index_guard.py)."""
+        """Start background work: the index check (index_guard.py), retention (retention.py)."""
         self.guard.start()
+        self.retention.start()
 
     async def close(self) -> None:
         """Stop background work: event subscriptions, the index check, score repairs."""
         await self.events.close()
         await self.guard.close()
+        await self.retention.close()
         await self.moderation.close()
         await self.scores.close()
+        await self.replica.close()

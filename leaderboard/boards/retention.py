@@ -1,0 +1,220 @@
+"""Retention: a resetting board keeps its last ``keep_periods`` periods; older ones go.
+
+A background job, in every worker, every ``LEADERBOARD_RETENTION_CHECK_SECONDS``; one
+worker at a time does the work, holding a lease (a row in ``maintenance_leases``, renewed
+as it goes, expiring if its holder dies). A lease rather than a session advisory lock,
+because a session lock does not survive PgBouncer in transaction mode (docs/postgres.md).
+
+For each board with ``keep_periods`` and each period before its kept window, it:
+
+1. takes the period's rebuild lock (rebuild.py): no rebuild can read the rows about to
+   go and swap them back into Redis afterwards; a period whose rebuild is running waits
+   for the next round;
+2. deletes the period's rows, in bounded batches of one short transaction each (no
+   long locks, nothing for vacuum to wait on), renewing the lease and the lock between
+   batches;
+3. deletes the period's index from Redis, still under the lock.
+
+A period read afterwards has no rows: its index is rebuilt empty, and the answer is
+"nothing recorded" (200, total 0). Until a round gets to a period, it reads as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from prometheus_client import Counter
+
+from leaderboard.boards.board_service import BoardService
+from leaderboard.boards.index_locator import IndexLocator
+from leaderboard.boards.models import Board
+from leaderboard.boards.page_cache import TopPageCache
+from leaderboard.boards.periods import period_start
+from leaderboard.boards.rebuild import IndexLock, Rebuilder
+from leaderboard.lib.db import Database
+from leaderboard.lib.errors import DependencyUnavailableError
+from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
+
+logger = logging.getLogger(__name__)
+
+DROPPED = Counter(
+    "leaderboard_retention_rows_dropped_total",
+    "Score rows of periods past their board's keep_periods, dropped by the retention job.",
+)
+
+LEASE = "retention"
+# The lease outlives one batch by far; it is renewed after each.
+LEASE_SECONDS = 60
+_OUTAGES: tuple[type[Exception], ...] = (DependencyUnavailableError, *REDIS_OUTAGE_ERRORS)
+
+# The distinct periods of a board before a date, by skipping along the primary key
+# (one index probe per period, however many rows each holds).
+_OLD_PERIODS = """
+    WITH RECURSIVE p AS (
+        (SELECT period_start FROM scores
+          WHERE leaderboard_id = $1 AND period_start < $2
+          ORDER BY period_start LIMIT 1)
+        UNION ALL
+        SELECT (SELECT s.period_start FROM scores s
+                 WHERE s.leaderboard_id = $1 AND s.period_start > p.period_start
+                   AND s.period_start < $2
+                 ORDER BY s.period_start LIMIT 1)
+          FROM p WHERE p.period_start IS NOT NULL
+    )
+    SELECT period_start FROM p WHERE period_start IS NOT NULL
+"""
+_DELETE_BATCH = """
+    DELETE FROM scores WHERE (leaderboard_id, period_start, player_id) IN (
+        SELECT leaderboard_id, period_start, player_id FROM scores
+         WHERE leaderboard_id = $1 AND period_start = $2
+         LIMIT $3)
+"""
+_TAKE_LEASE = """
+    INSERT INTO maintenance_leases AS l (name, holder, expires_at)
+    VALUES ($1, $2, now() + make_interval(secs => $3))
+    ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+     WHERE l.holder = EXCLUDED.holder OR l.expires_at < now()
+    RETURNING holder
+"""
+_END_LEASE = "DELETE FROM maintenance_leases WHERE name = $1 AND holder = $2"
+
+
+def oldest_kept(board: Board, today: date) -> date | None:
+    """The first day of the oldest period ``board`` keeps; None when it keeps them all."""
+    if board.keep_periods is None or board.reset == "never":
+        return None
+    start = period_start(board.reset, today)
+    for _ in range(board.keep_periods - 1):
+        start = period_start(board.reset, start - timedelta(days=1))
+    return start
+
+
+@dataclass
+class RetentionReport:
+    leased: bool = False
+    """False: another worker holds the lease; this round did nothing."""
+    dropped: dict[str, list[date]] = field(default_factory=dict)
+    """Board id → the periods whose rows (and index) this round removed."""
+    rows: dict[str, int] = field(default_factory=dict)
+    """Board id → the rows this round deleted."""
+    batches: dict[str, int] = field(default_factory=dict)
+    """Board id → the DELETE statements (each one short transaction) this round ran."""
+    busy: list[tuple[str, date]] = field(default_factory=list)
+    """Periods skipped because their index was being rebuilt (the next round takes them)."""
+
+
+class LostLease(Exception):
+    """Another worker took the lease (this one was too slow to renew it)."""
+
+
+class RetentionJob:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        boards: BoardService,
+        rebuilder: Rebuilder,
+        locator: IndexLocator,
+        redis: AnyRedis,
+        top_pages: TopPageCache,
+        interval_seconds: float,
+        batch_size: int = 5000,
+    ) -> None:
+        self._db = db
+        self._top_pages = top_pages
+        self._boards = boards
+        self._rebuilder = rebuilder
+        self._locator = locator
+        self._redis = redis
+        self._interval = interval_seconds
+        self.batch_size = batch_size
+        self.holder = secrets.token_hex(8)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="retention")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.run_once()
+            except _OUTAGES as exc:
+                logger.warning("retention skipped this round: %s", exc)
+            except Exception:
+                logger.exception("retention failed this round")
+
+    async def run_once(self) -> RetentionReport:
+        """One round over every board; does nothing while another worker holds the lease."""
+        report = RetentionReport()
+        if not await self._renew_lease():
+            return report
+        report.leased = True
+        try:
+            today = self._locator.today()
+            for board in await self._boards.list():
+                cutoff = oldest_kept(board, today)
+                if cutoff is not None:
+                    await self._drop_before(board, cutoff, report)
+        except LostLease:
+            logger.warning("retention lease lost to another worker; it carries on")
+        finally:
+            with contextlib.suppress(*_OUTAGES):
+                await self._db.execute(_END_LEASE, LEASE, self.holder)
+        return report
+
+    async def _drop_before(self, board: Board, cutoff: date, report: RetentionReport) -> None:
+        rows = await self._db.fetch(_OLD_PERIODS, board.id, cutoff)
+        for period in (row["period_start"] for row in rows):
+            async with self._rebuilder.locked(board, period) as lock:
+                if lock is None or not await self._drop_period(board, period, lock, report):
+                    report.busy.append((board.id, period))
+                    continue
+            report.dropped.setdefault(board.id, []).append(period)
+            logger.info(
+                "retention: dropped %s period %s (keep_periods %s)",
+                board.id, period.isoformat(), board.keep_periods,
+            )  # fmt: skip
+
+    async def _drop_period(
+        self, board: Board, period: date, lock: IndexLock, report: RetentionReport
+    ) -> bool:
+        """Delete the period's rows, then its index; False when the lock was lost midway."""
+        while True:
+            result = await self._db.execute(_DELETE_BATCH, board.id, period, self.batch_size)
+            deleted = int(result.split()[-1])
+            report.rows[board.id] = report.rows.get(board.id, 0) + deleted
+            report.batches[board.id] = report.batches.get(board.id, 0) + 1
+            DROPPED.inc(deleted)
+            if deleted < self.batch_size:
+                break
+            if not await self._renew_lease():
+                raise LostLease
+            if not await lock.renew():
+                # A rebuild may have started on the rows still there: leave the index
+                # to the next round, which deletes what is left and the index after it.
+                return False
+        keys = lock.keys
+        await self._redis.delete(
+            keys.scores, keys.members, keys.ready, keys.journal, keys.check, keys.cursors
+        )
+        # This worker's pages of it go now; other workers' within their 500 ms.
+        self._top_pages.drop_board(board.id)
+        return True
+
+    async def _renew_lease(self) -> bool:
+        holder = await self._db.fetchval(_TAKE_LEASE, LEASE, self.holder, float(LEASE_SECONDS))
+        return bool(holder == self.holder)
