@@ -26,7 +26,9 @@ PeriodQuery = Annotated[
         "for a period that has not started)",
         max_length=16,
         # In the schema only: the service parses it and answers a 400 naming `period`.
-        schema_extra={"pattern": "^(current|previous|[0-9]{4}-[0-9]{2}-[0-9]{2})?$"},
+        schema_extra={
+            "pattern": "^(current|previous|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))?$"
+        },
     ),
 ]
 # The 400 and 404 of every ranked read.
@@ -37,6 +39,7 @@ _READ_NOTES = {
 _PLAYER_NOTES = {**_READ_NOTES, 404: "No such leaderboard, or the player has no entry on it."}
 MAX_LISTED = 100
 MAX_NAMED = 50
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
 def listed_ids(ids: str) -> list[str]:
@@ -135,7 +138,15 @@ class RankingController(Controller):
         request: Request[Any, Any, Any],
         board_id: FromPath[str],
         rankings: RankingsDep,
-        ids: Annotated[str | None, QueryParameter(max_length=4000)] = None,
+        ids: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=4000,
+                description="Up to 100 player ids (UUIDs), separated by commas.",
+                # In the schema only: listed_ids() checks them, with a 400 naming `ids`.
+                schema_extra={"pattern": f"^{_UUID}(,{_UUID}){{0,{MAX_LISTED - 1}}}$"},
+            ),
+        ] = None,
         name: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_NAMED)] = 10,
         period: PeriodQuery = None,

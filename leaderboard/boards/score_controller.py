@@ -67,10 +67,10 @@ class ScoresController(Controller):
             429,
             503,
             notes={
-                400: "Also a score written as a float (`1.0`: JSON Schema calls it an "
-                "integer, the service does not), a score outside the board's "
-                "min_score/max_score, a sum that would leave the range, or metadata over 4 KiB "
-                "of JSON or holding NUL characters.",
+                400: "Also no player_id from the admin or a server key, a score written as "
+                "a float (`1.0`: JSON Schema calls it an integer, the service does not), a "
+                "score outside the board's min_score/max_score, a sum that would leave the "
+                "range, or metadata over 4 KiB of JSON or holding NUL characters.",
                 403: "A player submitting for another, a banned player, a player's token on "
                 "a board that takes scores from game servers only, or a server key "
                 "outside its boards.",

@@ -11,12 +11,13 @@ each handler's ``responses=`` replaces it and lists the rest.
 - :func:`errors`: an operation's error responses, one description per status.
 - :class:`ApiOperation`: adds the headers those responses carry.
 - :data:`BEARER` and :data:`SECURITY_SCHEMES`: which operations want a token.
-- :class:`ClosedRequestBodies`: request bodies that refuse unknown fields say so.
+- :class:`RequestBodySchemas`: request bodies' schemas say what the bodies refuse.
 - :func:`allow_methods_middleware`: ``OPTIONS`` answered with every method of the path.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -250,13 +251,15 @@ SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
 BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
 
 
-class ClosedRequestBodies(OpenAPISchemaPlugin):
-    """``additionalProperties: false`` for Structs with ``forbid_unknown_fields``.
+class RequestBodySchemas(OpenAPISchemaPlugin):
+    """Request bodies' schemas say what the bodies refuse.
 
-    The request bodies refuse unknown fields (a 400 naming the field), but Litestar's
-    schema of a Struct does not say so, so clients and fuzzers take any extra field for
-    allowed. Litestar asks the app's schema plugins before its own: this one lets the
-    built-in Struct plugin build the schema, then closes it.
+    For Structs with ``forbid_unknown_fields`` (the request bodies), Litestar's schema
+    leaves out two refusals, so clients and fuzzers take refused bodies for valid:
+    unknown fields (a 400 naming the field): here ``additionalProperties: false``; and
+    the constraints of a list's items (``leaderboards: list[BoardId]`` lost the slug
+    pattern): here put back on ``items``. Litestar asks the app's schema plugins before
+    its own: this one lets the built-in Struct plugin build the schema, then completes it.
     """
 
     def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
@@ -276,7 +279,48 @@ class ClosedRequestBodies(OpenAPISchemaPlugin):
         )
         schema = builtin.to_openapi_schema(field_definition, schema_creator)
         schema.additional_properties = False
+        info = msgspec.inspect.type_info(field_definition.type_)
+        assert isinstance(info, msgspec.inspect.StructType)
+        for field in info.fields:
+            prop = (schema.properties or {}).get(field.encode_name)
+            for array, items in _list_items(prop, field.type):
+                _constrain(array, items)
         return schema
+
+
+def _list_items(
+    prop: Schema | Reference | None, kind: msgspec.inspect.Type
+) -> list[tuple[Schema, msgspec.inspect.Type]]:
+    """The array schemas of a property (itself, or a member of its oneOf) with their items."""
+    if isinstance(kind, msgspec.inspect.Metadata):
+        kind = kind.type
+    if not isinstance(prop, Schema):
+        return []
+    if isinstance(kind, msgspec.inspect.UnionType):
+        members = [t for t in kind.types if not isinstance(t, msgspec.inspect.NoneType)]
+        return [
+            found
+            for option in prop.one_of or []
+            for member in members
+            for found in _list_items(option, member)
+        ]
+    if isinstance(kind, msgspec.inspect.ListType) and prop.type == OpenAPIType.ARRAY:
+        return [(prop, kind.item_type)]
+    return []
+
+
+def _constrain(array: Schema, item: msgspec.inspect.Type) -> None:
+    if isinstance(item, msgspec.inspect.Metadata):
+        item = item.type
+    if not isinstance(item, msgspec.inspect.StrType) or not isinstance(array.items, Schema):
+        return
+    # A new Schema: Litestar may share the one it made for the item type.
+    array.items = dataclasses.replace(
+        array.items,
+        pattern=item.pattern or array.items.pattern,
+        min_length=item.min_length or array.items.min_length,
+        max_length=item.max_length or array.items.max_length,
+    )
 
 
 def allow_methods_middleware(app: ASGIApp) -> ASGIApp:

@@ -19,7 +19,7 @@ from leaderboard.lib.logs import configure_logging, request_id_middleware
 from leaderboard.lib.metrics import PROMETHEUS
 from leaderboard.lib.openapi import (
     SECURITY_SCHEMES,
-    ClosedRequestBodies,
+    RequestBodySchemas,
     allow_methods_middleware,
 )
 from leaderboard.lib.settings import Settings
@@ -66,9 +66,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
         # allow_methods_middleware answers OPTIONS (Litestar 2's Allow header is wrong for
         # paths with several handlers; see lib/openapi.py), after the request got its id.
         middleware=[request_id_middleware, PROMETHEUS.middleware, allow_methods_middleware],
-        # ClosedRequestBodies: the OpenAPI schemas of request bodies refuse unknown fields,
-        # as the bodies do (lib/openapi.py).
-        plugins=[InfrastructurePlugin(settings, clock), ClosedRequestBodies()],
+        # RequestBodySchemas: the request bodies' OpenAPI schemas refuse what the bodies
+        # refuse (unknown fields, list items that break their constraints; lib/openapi.py).
+        plugins=[InfrastructurePlugin(settings, clock), RequestBodySchemas()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         # Logging is configured once per process by the CLI (leaderboard/lib/logs.py), not by

@@ -171,6 +171,13 @@ def test_request_bodies_refuse_unknown_fields_in_the_schema_too(
         assert schemas[name]["additionalProperties"] is False, (method, path, name)
 
 
+def test_list_items_keep_their_constraints(document: dict[str, Any]) -> None:
+    """Litestar drops a list item's msgspec constraints; the server refuses such items."""
+    boards = document["components"]["schemas"]["ServerKeyCreate"]["properties"]["leaderboards"]
+    (array,) = [option for option in boards["oneOf"] if option["type"] == "array"]
+    assert array["items"]["pattern"] == "^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
 def test_headers_the_service_reads_are_parameters(document: dict[str, Any]) -> None:
     submit = operations(document)[("post", "/v1/leaderboards/{board_id}/scores")]
     (key,) = [p for p in submit["parameters"] if p["in"] == "header"]
