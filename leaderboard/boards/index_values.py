@@ -123,6 +123,8 @@ class Histogram:
     lowest: int
     width: int
     counts: list[int]
+    highest: int = 0
+    """The highest stored score: the last bucket ends there."""
 
 
 # Where the profile cache keeps a player's display name: the key around the player id

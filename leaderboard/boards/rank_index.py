@@ -303,8 +303,9 @@ class RankIndex:
         low, high, width = int(flat[0]), int(flat[1]), int(flat[2])
         # On desc boards Redis holds -score: its highest is the lowest score, and the
         # buckets were laid out from there.
-        lowest = low if order == "asc" else -high
-        return Histogram(total=total, lowest=lowest, width=width, counts=[int(c) for c in flat[3:]])
+        lowest, highest = (low, high) if order == "asc" else (-high, -low)
+        counts = [int(c) for c in flat[3:]]
+        return Histogram(total=total, lowest=lowest, width=width, counts=counts, highest=highest)
 
     @staticmethod
     def _slice(reply: list[Any], order: Order) -> Slice:

@@ -139,7 +139,7 @@ class RankingService:
             shape = await self._with_index(
                 board, start, lambda keys: self._index.histogram(keys, board.order, buckets)
             )
-        highest = shape.lowest + shape.width * len(shape.counts) - 1
+        highest = shape.highest
         return HistogramPage(
             leaderboard=board.id,
             period=public_period(start),

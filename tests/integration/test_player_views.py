@@ -134,6 +134,11 @@ async def test_the_histogram_counts_every_entry_once(
     for bucket in buckets:
         inside = [v for v in values if bucket["from"] <= v <= bucket["to"]]
         assert bucket["count"] == len(inside), bucket
+    # 100 points in 7 buckets: 15 wide, the last one cut at the highest score.
+    uneven = (await client.get(f"/v1/leaderboards/{board_id}/histogram?buckets=7")).json()
+    bounds = [(b["from"], b["to"]) for b in uneven["buckets"]]
+    assert bounds == [(0, 14), (15, 29), (30, 44), (45, 59), (60, 74), (75, 89), (90, 99)]
+    assert sum(b["count"] for b in uneven["buckets"]) == len(values)
 
 
 async def test_histogram_edges(client: Client, database_url: str) -> None:
