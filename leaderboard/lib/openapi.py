@@ -333,23 +333,22 @@ def allow_methods_middleware(app: ASGIApp) -> ASGIApp:
     an admin controller's paths asked for a token. This middleware answers instead, from
     the app's routes for the matched path, for the handlers that Litestar generated.
     """
-    methods_by_path: dict[str, str] = {}
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP or scope["method"] != "OPTIONS" or not _generated(scope):
             await app(scope, receive, send)
             return
-        if not methods_by_path:  # the routes are final once requests arrive
-            methods_by_path.update(_allowed_methods(scope))
-        allow = methods_by_path.get(scope["path_template"])
-        if allow is None:
+        # Looked up on each request (a few dozen routes; OPTIONS is rare), so routes
+        # registered after the app was built are counted too.
+        allow = _allowed_methods(scope, scope["path_template"])
+        if not allow:
             await app(scope, receive, send)
             return
         await send(
             {
                 "type": "http.response.start",
                 "status": 204,
-                "headers": [(b"allow", allow.encode())],
+                "headers": [(b"allow", ", ".join(sorted(allow)).encode())],
             }
         )
         await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -364,9 +363,10 @@ def _generated(scope: Scope) -> bool:
     return str(name).startswith("HTTPRoute.create_options_handler.")
 
 
-def _allowed_methods(scope: Scope) -> dict[str, str]:
-    allowed: dict[str, set[str]] = {}
+def _allowed_methods(scope: Scope, path: str) -> set[str]:
+    """Every method of the HTTP routes at ``path`` (Litestar's path format)."""
+    allowed: set[str] = set()
     for route in scope["litestar_app"].routes:
-        if isinstance(route, HTTPRoute):
-            allowed.setdefault(route.path_format, set()).update(route.methods)
-    return {path: ", ".join(sorted(methods)) for path, methods in allowed.items()}
+        if isinstance(route, HTTPRoute) and route.path_format == path:
+            allowed.update(route.methods)
+    return allowed
