@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.system.test_live_page import (
+from tests.live_page_helpers import (
     NAMES,
     Seed,
     open_board,

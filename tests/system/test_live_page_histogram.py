@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.helpers import wait_until
-from tests.system.test_live_page import (
+from tests.live_page_helpers import (
     NAMES,
     Seed,
     open_board,

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.system.test_live_page import (
+from tests.live_page_helpers import (
     Seed,
     open_board,
     seed_fixture,
