@@ -17,6 +17,11 @@ For each board with ``keep_periods`` and each period before its kept window, it:
 
 A period read afterwards has no rows: its index is rebuilt empty, and the answer is
 "nothing recorded" (200, total 0). Until a round gets to a period, it reads as before.
+
+Once ``scores`` is partitioned (score_partitions.py), each round first makes the month
+partitions of this month and the next, then drops whole any settled month partition
+whose every period is past its board's window (under all those periods' rebuild locks),
+and deletes rows only for what is left.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -36,6 +42,7 @@ from leaderboard.boards.models import Board
 from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import period_start
 from leaderboard.boards.rebuild import IndexLock, Rebuilder
+from leaderboard.boards.score_partitions import MonthPartition, ScorePartitions
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
@@ -106,6 +113,10 @@ class RetentionReport:
     """Board id → the DELETE statements (each one short transaction) this round ran."""
     busy: list[tuple[str, date]] = field(default_factory=list)
     """Periods skipped because their index was being rebuilt (the next round takes them)."""
+    partitions_made: list[MonthPartition] = field(default_factory=list)
+    partitions_dropped: list[MonthPartition] = field(default_factory=list)
+    partitions_busy: list[MonthPartition] = field(default_factory=list)
+    """Month partitions left for the next round: a lock was busy."""
 
 
 class LostLease(Exception):
@@ -134,6 +145,7 @@ class RetentionJob:
         self._interval = interval_seconds
         self.batch_size = batch_size
         self.holder = secrets.token_hex(8)
+        self._partitions = ScorePartitions(db)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -165,7 +177,10 @@ class RetentionJob:
         report.leased = True
         try:
             today = self._locator.today()
-            for board in await self._boards.list():
+            boards = await self._boards.list()
+            if await self._partitions.partitioned():
+                await self._partition_round(boards, today, report)
+            for board in boards:
                 cutoff = oldest_kept(board, today)
                 if cutoff is not None:
                     await self._drop_before(board, cutoff, report)
@@ -175,6 +190,58 @@ class RetentionJob:
             with contextlib.suppress(*_OUTAGES):
                 await self._db.execute(_END_LEASE, LEASE, self.holder)
         return report
+
+    async def _partition_round(
+        self, boards: list[Board], today: date, report: RetentionReport
+    ) -> None:
+        report.partitions_made, report.partitions_busy = await self._partitions.ensure_ahead(today)
+        by_id = {board.id: board for board in boards}
+
+        def past_window(board_id: str, period: date) -> bool:
+            board = by_id.get(board_id)
+            cutoff = None if board is None else oldest_kept(board, today)
+            return cutoff is not None and period < cutoff
+
+        for partition in await self._partitions.months():
+            if not self._partitions.settled(partition, today):
+                continue
+            contents = await self._partitions.contents(partition)
+            if all(past_window(board_id, period) for board_id, period in contents):
+                await self._drop_partition(partition, contents, by_id, report)
+                if not await self._renew_lease():
+                    raise LostLease
+
+    async def _drop_partition(
+        self,
+        partition: MonthPartition,
+        contents: list[tuple[str, date]],
+        boards: dict[str, Board],
+        report: RetentionReport,
+    ) -> None:
+        """Drop a month partition whole, holding the rebuild lock of every period in it."""
+        async with AsyncExitStack() as held:
+            locks = []
+            for board_id, period in contents:
+                lock = await held.enter_async_context(
+                    self._rebuilder.locked(boards[board_id], period)
+                )
+                if lock is None:
+                    report.busy.append((board_id, period))
+                    report.partitions_busy.append(partition)
+                    return
+                locks.append(lock)
+            if not await self._partitions.drop(partition):
+                report.partitions_busy.append(partition)
+                return
+            report.partitions_dropped.append(partition)
+            for (board_id, period), lock in zip(contents, locks, strict=True):
+                keys = lock.keys
+                await self._redis.delete(
+                    keys.scores, keys.members, keys.ready, keys.journal, keys.check, keys.cursors
+                )
+                self._top_pages.drop_board(board_id)
+                report.dropped.setdefault(board_id, []).append(period)
+        logger.info("retention: dropped partition %s (%d periods)", partition.name, len(contents))
 
     async def _drop_before(self, board: Board, cutoff: date, report: RetentionReport) -> None:
         rows = await self._db.fetch(_OLD_PERIODS, board.id, cutoff)
