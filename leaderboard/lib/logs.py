@@ -12,16 +12,13 @@ import contextvars
 import logging
 import re
 import sys
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _SECRETS = [
     (re.compile(r"(?i)bearer\s+\S+"), "Bearer [redacted]"),
     # A session token: "<player uuid>.<43 url-safe characters>".
@@ -92,29 +89,3 @@ def configure_logging(level: str, *, json: bool | None = None) -> None:
     access = logging.getLogger("uvicorn.access")
     access.handlers.clear()
     access.propagate = False
-
-
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Give each HTTP/WebSocket request an id for its log lines and its response."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await app(scope, receive, send)
-            return
-        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
-        request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
-        token = REQUEST_ID.set(request_id)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        try:
-            await app(scope, receive, send_with_id)
-        finally:
-            REQUEST_ID.reset(token)
-
-    return middleware

@@ -1,15 +1,12 @@
-"""Prometheus metrics: Litestar's per-route request metrics plus the service's own.
+"""Prometheus metrics: the service's own (per-route request metrics: request_middleware.py).
 
-``GET /metrics`` (leaderboard/health/controller.py) serves them in Prometheus' text format. Request
-counts and latencies per route template come from Litestar's Prometheus middleware; the
-counters below are ours.
+``GET /metrics`` (leaderboard/health/controller.py) serves them in Prometheus' text format.
 With several workers, each worker counts for itself: scrape them through
 prometheus_client's multiprocess mode (set ``PROMETHEUS_MULTIPROC_DIR``) or one port each.
 """
 
 from __future__ import annotations
 
-from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import Counter, Gauge, Histogram
 
 PREFIX = "leaderboard"
@@ -51,5 +48,3 @@ REDIS_USED_MEMORY = Gauge(
     f"{PREFIX}_redis_used_memory_bytes", "Redis used_memory, read at each scrape."
 )
 REDIS_MAX_MEMORY = Gauge(f"{PREFIX}_redis_maxmemory_bytes", "Redis maxmemory (0: no limit).")
-
-PROMETHEUS = PrometheusConfig(app_name=PREFIX, prefix=PREFIX, group_path=True, exclude=["/metrics"])

@@ -34,4 +34,11 @@ def negotiated(
             status_code=status_code,
             headers=dict(headers or {}),
         )
-    return Response(body, status_code=status_code, headers=dict(headers or {}))
+    # Encoded here, straight to bytes: Litestar's serializer would inspect the type of the
+    # body on every response first (measurable on the hot read paths).
+    return Response(
+        msgspec.json.encode(body),
+        media_type=MediaType.JSON,
+        status_code=status_code,
+        headers=dict(headers or {}),
+    )

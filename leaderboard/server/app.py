@@ -15,13 +15,13 @@ from leaderboard.boards.score_controller import ScoresController
 from leaderboard.events.controller import EventsController
 from leaderboard.health.controller import HealthController, metrics
 from leaderboard.lib.clock import Clock, system_clock
-from leaderboard.lib.logs import configure_logging, request_id_middleware
-from leaderboard.lib.metrics import PROMETHEUS
+from leaderboard.lib.logs import configure_logging
 from leaderboard.lib.openapi import (
     SECURITY_SCHEMES,
     RequestBodySchemas,
     allow_methods_middleware,
 )
+from leaderboard.lib.request_middleware import request_middleware
 from leaderboard.lib.settings import Settings
 from leaderboard.moderation.controller import ModerationController
 from leaderboard.players.controller import PlayersController
@@ -65,7 +65,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
         before_send=[nosniff],
         # allow_methods_middleware answers OPTIONS (Litestar 2's Allow header is wrong for
         # paths with several handlers; see lib/openapi.py), after the request got its id.
-        middleware=[request_id_middleware, PROMETHEUS.middleware, allow_methods_middleware],
+        middleware=[request_middleware, allow_methods_middleware],
         # RequestBodySchemas: the request bodies' OpenAPI schemas refuse what the bodies
         # refuse (unknown fields, list items that break their constraints; lib/openapi.py).
         plugins=[InfrastructurePlugin(settings, clock), RequestBodySchemas()],
