@@ -5,7 +5,9 @@
 2. rebuild: a 1 M-entry board rebuilt into Redis from a streaming replica and from the
    primary (a pair of embedded Postgres started here), with the primary's CPU time;
 3. size: bytes per `scores` row (table and indexes) of a daily board, and what a year of
-   100 k players a day takes with and without retention.
+   100 k players a day takes with and without retention;
+4. partitions: the staged partitioning migration's copy rate, and the group-commit
+   statement's time on the partitioned table (with the one change it needs first).
 
 Postgres: LEADERBOARD_BENCH_DATABASE_URL (a superuser URL; default the machine's
 postgresql://postgres@127.0.0.1:5432/test), in a database of its own that it drops.
@@ -44,6 +46,7 @@ from leaderboard.lib.keys import Keys
 from leaderboard.lib.replica import ReadReplica
 from leaderboard.lib.scripts import ScriptPipeline
 from leaderboard.ops.migrations import apply_migrations
+from tests.partitioning import WITHOUT_XMAX, XMAX, with_partitioning
 from tests.pgbouncer import running_pgbouncer  # the same PgBouncer the tests start
 from tests.streaming_replica import replayed, streaming_pair
 
@@ -249,16 +252,61 @@ async def measure_size(players: int) -> list[str]:
     ]
 
 
+# -- 4. partitions -----------------------------------------------------------------------
+
+
+async def statement_ms(url: str, sql: str, *, named: bool, runs: int = 300) -> float:
+    """Median time of one 20-row group-commit statement (unnamed: parsed each time)."""
+    conn = await asyncpg.connect(url, statement_cache_size=100 if named else 0)
+    try:
+        players = [r[0] for r in await conn.fetch("SELECT id::text FROM players LIMIT 20")]
+        nones: list[None] = [None] * 20
+        times = []
+        for i in range(runs):
+            started = time.perf_counter()
+            await conn.fetch(sql, ["daily"] * 20, [date.today()] * 20, players, [i] * 20,
+                             *([nones] * 7))  # fmt: skip
+            times.append(time.perf_counter() - started)
+    finally:
+        await conn.close()
+    return statistics.median(times) * 1000
+
+
+async def measure_partitions(rows: int) -> list[str]:
+    sql = UPSERTS[("best", "desc")].replace(XMAX, WITHOUT_XMAX)
+    lines = ["| scores | leaf partitions | statement, unnamed | statement, named |"]
+    lines.append("|---|---|---|---|")
+    async with scratch_database(SERVER) as url:
+        await fill(url, "daily", "daily", rows, date(2026, 11, 1))
+        for label in ("unpartitioned", "partitioned"):
+            if label == "partitioned":
+                with tempfile.TemporaryDirectory() as directory:
+                    started = time.monotonic()
+                    await apply_migrations(url, directory=with_partitioning(Path(directory)))
+                    copy = time.monotonic() - started
+            conn = await asyncpg.connect(url)
+            leaves = await conn.fetchval(
+                "SELECT count(*) FROM pg_partition_tree('scores') WHERE isleaf"
+            )
+            await conn.close()
+            unnamed = await statement_ms(url, sql, named=False)
+            named = await statement_ms(url, sql, named=True)
+            lines.append(f"| {label} | {leaves} | {unnamed:.2f} ms | {named:.2f} ms |")
+    lines.append(f"\nconverting {rows:,} rows took {copy:.1f} s ({rows / copy:,.0f} rows/s)")
+    return lines
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, short runs")
-    parser.add_argument("--only", choices=["upserts", "rebuild", "size"])
+    parser.add_argument("--only", choices=["upserts", "rebuild", "size", "partitions"])
     args = parser.parse_args()
     seconds, entries, players = (2.0, 50_000, 20_000) if args.quick else (10.0, 1_000_000, 100_000)
     sections: dict[str, Callable[[], Awaitable[list[str]]]] = {
         "upserts": lambda: measure_upserts(seconds),
         "rebuild": lambda: measure_rebuild(entries),
         "size": lambda: measure_size(players),
+        "partitions": lambda: measure_partitions(entries),
     }
     for name, measure in sections.items():
         if args.only in (None, name):

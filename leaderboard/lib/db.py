@@ -129,7 +129,9 @@ class Database:
         self._max_size = max_size
         self._pool: asyncpg.Pool | None = None
         self._opened = False
-        self._opening = asyncio.Lock()
+        # The pool being made (``auto``'s first connection may wait on a hung server):
+        # every caller meanwhile waits for this one attempt instead of making its own.
+        self._creating: asyncio.Future[asyncpg.Pool] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, dsn: str | None = None) -> Database:
@@ -161,29 +163,40 @@ class Database:
             logger.info("Postgres not reached yet (%s); connecting on first use", exc)
 
     async def _create_pool(self) -> asyncpg.Pool:
-        async with self._opening:
-            if self._pool is not None:
-                return self._pool
-            try:
-                if self.pooled is None:
-                    self.pooled = await self._detect_pooler()
-                self._pool = await asyncpg.create_pool(
-                    self.dsn,
-                    min_size=self._min_size,
-                    max_size=self._max_size,
-                    timeout=self.timeout,  # connect timeout (asyncpg's default is 60 s)
-                    command_timeout=self.timeout,
-                    max_inactive_connection_lifetime=60.0,
-                    init=_init_connection,
-                    reset=_keep_session,
-                    # Behind a transaction pooler a named statement would live on one
-                    # server connection while the next call may land on another: parse
-                    # each statement unnamed, in the round trip that runs it.
-                    statement_cache_size=0 if self.pooled else 100,
-                )
-            except POSTGRES_OUTAGE_ERRORS as exc:
-                raise outage(exc) from exc
+        if self._pool is not None:
             return self._pool
+        creating = self._creating
+        if creating is None:
+            creating = self._creating = asyncio.ensure_future(self._new_pool())
+            creating.add_done_callback(self._created)
+        return await asyncio.shield(creating)
+
+    def _created(self, attempt: asyncio.Future[asyncpg.Pool]) -> None:
+        self._creating = None
+        if not attempt.cancelled():
+            attempt.exception()  # its callers have it; the next use tries again
+
+    async def _new_pool(self) -> asyncpg.Pool:
+        try:
+            if self.pooled is None:
+                self.pooled = await self._detect_pooler()
+            self._pool = await asyncpg.create_pool(
+                self.dsn,
+                min_size=self._min_size,
+                max_size=self._max_size,
+                timeout=self.timeout,  # connect timeout (asyncpg's default is 60 s)
+                command_timeout=self.timeout,
+                max_inactive_connection_lifetime=60.0,
+                init=_init_connection,
+                reset=_keep_session,
+                # Behind a transaction pooler a named statement would live on one server
+                # connection while the next call may land on another: parse each
+                # statement unnamed, in the round trip that runs it.
+                statement_cache_size=0 if self.pooled else 100,
+            )
+        except POSTGRES_OUTAGE_ERRORS as exc:
+            raise outage(exc) from exc
+        return self._pool
 
     async def _detect_pooler(self) -> bool:
         conn = await asyncpg.connect(self.dsn, timeout=self.timeout, statement_cache_size=0)
@@ -200,6 +213,10 @@ class Database:
 
     async def close(self) -> None:
         self._opened = False
+        creating = self._creating
+        if creating is not None:
+            creating.cancel()
+            await asyncio.wait([creating], timeout=self.timeout)
         if self._pool is None:
             return
         pool, self._pool = self._pool, None

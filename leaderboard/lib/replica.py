@@ -14,8 +14,9 @@ would have been; the replica just does the work.
 
 A replica that has not caught up within the read's bound, or fails, or is not in
 recovery (a promoted or misconfigured server is never trusted), sends the read to the
-primary, and for a second (``BACKOFF_SECONDS``) later reads go to the primary without
-asking it. Without a replica URL everything goes to the primary at once.
+primary, and for a while later reads go to the primary without asking it: a second
+after a lag, ten after a failure (a hung replica costs a timeout per try). Without a
+replica URL everything goes to the primary at once.
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ READS = Counter(
     ["served_by", "kind"],
 )
 
-# After a lagging or failing replica, reads go straight to the primary this long.
-BACKOFF_SECONDS = 1.0
+# After a lagging replica, reads go straight to the primary this long; after a failing
+# one (down, hung: each try may cost a timeout) longer.
+LAG_BACKOFF_SECONDS = 1.0
+FAILURE_BACKOFF_SECONDS = 10.0
 # How long a read waits for the replica to replay up to its fence: a profile miss is on
 # a request's path; a rebuild scans a whole period, and rather waits than loads the primary.
 POINT_READ_CATCH_UP_SECONDS = 0.05
@@ -87,6 +90,7 @@ class ReadReplica:
             self._sample_fences, name="replica_fences", max_batch=10_000, max_in_flight=1
         )
         self.served = {"replica": 0, "primary": 0}  # tests and logs
+        self.failure_backoff = FAILURE_BACKOFF_SECONDS
 
     @classmethod
     def from_settings(cls, settings: Settings, primary: Database) -> ReadReplica:
@@ -202,9 +206,10 @@ class ReadReplica:
         return True
 
     def _back_off(self, exc: BaseException) -> None:
+        seconds = LAG_BACKOFF_SECONDS if isinstance(exc, ReplicaBehind) else self.failure_backoff
         if time.monotonic() >= self._skip_until:
-            logger.warning("reading from the primary for %g s: %s", BACKOFF_SECONDS, exc)
-        self._skip_until = time.monotonic() + BACKOFF_SECONDS
+            logger.warning("reading from the primary for %g s: %s", seconds, exc)
+        self._skip_until = time.monotonic() + seconds
 
     def _count(self, served_by: str, kind: str) -> None:
         self.served[served_by] += 1

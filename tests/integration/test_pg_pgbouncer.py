@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ import pytest
 from litestar import Litestar
 
 from leaderboard.lib.db import Database
+from leaderboard.lib.errors import DependencyUnavailableError
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings, SettingsError
 from leaderboard.ops.migrations import MIGRATION_LOCK_KEY, apply_migrations, discover
@@ -258,3 +260,30 @@ def test_a_wrong_postgres_setting_names_its_variable(
         Settings.from_env({variable: value})
     assert str(caught.value).startswith(f"{variable}: ")
     assert expected in str(caught.value)
+
+
+async def test_a_hung_server_at_start_costs_one_attempt_for_all_callers() -> None:
+    """``auto`` asks the server first; callers meanwhile share that one attempt."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def hang(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # never answers the start-up message
+
+    server = await asyncio.start_server(hang, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    db = Database(f"postgresql://postgres@127.0.0.1:{port}/x", timeout=0.5)
+    try:
+        await db.open()  # does not fail: the service starts while Postgres is away
+        started = time.monotonic()
+        outcomes = await asyncio.gather(
+            *(db.fetchval("SELECT 1") for _ in range(8)), return_exceptions=True
+        )
+        assert all(isinstance(o, DependencyUnavailableError) for o in outcomes), outcomes
+        assert time.monotonic() - started < 2.5, "one attempt, not eight in a row"
+        assert len(accepted) <= 3  # open()'s attempt, the shared one (and a straggler)
+    finally:
+        await db.close()
+        server.close()
+        for writer in accepted:
+            writer.close()
+        await server.wait_closed()
