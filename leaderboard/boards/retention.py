@@ -255,6 +255,8 @@ class RetentionJob:
                 "retention: dropped %s period %s (keep_periods %s)",
                 board.id, period.isoformat(), board.keep_periods,
             )  # fmt: skip
+            if not await self._renew_lease():
+                raise LostLease
 
     async def _drop_period(
         self, board: Board, period: date, lock: IndexLock, report: RetentionReport
