@@ -46,7 +46,7 @@ from leaderboard.lib.keys import Keys
 from leaderboard.lib.replica import ReadReplica
 from leaderboard.lib.scripts import ScriptPipeline
 from leaderboard.ops.migrations import apply_migrations
-from tests.partitioning import WITHOUT_XMAX, XMAX, with_partitioning
+from tests.partitioning import with_partitioning
 from tests.pgbouncer import running_pgbouncer  # the same PgBouncer the tests start
 from tests.streaming_replica import replayed, streaming_pair
 
@@ -273,7 +273,7 @@ async def statement_ms(url: str, sql: str, *, named: bool, runs: int = 300) -> f
 
 
 async def measure_partitions(rows: int) -> list[str]:
-    sql = UPSERTS[("best", "desc")].replace(XMAX, WITHOUT_XMAX)
+    sql = UPSERTS[("best", "desc")]
     lines = ["| scores | leaf partitions | statement, unnamed | statement, named |"]
     lines.append("|---|---|---|---|")
     async with scratch_database(SERVER) as url:

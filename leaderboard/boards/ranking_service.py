@@ -14,6 +14,7 @@ from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import period_start, public_period, resolve_period
 from leaderboard.boards.rank_index import RankIndex
 from leaderboard.boards.rebuild import Rebuilder
+from leaderboard.boards.retention import oldest_kept
 from leaderboard.boards.score_repository import ScoreRepository
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import IndexKeys
@@ -133,7 +134,7 @@ class RankingService:
     async def histogram(self, board_id: str, buckets: int, period: str | None) -> HistogramPage:
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
-        if start < period_start(board.reset, board.created_at.astimezone(UTC).date()):
+        if self._holds_nothing(board, start):
             shape = Histogram(total=0, lowest=0, width=1, counts=[])
         else:
             shape = await self._with_index(
@@ -170,11 +171,21 @@ class RankingService:
         self, board: Board, start: date, read: Callable[[IndexKeys], Awaitable[Slice]]
     ) -> Slice:
         """Read a period's index, rebuilding it first when it is missing."""
-        if start < period_start(board.reset, board.created_at.astimezone(UTC).date()):
-            # Nothing was recorded before the board existed: no index to build or read
-            # (every such date would otherwise cost a rebuild and a key).
+        if self._holds_nothing(board, start):
             return Slice(total=0, first_rank=1, entries=[])
         return await self._with_index(board, start, read)
+
+    def _holds_nothing(self, board: Board, start: date) -> bool:
+        """True for a period before the board existed or past its keep_periods.
+
+        Such a period has no index to build or read: answering empty spares every such
+        date a rebuild and a key, and makes the retention window exact at midnight rather
+        than at the retention job's next round.
+        """
+        if start < period_start(board.reset, board.created_at.astimezone(UTC).date()):
+            return True
+        kept = oldest_kept(board, self._locator.today())
+        return kept is not None and start < kept
 
     async def _with_index(
         self, board: Board, start: date, read: Callable[[IndexKeys], Awaitable[Read]]

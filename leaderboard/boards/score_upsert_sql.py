@@ -34,6 +34,8 @@ def upsert_sql(operator: Operator, order: Order) -> str:
     # max_submissions (`limited` spares the key; the ON CONFLICT condition, under the row
     # lock, is what makes the count exact under concurrency).
     # The admin's and server keys' submissions are audited by the same statement.
+    # A row is new when it has no previous score: the usual `xmax = 0` is refused in
+    # RETURNING from a partitioned table, the layout docs/postgres.md stages.
     return f"""
         WITH i AS MATERIALIZED (
             SELECT n, b, p, u, v, m, k, h, x, a, r,
@@ -84,7 +86,7 @@ def upsert_sql(operator: Operator, order: Order) -> str:
                   SELECT 1 FROM leaderboards l
                    WHERE l.id = s.leaderboard_id AND s.submissions >= l.max_submissions)
             RETURNING leaderboard_id, period_start, player_id, score, reached_seq,
-                      previous_score, xmax = 0 AS inserted
+                      previous_score, previous_score IS NULL AS inserted
         ),
         audited AS (
             INSERT INTO audit_log (actor, action, target, request_id, details)

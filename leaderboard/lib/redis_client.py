@@ -13,8 +13,8 @@ from typing import Any
 
 import redis.exceptions
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
+from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
 
 from leaderboard.lib.settings import Settings
 
@@ -42,7 +42,15 @@ REDIS_OUTAGE_ERRORS: tuple[type[Exception], ...] = (
 
 def create_redis(settings: Settings, url: str) -> AnyRedis:
     """A client with short timeouts and a small retry budget, so an outage fails fast."""
-    retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1)
+    # One retry on a broken connection: a pooled connection to a server that restarted or
+    # failed over is dead, and its reconnect is what the retry does. Never on a timeout:
+    # a hung server would cost twice the wait, and the timed-out call may have run.
+    # (The asyncio client needs redis.asyncio's Retry: the synchronous one never retries.)
+    retry = Retry(
+        ExponentialBackoff(cap=0.2, base=0.02),
+        retries=1,
+        supported_errors=(redis.exceptions.ConnectionError,),
+    )
     common: dict[str, Any] = {
         "protocol": RESP_PROTOCOL,
         "decode_responses": True,

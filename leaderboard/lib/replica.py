@@ -158,8 +158,9 @@ class ReadReplica:
                         # Too late to move to the primary (rows went out already): fail
                         # this read, and send the next ones to the primary for a while.
                         self._back_off(exc)
+                        # The driver's message stays in the log: it can name hosts.
                         raise DependencyUnavailableError(
-                            "postgres", f"the read replica failed during a read ({exc})"
+                            "postgres", "the read replica failed during a read"
                         ) from exc
                 return
         self._count("primary", kind)

@@ -28,11 +28,11 @@ async def rebuild_indexes(
     """
     assert settings.database_url is not None
     assert settings.redis_url is not None
-    db = Database(settings.database_url, timeout=settings.db_timeout)
+    db = Database.from_settings(settings)
     await db.open()
     redis = create_redis(settings, settings.redis_url)
+    services = Services.build(db, redis, Keys(settings.redis_key_prefix), settings)
     try:
-        services = Services.build(db, redis, Keys(settings.redis_key_prefix), settings)
         boards = (
             [await services.boards.get(board_id)]
             if board_id is not None
@@ -50,6 +50,8 @@ async def rebuild_indexes(
                 done.append((board.id, label, -1 if entries is None else entries))
         return done
     finally:
+        # Closes what the services opened beside these two (a replica's pool).
+        await services.close()
         await redis.aclose()
         await db.close()
 
@@ -58,7 +60,7 @@ async def require_board(settings: Settings, board_id: str) -> None:
     """NotFoundError (as the API words it) unless the board exists in Postgres."""
     assert settings.database_url is not None
     if BOARD_ID.match(board_id):
-        db = Database(settings.database_url, timeout=settings.db_timeout)
+        db = Database.from_settings(settings)
         await db.open()
         try:
             if await BoardRepository(db).exists(board_id):

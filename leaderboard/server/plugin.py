@@ -70,12 +70,7 @@ class InfrastructurePlugin(InitPluginProtocol):
 
     @asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        db = Database(
-            self._database_url,
-            min_size=self.settings.db_pool_min_size,
-            max_size=self.settings.db_pool_max_size,
-            timeout=self.settings.db_timeout,
-        )
+        db = Database.from_settings(self.settings, self._database_url)
         await db.open()
         redis = create_redis(self.settings, self._redis_url)
         await initialize(redis)

@@ -30,7 +30,7 @@ import pytest
 
 from leaderboard.ops.migrations import apply_migrations
 from tests.conftest import create_database, drop_database, with_database
-from tests.partitioning import upserts_without_xmax, with_partitioning
+from tests.partitioning import with_partitioning
 from tests.pgbouncer import PgBouncer, running_pgbouncer
 
 
@@ -80,14 +80,6 @@ if PGBOUNCER:
             yield _reached(postgres_server_url, pgbouncer, name)
         finally:
             await drop_database(postgres_server_url, name)
-
-
-if PARTITIONED:
-
-    @pytest.fixture(scope="session", autouse=True)
-    def _partition_ready_upserts() -> Iterator[None]:
-        with upserts_without_xmax():
-            yield
 
 
 if PGBOUNCER or PARTITIONED:

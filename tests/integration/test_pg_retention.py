@@ -178,6 +178,12 @@ async def test_old_periods_are_dropped_and_read_as_nothing_recorded(
     filled = await fill_days(world, database_url, board_id, days=5, per_day=6)
     days = sorted(filled)  # the clock is on the last of them
     for day in days:  # every period's index is in Redis
+        index = world.keys.index(board_id, period_key(day))
+        assert await redis.zcard(index.scores) == 6
+    for day in days[:3]:  # past the window: read as nothing before the job has run
+        page = await top(world, board_id, day)
+        assert (page["total"], page["entries"]) == (0, []), "outside keep_periods"
+    for day in days[3:]:
         assert (await top(world, board_id, day))["total"] == 6
 
     report = await world.job.run_once()

@@ -97,6 +97,19 @@ async def test_redis_stopped_then_back(
     assert (await outage_client.get("/test/redis")).json() == {"answer": 2}
 
 
+async def test_a_redis_restart_between_requests_costs_no_request(
+    outage_client: AsyncTestClient[Litestar], own_valkey: EmbeddedValkey
+) -> None:
+    # The pooled connection is dead after the restart; the client's one retry on a broken
+    # connection reconnects, so the very next request is answered, not a 503.
+    assert (await outage_client.get("/test/redis")).json() == {"answer": 1}
+    own_valkey.stop()
+    own_valkey.start(same_port=True)  # returns once the server answers PING
+    response = await outage_client.get("/test/redis")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"answer": 2}
+
+
 async def test_redis_hung_answers_503_within_the_timeout(
     outage_client: AsyncTestClient[Litestar], own_valkey: EmbeddedValkey
 ) -> None:
