@@ -35,6 +35,7 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis, RedisCluster
 
 from leaderboard.lib.db import Database
@@ -243,8 +244,23 @@ async def fresh_database_url(postgres_server_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_key_prefix() -> str:
-    return f"lbtest:{secrets.token_hex(6)}:"
+def redis_key_prefix(redis_server_url: str) -> Iterator[str]:
+    """This session's key prefix; what is left under it goes when the session ends.
+
+    The ``redis`` fixture cleans after each test; services that a module or the session
+    runs (a `leaderboard serve` for the live page) leave keys that only this finds.
+    """
+    prefix = f"lbtest:{secrets.token_hex(6)}:"
+    yield prefix
+    with SyncRedis.from_url(redis_server_url) as client:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{prefix}*", count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                client.unlink(*batch)
+                batch.clear()
+        if batch:
+            client.unlink(*batch)
 
 
 async def raw_redis(url: str, *, cluster: bool) -> AnyRedis:
