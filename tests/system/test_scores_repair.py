@@ -37,12 +37,16 @@ pytestmark = pytest.mark.slow
 
 
 async def test_a_committed_score_reaches_the_index_after_an_outage(
-    db: Database, database_url: str, redis: Redis, own_valkey: EmbeddedValkey
+    db: Database,
+    database_url: str,
+    redis: Redis,
+    own_valkey: EmbeddedValkey,
+    redis_key_prefix: str,
 ) -> None:
     """The limiter's Redis answers, the index's Redis (a server of the test's own) is
     stopped between the two: the score commits, the client hears 503 "recorded", and the
     worker applies it by itself once that Redis is back."""
-    keys = Keys(f"repair:{uuid.uuid4().hex[:8]}:")
+    keys = Keys(f"{redis_key_prefix}repair:{uuid.uuid4().hex[:8]}:")
     index_redis = create_redis(Settings(redis_timeout=0.3), own_valkey.url)
     boards = BoardService(
         db, BoardRepository(db), redis, keys, TopPageCache(0), AuditLog(db), system_clock
