@@ -106,4 +106,9 @@ def running_service(tmp_path: Path, env: dict[str, str]) -> Iterator[RunningServ
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-        service.output, _ = process.communicate(timeout=30)
+        try:
+            service.output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # and read what it said, so the failure shows where it hung
+            output, _ = process.communicate()
+            raise AssertionError(f"the service did not stop on SIGTERM:\n{output}") from None

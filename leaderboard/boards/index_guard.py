@@ -25,7 +25,6 @@ never a scan of the board.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.metrics import INDEX_REPAIRS
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis, run_id_of
+from leaderboard.lib.tasks import stop_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +115,8 @@ class IndexGuard:
 
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            if not await stop_tasks([self._task]):
+                logger.error("%s did not stop; shutting down without it", self._task.get_name())
             self._task = None
 
     async def _run(self) -> None:

@@ -46,6 +46,7 @@ from leaderboard.boards.score_partitions import MonthPartition, ScorePartitions
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
+from leaderboard.lib.tasks import stop_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -154,9 +155,8 @@ class RetentionJob:
 
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            if not await stop_tasks([self._task]):
+                logger.error("%s did not stop; shutting down without it", self._task.get_name())
             self._task = None
 
     async def _run(self) -> None:

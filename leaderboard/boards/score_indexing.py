@@ -18,6 +18,7 @@ from leaderboard.events.models import event_head, overtaken_parts
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
+from leaderboard.lib.tasks import stop_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +132,4 @@ class ScoreIndexer:
 
     async def close(self) -> None:
         """Stop background repairs (shutdown); a rebuild repairs what they did not."""
-        for task in list(self._repairs):
-            task.cancel()
-        await asyncio.gather(*self._repairs, return_exceptions=True)
+        await stop_tasks(list(self._repairs))

@@ -28,6 +28,7 @@ from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
+from leaderboard.lib.tasks import stop_tasks
 from leaderboard.players.ids import canonical_player_id
 from leaderboard.players.service import PlayerService
 
@@ -147,9 +148,7 @@ class ModerationService:
             self._top_pages.drop_board(board_id)
 
     async def close(self) -> None:
-        for task in list(self._sweeps):
-            task.cancel()
-        await asyncio.gather(*self._sweeps, return_exceptions=True)
+        await stop_tasks(list(self._sweeps))
 
     async def _take_out_everywhere(self, player_id: str, periods: list[tuple[str, date]]) -> None:
         for board_id, period in periods:
