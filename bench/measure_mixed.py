@@ -27,11 +27,13 @@ CACHE = "leaderboard_top_page_cache_total"
 def cache_sample(before: Scrape, after: Scrape) -> CacheSample:
     hits, workers = delta(before, after, CACHE, result="hit")
     misses, _ = delta(before, after, CACHE, result="miss")
-    asked = hits + misses
+    shared, _ = delta(before, after, CACHE, result="shared")
+    asked = hits + misses + shared
     return {
         "hits": hits,
         "misses": misses,
-        "hit_rate": hits / asked if asked else None,
+        "shared": shared,
+        "hit_rate": (hits + shared) / asked if asked else None,
         "workers": workers,
         "of_workers": after.expected,
     }

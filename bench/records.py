@@ -62,6 +62,7 @@ class CacheSample(TypedDict):
 
     hits: float
     misses: float
+    shared: NotRequired[float]  # missed, then joined another reader's read (no read of its own)
     hit_rate: float | None  # None when nothing was asked of it
     workers: int  # workers whose /metrics both scrapes (before, after) read
     of_workers: int

@@ -34,7 +34,12 @@ def _cache(c: CacheSample | None) -> str:
         if c["workers"] == c["of_workers"]
         else f"{c['workers']} of {c['of_workers']} workers' /metrics only"
     )
-    return f"**{c['hit_rate']:.1%}** hits ({c['hits']:,.0f} hits, {c['misses']:,.0f} misses; {who})"
+    shared = c.get("shared")
+    joined = f", {shared:,.0f} shared a read under way" if shared is not None else ""
+    return (
+        f"**{c['hit_rate']:.1%}** hits ({c['hits']:,.0f} hits, {c['misses']:,.0f} misses"
+        f"{joined}; {who})"
+    )
 
 
 def mixed_section(res: Results) -> list[str]:
@@ -91,7 +96,8 @@ def mixed_section(res: Results) -> list[str]:
     add(
         "**Top-page cache** (`leaderboard_top_page_cache_total{result}`, read from every "
         "worker's `/metrics` before and after the run: a scrape's connection is matched to "
-        "the worker holding its other end): top-100 alone "
+        "the worker holding its other end; the hit rate counts a reader that joined a read "
+        "under way, `shared`, as a hit: it sent nothing to Redis): top-100 alone "
         f"{_cache(mixed['solo_cache'])}; beside submissions {beside}.\n"
     )
     return out

@@ -11,12 +11,19 @@ the change touches (the ranks between the old and the new position, and every pa
 when the board's total changes); a deleted player, a deleted board or a renamed player
 drops more. Changes made through other workers or instances show up within ``ttl``.
 A player's own rank (``/players/{id}``, ``/around``) is never cached.
+
+Readers that miss together share one read (:meth:`TopPageCache.page`): a reader joins a
+read of the same page only if this worker applied no change to the board since that read
+began, so joining never hides the worker's own changes either. Without it, under a steady
+stream of submissions every change sent each reader that arrived during the rebuild to
+Redis on its own (docs/benchmarks.md, the mixed load).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from leaderboard.boards.models import Page
@@ -24,6 +31,7 @@ from leaderboard.lib.metrics import TOP_PAGE_CACHE
 
 PageKey = tuple[date, int, int]  # period start, offset, limit
 _HITS, _MISSES = TOP_PAGE_CACHE.labels("hit"), TOP_PAGE_CACHE.labels("miss")
+_SHARED = TOP_PAGE_CACHE.labels("shared")
 # What the cache had seen of a board when a page's read began (see TopPageCache.version).
 Version = tuple[int, int]
 
@@ -45,18 +53,54 @@ class TopPageCache:
         # not be cached after it (it may miss the change, and nothing is left to drop).
         self._changes: dict[str, int] = {}
         self._clears = 0
+        # The reads under way: what the cache had seen when each began, and its outcome.
+        self._reads: dict[tuple[str, PageKey], tuple[Version, asyncio.Future[Page]]] = {}
 
     @property
     def enabled(self) -> bool:
         return self._ttl > 0
 
+    async def page(self, board_id: str, key: PageKey, read: Callable[[], Awaitable[Page]]) -> Page:
+        """The page from the cache, from a read under way, or from ``read()``.
+
+        A page read here is kept for the next readers unless the board changed meanwhile.
+        """
+        if not self.enabled:
+            return await read()
+        cached = self.get(board_id, key)
+        if cached is not None:
+            _HITS.inc()
+            return cached
+        read_at = self.version(board_id)
+        under_way = self._reads.get((board_id, key))
+        if under_way is not None and under_way[0] == read_at:
+            _SHARED.inc()
+            # shield: a joiner that is cancelled must not cancel the read for the others.
+            return await asyncio.shield(under_way[1])
+        _MISSES.inc()
+        outcome: asyncio.Future[Page] = asyncio.get_running_loop().create_future()
+        outcome.add_done_callback(_retrieved)
+        self._reads[(board_id, key)] = (read_at, outcome)
+        try:
+            page = await read()
+        except asyncio.CancelledError:
+            outcome.cancel()
+            raise
+        except BaseException as exc:
+            outcome.set_exception(exc)
+            raise
+        else:
+            outcome.set_result(page)
+            self.put(board_id, key, page, read_at)
+            return page
+        finally:
+            if self._reads.get((board_id, key), (None, None))[1] is outcome:
+                del self._reads[(board_id, key)]
+
     def get(self, board_id: str, key: PageKey) -> Page | None:
         cached = self._boards.get(board_id, {}).get(key)
         if cached is None or cached[0] <= self._clock():
-            if self.enabled:
-                _MISSES.inc()
             return None
-        _HITS.inc()
         return cached[1]
 
     def version(self, board_id: str) -> Version:
@@ -98,3 +142,9 @@ class TopPageCache:
     def _bump(self, board_id: str) -> None:
         if self.enabled:
             self._changes[board_id] = self._changes.get(board_id, 0) + 1
+
+
+def _retrieved(outcome: asyncio.Future[Page]) -> None:
+    """Mark a shared read's error as seen: its own reader raises it, joiners may be none."""
+    if not outcome.cancelled():
+        outcome.exception()

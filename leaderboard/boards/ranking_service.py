@@ -57,23 +57,21 @@ class RankingService:
     async def top(self, board_id: str, period: str | None, offset: int, limit: int) -> Page:
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
-        cached = self._top_pages.get(board.id, (start, offset, limit))
-        if cached is not None:
-            return cached
-        read_at = self._top_pages.version(board.id)
-        page = await self._read(
-            board,
-            start,
-            lambda keys: self._index.top(keys, board.order, offset, limit, self._names),
-        )
-        result = Page(
-            leaderboard=board.id,
-            period=public_period(start),
-            total=page.total,
-            entries=await self._entries(page),
-        )
-        self._top_pages.put(board.id, (start, offset, limit), result, read_at)
-        return result
+
+        async def read() -> Page:
+            page = await self._read(
+                board,
+                start,
+                lambda keys: self._index.top(keys, board.order, offset, limit, self._names),
+            )
+            return Page(
+                leaderboard=board.id,
+                period=public_period(start),
+                total=page.total,
+                entries=await self._entries(page),
+            )
+
+        return await self._top_pages.page(board.id, (start, offset, limit), read)
 
     async def around(self, board_id: str, player_id: str, period: str | None, radius: int) -> Page:
         board, start, page = await self._around(board_id, player_id, period, radius)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date
 
@@ -98,3 +99,76 @@ def test_the_cache_is_bounded() -> None:
     cache.put("b", (TODAY, 3, 10), page("3"), cache.version("b"))  # over the bound: starts afresh
     assert cache.get("b", (TODAY, 0, 10)) is None
     assert cache.get("b", (TODAY, 3, 10)) is not None
+
+
+class Reads:
+    """A page read that waits until the test lets it finish; counts how many began."""
+
+    def __init__(self) -> None:
+        self.began = 0
+        self.gate = asyncio.Event()
+        self.error: Exception | None = None
+
+    async def __call__(self) -> Page:
+        self.began += 1
+        number = self.began
+        await self.gate.wait()
+        if self.error is not None:
+            raise self.error
+        return page(f"read {number}")
+
+
+async def test_readers_that_miss_together_share_one_read() -> None:
+    cache, reads = TopPageCache(60), Reads()
+    readers = [asyncio.create_task(cache.page("b", (TODAY, 0, 10), reads)) for _ in range(5)]
+    await asyncio.sleep(0)  # every reader has asked
+    reads.gate.set()
+    assert [await r for r in readers] == [page("read 1")] * 5
+    assert reads.began == 1
+    assert await cache.page("b", (TODAY, 0, 10), reads) == page("read 1")  # kept
+
+
+async def test_a_reader_after_a_change_does_not_join_an_older_read() -> None:
+    """Joining a read that began before this worker's own change could hide the change."""
+    cache, reads = TopPageCache(60), Reads()
+    first = asyncio.create_task(cache.page("b", (TODAY, 0, 10), reads))
+    await asyncio.sleep(0)
+    cache.changed("b", TODAY, 3, 7)
+    second = asyncio.create_task(cache.page("b", (TODAY, 0, 10), reads))
+    await asyncio.sleep(0)
+    reads.gate.set()
+    assert (await first, await second) == (page("read 1"), page("read 2"))
+    # The first read began before the change: only the second is kept.
+    assert cache.get("b", (TODAY, 0, 10)) == page("read 2")
+
+
+async def test_a_failed_read_fails_its_joiners_and_is_not_kept() -> None:
+    cache, reads = TopPageCache(60), Reads()
+    reads.error = RuntimeError("redis is down")
+    readers = [asyncio.create_task(cache.page("b", (TODAY, 0, 10), reads)) for _ in range(3)]
+    await asyncio.sleep(0)
+    reads.gate.set()
+    outcomes = await asyncio.gather(*readers, return_exceptions=True)
+    assert [str(o) for o in outcomes] == ["redis is down"] * 3
+    assert reads.began == 1
+    reads.error = None
+    assert await cache.page("b", (TODAY, 0, 10), reads) == page("read 2")
+
+
+async def test_a_joiner_that_gives_up_leaves_the_read_to_the_others() -> None:
+    cache, reads = TopPageCache(60), Reads()
+    first = asyncio.create_task(cache.page("b", (TODAY, 0, 10), reads))
+    joiner = asyncio.create_task(cache.page("b", (TODAY, 0, 10), reads))
+    await asyncio.sleep(0)
+    joiner.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await joiner
+    reads.gate.set()
+    assert await first == page("read 1")
+
+
+async def test_with_the_cache_off_every_reader_reads() -> None:
+    cache, reads = TopPageCache(0), Reads()
+    reads.gate.set()
+    await asyncio.gather(*(cache.page("b", (TODAY, 0, 10), reads) for _ in range(3)))
+    assert reads.began == 3
