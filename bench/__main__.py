@@ -169,11 +169,15 @@ async def run(opts: Options) -> int:
     (RESULTS / f"{opts.mode}.json").write_text(json.dumps(res, indent=2))
     drawn = write_report(res, opts.report, opts.plot, ROOT)
     console.print(
-        f"[bold green]done[/] in {res['elapsed_s'] / 60:.1f} min: "
-        f"{opts.report.relative_to(ROOT)}"
-        + (f", {opts.plot.relative_to(ROOT)}" if drawn else " (no plot: matplotlib missing)")
+        f"[bold green]done[/] in {res['elapsed_s'] / 60:.1f} min: {_shown(opts.report)}"
+        + (f", {_shown(opts.plot)}" if drawn else " (no plot: matplotlib missing)")
     )
     return smoke_verdict(wrk) if opts.mode == "smoke" else 0
+
+
+def _shown(path: Path) -> str:
+    """A path as the reader typed it: relative to the repository when inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def smoke_verdict(wrk: Wrk) -> int:

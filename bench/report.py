@@ -3,7 +3,8 @@
 `uv run --group bench python -m bench.report bench/results/full.json` rewrites the
 report from saved results without running anything.
 
-The parts: report_run.py (how to run, this run), report_targets.py, report_tables.py
+The parts: report_run.py (how to run, this run), report_targets.py, report_why.py
+(what each target's figure is made of), report_tables.py
 (throughput, rank lookups by size, memory), report_loads.py (mixed load, hot board,
 friends and histogram), report_profile.py (py-spy), report_notes.py
 (reading the results) and plot.py.
@@ -25,6 +26,7 @@ from bench.report_profile import profile_section
 from bench.report_run import run_section
 from bench.report_tables import memory, rank_by_size, throughput
 from bench.report_targets import targets_table
+from bench.report_why import why_section
 
 COMMAND = "bash bench/run.sh"
 NO_PLOT = (
@@ -39,6 +41,7 @@ def markdown(res: Results, plot_rel: str | None) -> str:
     out = [
         *run_section(res),
         *targets_table(res),
+        *why_section(res),
         *throughput(res),
         *mixed_section(res),
         *hot_section(res),

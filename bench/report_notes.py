@@ -78,9 +78,9 @@ def notes(res: Results) -> str:
   compare, and the scripts must find a player's entry by player id. The sequence cannot
   ride in the sorted-set score (scores up to 2^53 - 1 use every bit of a double), and a
   side structure for tied scores only still needs the sequence of every player who might
-  become tied. The floor is a sorted set plus one small field per player: about 1.8×
-  with 8 raw bytes instead of 16 hex digits (binary values would need the index read
-  without redis-py's response decoding; not done).
+  become tied. The floor is a sorted set plus one small field per player: about 1.6–1.7×
+  with the sequence as 8 raw bytes and the player id as 16 (binary values would need the
+  index read without redis-py's response decoding; not done).
 - **Noise:** wrk shares the two cores with the service, Redis and Postgres, and other
   work on the machine (other test suites) may run during the run; the two `/hello` runs
   ({runs["hello"]["rps"]:,.0f} and {runs["hello_end"]["rps"]:,.0f} req/s) show how much
