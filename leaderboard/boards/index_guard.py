@@ -24,7 +24,6 @@ never a scan of the board.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.metrics import INDEX_REPAIRS
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis, run_id_of
-from leaderboard.lib.tasks import stop_tasks
+from leaderboard.lib.tasks import Periodic
 
 logger = logging.getLogger(__name__)
 
@@ -104,30 +103,16 @@ class IndexGuard:
         self._top_pages = top_pages
         self._interval = interval_seconds
         self._slice = slice_size
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = Periodic("index check", interval_seconds, self.run_once, skippable=_OUTAGES)
         # Entries the index holds and Postgres does not, seen in the previous round: one
         # round may race a player's deletion (Postgres first, the index right after).
         self._extras: dict[tuple[str, date], set[str]] = {}
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="index-guard")
+        self._rounds.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            if not await stop_tasks([self._task]):
-                logger.error("%s did not stop; shutting down without it", self._task.get_name())
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.run_once()
-            except _OUTAGES as exc:
-                logger.warning("index check skipped this round: %s", exc)
-            except Exception:
-                logger.exception("index check failed this round")
+        await self._rounds.close()
 
     async def run_once(self) -> RoundReport:
         """Check every board's current period (those no other worker checks this round)."""

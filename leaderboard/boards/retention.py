@@ -26,7 +26,6 @@ and deletes rows only for what is left.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import secrets
@@ -46,7 +45,7 @@ from leaderboard.boards.score_partitions import MonthPartition, ScorePartitions
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
-from leaderboard.lib.tasks import stop_tasks
+from leaderboard.lib.tasks import Periodic
 
 logger = logging.getLogger(__name__)
 
@@ -143,31 +142,16 @@ class RetentionJob:
         self._rebuilder = rebuilder
         self._locator = locator
         self._redis = redis
-        self._interval = interval_seconds
         self.batch_size = batch_size
         self.holder = secrets.token_hex(8)
         self._partitions = ScorePartitions(db)
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = Periodic("retention", interval_seconds, self.run_once, skippable=_OUTAGES)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="retention")
+        self._rounds.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            if not await stop_tasks([self._task]):
-                logger.error("%s did not stop; shutting down without it", self._task.get_name())
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.run_once()
-            except _OUTAGES as exc:
-                logger.warning("retention skipped this round: %s", exc)
-            except Exception:
-                logger.exception("retention failed this round")
+        await self._rounds.close()
 
     async def run_once(self) -> RetentionReport:
         """One round over every board; does nothing while another worker holds the lease."""

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+logger = logging.getLogger(__name__)
 
 # How long one cancellation gets before it is sent again.
 RECANCEL_SECONDS = 1.0
@@ -31,3 +34,45 @@ async def stop_tasks(tasks: Iterable[asyncio.Task[None]], timeout: float = 5.0) 
         if not task.cancelled():
             task.exception()  # seen here: an error at shutdown is not worth a warning
     return True
+
+
+class Periodic:
+    """``run_round()`` every ``interval`` seconds in a background task, until closed.
+
+    A round that fails is logged and the next one runs: a ``skippable`` error (an outage)
+    as a warning, anything else with its traceback.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        interval: float,
+        run_round: Callable[[], Awaitable[object]],
+        *,
+        skippable: tuple[type[Exception], ...] = (),
+    ) -> None:
+        self.name = name
+        self._interval = interval
+        self._run_round = run_round
+        self._skippable = skippable
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            if not await stop_tasks([self._task]):
+                logger.error("%s did not stop; shutting down without it", self.name)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self._run_round()
+            except self._skippable as exc:
+                logger.warning("%s skipped this round: %s", self.name, exc)
+            except Exception:
+                logger.exception("%s failed this round", self.name)

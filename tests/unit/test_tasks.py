@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from leaderboard.lib.tasks import stop_tasks
+import pytest
+
+from leaderboard.lib.tasks import Periodic, stop_tasks
 
 
 async def test_a_task_that_swallows_one_cancellation_is_cancelled_again() -> None:
@@ -55,3 +57,28 @@ async def test_finished_and_failed_tasks_are_fine() -> None:
     await asyncio.wait({failed})
     assert await stop_tasks([failed])
     assert await stop_tasks([])
+
+
+async def test_a_periodic_job_survives_a_failed_round_and_stops_when_closed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rounds: list[int] = []
+    done = asyncio.Event()
+
+    async def run_round() -> None:
+        rounds.append(len(rounds))
+        if len(rounds) == 1:
+            raise ConnectionError("redis went away")
+        if len(rounds) == 2:
+            raise ValueError("a bug")
+        done.set()
+
+    job = Periodic("test job", 0.01, run_round, skippable=(ConnectionError,))
+    job.start()
+    await asyncio.wait_for(done.wait(), 5)
+    await asyncio.wait_for(job.close(), 5)
+    assert len(rounds) >= 3
+    messages = [r.getMessage() for r in caplog.records]
+    assert "test job skipped this round: redis went away" in messages
+    assert "test job failed this round" in messages
+    assert not any("did not stop" in m for m in messages)
