@@ -17,7 +17,6 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import TEST_ADMIN_TOKEN
 from tests.pages import offline, problems
-from tests.procs import running_service, service_env
 
 pytestmark = pytest.mark.slow
 
@@ -49,25 +48,6 @@ NAMES = (  # noqa: SIM905 - easier to read as words
     "Fran Lynn Mary Annie Evelyn Ida Kathleen Betty Marlyn Ruth Jude Carl Sam Samantha "
     "Samir Samuel Sammy Samson Samira"
 ).split()
-
-
-def server_fixture() -> Any:
-    """A ``server`` fixture: one `leaderboard serve` for a module's tests (each makes its
-    own boards), for ``server = server_fixture()`` in each ``test_live_page*`` module."""
-
-    @pytest.fixture(scope="module")
-    def server(
-        tmp_path_factory: pytest.TempPathFactory,
-        database_url: str,
-        redis_server_url: str,
-        redis_key_prefix: str,
-    ) -> Iterator[str]:
-        tmp_path = tmp_path_factory.mktemp("live-page")
-        env = service_env(tmp_path, database_url, redis_server_url, redis_key_prefix)
-        with running_service(tmp_path, env) as service:
-            yield service.base
-
-    return server
 
 
 class Seed:

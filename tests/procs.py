@@ -9,8 +9,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psutil
+import pytest
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -112,3 +114,22 @@ def running_service(tmp_path: Path, env: dict[str, str]) -> Iterator[RunningServ
             process.kill()  # and read what it said, so the failure shows where it hung
             output, _ = process.communicate()
             raise AssertionError(f"the service did not stop on SIGTERM:\n{output}") from None
+
+
+def server_fixture(label: str) -> Any:
+    """A ``server`` fixture: one `leaderboard serve` for a module's tests (each makes its
+    own boards), as ``server = server_fixture("live-page")`` at a module's top."""
+
+    @pytest.fixture(scope="module")
+    def server(
+        tmp_path_factory: pytest.TempPathFactory,
+        database_url: str,
+        redis_server_url: str,
+        redis_key_prefix: str,
+    ) -> Iterator[str]:
+        tmp_path = tmp_path_factory.mktemp(label)
+        env = service_env(tmp_path, database_url, redis_server_url, redis_key_prefix)
+        with running_service(tmp_path, env) as service:
+            yield service.base
+
+    return server

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,22 +11,12 @@ from playwright.sync_api import Page, expect
 
 from tests.helpers import wait_until
 from tests.pages import offline, problems
-from tests.procs import running_service, service_env
+from tests.procs import server_fixture
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory,
-    database_url: str,
-    redis_server_url: str,
-    redis_key_prefix: str,
-) -> Iterator[str]:
-    tmp_path = tmp_path_factory.mktemp("docs")
-    env = service_env(tmp_path, database_url, redis_server_url, redis_key_prefix)
-    with running_service(tmp_path, env) as service:
-        yield service.base
+server = server_fixture("docs")
 
 
 def operations(base: str) -> list[dict[str, Any]]:

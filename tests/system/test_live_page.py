@@ -20,9 +20,9 @@ from tests.live_page_helpers import (
     check_png,
     open_board,
     seed_fixture,
-    server_fixture,
 )
 from tests.pages import offline, problems
+from tests.procs import server_fixture
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,7 @@ IMAGES = (
 )
 
 
-server = server_fixture()
+server = server_fixture("live-page")
 
 
 seed = seed_fixture()

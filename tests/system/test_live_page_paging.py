@@ -10,13 +10,13 @@ from tests.live_page_helpers import (
     Seed,
     open_board,
     seed_fixture,
-    server_fixture,
 )
+from tests.procs import server_fixture
 
 pytestmark = pytest.mark.slow
 
 
-server = server_fixture()
+server = server_fixture("live-page")
 seed = seed_fixture()
 
 

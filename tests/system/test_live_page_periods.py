@@ -20,12 +20,12 @@ from tests.live_page_helpers import (
     Seed,
     open_board,
     seed_fixture,
-    server_fixture,
 )
+from tests.procs import server_fixture
 
 pytestmark = pytest.mark.slow
 
-server = server_fixture()
+server = server_fixture("live-page")
 seed = seed_fixture()
 
 TODAY_SCORES = {"Ada": 900, "Grace": 800, "Linus": 700, "Sam": 600, "Ken": 500}

@@ -11,8 +11,8 @@ from tests.live_page_helpers import (
     Seed,
     open_board,
     seed_fixture,
-    server_fixture,
 )
+from tests.procs import server_fixture
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ SAMS = "Sam Samantha SAMIR samuel Sammy Samson Samira Samuele Sampson Samara Sam
 OTHERS = "Ada Adam Grace Linus Ken Barbara Alan Margaret Dennis Frances Edsger Radia"
 
 
-server = server_fixture()
+server = server_fixture("live-page")
 seed = seed_fixture()
 
 
