@@ -347,9 +347,7 @@ async def test_index_refuses_out_of_order_changes(redis: AnyRedis, redis_key_pre
     player, other = str(uuid.uuid4()), str(uuid.uuid4())
 
     with pytest.raises(IndexNotReadyError):
-        await index.apply(
-            keys, order="desc", player_id=player, score=50, reached_seq=7, ttl_ms=0
-        )
+        await index.apply(keys, order="desc", player_id=player, score=50, reached_seq=7, ttl_ms=0)
     assert await redis.exists(keys.scores) == 0
 
     await redis.set(keys.ready, "1")
@@ -415,13 +413,9 @@ async def test_an_index_whose_hash_holds_whole_members_still_works(
 
     around = await index.around(keys, "desc", old, 0)
     assert (around.player_rank, around.entries) == (1, [(old, 50)])
-    stale = await index.apply(
-        keys, order="desc", player_id=old, score=10, reached_seq=2, ttl_ms=0
-    )
+    stale = await index.apply(keys, order="desc", player_id=old, score=10, reached_seq=2, ttl_ms=0)
     assert (stale.written, stale.score, stale.previous_rank) == (False, 50, 1)
-    moved = await index.apply(
-        keys, order="desc", player_id=old, score=30, reached_seq=5, ttl_ms=0
-    )
+    moved = await index.apply(keys, order="desc", player_id=old, score=30, reached_seq=5, ttl_ms=0)
     assert (moved.written, moved.rank, moved.previous_rank, moved.previous_score) == (
         True, 2, 1, 50
     )  # fmt: skip
