@@ -9,9 +9,7 @@ from litestar.openapi.spec import Components
 from leaderboard import __version__
 from leaderboard.audit.controller import AuditController
 from leaderboard.auth.controller import AuthController
-from leaderboard.boards.board_controller import BoardsController
-from leaderboard.boards.ranking_controller import RankingController
-from leaderboard.boards.score_controller import ScoresController
+from leaderboard.boards.controller import BoardsController
 from leaderboard.events.controller import EventsController
 from leaderboard.health.controller import HealthController, metrics
 from leaderboard.lib.clock import Clock, started_at
@@ -25,6 +23,8 @@ from leaderboard.lib.request_middleware import request_middleware
 from leaderboard.lib.settings import Settings
 from leaderboard.moderation.controller import ModerationController
 from leaderboard.players.controller import PlayersController
+from leaderboard.ranking.controller import RankingController
+from leaderboard.scores.controller import ScoresController
 from leaderboard.server.error_handlers import EXCEPTION_HANDLERS
 from leaderboard.server.plugin import InfrastructurePlugin
 from leaderboard.server_keys.controller import ServerKeysController

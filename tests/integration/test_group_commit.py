@@ -11,13 +11,13 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from leaderboard.boards.board_repository import BoardRepository
 from leaderboard.boards.models import Board, BoardCreate
-from leaderboard.boards.score_writer import ScoreWriter, StoredScore, Submission
+from leaderboard.boards.repository import BoardRepository
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
 from leaderboard.lib.scripts import LuaScript, ScriptPipeline
 from leaderboard.ops.embedded import EmbeddedValkey
+from leaderboard.scores.writer import ScoreWriter, StoredScore, Submission
 from tests.calendar import ORDINARY_DAY, noon
 from tests.scores_helpers import insert_players
 

@@ -25,12 +25,12 @@ import pytest
 from litestar import Litestar
 
 from leaderboard.boards.periods import period_key
-from leaderboard.boards.score_partitions import BUCKETS, MonthPartition, month_of
 from leaderboard.lib.clock import MovableClock
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.migrations import apply_migrations
+from leaderboard.scores.partitions import BUCKETS, MonthPartition, month_of
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
 from leaderboard.server.services import Services
@@ -399,7 +399,7 @@ async def test_old_months_go_whole_when_every_period_in_them_is_past_its_window(
         board = await world.services.boards.get(kept)
         for day in periods[old]:
             assert (await world.top(kept, day))["total"] == 0, "outside keep_periods"
-            await world.services.rebuilder.ensure_ready(board, day)
+            await world.services.index.ensure_ready(board, day)
             assert await redis.zcard(world.keys.index(kept, period_key(day)).scores) == 20
 
         report = await world.services.retention.run_once()

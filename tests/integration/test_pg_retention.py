@@ -21,12 +21,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from leaderboard.boards.models import Board, RateLimitConfig
-from leaderboard.boards.periods import period_key
-from leaderboard.boards.retention import LEASE, RetentionJob, oldest_kept
+from leaderboard.boards.periods import oldest_kept, period_key
 from leaderboard.lib.clock import MovableClock
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
+from leaderboard.scores.retention import LEASE, RetentionJob
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
 from leaderboard.server.services import Services
@@ -226,7 +226,7 @@ async def test_a_period_being_rebuilt_waits_for_the_next_round(
     filled = await fill_days(world, database_url, board_id, days=2, per_day=4)
     old = min(filled)
     board = await world.services.boards.get(board_id)
-    async with world.services.rebuilder.locked(board, old) as lock:
+    async with world.services.index.locked(board, old) as lock:
         assert lock is not None
         report = await world.job.run_once()
         assert (board_id, old) in report.busy

@@ -23,14 +23,14 @@ from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from leaderboard.boards.index_values import IndexNotReadyError, member_for, seq_hex
 from leaderboard.boards.models import MAX_SCORE
 from leaderboard.boards.periods import ALL_TIME
-from leaderboard.boards.rank_index import RankIndex
-from leaderboard.boards.score_upsert_sql import upsert_sql
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.scripts import ScriptPipeline
+from leaderboard.ranking.scripts import IndexScripts
+from leaderboard.ranking.values import IndexNotReadyError, member_for, seq_hex
+from leaderboard.scores.upsert_sql import upsert_sql
 from tests.conftest import ADMIN
 from tests.helpers import async_wait_until, sign_in
 from tests.scores_helpers import (
@@ -343,7 +343,7 @@ async def test_a_sum_of_zero_does_not_move_the_player(client: TestClient) -> Non
 async def test_index_refuses_out_of_order_changes(redis: AnyRedis, redis_key_prefix: str) -> None:
     board_id = new_board_id()
     keys = Keys(redis_key_prefix).index(board_id, "all")
-    index = RankIndex(ScriptPipeline(redis))
+    index = IndexScripts(ScriptPipeline(redis))
     player, other = str(uuid.uuid4()), str(uuid.uuid4())
 
     with pytest.raises(IndexNotReadyError):
@@ -405,7 +405,7 @@ async def test_an_index_whose_hash_holds_whole_members_still_works(
 ) -> None:
     """Indexes written before the hash held only sequences: read, applied, removed alike."""
     keys = Keys(redis_key_prefix).index(new_board_id(), "all")
-    index = RankIndex(ScriptPipeline(redis))
+    index = IndexScripts(ScriptPipeline(redis))
     old, gone, new = (str(uuid.uuid4()) for _ in range(3))
     await redis.zadd(keys.scores, {member_for(3, old): -50, member_for(4, gone): -40})
     await redis.hset(keys.members, mapping={old: member_for(3, old), gone: member_for(4, gone)})
@@ -569,7 +569,7 @@ async def test_a_submission_that_waited_for_the_row_lock_reaches_the_index(
     finally:
         await other_worker.close()
     keys = Keys(redis_key_prefix).index(board_id, "all")
-    await RankIndex(ScriptPipeline(redis)).apply(
+    await IndexScripts(ScriptPipeline(redis)).apply(
         keys,
         order="desc",
         player_id=player_id,
