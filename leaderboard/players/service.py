@@ -15,11 +15,11 @@ from leaderboard.lib.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.metrics import PROFILE_CACHE
 from leaderboard.lib.validation import check_metadata
 from leaderboard.players.cache import DELETED_VERSION, MISSING, NameResult, PlayerCache
 from leaderboard.players.countries import ISO_3166_ALPHA_2
-from leaderboard.players.ids import canonical_player_id
 from leaderboard.players.models import PlayerCreate, Profile, ProfilePatch, check_display_name
 from leaderboard.players.repository import PlayerRepository
 
@@ -49,7 +49,8 @@ class PlayerService:
         self._db = db
         self._repository = repository
         self._cache = cache
-        self._after_read = after_read
+        self.after_read = after_read
+        """A test hook: awaited after profiles were read from Postgres, before caching."""
         self.before_delete: list[BeforeDelete] = []
         # Called with the player id after a profile change or deletion has committed.
         self.after_change: list[Callable[[str], None]] = []
@@ -173,8 +174,8 @@ class PlayerService:
             # that are not cached are left out rather than failing the page.
             logger.warning("profiles of %d players unavailable: postgres is down", len(misses))
             return {}
-        if self._after_read is not None:
-            await self._after_read(misses)
+        if self.after_read is not None:
+            await self.after_read(misses)
         await self._cache.fill_many(loaded, [pid for pid in misses if pid not in loaded])
         return loaded
 
@@ -222,8 +223,8 @@ class PlayerService:
         self._inflight[player_id] = future
         try:
             profile = await self._repository.get(player_id)
-            if self._after_read is not None:
-                await self._after_read([player_id])
+            if self.after_read is not None:
+                await self.after_read([player_id])
             if profile is None:
                 await self._cache.fill_many({}, [player_id])
             else:
