@@ -24,8 +24,7 @@ from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.tasks import stop_tasks
 from leaderboard.players.service import PlayerService
-from leaderboard.ranking.index import RankIndex
-from leaderboard.ranking.values import IndexNotReadyError
+from leaderboard.ranking.index import IndexNotReadyError, RankIndex
 from leaderboard.scores.repository import ScoreRepository
 
 logger = logging.getLogger(__name__)

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, QueryParameter
 
-from leaderboard.boards.deps import RankingsDep
 from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.negotiation import negotiated
 from leaderboard.lib.openapi import ApiOperation, errors
+from leaderboard.ranking.deps import RankingsDep
 from leaderboard.ranking.models import HistogramPage, Page, PlayerEntry
 
 PeriodQuery = Annotated[
