@@ -50,8 +50,7 @@ async def rebuild_indexes(
                 periods.append(period_start(board.reset, current - timedelta(days=1)))
             for period in periods:
                 label = str(public_period(period) or "all time")
-                entries = await index.rebuild(board, period, progress(board.id, label)
-                )
+                entries = await index.rebuild(board, period, progress(board.id, label))
                 done.append((board.id, label, -1 if entries is None else entries))
         return done
     finally:
