@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 import msgspec
 
 ENV_PREFIX = "LEADERBOARD_"
+# Settings given as a comma-separated list in the environment.
+_LIST_FIELDS = frozenset({"cors_origins"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 PositiveSeconds = Annotated[float, msgspec.Meta(gt=0, le=300)]
@@ -91,6 +94,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     retention_check_seconds: Annotated[float, msgspec.Meta(ge=1, le=86400)] = 60.0
     """How often a worker looks for score periods past a board's ``keep_periods`` to drop and
     for period partitions to create (one worker at a time; docs/postgres.md)."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins (``https://game.example``) whose browser pages may call the API, from a
+    comma-separated list; ``*`` alone: any page may read (GET/HEAD). Empty: none may."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -104,7 +110,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         raw: dict[str, Any] = {}
         for name in cls.__struct_fields__:
             value = env.get(env_name(name), "").strip()
-            if value:
+            if value and name in _LIST_FIELDS:
+                raw[name] = tuple(item.strip() for item in value.split(",") if item.strip())
+            elif value:
                 raw[name] = value
         return cls.from_mapping(raw)
 
@@ -148,6 +156,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             )
         if self.admin_token is not None and len(self.admin_token) < 16:
             raise SettingsError(f"{env_name('admin_token')}: must be at least 16 characters")
+        if "*" in self.cors_origins and len(self.cors_origins) > 1:
+            raise SettingsError(
+                f"{env_name('cors_origins')}: * stands alone (any page may read); "
+                "to let a game's pages write too, list its origins instead"
+            )
+        for origin in self.cors_origins:
+            if origin != "*":
+                _check_origin(origin)
 
     @property
     def embedded_needed(self) -> bool:
@@ -197,3 +213,31 @@ def _check_url(field: str, url: str, schemes: set[str]) -> None:
         raise SettingsError(f"{name}: the URL has no host")
     if port == 0:
         raise SettingsError(f"{name}: port 0 is not a valid port")
+
+
+def _check_origin(origin: str) -> None:
+    """An origin exactly as a browser sends it in ``Origin``, or a one-line error.
+
+    Browsers send ``scheme://host[:port]``: lower case, no path, no default port. An
+    entry written otherwise (``https://game.example/``) would never match, silently.
+    """
+    name = env_name("cors_origins")
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {origin!r} is not an origin ({exc})") from None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or parts.username is not None:
+        raise SettingsError(
+            f"{name}: {origin!r} is not an origin; expected scheme://host[:port] "
+            "with http or https, for example https://game.example"
+        )
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    shown = f"{parts.scheme}://{host}"
+    if port is not None and port != _DEFAULT_PORTS[parts.scheme]:
+        shown += f":{port}"
+    if origin != shown:
+        raise SettingsError(
+            f"{name}: write {origin!r} as a browser sends it: {shown!r} "
+            "(lower case, no path, no default port)"
+        )

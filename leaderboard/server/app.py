@@ -15,6 +15,7 @@ from leaderboard.boards.score_controller import ScoresController
 from leaderboard.events.controller import EventsController
 from leaderboard.health.controller import HealthController, metrics
 from leaderboard.lib.clock import Clock, system_clock
+from leaderboard.lib.cors import cors_config, cors_headers_hook
 from leaderboard.lib.logs import configure_logging
 from leaderboard.lib.openapi import (
     SECURITY_SCHEMES,
@@ -46,6 +47,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
 
     ``clock`` tells the time for leaderboard periods (tests move it across midnight).
     """
+    cors = cors_config(settings.cors_origins)
     return Litestar(
         route_handlers=[
             HealthController,
@@ -62,7 +64,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
             board_page,
             static_files_router(),
         ],
-        before_send=[nosniff],
+        before_send=[nosniff] if cors is None else [nosniff, cors_headers_hook(cors)],
+        # Litestar's CORS layer answers preflights (an OPTIONS with an Origin) before any
+        # route is matched, so it goes first (lib/cors.py); unset, there is none.
+        cors_config=cors,
         # allow_methods_middleware answers OPTIONS (Litestar 2's Allow header is wrong for
         # paths with several handlers; see lib/openapi.py), after the request got its id.
         middleware=[request_middleware, allow_methods_middleware],

@@ -88,3 +88,31 @@ def test_postgres_socket_urls_are_accepted() -> None:
 
 def test_env_name_maps_fields_to_variables() -> None:
     assert env_name("redis_cluster") == "LEADERBOARD_REDIS_CLUSTER"
+
+
+def test_cors_origins_are_a_comma_separated_list() -> None:
+    settings = Settings.from_env(
+        {"LEADERBOARD_CORS_ORIGINS": " https://game.example, http://127.0.0.1:5173 ,"}
+    )
+    assert settings.cors_origins == ("https://game.example", "http://127.0.0.1:5173")
+    assert Settings.from_env({}).cors_origins == ()
+    assert Settings.from_env({"LEADERBOARD_CORS_ORIGINS": "*"}).cors_origins == ("*",)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://game.example/", "as a browser sends it: 'https://game.example'"),
+        ("https://Game.example", "as a browser sends it: 'https://game.example'"),
+        ("https://game.example:443", "as a browser sends it: 'https://game.example'"),
+        ("game.example", "expected scheme://host[:port]"),
+        ("null", "expected scheme://host[:port]"),
+        ("ftp://game.example", "expected scheme://host[:port]"),
+        ("*, https://game.example", "* stands alone"),
+    ],
+)
+def test_a_cors_origin_must_be_written_as_browsers_send_it(value: str, expected: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"LEADERBOARD_CORS_ORIGINS": value})
+    assert str(caught.value).startswith("LEADERBOARD_CORS_ORIGINS: ")
+    assert expected in str(caught.value)
