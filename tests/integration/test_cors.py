@@ -17,8 +17,7 @@ from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
 from leaderboard.server.app import create_app
 from tests.conftest import ADMIN
-from tests.helpers import sign_in
-from tests.integration.test_http_basics import assert_error_shape
+from tests.helpers import assert_error_shape, sign_in
 
 GAME = "https://game.example"
 OTHER = "https://elsewhere.example"
