@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 _CONFIRMATIONS = {"subscribe", "ssubscribe"}
 CONFIRM_TIMEOUT_SECONDS = 10.0
+# Redis went away, or whatever answers in its place does not answer (the bound on setup).
+_LOST: tuple[type[Exception], ...] = (*REDIS_OUTAGE_ERRORS, TimeoutError)
 
 
 async def watch(
@@ -38,6 +40,7 @@ async def watch(
     announce: Callable[[str], None] | None = None,
     started: float | None = None,
     stop_after: int | None = None,
+    relocate: Callable[[], str | None] | None = None,
 ) -> None:
     """Print each event of ``board_id`` as one JSON line; reconnect when Redis goes away.
 
@@ -45,28 +48,38 @@ async def watch(
     the events from ``started`` on (a ``time.monotonic()`` reading: when the command
     began; default now). ``announce`` is told once the subscription is active. After a
     reconnect, events that the stream kept meanwhile are printed too, so a Redis
-    restart loses none that it persisted.
+    restart loses none that it persisted. ``relocate``, asked after each failed attempt,
+    tells where Redis is now (None: where it was), so that watching follows an embedded
+    Valkey that came back on another port.
     """
     assert settings.redis_url is not None
+    redis_url = settings.redis_url
     started = time.monotonic() if started is None else started
     keys = Keys(settings.redis_key_prefix)
     last: tuple[int, int] | None = None
     since: str | None = None  # the stream id of the moment we started, once known
     printed = 0
     announced = False
+    outage = False
     while stop_after is None or printed < stop_after:
-        client = create_subscriber(settings, settings.redis_url)
+        client = create_subscriber(settings, redis_url)
         pubsub = client.pubsub()
         sharded = settings.redis_cluster
         try:
-            await initialize(client)
-            if since is None and not from_start:
-                since = await _stream_id_at(client, started)
-            await subscribe(pubsub, keys.events_channel(board_id), sharded=sharded)
-            # Replay only once Redis confirmed the subscription: an event published
-            # before that is in the stream, one published after reaches us live (the
-            # stream id skips those that do both).
-            await _confirmed(pubsub, sharded=sharded)
+            # Bounded: the subscriber has no command timeout, and whatever listens on a
+            # port Redis left may never answer.
+            async with asyncio.timeout(CONFIRM_TIMEOUT_SECONDS):
+                await initialize(client)
+                if since is None and not from_start:
+                    since = await _stream_id_at(client, started)
+                await subscribe(pubsub, keys.events_channel(board_id), sharded=sharded)
+                # Replay only once Redis confirmed the subscription: an event published
+                # before that is in the stream, one published after reaches us live (the
+                # stream id skips those that do both).
+                await _confirmed(pubsub, sharded=sharded)
+            if outage:
+                logger.warning("reconnected to Redis")
+                outage = False
             if not announced and announce is not None:
                 announce(
                     f"listening for rank changes on leaderboard {board_id!r} "
@@ -98,9 +111,12 @@ async def watch(
                 emit(data)
                 last = key or last
                 printed += 1
-        except REDIS_OUTAGE_ERRORS as exc:
-            logger.warning("lost Redis (%s); reconnecting", exc)
+        except _LOST as exc:
+            if not outage:  # once per outage, not twice a second
+                logger.warning("lost Redis (%s); reconnecting", exc)
+                outage = True
             await asyncio.sleep(0.5)
+            redis_url = (relocate() if relocate is not None else None) or redis_url
         finally:
             await close_quietly(pubsub, client)
 

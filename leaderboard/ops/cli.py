@@ -207,8 +207,15 @@ def watch(leaderboard_id: str, from_start: bool) -> None:
     """
     from leaderboard.events.watch import watch as watch_events
     from leaderboard.ops.maintenance import require_board
+    from leaderboard.ops.serve import with_running_servers
 
     settings = _settings_with_servers()
+    given = _load_settings()
+
+    def relocate() -> str | None:
+        """Where a restarted embedded `serve` put Valkey (it may be another port)."""
+        return None if given.redis_url is not None else with_running_servers(given).redis_url
+
     _setup_logging(msgspec.structs.replace(settings, log_level="warning"))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how watching ends
         try:
@@ -223,6 +230,7 @@ def watch(leaderboard_id: str, from_start: bool) -> None:
                 emit=click.echo,
                 announce=_announce,
                 started=STARTED,
+                relocate=relocate,
             )
         )
 
