@@ -15,17 +15,15 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-import redis.exceptions
 
 from leaderboard.events.models import Envelope, event_from_stream, stream_id_key
-from leaderboard.events.pubsub import close_quietly, next_message, subscribe
 from leaderboard.lib.keys import Keys
+from leaderboard.lib.pubsub import close_quietly, confirmed, next_message, subscribe
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, create_subscriber, initialize
 from leaderboard.lib.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-_CONFIRMATIONS = {"subscribe", "ssubscribe"}
 CONFIRM_TIMEOUT_SECONDS = 10.0
 # Redis went away, or whatever answers in its place does not answer (the bound on setup).
 _LOST: tuple[type[Exception], ...] = (*REDIS_OUTAGE_ERRORS, TimeoutError)
@@ -76,7 +74,7 @@ async def watch(
                 # Replay only once Redis confirmed the subscription: an event published
                 # before that is in the stream, one published after reaches us live (the
                 # stream id skips those that do both).
-                await _confirmed(pubsub, sharded=sharded)
+                await confirmed(pubsub, sharded=sharded, timeout=CONFIRM_TIMEOUT_SECONDS)
             if outage:
                 logger.warning("reconnected to Redis")
                 outage = False
@@ -131,17 +129,3 @@ async def _stream_id_at(client: Any, started: float) -> str:
     now_ms = int(seconds) * 1000 + int(microseconds) // 1000
     elapsed_ms = int((time.monotonic() - started) * 1000)
     return f"{max(0, now_ms - elapsed_ms)}-0"
-
-
-async def _confirmed(pubsub: Any, *, sharded: bool) -> None:
-    """Wait for Redis's reply to (S)SUBSCRIBE: from then on every publish reaches us."""
-    deadline = time.monotonic() + CONFIRM_TIMEOUT_SECONDS
-    while (left := deadline - time.monotonic()) > 0:
-        if sharded:
-            message = await pubsub.get_sharded_message(timeout=left)
-        else:
-            message = await pubsub.get_message(timeout=left)
-        if message is not None and message["type"] in _CONFIRMATIONS:
-            return
-    # An outage as far as the caller is concerned: it reconnects and subscribes again.
-    raise redis.exceptions.TimeoutError("Redis did not confirm the subscription")
