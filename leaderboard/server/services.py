@@ -31,6 +31,7 @@ from leaderboard.events.hub import EventHub
 from leaderboard.health.eviction import EvictionWatch
 from leaderboard.lib.clock import Clock, system_clock
 from leaderboard.lib.db import Connection, Database
+from leaderboard.lib.invalidation import Invalidations
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.replica import ReadReplica
@@ -64,6 +65,7 @@ class Services:
     events: EventHub
     replica: ReadReplica
     retention: RetentionJob
+    invalidations: Invalidations
 
     @classmethod
     def build(
@@ -104,7 +106,11 @@ class Services:
         board_repository = BoardRepository(db)
         score_repository = ScoreRepository(db, replica)
         audit = AuditLog(db)
-        boards = BoardService(db, board_repository, redis, keys, top_pages, audit, clock)
+        # Cached copies (board rules) dropped in every worker before a change is answered.
+        invalidations = Invalidations(settings, keys, redis)
+        boards = BoardService(
+            db, board_repository, redis, keys, top_pages, audit, clock, invalidations
+        )
         index = RankIndex(pipeline)
         locator = IndexLocator(keys, clock)
         rebuilder = Rebuilder(redis, index, board_repository, score_repository, locator)
@@ -205,15 +211,22 @@ class Services:
                 top_pages=top_pages,
                 interval_seconds=settings.retention_check_seconds,
             ),
+            invalidations=invalidations,
         )
 
     def start(self) -> None:
-        """Start background work: the index check (index_guard.py), retention (retention.py)."""
+        """Start background work.
+
+        The invalidation subscription (lib/invalidation.py), the index check
+        (index_guard.py), retention (retention.py).
+        """
+        self.invalidations.start()
         self.guard.start()
         self.retention.start()
 
     async def close(self) -> None:
         """Stop background work: event subscriptions, the index check, score repairs."""
+        await self.invalidations.close()
         await self.events.close()
         await self.guard.close()
         await self.retention.close()

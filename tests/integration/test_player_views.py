@@ -12,8 +12,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from leaderboard.lib.settings import Settings
+from leaderboard.server.app import create_app
 from tests.conftest import ADMIN
-from tests.helpers import sign_in
+from tests.helpers import MovableClock, sign_in
 from tests.scores_helpers import insert_players
 
 pytestmark = pytest.mark.redis_modes
@@ -158,24 +160,28 @@ async def test_histogram_edges(client: Client, database_url: str) -> None:
 # -- windows and attempts ------------------------------------------------------------
 
 
-async def test_a_board_outside_its_window_refuses_scores_but_reads(client: Client) -> None:
-    now = datetime.now(UTC)
-    later = await new_board(client, starts_at=(now + timedelta(hours=1)).isoformat())
-    over = await new_board(
-        client,
-        starts_at=(now - timedelta(hours=2)).isoformat(),
-        ends_at=(now - timedelta(hours=1)).isoformat(),
-    )
-    running = await new_board(client, ends_at=(now + timedelta(hours=1)).isoformat())
-    player, _ = await sign_in(client)
-    for board_id, is_open in ((later, False), (over, False), (running, True)):
-        board = (await client.get(f"/v1/leaderboards/{board_id}")).json()
-        assert board["open"] is is_open
-        response = await score(client, board_id, player, 1)
-        assert response.status_code == (200 if is_open else 409), response.text
-        if not is_open:
-            assert "not open" in response.json()["detail"]
-        assert (await client.get(f"/v1/leaderboards/{board_id}/top")).status_code == 200
+async def test_a_board_outside_its_window_refuses_scores_but_reads(settings: Settings) -> None:
+    # The service's clock, moved: a board cannot be created with an end already past.
+    clock = MovableClock(datetime.now(UTC))
+    async with AsyncTestClient(app=create_app(settings, clock=clock)) as client:
+        now = clock.now
+        later = await new_board(client, starts_at=(now + timedelta(hours=1)).isoformat())
+        over = await new_board(
+            client,
+            starts_at=(now - timedelta(hours=2)).isoformat(),
+            ends_at=(now + timedelta(minutes=1)).isoformat(),
+        )
+        running = await new_board(client, ends_at=(now + timedelta(hours=1)).isoformat())
+        clock.now += timedelta(minutes=2)
+        player, _ = await sign_in(client)
+        for board_id, is_open in ((later, False), (over, False), (running, True)):
+            board = (await client.get(f"/v1/leaderboards/{board_id}")).json()
+            assert board["open"] is is_open
+            response = await score(client, board_id, player, 1)
+            assert response.status_code == (200 if is_open else 409), response.text
+            if not is_open:
+                assert "not open" in response.json()["detail"]
+            assert (await client.get(f"/v1/leaderboards/{board_id}/top")).status_code == 200
 
 
 async def test_max_submissions_is_exact_under_concurrency(
