@@ -87,14 +87,16 @@ class RunningService:
 
 
 @contextmanager
-def running_service(tmp_path: Path, env: dict[str, str]) -> Iterator[RunningService]:
-    """`leaderboard serve` on a free port, ready; stopped with SIGTERM afterwards."""
+def running_service(
+    tmp_path: Path, env: dict[str, str], args: tuple[str, ...] = ()
+) -> Iterator[RunningService]:
+    """`leaderboard serve` (with ``args``) on a free port, ready; stopped with SIGTERM after."""
     import httpx
 
     from tests.helpers import free_port, wait_until
 
     port = free_port()
-    process = start_cli(["serve", "--port", str(port)], env, tmp_path)
+    process = start_cli(["serve", "--port", str(port), *args], env, tmp_path)
     service = RunningService(f"http://127.0.0.1:{port}", process)
 
     def ready() -> bool:

@@ -1,7 +1,8 @@
 """Service settings, read once from the ``LEADERBOARD_*`` environment variables.
 
-Nothing else in the package reads ``os.environ``: the CLI calls :meth:`Settings.from_env`
-and hands the result to :func:`leaderboard.server.app.create_app`.
+Also ``PROMETHEUS_MULTIPROC_DIR``, which prometheus_client reads too. Nothing else in the
+package reads ``os.environ``: the CLI calls :meth:`Settings.from_env` and hands the result
+to :func:`leaderboard.server.app.create_app`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import msgspec
 ENV_PREFIX = "LEADERBOARD_"
 # Settings given as a comma-separated list in the environment.
 _LIST_FIELDS = frozenset({"cors_origins"})
+# Settings that another program reads too, under that program's name.
+_FOREIGN_NAMES = {"metrics_dir": "PROMETHEUS_MULTIPROC_DIR"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
@@ -94,6 +97,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     retention_check_seconds: Annotated[float, msgspec.Meta(ge=1, le=86400)] = 60.0
     """How often a worker looks for score periods past a board's ``keep_periods`` to drop and
     for period partitions to create (one worker at a time; docs/postgres.md)."""
+    metrics_token: str | None = None
+    """Bearer token that ``GET /metrics`` asks for; None: anyone who reaches it may read it."""
+    metrics_dir: Path | None = None
+    """``PROMETHEUS_MULTIPROC_DIR``: where the workers of one ``serve`` keep their metrics, so
+    that ``/metrics`` adds them up (prometheus_client's multiprocess mode)."""
     cors_origins: tuple[str, ...] = ()
     """Origins (``https://game.example``) whose browser pages may call the API, from a
     comma-separated list; ``*`` alone: any page may read (GET/HEAD). Empty: none may."""
@@ -154,8 +162,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
                 f"{env_name('session_ttl_seconds')}: must not exceed "
                 f"{env_name('session_max_age_seconds')} ({self.session_max_age_seconds})"
             )
-        if self.admin_token is not None and len(self.admin_token) < 16:
-            raise SettingsError(f"{env_name('admin_token')}: must be at least 16 characters")
+        for name in ("admin_token", "metrics_token"):
+            token = getattr(self, name)
+            if token is not None and len(token) < 16:
+                raise SettingsError(f"{env_name(name)}: must be at least 16 characters")
         if "*" in self.cors_origins and len(self.cors_origins) > 1:
             raise SettingsError(
                 f"{env_name('cors_origins')}: * stands alone (any page may read); "
@@ -173,7 +183,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
 
 def env_name(field: str) -> str:
     """The environment variable that sets ``field``."""
-    return ENV_PREFIX + field.upper()
+    return _FOREIGN_NAMES.get(field) or ENV_PREFIX + field.upper()
 
 
 def _decode_path(type_: type, value: Any) -> Any:

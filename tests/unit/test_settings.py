@@ -62,6 +62,7 @@ def test_empty_values_count_as_unset() -> None:
         ("LEADERBOARD_REDIS_URL", "http://cache:6379", "redis://"),
         ("LEADERBOARD_REDIS_URL", "redis://cache:port/0", "not a valid URL"),
         ("LEADERBOARD_ADMIN_TOKEN", "short", "at least 16"),
+        ("LEADERBOARD_METRICS_TOKEN", "short", "at least 16"),
         ("LEADERBOARD_DB_TIMEOUT", "-1", "> 0"),
         ("LEADERBOARD_LOG_LEVEL", "loud", "expected debug"),
     ],
@@ -116,3 +117,11 @@ def test_a_cors_origin_must_be_written_as_browsers_send_it(value: str, expected:
         Settings.from_env({"LEADERBOARD_CORS_ORIGINS": value})
     assert str(caught.value).startswith("LEADERBOARD_CORS_ORIGINS: ")
     assert expected in str(caught.value)
+
+
+def test_the_metrics_directory_is_prometheus_clients_own_variable() -> None:
+    """prometheus_client reads PROMETHEUS_MULTIPROC_DIR too: one name for both."""
+    assert env_name("metrics_dir") == "PROMETHEUS_MULTIPROC_DIR"
+    settings = Settings.from_env({"PROMETHEUS_MULTIPROC_DIR": "/var/run/lb-metrics"})
+    assert settings.metrics_dir == Path("/var/run/lb-metrics")
+    assert Settings.from_env({"LEADERBOARD_METRICS_DIR": "/x"}).metrics_dir is None
