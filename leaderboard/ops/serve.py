@@ -276,6 +276,28 @@ def _run_uvicorn(settings: Settings, workers: int, listener: socket.socket) -> N
     Multiprocess(config, sockets=[listener]).run()
 
 
+def connectable(host: str) -> str:
+    """An address to reach a server listening on ``host`` (any-address means this machine)."""
+    if host in ("0.0.0.0", ""):  # noqa: S104 - a comparison, not a bind
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def demo_command(settings: Settings) -> str:
+    """How to run the demo against this service.
+
+    With ``--url`` unless the service is where the demo looks by default (the defaults of
+    ``LEADERBOARD_HOST`` and ``LEADERBOARD_PORT``, which another terminal may not have set).
+    """
+    command = "uv run leaderboard demo"
+    defaults = Settings()
+    if (settings.host, settings.port) != (defaults.host, defaults.port):
+        command += f" --url http://{connectable(settings.host)}:{settings.port}"
+    return command
+
+
 def _print_banner(settings: Settings, notes: list[tuple[str, str]], workers: int) -> None:
     base = f"http://{settings.host}:{settings.port}"
     lines = [
@@ -283,7 +305,7 @@ def _print_banner(settings: Settings, notes: list[tuple[str, str]], workers: int
         f"  {'API':<12} {base}  ({workers} worker{'s' if workers > 1 else ''})",
         f"  {'API docs':<12} {base}{OPENAPI_PATH}  (OpenAPI: {base}{OPENAPI_PATH}/openapi.json)",
         *(f"  {label:<12} {text}" for label, text in notes),
-        "Try it: `uv run leaderboard demo` in another terminal fills a demo board, then",
+        f"Try it: `{demo_command(settings)}` in another terminal fills a demo board, then",
         f"  watch it at {base}/boards/demo or with `uv run leaderboard watch demo`.",
         "Press Ctrl-C to stop.",
     ]
