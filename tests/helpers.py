@@ -7,7 +7,6 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -15,16 +14,6 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from leaderboard.lib.openapi import ErrorBody
-
-
-class MovableClock:
-    """The service's clock (``create_app(settings, clock=…)``), moved by the test."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def free_port() -> int:

@@ -63,7 +63,7 @@ class BoardService:
     async def create(self, spec: BoardCreate, actor: str) -> Board:
         check_board_rules(spec, self._clock(), ends_at_given=spec.ends_at is not None)
         async with self._db.transaction() as conn:
-            board = await self._repository.create(conn, spec)  # 409 before touching Redis
+            board = await self._repository.create(conn, spec, self._clock())  # 409 first
             await self._audit.record(
                 conn,
                 actor=actor,

@@ -202,7 +202,7 @@ class IndexGuard:
                     player_id=row.player_id,
                     score=row.score,
                     reached_seq=row.reached_seq,
-                    expire_at_ms=self._locator.expire_at_ms(board, period),
+                    ttl_ms=self._locator.ttl_ms(board, period),
                 )
                 repaired = change.written
             else:  # the index holds a newer-looking or changed entry: Postgres wins

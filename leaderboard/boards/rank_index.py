@@ -70,7 +70,7 @@ class RankIndex:
         player_id: str,
         score: int,
         reached_seq: int,
-        expire_at_ms: int,
+        ttl_ms: int,
         events: EventTarget | None = None,
         after_rebuild: bool = False,
     ) -> IndexChange:
@@ -92,7 +92,7 @@ class RankIndex:
                 player_id,
                 to_redis_score(score, order),
                 member_for(reached_seq, player_id),
-                expire_at_ms,
+                ttl_ms,
                 events.channel,
                 events.head,
                 -1 if order == "desc" else 1,
@@ -231,7 +231,7 @@ class RankIndex:
         keys: IndexKeys,
         token: str,
         temporary: tuple[str, str],
-        expire_at_ms: int,
+        ttl_ms: int,
         run_id: str,
     ) -> int:
         """Finish a rebuild: replay its journal into ``temporary`` and swap it in.
@@ -250,7 +250,7 @@ class RankIndex:
                 keys.lock,
                 keys.journal,
             ],
-            [token, expire_at_ms, run_id],
+            [token, ttl_ms, run_id],
         )
         return int(entries)
 

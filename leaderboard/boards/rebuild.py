@@ -58,7 +58,7 @@ class Rebuilder:
     ) -> int | None:
         """Rebuild now; the entry count, or None when another rebuild holds the lock."""
         keys = self._locator.keys(board, period)
-        expire_at_ms = self._locator.expire_at_ms(board, period)
+        ttl_ms = self._locator.ttl_ms(board, period)
         token = secrets.token_hex(8)
         if not await self._redis.set(keys.lock, token, nx=True, px=LOCK_TTL_MS):
             return None
@@ -94,7 +94,7 @@ class Rebuilder:
                     progress(done, max(total, done))
             run_id = await run_id_of(self._redis, keys.ready)
             entries = await self._index.swap(
-                keys, token, (temp_scores, temp_members), expire_at_ms, run_id
+                keys, token, (temp_scores, temp_members), ttl_ms, run_id
             )
         except BaseException:
             await self._release(keys, token, temp_scores, temp_members)

@@ -75,7 +75,7 @@ class ScoreIndexer:
                 player_id=player_id,
                 score=score,
                 reached_seq=seq,
-                expire_at_ms=self._locator.expire_at_ms(board, period),
+                ttl_ms=self._locator.ttl_ms(board, period),
                 events=events,
                 after_rebuild=after_rebuild,
             )

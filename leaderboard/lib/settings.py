@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -105,6 +106,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     cors_origins: tuple[str, ...] = ()
     """Origins (``https://game.example``) whose browser pages may call the API, from a
     comma-separated list; ``*`` alone: any page may read (GET/HEAD). Empty: none may."""
+    clock_start: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+    """The service's clock starts at this moment (RFC 3339 with an offset) and runs on at the
+    real pace: to rehearse a reset or a board's end in staging. None: the system clock."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

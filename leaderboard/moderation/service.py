@@ -141,7 +141,7 @@ class ModerationService:
                     player_id=player_id,
                     score=score,
                     reached_seq=seq,
-                    expire_at_ms=self._locator.expire_at_ms(board, period),
+                    ttl_ms=self._locator.ttl_ms(board, period),
                 )
             except (IndexNotReadyError, NotFoundError):
                 pass  # no index now: the next rebuild reads the entry from Postgres

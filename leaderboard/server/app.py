@@ -14,7 +14,7 @@ from leaderboard.boards.ranking_controller import RankingController
 from leaderboard.boards.score_controller import ScoresController
 from leaderboard.events.controller import EventsController
 from leaderboard.health.controller import HealthController, metrics
-from leaderboard.lib.clock import Clock, system_clock
+from leaderboard.lib.clock import Clock, started_at
 from leaderboard.lib.cors import cors_config, cors_headers_hook
 from leaderboard.lib.logs import configure_logging
 from leaderboard.lib.openapi import (
@@ -42,11 +42,13 @@ from leaderboard.web import (
 OPENAPI_PATH = "/schema"
 
 
-def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     """Build the service for ``settings`` (whose database and Redis URLs must be set).
 
-    ``clock`` tells the time for leaderboard periods (tests move it across midnight).
+    ``clock`` tells the time for periods, board windows and events; by default the one
+    ``settings.clock_start`` asks for (tests inject their own).
     """
+    clock = clock or started_at(settings.clock_start)
     cors = cors_config(settings.cors_origins)
     return Litestar(
         route_handlers=[

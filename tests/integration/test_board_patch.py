@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from litestar import Litestar
 
+from leaderboard.lib.clock import MovableClock
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
 from leaderboard.server.app import create_app
@@ -22,8 +23,9 @@ pytestmark = pytest.mark.redis_modes
 Http = httpx.AsyncClient
 
 
-def soon(hours: float) -> str:
-    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+def later(clock: MovableClock, hours: float) -> str:
+    """A moment ``hours`` after the service's clock reads now."""
+    return (clock() + timedelta(hours=hours)).isoformat()
 
 
 async def new_board(http: Http, **options: Any) -> str:
@@ -53,10 +55,12 @@ async def submit(http: Http, board_id: str, player: str, score: int) -> httpx.Re
 
 
 @pytest.fixture
-async def workers(settings: Settings, redis: AnyRedis) -> AsyncIterator[tuple[Http, Http]]:
+async def workers(
+    settings: Settings, redis: AnyRedis, clock: MovableClock
+) -> AsyncIterator[tuple[Http, Http]]:
     """Two app instances over one Postgres and Redis, as two worker processes are, each
-    subscribed to the invalidation channel."""
-    apps: list[Litestar] = [create_app(settings), create_app(settings)]
+    subscribed to the invalidation channel (and on the test's clock)."""
+    apps: list[Litestar] = [create_app(settings, clock=clock), create_app(settings, clock=clock)]
     transports = [httpx.ASGITransport(app=app) for app in apps]  # type: ignore[arg-type]
     async with (
         running(apps[0]),
@@ -107,7 +111,7 @@ async def test_every_changeable_rule_is_changed_and_shown(workers: tuple[Http, H
 
 
 async def test_a_change_is_in_effect_at_once_in_the_other_worker(
-    workers: tuple[Http, Http],
+    workers: tuple[Http, Http], clock: MovableClock
 ) -> None:
     a, b = workers
     board_id = await new_board(a, max_score=1000)
@@ -123,7 +127,7 @@ async def test_a_change_is_in_effect_at_once_in_the_other_worker(
     assert (await b.get(f"/v1/leaderboards/{board_id}")).json()["name"] == "Capped"
 
     # And closing the board: b refuses the very next submission.
-    closed = await patch(a, board_id, {"starts_at": soon(1), "ends_at": soon(2)})
+    closed = await patch(a, board_id, {"starts_at": later(clock, 1), "ends_at": later(clock, 2)})
     assert closed.status_code == 200, closed.text
     assert closed.json()["open"] is False
     late = await submit(b, board_id, player, 50)
@@ -194,12 +198,19 @@ async def test_a_board_is_not_created_with_an_end_past_or_before_its_start(
     assert (await a.get(f"/v1/leaderboards/{body['id']}")).status_code == 404
 
 
-async def test_a_board_that_ended_may_still_be_renamed(workers: tuple[Http, Http]) -> None:
+async def test_a_board_that_ended_may_still_be_renamed(
+    workers: tuple[Http, Http], clock: MovableClock
+) -> None:
     """Only an end the request sets must lie ahead."""
     a, _ = workers
-    board_id = await new_board(a, ends_at=soon(1))
+    board_id = await new_board(a, ends_at=later(clock, 1))
+    clock.advance(timedelta(hours=2))
+    assert (await a.get(f"/v1/leaderboards/{board_id}")).json()["open"] is False
     response = await patch(a, board_id, {"name": "Final standings"})
     assert response.status_code == 200, response.text
+    again = await patch(a, board_id, {"ends_at": later(clock, -1)})
+    assert again.status_code == 400
+    assert again.json()["field"] == "ends_at"
 
 
 async def test_a_change_is_audited_with_what_it_was_and_is(workers: tuple[Http, Http]) -> None:

@@ -605,7 +605,7 @@ async def test_a_late_index_write_does_not_bring_a_deleted_player_back(
             player_id=doomed,
             score=stored.score,
             reached_seq=stored.reached_seq,
-            expire_at_ms=0,
+            ttl_ms=0,
         )
         outcome = "applied" if late.written else "ignored"
     except NotFoundError:
