@@ -4,16 +4,13 @@ empty directory, as the README describes it)."""
 from __future__ import annotations
 
 import re
-import signal
 from pathlib import Path
 
-import httpx
 import pytest
 
 from leaderboard import __version__
 from leaderboard.ops.migrations import discover
-from tests.helpers import free_port, wait_until
-from tests.procs import clean_env, start_cli
+from tests.procs import clean_env, running_service
 
 pytestmark = pytest.mark.slow
 
@@ -40,21 +37,12 @@ def comparable(lines: list[str]) -> list[str]:
 
 
 def test_the_readme_shows_the_banner_serve_prints(tmp_path: Path) -> None:
-    port = free_port()  # 8000 may be taken here; the README says what changes then
-    serve = start_cli(["serve"], clean_env(LEADERBOARD_PORT=str(port)), tmp_path)
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(lambda: ready() or serve.poll() is not None, 60, "serve to be ready")
-    finally:
-        serve.send_signal(signal.SIGTERM)
-        output, _ = serve.communicate(timeout=60)
-    assert serve.returncode == 0, output
+    # Embedded servers, data in ./.leaderboard; a free port (8000 may be taken here), which
+    # changes what the README says it changes.
+    with running_service(tmp_path, clean_env()) as service:
+        port = int(service.base.rsplit(":", 1)[1])
+    output = service.output
+    assert service.process.returncode == 0, output
     start = output.index("Leaderboard service ")
     end = output.index("Press Ctrl-C to stop.", start) + len("Press Ctrl-C to stop.")
     printed = output[start:end].replace(f"{tmp_path.resolve()}/", "").splitlines()
