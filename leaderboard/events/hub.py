@@ -1,14 +1,15 @@
 """One Redis subscription per worker, shared by every WebSocket and SSE client.
 
-The hub holds a single pub/sub connection with one pattern subscription to every
-board's events channel and hands each message to the local subscribers of that board.
+The hub holds a single pub/sub connection with pattern subscriptions to every board's
+and every league's events channel (a :class:`~leaderboard.events.topics.Topic` each) and
+hands each message to the local subscribers of that topic.
 Each subscriber has a bounded backlog: a client that reads too slowly loses its oldest
 events (and is told how many), so a stuck client never grows the worker's memory.
 
 Pub/sub connections die with their Redis; the hub reconnects by itself (backoff from
 0.1 s up to 1 s), so events flow again within a second or two of Redis coming back.
 Pub/sub itself delivers nothing that was published while the hub was not subscribed, so
-after a reconnect the hub reads what its boards' event streams gained since the last
+after a reconnect the hub reads what its topics' event streams gained since the last
 event it saw, and delivers that first.
 
 It also counts what clients hold: ``leaderboard_event_subscribers`` is the number of
@@ -28,6 +29,7 @@ from redis import exceptions as redis_exceptions
 from leaderboard.events.models import event_from_stream
 from leaderboard.events.streams import ClientStreams, EventStream
 from leaderboard.events.subscription import HubClosedError, Subscription
+from leaderboard.events.topics import Topic, board_topic, channel_patterns
 from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.metrics import EVENT_SUBSCRIBERS
@@ -44,7 +46,14 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
 
-__all__ = ["HEARTBEAT_SECONDS", "EventHub", "EventStream", "HubClosedError", "Subscription"]
+__all__ = [
+    "HEARTBEAT_SECONDS",
+    "EventHub",
+    "EventStream",
+    "HubClosedError",
+    "Subscription",
+    "Topic",
+]
 
 
 # Raises NotFoundError for a board that does not exist (the boards feature's lookup).
@@ -61,10 +70,11 @@ class EventHub:
         self._keys = keys
         self._redis = redis
         self._board_lookup = board_lookup
-        self._subscribers: dict[str, set[Subscription]] = {}
+        self._subscribers: dict[str, set[Subscription]] = {}  # channel → its subscriptions
+        self._topics: dict[str, Topic] = {}  # channel → its topic, while it has subscribers
         self._task: asyncio.Task[None] | None = None
-        self._last_ids: dict[str, str] = {}  # board id → id of the last event delivered
-        self._sharded_live: set[str] = set()  # cluster mode: boards whose channel is subscribed
+        self._last_ids: dict[str, str] = {}  # channel → id of the last event delivered
+        self._sharded_live: set[str] = set()  # cluster mode: channels subscribed
         self._streams = ClientStreams(settings.events_max_streams_per_client)
         self._closed = False
         self.connected = asyncio.Event()
@@ -73,8 +83,12 @@ class EventHub:
         """NotFoundError unless ``board_id`` is a board (events of nothing are refused)."""
         await self._board_lookup(board_id)
 
-    async def replay(self, board_id: str, after_id: str) -> list[tuple[str, str]]:
-        """The events a board's stream kept after ``after_id``: (id, message) pairs.
+    def board(self, board_id: str) -> Topic:
+        """The topic of a board's events."""
+        return board_topic(self._keys, board_id)
+
+    async def replay(self, topic: Topic, after_id: str) -> list[tuple[str, str]]:
+        """The events a topic's stream kept after ``after_id``: (id, message) pairs.
 
         Raises:
             InvalidInputError: ``after_id`` is not an id of that stream (``Last-Event-ID``).
@@ -82,16 +96,16 @@ class EventHub:
         """
         try:
             entries: list[tuple[str, dict[str, str]]] = await self._redis.xrange(  # type: ignore[assignment]
-                self._keys.events_stream(board_id),
-                min=f"({after_id}",
-                count=self._settings.events_stream_length,
+                topic.stream, min=f"({after_id}", count=self._settings.events_stream_length
             )
         except redis_exceptions.ResponseError:
-            raise InvalidInputError("Last-Event-ID", "not an event id of this board") from None
+            raise InvalidInputError(
+                "Last-Event-ID", f"not an event id of this {topic.kind}"
+            ) from None
         return [(entry_id, event_from_stream(entry_id, fields)) for entry_id, fields in entries]
 
-    def open_stream(self, board_id: str, client: str) -> EventStream:
-        """A client's stream of a board: one of its address's slots and a subscription.
+    def open_stream(self, topic: Topic, client: str) -> EventStream:
+        """A client's stream of a topic: one of its address's slots and a subscription.
 
         The caller releases it when the stream ends (see streams.py).
 
@@ -101,7 +115,7 @@ class EventHub:
         """
         self._streams.acquire(client)
         try:
-            subscription = self.subscribe(board_id)
+            subscription = self.subscribe(topic)
         except BaseException:
             self._streams.release(client)
             raise
@@ -111,15 +125,14 @@ class EventHub:
         """Streams ``client`` holds open in this worker now."""
         return self._streams.held(client)
 
-    def subscribe(self, board_id: str) -> Subscription:
-        subscription = Subscription(
-            board_id, self._settings.events_client_backlog, self.unsubscribe
-        )
+    def subscribe(self, topic: Topic) -> Subscription:
+        subscription = Subscription(topic, self._settings.events_client_backlog, self.unsubscribe)
         if self._closed:
             # Shutting down: the stream ends at once, and no new Redis connection is made.
             subscription.close()
             return subscription
-        self._subscribers.setdefault(board_id, set()).add(subscription)
+        self._topics[topic.channel] = topic
+        self._subscribers.setdefault(topic.channel, set()).add(subscription)
         EVENT_SUBSCRIBERS.inc()
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="event-hub")
@@ -130,39 +143,42 @@ class EventHub:
         """Subscriptions held in this hub now."""
         return sum(len(subscribers) for subscribers in self._subscribers.values())
 
-    async def wait_connected(self, board_id: str, timeout: float = 5.0) -> bool:
-        """Wait until ``board_id``'s events reach this hub (events from then on arrive)."""
+    async def wait_connected(self, topic: Topic, timeout: float = 5.0) -> bool:
+        """Wait until ``topic``'s events reach this hub (events from then on arrive)."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while not self._live(board_id):
+        while not self._live(topic):
             if asyncio.get_running_loop().time() > deadline:
                 return False
             await asyncio.sleep(0.01)
         return True
 
-    def _live(self, board_id: str) -> bool:
+    def _live(self, topic: Topic) -> bool:
         if self._settings.redis_cluster:
-            return board_id in self._sharded_live
+            return topic.channel in self._sharded_live
         return self.connected.is_set()
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        subscribers = self._subscribers.get(subscription.board_id)
+        channel = subscription.topic.channel
+        subscribers = self._subscribers.get(channel)
         if subscribers is None or subscription not in subscribers:
             return  # released before, or dropped by close()
         subscribers.remove(subscription)
         EVENT_SUBSCRIBERS.dec()
         if not subscribers:
-            del self._subscribers[subscription.board_id]
+            del self._subscribers[channel]
+            self._topics.pop(channel, None)
 
     async def close(self) -> None:
         """End every subscription (clients see the stream end) and the Redis connection."""
         self._closed = True
         subscribers, self._subscribers = self._subscribers, {}
-        for board_subscribers in subscribers.values():
-            for subscription in board_subscribers:
+        self._topics = {}
+        for topic_subscribers in subscribers.values():
+            for subscription in topic_subscribers:
                 subscription.close()
             # Nothing is delivered to them any more: they no longer count, whether or not
             # their streams get to release them.
-            EVENT_SUBSCRIBERS.dec(len(board_subscribers))
+            EVENT_SUBSCRIBERS.dec(len(topic_subscribers))
         if self._task is not None:
             self._task.cancel()
             # Bounded: a task cancelled mid-connect must not hold the shutdown up.
@@ -189,14 +205,14 @@ class EventHub:
             delay = min(delay * 2, 1.0)
 
     async def _listen(self) -> AsyncIterator[tuple[str, str]]:
-        """Single node: one pattern subscription to every board's channel."""
+        """Single node: pattern subscriptions to every board's and league's channel."""
         client = create_subscriber(self._settings, self._url)
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.psubscribe(self._keys.events_channel_pattern())
+            await pubsub.psubscribe(*channel_patterns(self._keys))
             # Subscribed: now catch up on what was published while we were not.
-            for board_id in list(self._last_ids):
-                await self._catch_up(client, board_id)
+            for channel in list(self._last_ids):
+                await self._catch_up(client, channel)
             self.connected.set()
             while True:
                 message = await next_message(pubsub, sharded=False, timeout=1.0)
@@ -206,27 +222,28 @@ class EventHub:
             await close_quietly(pubsub, client)
 
     async def _listen_sharded(self) -> AsyncIterator[tuple[str, str]]:
-        """Cluster mode: one SSUBSCRIBE per watched board (sharded pub/sub has no patterns).
+        """Cluster mode: one SSUBSCRIBE per watched topic (sharded pub/sub has no patterns).
 
-        The set of channels follows the boards local clients watch, checked between
-        messages; a board's first client waits (wait_connected) until its channel is in.
+        The set of channels follows the topics local clients watch, checked between
+        messages; a topic's first client waits (wait_connected) until its channel is in.
         """
         client = create_subscriber(self._settings, self._url)
         pubsub = client.pubsub()
-        subscribed: dict[str, str] = {}  # channel → board id
+        subscribed: set[str] = set()
         try:
             await initialize(client)
             self.connected.set()
             while True:
-                wanted = {self._keys.events_channel(board): board for board in self._subscribers}
-                for channel in subscribed.keys() - wanted.keys():
+                wanted = set(self._subscribers)
+                for channel in subscribed - wanted:
                     await unsubscribe(pubsub, channel, sharded=True)
-                    self._sharded_live.discard(subscribed.pop(channel))
-                for channel in wanted.keys() - subscribed.keys():
+                    subscribed.discard(channel)
+                    self._sharded_live.discard(channel)
+                for channel in wanted - subscribed:
                     await subscribe(pubsub, channel, sharded=True)
-                    subscribed[channel] = wanted[channel]
-                    await self._catch_up(client, wanted[channel])
-                    self._sharded_live.add(wanted[channel])
+                    subscribed.add(channel)
+                    await self._catch_up(client, channel)
+                    self._sharded_live.add(channel)
                 if not subscribed:
                     await asyncio.sleep(0.05)
                     continue
@@ -237,32 +254,27 @@ class EventHub:
             self._sharded_live.clear()
             await close_quietly(pubsub, client)
 
-    async def _catch_up(self, client: Any, board_id: str) -> None:
-        """Deliver what a board's stream gained since the last event this hub delivered."""
-        last_id = self._last_ids.get(board_id)
-        if last_id is None:
+    async def _catch_up(self, client: Any, channel: str) -> None:
+        """Deliver what a topic's stream gained since the last event this hub delivered."""
+        last_id = self._last_ids.get(channel)
+        topic = self._topics.get(channel)
+        if last_id is None or topic is None:
             return
         entries: list[tuple[str, dict[str, str]]] = await client.xrange(
-            self._keys.events_stream(board_id), min=f"({last_id}"
+            topic.stream, min=f"({last_id}"
         )
         for entry_id, fields in entries:
-            self._deliver(board_id, event_from_stream(entry_id, fields))
+            self._dispatch(channel, event_from_stream(entry_id, fields))
 
     def _dispatch(self, channel: str, data: str) -> None:
-        # "<prefix>leaderboard:{<board id>}:events" → the board id between the braces.
-        start, end = channel.find("{"), channel.rfind("}")
-        if start < 0 or end < start:
-            return
-        self._deliver(channel[start + 1 : end], data)
-
-    def _deliver(self, board_id: str, data: str) -> None:
-        subscribers = self._subscribers.get(board_id)
+        """Hand a message of ``channel`` to its local subscribers (none: forget the channel)."""
+        subscribers = self._subscribers.get(channel)
         if not subscribers:
-            self._last_ids.pop(board_id, None)
+            self._last_ids.pop(channel, None)
             return
         event_id = msgspec.json.decode(data, type=_EventId).id
         if event_id is not None:
-            self._last_ids[board_id] = event_id
+            self._last_ids[channel] = event_id
         for subscription in subscribers:
             subscription.push(data)
 

@@ -67,11 +67,15 @@ class Envelope(msgspec.Struct, kw_only=True):
 Event = RankChanged | Overtaken | EntryRemoved
 
 
-class EventsDropped(msgspec.Struct, kw_only=True):
-    """Sent to a client that read too slowly: this many older events were dropped."""
+class EventsDropped(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Sent to a client that read too slowly: this many older events were dropped.
+
+    Names what the client follows: ``leaderboard`` (a board's stream) or ``league``.
+    """
 
     type: Literal["events_dropped"] = "events_dropped"
-    leaderboard: str
+    leaderboard: str | None = None
+    league: str | None = None
     dropped: int
 
 

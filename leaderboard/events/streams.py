@@ -13,6 +13,7 @@ import contextlib
 import weakref
 
 from leaderboard.events.subscription import Subscription
+from leaderboard.events.topics import Topic
 from leaderboard.lib.errors import RateLimitedError
 
 # A client over the cap usually holds streams it forgot: give it time to drop them.
@@ -65,8 +66,8 @@ class EventStream:
         self._finalizer.atexit = False  # at exit the loop and the hub are gone anyway
 
     @property
-    def board_id(self) -> str:
-        return self.subscription.board_id
+    def topic(self) -> Topic:
+        return self.subscription.topic
 
     def end(self) -> None:
         """End the stream gracefully: the sender sees HubClosedError after the queued events."""

@@ -1,4 +1,4 @@
-"""A client's view of one board's events, as the hub hands them out."""
+"""A client's view of one topic's events (a board's, a league's), as the hub hands them out."""
 
 from __future__ import annotations
 
@@ -7,22 +7,24 @@ import contextlib
 from collections import deque
 from collections.abc import Callable
 
+from leaderboard.events.topics import Topic
+
 
 class HubClosedError(Exception):
     """The stream was ended (the worker is shutting down): end the client's stream."""
 
 
 class Subscription:
-    """Raw JSON messages of one board for one client, oldest dropped first.
+    """Raw JSON messages of one topic for one client, oldest dropped first.
 
     ``on_release`` takes it off the hub; :meth:`release` calls it once, however often it
     is called (a stream's cleanup paths may overlap: the handler, the response, a finalizer).
     """
 
     def __init__(
-        self, board_id: str, backlog: int, on_release: Callable[[Subscription], None]
+        self, topic: Topic, backlog: int, on_release: Callable[[Subscription], None]
     ) -> None:
-        self.board_id = board_id
+        self.topic = topic
         self._on_release: Callable[[Subscription], None] | None = on_release
         self._messages: deque[str] = deque(maxlen=backlog)
         self._wakeup = asyncio.Event()

@@ -44,6 +44,19 @@ class IndexKeys:
 
 
 @dataclass(frozen=True, slots=True)
+class CohortKeys:
+    """The keys of one league cohort's index; all share the league's hash tag."""
+
+    scores: str
+    """Sorted set as a board's (docs/ranking.md): member ``<seq, 16 hex>:<player id>``,
+    score the stored score, negated on ``desc`` leagues."""
+    members: str
+    """Hash: player id → the 16-hex sequence of the player's member."""
+    ready: str
+    """Marker: present once the index holds the cohort (filled from Postgres)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Keys:
     prefix: str = ""
 
@@ -146,6 +159,41 @@ class Keys:
         """PSUBSCRIBE pattern of every board's events channel."""
         return f"{self.prefix}leaderboard:{{*}}:events"
 
+    def league_events_channel(self, league_id: str) -> str:
+        """Pub/sub channel of a league's events: zone_changed, season_ended (public contract)."""
+        return f"{self.prefix}league:{{{league_id}}}:events"
+
+    def league_events_channel_pattern(self) -> str:
+        """PSUBSCRIBE pattern of every league's events channel."""
+        return f"{self.prefix}league:{{*}}:events"
+
     def events_stream(self, leaderboard_id: str) -> str:
         """Stream of a board's last events (capped with MAXLEN ~); TTL 7 days from the last."""
         return f"{self.prefix}lb:{{{leaderboard_id}}}:events"
+
+    def league_events_stream(self, league_id: str) -> str:
+        """Stream of a league's last events (capped with MAXLEN ~); TTL 7 days from the last."""
+        return f"{self.prefix}lg:{{{league_id}}}:events"
+
+    def league_pattern(self, league_id: str) -> str:
+        """SCAN pattern of every key of a league (its cohorts, its stream, its markers)."""
+        return f"{self.prefix}lg:{{{league_id}}}:*"
+
+    def cohort(self, league_id: str, season: int, cohort: str) -> CohortKeys:
+        """The index of one cohort of one season: a sorted set like a board's.
+
+        Every key of a league carries the league's hash tag, so a cohort's keys (and the
+        league's event stream and channel, which its scripts write) share one slot.
+        Leaderboard data, but with a TTL: a week after the season's scheduled end (the
+        season's close deletes them before).
+        """
+        base = f"{self.prefix}lg:{{{league_id}}}:{season}:{cohort}"
+        return CohortKeys(scores=f"{base}:z", members=f"{base}:m", ready=f"{base}:ready")
+
+    def season_announced(self, league_id: str, season: int, batch: int) -> str:
+        """Marker: batch ``batch`` of a closed season's ``season_ended`` events went out.
+
+        Set by the script that publishes the batch (NX), so a batch is published once
+        whoever runs the close and however often; TTL 7 days.
+        """
+        return f"{self.prefix}lg:{{{league_id}}}:closed:{season}:{batch}"

@@ -32,7 +32,7 @@
 --           previous rank and score are false when the player had no entry.
 -- Why the sequence check: two submissions of one player may reach Redis in the opposite
 -- order of their Postgres commits; the older one must never overwrite the newer.
--- TOMBSTONE, member_of, journal and emit: from index_common.lua, loaded first.
+-- TOMBSTONE, member_of and journal: from index_common.lua; emit: events/emit.lua.
 if redis.call('EXISTS', KEYS[3]) == 0 then
   return {-1}
 end

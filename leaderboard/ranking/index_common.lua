@@ -1,7 +1,7 @@
 -- Prepended to every index script by scripts.py (a Redis script cannot import another),
--- after the constants the Python side defines: TOMBSTONE (values.py), a removed player's
--- members-hash value, greater than every sequence, so that a late write of a score
--- committed before the removal is refused.
+-- after the constants the Python side defines and events/emit.lua (emit): TOMBSTONE
+-- (values.py), a removed player's members-hash value, greater than every sequence, so
+-- that a late write of a score committed before the removal is refused.
 -- The members hash maps a player to the 16-hex sequence of their member
 -- ("<sequence>:<player id>"); indexes written before this held the whole member, and
 -- both read the same.
@@ -23,14 +23,4 @@ local function journal(lock_key, journal_key, entry)
     redis.call('RPUSH', journal_key, entry)
     redis.call('PEXPIRE', journal_key, lock_ttl)
   end
-end
-
--- Announce one event: into the board's capped stream (for clients that resume), then to
--- the channel's subscribers with the stream id added. `event` is JSON without its
--- closing brace. Returns the stream id.
-local function emit(stream_key, max_length, stream_ttl_ms, publish, channel, event)
-  local id = redis.call('XADD', stream_key, 'MAXLEN', '~', max_length, '*', 'event', event .. '}')
-  redis.call('PEXPIRE', stream_key, stream_ttl_ms)
-  redis.call(publish, channel, event .. ',"id":"' .. id .. '"}')
-  return id
 end

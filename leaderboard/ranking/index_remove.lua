@@ -10,7 +10,7 @@
 --          closing brace).  ARGV[5] the stream's approximate maximum length.
 -- ARGV[6]  the stream's TTL, ms.  ARGV[7] PUBLISH, or SPUBLISH on a Redis Cluster
 -- Returns: 1 when the player had an entry (and the event was published), else 0.
--- TOMBSTONE, member_of, journal and emit: from index_common.lua, loaded first.
+-- TOMBSTONE, member_of and journal: from index_common.lua; emit: events/emit.lua.
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if current == TOMBSTONE then  -- removed already
   current = false

@@ -39,13 +39,13 @@ from leaderboard.ranking.values import (
 def _index_script(name: str, *more_prelude: str) -> LuaScript:
     """An index script after what they all share.
 
-    First TOMBSTONE (values.py is its one source), then index_common.lua (member_of,
-    journal, emit).
+    First TOMBSTONE (values.py is its one source), then the events' emit and
+    index_common.lua (member_of, journal).
     """
     return LuaScript.load(
         __package__,
         name,
-        prelude=["index_common.lua", *more_prelude],
+        prelude=["leaderboard.events:emit.lua", "index_common.lua", *more_prelude],
         constants={"TOMBSTONE": TOMBSTONE},
     )
 

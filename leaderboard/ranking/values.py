@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from leaderboard.boards.models import Order
+from leaderboard.events.topics import STREAM_TTL_MS as STREAM_TTL_MS
 
 
 def member_for(reached_seq: int, player_id: str) -> str:
@@ -43,8 +44,6 @@ def from_redis_score(value: str | float, order: Order) -> int:
     return -score if order == "desc" else score
 
 
-# The event stream outlives the last event by a week (clients resume within minutes).
-STREAM_TTL_MS = 7 * 86_400_000
 
 
 @dataclass(frozen=True, slots=True)

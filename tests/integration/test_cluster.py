@@ -156,9 +156,10 @@ async def test_every_subscriber_of_every_worker_gets_every_event_on_a_cluster(
                 stop_after=4,
             )
         )
-        with hubs[0].subscribe(board) as first, hubs[1].subscribe(board) as second:
-            assert await hubs[0].wait_connected(board)
-            assert await hubs[1].wait_connected(board)
+        topic = hubs[0].board(board)
+        with hubs[0].subscribe(topic) as first, hubs[1].subscribe(topic) as second:
+            assert await hubs[0].wait_connected(topic)
+            assert await hubs[1].wait_connected(topic)
             for i, score in enumerate((10, 20, 30, 40)):  # submitted through both workers
                 response = await http[i % 2].post(
                     f"/v1/leaderboards/{board}/scores", json={"score": score}, headers=auth

@@ -14,7 +14,7 @@ import msgspec
 import pytest
 from websockets.asyncio.client import connect
 
-from leaderboard.events.controller import Delivery
+from leaderboard.events.bridge import Delivery
 from leaderboard.events.hub import EventHub
 from leaderboard.events.models import Envelope, EventsDropped, RankChanged
 from leaderboard.lib.keys import Keys
@@ -237,7 +237,7 @@ async def test_a_slow_client_loses_its_oldest_events_not_our_memory() -> None:
         return None
 
     hub = EventHub(settings, Keys(), nowhere, any_board)
-    subscription = hub.subscribe("b")
+    subscription = hub.subscribe(hub.board("b"))
     try:
         for i in range(1000):
             event = RankChanged(
