@@ -62,6 +62,21 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
             boards = self.server_key.leaderboards
             if boards is not None and board_id not in boards:
                 raise PermissionDeniedError("this server key may not submit to this leaderboard")
+        return self._whose(requested)
+
+    def submitting_for_league(self, requested: str | None) -> str:
+        """Whose league score a submission is, as :meth:`submitting_for`.
+
+        A server key limited to a list of leaderboards may not submit to leagues (403).
+        """
+        if self.server_key is not None and self.server_key.leaderboards is not None:
+            raise PermissionDeniedError(
+                "this server key is limited to some leaderboards; leagues take keys made "
+                "for every board"
+            )
+        return self._whose(requested)
+
+    def _whose(self, requested: str | None) -> str:
         if self.is_admin or self.server_key is not None:
             if requested is None:
                 raise InvalidInputError("player_id", "required when submitting for a player")

@@ -56,6 +56,48 @@ class EntryRemoved(msgspec.Struct, kw_only=True):
     id: str | None = None
 
 
+class ZoneChanged(msgspec.Struct, kw_only=True):
+    """A league submission moved a player of the cohort into another zone.
+
+    Published for the submitting player and for every other player of the cohort whose
+    zone it changed (pushed out of the promotion zone, into the demotion zone …), by the
+    script that applies the score (leagues/cohort_apply.lua). ``previous_zone`` is null
+    for a player's first submission of the season (they just joined the cohort).
+    """
+
+    type: Literal["zone_changed"] = "zone_changed"
+    league: str
+    season: int
+    cohort: str
+    player_id: str
+    zone: str
+    previous_zone: str | None
+    rank: int
+    at: datetime
+    id: str | None = None
+
+
+class SeasonEnded(msgspec.Struct, kw_only=True):
+    """A season closed: one for each player of it, with where it leaves them.
+
+    ``tier`` is the tier the player played the season in, ``new_tier`` the one they play
+    the next in (both by name); ``rank`` and ``zone`` are their final ones in the cohort.
+    """
+
+    type: Literal["season_ended"] = "season_ended"
+    league: str
+    season: int
+    player_id: str
+    tier: str
+    new_tier: str
+    rank: int
+    zone: str
+    at: datetime
+    cohort: str
+    score: int
+    id: str | None = None
+
+
 class Envelope(msgspec.Struct, kw_only=True):
     """What every event on a board's channel has: enough to filter and to resume."""
 
@@ -64,7 +106,7 @@ class Envelope(msgspec.Struct, kw_only=True):
     id: str | None = None
 
 
-Event = RankChanged | Overtaken | EntryRemoved
+Event = RankChanged | Overtaken | EntryRemoved | ZoneChanged | SeasonEnded
 
 
 class EventsDropped(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -33,6 +33,17 @@ class ConflictError(ServiceError):
     """The thing to create exists already."""
 
 
+class TryLaterError(ConflictError):
+    """A conflict that passes by itself (a season being closed): try again in a moment.
+
+    Answered 409 with ``Retry-After`` (whole seconds).
+    """
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after_seconds)}
+
+
 class UnprocessableError(ServiceError):
     """The request contradicts an earlier one (an Idempotency-Key reused with another body)."""
 

@@ -98,6 +98,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     retention_check_seconds: Annotated[float, msgspec.Meta(ge=1, le=86400)] = 60.0
     """How often a worker looks for score periods past a board's ``keep_periods`` to drop and
     for period partitions to create (one worker at a time; docs/postgres.md)."""
+    league_check_seconds: Annotated[float, msgspec.Meta(ge=0.1, le=3600)] = 5.0
+    """How often each worker looks for league seasons past their end to close (one worker
+    closes each; a submission that meets an ended season asks for a look at once)."""
     metrics_token: str | None = None
     """Bearer token that ``GET /metrics`` asks for; None: anyone who reaches it may read it."""
     metrics_dir: Path | None = None

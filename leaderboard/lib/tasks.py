@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -40,7 +41,7 @@ class Periodic:
     """``run_round()`` every ``interval`` seconds in a background task, until closed.
 
     A round that fails is logged and the next one runs: a ``skippable`` error (an outage)
-    as a warning, anything else with its traceback.
+    as a warning, anything else with its traceback. ``wake()`` starts the next round now.
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class Periodic:
         self._run_round = run_round
         self._skippable = skippable
         self._task: asyncio.Task[None] | None = None
+        self._woken = asyncio.Event()
 
     def start(self) -> None:
         if self._task is None:
@@ -67,9 +69,15 @@ class Periodic:
                 logger.error("%s did not stop; shutting down without it", self.name)
             self._task = None
 
+    def wake(self) -> None:
+        """Run the next round now rather than at the end of the interval."""
+        self._woken.set()
+
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), self._interval)
+            self._woken.clear()
             try:
                 await self._run_round()
             except self._skippable as exc:

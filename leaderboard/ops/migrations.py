@@ -18,6 +18,7 @@ and through a transaction pooler (docs/postgres.md).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import re
 from dataclasses import dataclass
@@ -59,7 +60,12 @@ def default_directory() -> Path:
 
 
 def discover(directory: Path | None = None) -> list[Migration]:
-    """The migrations in ``directory``, in version order; refuses gaps and odd names."""
+    """The migrations in ``directory``, in version order; refuses odd names and twins.
+
+    A version may be missing: numbers are handed out to work in progress, and one branch
+    lands before another (``0010`` before ``0009``). A missing number is simply applied
+    when its file arrives (docs/decisions.md, D-031); two files of one version are refused.
+    """
     directory = directory or default_directory()
     if not directory.is_dir():
         raise MigrationError(f"no migrations directory at {directory}")
@@ -71,12 +77,14 @@ def discover(directory: Path | None = None) -> list[Migration]:
         migrations.append(
             Migration(int(match["version"]), match["name"], path.read_text(encoding="utf-8"))
         )
-    for expected, migration in enumerate(migrations, start=1):
-        if migration.version != expected:
+    for before, migration in itertools.pairwise(migrations):
+        if migration.version == before.version:
             raise MigrationError(
-                f"migration versions must run 1, 2, 3 … without gaps; "
-                f"found {migration.version:04d} where {expected:04d} belongs"
+                f"two migrations are numbered {migration.version:04d} "
+                f"({before.name}, {migration.name}); give the later one the next free number"
             )
+    if migrations and migrations[0].version < 1:
+        raise MigrationError("migration versions start at 0001")
     return migrations
 
 

@@ -44,8 +44,6 @@ def from_redis_score(value: str | float, order: Order) -> int:
     return -score if order == "desc" else score
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class EventTarget:
     """Where and how the apply script announces a change."""

@@ -1,9 +1,8 @@
 """Retention: a resetting board keeps its last ``keep_periods`` periods; older ones go.
 
 A background job, in every worker, every ``LEADERBOARD_RETENTION_CHECK_SECONDS``; one
-worker at a time does the work, holding a lease (a row in ``maintenance_leases``, renewed
-as it goes, expiring if its holder dies). A lease rather than a session advisory lock,
-because a session lock does not survive PgBouncer in transaction mode (docs/postgres.md).
+worker at a time does the work, holding a lease (lib/leases.py: renewed as it goes,
+expiring if its holder dies).
 
 For each board with ``keep_periods`` and each period before its kept window, it:
 
@@ -30,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import secrets
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date
@@ -43,6 +41,7 @@ from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import Clock
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError
+from leaderboard.lib.leases import Lease, LostLease
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.tasks import Periodic
 from leaderboard.ranking.index import PeriodLock, RankIndex
@@ -83,14 +82,6 @@ _DELETE_BATCH = """
          WHERE leaderboard_id = $1 AND period_start = $2
          LIMIT $3)
 """
-_TAKE_LEASE = """
-    INSERT INTO maintenance_leases AS l (name, holder, expires_at)
-    VALUES ($1, $2, now() + make_interval(secs => $3))
-    ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
-     WHERE l.holder = EXCLUDED.holder OR l.expires_at < now()
-    RETURNING holder
-"""
-_END_LEASE = "DELETE FROM maintenance_leases WHERE name = $1 AND holder = $2"
 
 
 @dataclass
@@ -111,10 +102,6 @@ class RetentionReport:
     """Month partitions left for the next round: a lock was busy."""
 
 
-class LostLease(Exception):
-    """Another worker took the lease (this one was too slow to renew it)."""
-
-
 class RetentionJob:
     def __init__(
         self,
@@ -133,7 +120,8 @@ class RetentionJob:
         self._scores = scores
         self._clock = clock
         self.batch_size = batch_size
-        self.holder = secrets.token_hex(8)
+        self._lease = Lease(db, LEASE, LEASE_SECONDS)
+        self.holder = self._lease.holder
         self._partitions = ScorePartitions(db)
         self._rounds = Periodic("retention", interval_seconds, self.run_once, skippable=_OUTAGES)
 
@@ -163,7 +151,7 @@ class RetentionJob:
             logger.warning("retention lease lost to another worker; it carries on")
         finally:
             with contextlib.suppress(*_OUTAGES):
-                await self._db.execute(_END_LEASE, LEASE, self.holder)
+                await self._lease.end()
         return report
 
     async def _partition_round(
@@ -256,5 +244,4 @@ class RetentionJob:
                 raise LostLease
 
     async def _renew_lease(self) -> bool:
-        holder = await self._db.fetchval(_TAKE_LEASE, LEASE, self.holder, float(LEASE_SECONDS))
-        return bool(holder == self.holder)
+        return await self._lease.take()

@@ -41,6 +41,7 @@ from leaderboard.lib.errors import (
     PermissionDeniedError,
     RateLimitedError,
     ServiceError,
+    TryLaterError,
     UnprocessableError,
     outage_reason,
 )
@@ -103,7 +104,7 @@ def handle_service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Respon
     headers: dict[str, str] = {}
     if status_code == HTTP_401_UNAUTHORIZED:
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, RateLimitedError):
+    if isinstance(exc, RateLimitedError | TryLaterError):
         headers.update(exc.headers)
     return error_response(status_code, exc.detail, headers=headers, problems=problems)
 

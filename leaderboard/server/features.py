@@ -1,7 +1,8 @@
 """The features the service is made of, in the order they are built and routed.
 
 A feature builds on those listed before it (ranking on boards and players, moderation on
-ranking and scores …). A new feature is a folder with a ``feature.py`` and a line here.
+ranking and scores, leagues on the event hub …). A new feature is a folder with a
+``feature.py`` and a line here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from leaderboard.auth.feature import FEATURE as AUTH
 from leaderboard.boards.feature import FEATURE as BOARDS
 from leaderboard.events.feature import FEATURE as EVENTS
 from leaderboard.health.feature import FEATURE as HEALTH
+from leaderboard.leagues.feature import FEATURE as LEAGUES
 from leaderboard.lib.features import Feature
 from leaderboard.moderation.feature import FEATURE as MODERATION
 from leaderboard.players.feature import FEATURE as PLAYERS
@@ -32,5 +34,6 @@ FEATURES: tuple[Feature, ...] = (
     MODERATION,
     SERVER_KEYS,
     EVENTS,
+    LEAGUES,
     WEB,
 )

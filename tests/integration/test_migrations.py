@@ -60,6 +60,30 @@ async def test_racing_migrators_apply_each_migration_exactly_once(
     assert [r["migration"] for r in runs] == [2, 3]
 
 
+async def test_a_migration_that_lands_after_a_later_one_is_applied(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    """Branches take numbers in advance: 0003 may be applied before 0002 exists."""
+    directory = write_migrations(
+        tmp_path / "m",
+        {
+            "0001_create.sql": RACE_MIGRATIONS["0001_create.sql"],
+            "0003_three.sql": "INSERT INTO runs VALUES (3);",
+        },
+    )
+    assert [m.version for m in await apply_migrations(fresh_database_url, directory=directory)] == [
+        1,
+        3,
+    ]
+    write_migrations(directory, {"0002_two.sql": "INSERT INTO runs VALUES (2);"})
+    assert [m.version for m in await apply_migrations(fresh_database_url, directory=directory)] == [
+        2
+    ]
+    assert await apply_migrations(fresh_database_url, directory=directory) == []
+    runs = await fetch(fresh_database_url, "SELECT migration FROM runs ORDER BY migration")
+    assert [r["migration"] for r in runs] == [2, 3]
+
+
 @pytest.mark.slow
 def test_two_migrate_processes_started_together(fresh_database_url: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADERBOARD_")}

@@ -18,14 +18,23 @@ def write_migrations(directory: Path, files: dict[str, str]) -> Path:
 
 def test_the_shipped_migrations_are_found_in_order() -> None:
     migrations = discover()
-    assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
+    versions = [m.version for m in migrations]
+    assert versions == sorted(set(versions))
+    assert versions[0] == 1
     assert default_directory().name in {"migrations", "sql_migrations"}
+
+
+def test_a_number_taken_by_work_in_progress_may_be_missing(tmp_path: Path) -> None:
+    """0003 lands before 0002 (another branch's): 0003 is applied, 0002 when it comes."""
+    found = discover(write_migrations(tmp_path / "m", {"0001_a.sql": "", "0003_c.sql": ""}))
+    assert [(m.version, m.name) for m in found] == [(1, "a"), (3, "c")]
 
 
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({"0001_a.sql": "", "0003_c.sql": ""}, "without gaps"),
+        ({"0001_a.sql": "", "0001_b.sql": ""}, "two migrations are numbered 0001"),
+        ({"0000_a.sql": ""}, "start at 0001"),
         ({"1_a.sql": ""}, "NNNN_name.sql"),
         ({"0001_Bad-Name.sql": ""}, "NNNN_name.sql"),
     ],

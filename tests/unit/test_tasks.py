@@ -82,3 +82,21 @@ async def test_a_periodic_job_survives_a_failed_round_and_stops_when_closed(
     assert "test job skipped this round: redis went away" in messages
     assert "test job failed this round" in messages
     assert not any("did not stop" in m for m in messages)
+
+
+async def test_a_woken_periodic_runs_its_next_round_at_once() -> None:
+    rounds: list[int] = []
+    ran = asyncio.Event()
+
+    async def run_round() -> None:
+        rounds.append(len(rounds))
+        ran.set()
+
+    periodic = Periodic("test", 3600, run_round)
+    periodic.start()
+    try:
+        periodic.wake()
+        await asyncio.wait_for(ran.wait(), 5)  # not an hour
+        assert rounds == [0]
+    finally:
+        await periodic.close()
