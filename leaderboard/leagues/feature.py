@@ -43,7 +43,7 @@ def build(services: Services) -> None:
         SeasonCloser(
             db=infra.db,
             leagues=leagues,
-            seasons=SeasonRepository(infra.db, audit),
+            seasons=services.add(SeasonRepository(infra.db, audit)),
             index=index,
             clock=infra.clock,
             interval_seconds=infra.settings.league_check_seconds,

@@ -76,7 +76,7 @@ class SeasonRepository:
         self._db = db
         self._audit = audit
 
-    async def close(
+    async def close_season(
         self,
         league: League,
         season: int,

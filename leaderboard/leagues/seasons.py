@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -81,6 +81,9 @@ class SeasonCloser:
             "season-closer", interval_seconds, self.run_once, skippable=_OUTAGES
         )
         self._finishing: set[asyncio.Task[None]] = set()
+        self.after_announce: Callable[[int], Awaitable[None]] | None = None
+        """A test hook: awaited after each batch of events went out, before its progress
+        is noted (where a dying worker leaves the most to redo)."""
 
     def start(self) -> None:
         self._rounds.start()
@@ -109,7 +112,7 @@ class SeasonCloser:
         early = now < league.season_ends_at
         closed = None
         if wanted == league.season:
-            closed = await self._seasons.close(
+            closed = await self._seasons.close_season(
                 league,
                 wanted,
                 now=now,
@@ -176,6 +179,8 @@ class SeasonCloser:
                 for row in rows
             ]
             await self._index.announce(league.id, close.season, batch, events)
+            if self.after_announce is not None:
+                await self.after_announce(batch)
             last = rows[-1]
             batch, after = batch + 1, (last["tier"], last["cohort"], last["rank"])
             await self._seasons.note_announced(league.id, close.season, batch, after)
@@ -199,7 +204,7 @@ class SeasonCloser:
         except NotFoundError:
             return None
         now = self._clock()
-        closed = await self._seasons.close(
+        closed = await self._seasons.close_season(
             league,
             season,
             now=now,

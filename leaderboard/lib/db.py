@@ -252,8 +252,17 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """A pooled connection inside a transaction that commits when the block ends."""
-        async with self.connection() as conn, conn.transaction():
-            yield conn
+        async with self.connection() as conn:
+            try:
+                async with conn.transaction():
+                    yield conn
+            except asyncpg.InterfaceError as exc:
+                # The connection died inside the transaction (its server went, or killed
+                # it): asyncpg then fails the rollback too, hiding the outage behind it.
+                lost = exc.__context__
+                if isinstance(lost, POSTGRES_OUTAGE_ERRORS):
+                    raise outage(lost) from exc
+                raise
 
     async def fetch_write(self, query: str, *args: Any) -> list[asyncpg.Record]:
         """Run one statement that writes and commits by itself (no explicit transaction).
