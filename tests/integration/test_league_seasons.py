@@ -62,7 +62,9 @@ async def worker(settings: Settings, redis: AnyRedis, clock: MovableClock) -> As
 
 
 async def season_ended(redis: AnyRedis, prefix: str, league_id: str) -> list[SeasonEnded]:
-    entries = await redis.xrange(Keys(prefix).league_events_stream(league_id))
+    entries: list[tuple[str, dict[str, str]]] = await redis.xrange(  # type: ignore[assignment]
+        Keys(prefix).league_events_stream(league_id)
+    )
     events = [msgspec.json.decode(f["event"], type=dict[str, Any]) for _, f in entries]
     return [msgspec.convert(e, SeasonEnded) for e in events if e["type"] == "season_ended"]
 

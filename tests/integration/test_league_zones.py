@@ -103,7 +103,9 @@ async def index(
 
 
 async def events_after(redis: AnyRedis, stream: str, after: str) -> tuple[list[ZoneChanged], str]:
-    entries = await redis.xrange(stream, min=f"({after}" if after != "-" else "-")
+    entries: list[tuple[str, dict[str, str]]] = await redis.xrange(  # type: ignore[assignment]
+        stream, min=f"({after}" if after != "-" else "-"
+    )
     events = [msgspec.json.decode(fields["event"], type=ZoneChanged) for _, fields in entries]
     return events, entries[-1][0] if entries else after
 
