@@ -12,11 +12,15 @@
 -- ARGV[9]  their end: '"at":"…"'
 -- ARGV[10] the stream's approximate maximum length   ARGV[11] its TTL, ms
 -- ARGV[12] PUBLISH, or SPUBLISH on a Redis Cluster
+-- ARGV[13] "1" when the player just joined the cohort and the index was filled from
+--          Postgres since: if it holds exactly this change (the fill read it), announce
+--          the player's arrival now (nobody else will: a fill publishes nothing)
 -- Returns {status, previous rank (0: none), rank, members, zone, previous zone ('': none)}
 --   status 1: applied, zone_changed events published for every player whose zone it
 --   changed (the mover first, then the others by rank); 0: the index holds this change
---   or a newer one (nothing changes; ranks and zone are the current ones); -1: the index
---   is not ready (fill it from Postgres, then call again); -2: the player was deleted.
+--   or a newer one (nothing changes; ranks and zone are the current ones); 2: as 0, and
+--   the arrival was announced (ARGV[13]); -1: the index is not ready (fill it from
+--   Postgres, then call again); -2: the player was deleted.
 -- TOMBSTONE (a deleted player's hash value) is defined before this; emit: events/emit.lua.
 if redis.call('EXISTS', KEYS[3]) == 0 then
   return {-1}
@@ -45,8 +49,22 @@ local old_rank = false
 if current then
   old_rank = redis.call('ZRANK', KEYS[1], current .. ':' .. player) + 1
 end
+local function announce(event)
+  if ARGV[7] ~= '' then
+    emit(KEYS[4], ARGV[10], ARGV[11], ARGV[12], ARGV[7], ARGV[8]
+      .. ',"player_id":"' .. event[1] .. '","zone":"' .. event[2]
+      .. '","previous_zone":' .. (event[3] and ('"' .. event[3] .. '"') or 'null')
+      .. ',"rank":' .. string.format('%d', event[4]) .. ',' .. ARGV[9])
+  end
+end
+
 if current and seq <= current then
-  return {0, old_rank, old_rank, n0, zone(old_rank, n0), zone(old_rank, n0)}
+  local status = 0
+  if ARGV[13] == '1' and current == seq then
+    announce({player, zone(old_rank, n0), false, old_rank})
+    status = 2
+  end
+  return {status, old_rank, old_rank, n0, zone(old_rank, n0), zone(old_rank, n0)}
 end
 if current then
   redis.call('ZREM', KEYS[1], current .. ':' .. player)
@@ -102,12 +120,7 @@ for _, r in ipairs(others) do
   local member = redis.call('ZRANGE', KEYS[1], r - 1, r - 1)[1]
   moved[#moved + 1] = {string.sub(member, 18), zone(r, n1), zone(rank_before(r), n0), r}
 end
-if ARGV[7] ~= '' then
-  for _, event in ipairs(moved) do
-    emit(KEYS[4], ARGV[10], ARGV[11], ARGV[12], ARGV[7], ARGV[8]
-      .. ',"player_id":"' .. event[1] .. '","zone":"' .. event[2]
-      .. '","previous_zone":' .. (event[3] and ('"' .. event[3] .. '"') or 'null')
-      .. ',"rank":' .. string.format('%d', event[4]) .. ',' .. ARGV[9])
-  end
+for _, event in ipairs(moved) do
+  announce(event)
 end
 return {1, old_rank or 0, rank, n1, new_zone, old_zone or ''}

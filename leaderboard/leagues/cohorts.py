@@ -120,9 +120,14 @@ class CohortIndex:
     # -- changes -------------------------------------------------------------------------
 
     async def apply(
-        self, cohort: Cohort, player_id: str, score: int, reached_seq: int
+        self, cohort: Cohort, player_id: str, score: int, reached_seq: int, *, joined: bool = False
     ) -> CohortChange:
-        """Put a committed (score, sequence) in the cohort, announcing the zones it changes."""
+        """Put a committed (score, sequence) in the cohort, announcing the zones it changes.
+
+        ``joined``: the player was placed in the cohort by this change; should the cohort's
+        index have to be filled from Postgres first (a new cohort's first member fills it),
+        the fill holds the change already, and the player's arrival is announced then.
+        """
         league = cohort.league
         keys = self.keys(cohort)
         promote, demote = league.zone_places(cohort.tier)
@@ -151,7 +156,10 @@ class CohortIndex:
         ]
         stream = self._keys.league_events_stream(league.id)
         run = [keys.scores, keys.members, keys.ready, stream]
-        reply = await self._until_ready(cohort, lambda: self._apply(run, args))
+        reply: Any = await self._apply(run, [*args, 0])
+        if int(reply[0]) == -1:
+            await self._ensure_filled(cohort)
+            reply = await self._apply(run, [*args, int(joined)])
         status = int(reply[0])
         if status == -2:
             raise NotFoundError(f"no player with id {player_id!r} (deleted)")

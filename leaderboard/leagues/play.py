@@ -89,14 +89,15 @@ class LeaguePlay:
             raise
         cohort = Cohort(league, placed.season, placed.tier, placed.cohort)
         try:
-            change = await self._index.apply(cohort, player_id, placed.score, placed.reached_seq)
+            change = await self._index.apply(
+                cohort, player_id, placed.score, placed.reached_seq, joined=placed.joined
+            )
         except REDIS_OUTAGE_ERRORS as exc:
             self._apply_later(cohort, player_id)
             raise DependencyUnavailableError(
                 "redis",
                 f"the score was recorded, but its rank cannot be read now ({outage_reason(exc)})",
             ) from exc
-        first = placed.previous_score is None
         standing = Standing(
             player_id=player_id,
             season=placed.season,
@@ -104,7 +105,7 @@ class LeaguePlay:
             cohort=cohort.id,
             score=placed.score,
             rank=change.rank,
-            previous_rank=None if first else change.previous_rank,
+            previous_rank=None if placed.joined else change.previous_rank,
             zone=change.zone,
             season_ends_at=placed.season_ends_at,
             league=league.id,

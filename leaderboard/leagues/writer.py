@@ -62,8 +62,9 @@ class Placed:
     """None for the player's first submission of the season (they were placed by it)."""
 
     @property
-    def changed(self) -> bool:
-        return self.previous_score != self.score
+    def joined(self) -> bool:
+        """The player was placed in their cohort by this submission."""
+        return self.previous_score is None
 
 
 class SeasonClosedError(TryLaterError):
