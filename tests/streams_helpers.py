@@ -137,3 +137,30 @@ async def open_raw_websocket(port: int, path: str) -> tuple[Any, Any]:
     assert first == 0x81  # a final text frame
     assert await reader.readexactly(length) == b'{"type":"subscribed"}'
     return reader, writer
+
+
+class SseReader:
+    """Reads `id:`/`event:`/`data:` blocks from an SSE response."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._lines = response.aiter_lines()
+
+    async def next(self, timeout: float = 5.0) -> dict[str, str]:
+        async def read() -> dict[str, str]:
+            block: dict[str, str] = {}
+            async for line in self._lines:
+                if not line:
+                    if block:
+                        return block
+                    continue
+                field, _, value = line.partition(":")
+                block[field or "comment"] = value.strip()
+            raise AssertionError("the stream ended")
+
+        return await asyncio.wait_for(read(), timeout)
+
+    async def next_event(self, timeout: float = 5.0) -> dict[str, str]:
+        while True:
+            block = await self.next(timeout)
+            if "data" in block:
+                return block

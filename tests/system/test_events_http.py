@@ -23,6 +23,7 @@ from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedValkey
 from tests.conftest import CLUSTER, SINGLE, TEST_ADMIN_TOKEN
 from tests.procs import RunningService, clean_env, running_service, service_env, start_cli
+from tests.streams_helpers import SseReader
 
 pytestmark = pytest.mark.slow
 ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
@@ -91,33 +92,6 @@ async def submit(api: httpx.AsyncClient, board: str, player: str, score: int) ->
         headers=ADMIN,
     )
     assert response.status_code == 200, response.text
-
-
-class SseReader:
-    """Reads `id:`/`event:`/`data:` blocks from an SSE response."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        self._lines = response.aiter_lines()
-
-    async def next(self, timeout: float = 5.0) -> dict[str, str]:
-        async def read() -> dict[str, str]:
-            block: dict[str, str] = {}
-            async for line in self._lines:
-                if not line:
-                    if block:
-                        return block
-                    continue
-                field, _, value = line.partition(":")
-                block[field or "comment"] = value.strip()
-            raise AssertionError("the stream ended")
-
-        return await asyncio.wait_for(read(), timeout)
-
-    async def next_event(self, timeout: float = 5.0) -> dict[str, str]:
-        while True:
-            block = await self.next(timeout)
-            if "data" in block:
-                return block
 
 
 @pytest.mark.redis_modes
