@@ -230,6 +230,15 @@ def watch(leaderboard_id: str, from_start: bool) -> None:
 @click.option("--url", help="The service's base URL [default: from LEADERBOARD_HOST/PORT].")
 @click.option("--board", default="demo", show_default=True, help="Board id to fill.")
 @click.option(
+    "--league",
+    "league",
+    is_flag=False,
+    flag_value="demo-league",
+    default=None,
+    help="Fill a weekly league of three tiers instead of a board (its id: demo-league, or "
+    "the one given: --league=ID); watch a cohort at /leagues/<id>.",
+)
+@click.option(
     "--players",
     type=click.IntRange(1, 10_000),
     default=300,
@@ -251,15 +260,23 @@ def watch(leaderboard_id: str, from_start: bool) -> None:
     help="Stop after submitting for this many seconds once the board is full "
     "[default: until Ctrl-C].",
 )
-def demo(url: str | None, board: str, players: int, rate: float, duration: float | None) -> None:
-    """Fill a demo board through the running service, then keep submitting scores.
+def demo(
+    url: str | None,
+    board: str,
+    league: str | None,
+    players: int,
+    rate: float,
+    duration: float | None,
+) -> None:
+    """Fill a demo board (or league) through the running service, then keep submitting.
 
     Start `leaderboard serve` first; then watch the board at /boards/demo, with
-    `leaderboard watch demo`, or over SSE.
+    `leaderboard watch demo`, or over SSE; a league's cohorts at /leagues/demo-league.
     """
     from rich.progress import Progress
 
     from leaderboard.ops.demo import DemoError, run_demo
+    from leaderboard.ops.league_demo import run_league_demo
     from leaderboard.ops.serve import ADMIN_TOKEN_FILE, connectable
 
     settings = _load_settings()
@@ -275,7 +292,8 @@ def demo(url: str | None, board: str, players: int, rate: float, duration: float
             )
     base = url or f"http://{connectable(settings.host)}:{settings.port}"
     with Progress() as bar:
-        task = bar.add_task(f"players of board {board!r}", total=players)
+        what = f"league {league!r}" if league else f"board {board!r}"
+        task = bar.add_task(f"players of {what}", total=players)
 
         def show(done: int, total: int, reused: int) -> None:
             """What the bar is doing: reusing an earlier run's players, creating the rest."""
@@ -289,8 +307,19 @@ def demo(url: str | None, board: str, players: int, rate: float, duration: float
             bar.update(task, completed=done, total=total, description=doing)
 
         try:
-            submitted = asyncio.run(
-                run_demo(
+            if league:
+                filling = run_league_demo(
+                    base,
+                    token,
+                    league_id=league,
+                    players=players,
+                    rate=rate,
+                    duration=duration,
+                    progress=show,
+                    log=bar.console.print,
+                )
+            else:
+                filling = run_demo(
                     base,
                     token,
                     board_id=board,
@@ -300,7 +329,7 @@ def demo(url: str | None, board: str, players: int, rate: float, duration: float
                     progress=show,
                     log=bar.console.print,
                 )
-            )
+            submitted = asyncio.run(filling)
         except KeyboardInterrupt:
             return
         except DemoError as exc:

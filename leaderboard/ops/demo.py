@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -65,7 +65,7 @@ def player_name(rng: random.Random) -> str:
     return f"{rng.choice(ADJECTIVES)}{rng.choice(ANIMALS)}{rng.randint(1, 99)}"
 
 
-class _Api:
+class DemoApi:
     """The few calls the demo makes, with errors that say what happened."""
 
     def __init__(self, http: httpx.AsyncClient, base_url: str, admin_token: str) -> None:
@@ -143,7 +143,7 @@ async def run_demo(
     """
     rng = random.Random()  # noqa: S311 - demo data, not secrets
     async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS) as http:
-        api = _Api(http, base_url, admin_token)
+        api = DemoApi(http, base_url, admin_token)
         await api.call(
             "POST",
             "/v1/leaderboards",
@@ -172,7 +172,7 @@ async def run_demo(
     return submitted
 
 
-async def _existing_players(api: _Api, board_id: str, wanted: int) -> list[str]:
+async def _existing_players(api: DemoApi, board_id: str, wanted: int) -> list[str]:
     """Up to ``wanted`` players already on the board (from an earlier run)."""
     found: list[str] = []
     while len(found) < wanted:
@@ -190,7 +190,7 @@ async def _existing_players(api: _Api, board_id: str, wanted: int) -> list[str]:
 
 
 async def _fill(
-    api: _Api,
+    api: DemoApi,
     board_id: str,
     player_ids: list[str],
     wanted: int,
@@ -213,17 +213,22 @@ async def _fill(
             if progress:
                 progress(len(player_ids), wanted, reused)
 
-    tasks = [asyncio.create_task(one()) for _ in range(missing)]
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:  # the first failure stops the rest
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    await run_together([one() for _ in range(missing)])
     return missing
 
 
-async def _submit(api: _Api, board_id: str, player: str, score: int) -> None:
+async def run_together(calls: list[Coroutine[Any, Any, None]]) -> None:
+    """Run the calls at once; the first that fails stops the rest, and its error is raised."""
+    tasks = [asyncio.create_task(call) for call in calls]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _submit(api: DemoApi, board_id: str, player: str, score: int) -> None:
     await api.call(
         "POST",
         f"/v1/leaderboards/{board_id}/scores",

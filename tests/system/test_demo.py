@@ -126,3 +126,38 @@ def test_the_demo_without_a_token_says_where_it_looks(tmp_path: Path) -> None:
         "error: no admin token: set LEADERBOARD_ADMIN_TOKEN, or run the demo in the directory "
         "where `leaderboard serve` runs (it keeps the token in .leaderboard/admin_token)"
     ]
+
+
+def test_the_readme_league_demo_fills_two_tiers_and_keeps_scoring(
+    tmp_path: Path, database_url: str, redis_server_url: str, redis_key_prefix: str
+) -> None:
+    """`leaderboard demo --league` as the README offers it (ending after --duration)."""
+    env = service_env(tmp_path, database_url, redis_server_url, redis_key_prefix)
+    with running_service(tmp_path, env) as service:
+        demo_env = {**env, "LEADERBOARD_PORT": service.base.rsplit(":", 1)[1]}
+        result = run_demo(["--league", "--duration", "2"], demo_env, tmp_path)
+        assert result.returncode == 0, result.stdout
+        assert "league 'demo-league': 300 players" in result.stdout
+        submitted = int(result.stdout.strip().splitlines()[-1].split()[1])
+        assert submitted > 600  # first points in season 1 and in season 2, then more
+        league = httpx.get(f"{service.base}/v1/leagues/demo-league", timeout=5).json()
+        assert league["season"] == 2
+        assert [tier["name"] for tier in league["tiers"]] == ["Bronze", "Silver", "Gold"]
+        # Season 1's best five of each of ten Bronze cohorts play in Silver now.
+        silver = [
+            httpx.get(f"{service.base}/v1/leagues/demo-league/cohorts/2-2-{n}", timeout=5)
+            for n in (1, 2, 3)
+        ]
+        assert [len(page.json()["entries"]) for page in silver[:2]] == [30, 20]
+        assert silver[2].status_code == 404
+        zones = [entry["zone"] for entry in silver[0].json()["entries"]]
+        assert zones.count("promote") == 5
+        assert zones.count("demote") == 5
+        page = httpx.get(f"{service.base}/leagues/demo-league", timeout=5)
+        assert page.status_code == 200
+
+        again = run_demo(["--league=demo-league", "--duration", "0"], demo_env, tmp_path)
+        assert again.returncode == 0, again.stdout
+        assert "reusing 300 players" in again.stdout
+        league = httpx.get(f"{service.base}/v1/leagues/demo-league", timeout=5).json()
+        assert league["season"] == 2  # an existing league's season is left to its schedule
