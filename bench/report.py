@@ -20,6 +20,7 @@ from typing import cast
 from bench.common import RESULTS, ROOT
 from bench.plot import plot
 from bench.records import Results
+from bench.report_leagues import kept_section
 from bench.report_loads import big_reads_section, hot_section, mixed_section
 from bench.report_notes import notes
 from bench.report_profile import profile_section
@@ -62,7 +63,10 @@ def write_report(res: Results, report: Path, plot_path: Path, root: Path = ROOT)
     except ValueError:
         rel = Path("..") / plot_path.relative_to(root) if report.parent != root else plot_path
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(markdown(res, str(rel).replace("images/../", "") if drawn else None))
+    # The Leagues section comes from its own run (bench/leagues.py): kept as it is.
+    kept = kept_section(report.read_text()) if report.exists() else ""
+    text = markdown(res, str(rel).replace("images/../", "") if drawn else None)
+    report.write_text(text + ("\n" + kept if kept else ""))
     return drawn
 
 
