@@ -201,6 +201,7 @@ class LeaguePlay:
         Their index entries go after the commit (their rows go with the player).
         """
         placements = await self._repository.open_placements(conn, player_id)
+        await self._repository.forget_results(conn, player_id)
 
         async def remove_from_cohorts() -> None:
             for place in placements:

@@ -102,6 +102,8 @@ class LeagueRepository:
         return [to_league(row) for row in rows]
 
     async def delete(self, conn: Connection, league_id: str) -> bool:
+        """Delete the league and everything of it (its results have no foreign key)."""
+        await conn.execute("DELETE FROM league_results WHERE league_id = $1", league_id)
         return await conn.execute("DELETE FROM leagues WHERE id = $1", league_id) == "DELETE 1"
 
     async def cohort_members(
@@ -171,6 +173,10 @@ class LeagueRepository:
             player_id,
             limit,
         )
+
+    async def forget_results(self, conn: Connection, player_id: str) -> None:
+        """A deleted player's results of closed seasons (they have no foreign key)."""
+        await conn.execute("DELETE FROM league_results WHERE player_id = $1::uuid", player_id)
 
     async def open_placements(self, conn: Connection, player_id: str) -> list[dict[str, Any]]:
         """Where a player stands in every league's current season.

@@ -368,3 +368,34 @@ async def test_events_of_a_close_go_out_once_across_a_crash_and_a_second_worker(
         key async for key in redis.scan_iter(match=f"{keys.league_pattern(league_id)[:-1]}1:1-*")
     ]
     assert leftovers == []  # the closed cohorts' indexes went
+
+
+async def test_deleting_a_player_or_a_league_takes_their_results_too(
+    worker: Worker, database_url: str
+) -> None:
+    """Results have no foreign keys (D-030): the deletions remove them themselves."""
+    _, client = worker
+    league = await create_league(client, cohort_size=5)
+    league_id = league["id"]
+    players = [p for p, _ in await insert_players(database_url, 3)]
+    for i, player in enumerate(players):
+        await submit(client, league_id, player, i)
+    assert (await end_season(client, league_id)).status_code == 200
+    assert (await client.delete(f"/v1/players/{players[0]}", headers=ADMIN)).status_code == 204
+    closed = await cohort(client, league_id, "1-1-1")
+    assert [e["player_id"] for e in closed["entries"]] == [players[2], players[1]]
+
+    async def results() -> int:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return int(
+                await conn.fetchval(
+                    "SELECT count(*) FROM league_results WHERE league_id = $1", league_id
+                )
+            )
+        finally:
+            await conn.close()
+
+    assert await results() == 2
+    assert (await client.delete(f"/v1/leagues/{league_id}", headers=ADMIN)).status_code == 204
+    assert await results() == 0
