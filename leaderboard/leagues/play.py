@@ -98,6 +98,9 @@ class LeaguePlay:
                 "redis",
                 f"the score was recorded, but its rank cannot be read now ({outage_reason(exc)})",
             ) from exc
+        # A change the index held already (filled from Postgres after it was lost): where
+        # the player stood before it is not known.
+        absorbed = placed.previous_score != placed.score and not change.written
         standing = Standing(
             player_id=player_id,
             season=placed.season,
@@ -105,7 +108,7 @@ class LeaguePlay:
             cohort=cohort.id,
             score=placed.score,
             rank=change.rank,
-            previous_rank=None if placed.joined else change.previous_rank,
+            previous_rank=None if placed.joined or absorbed else change.previous_rank,
             zone=change.zone,
             season_ends_at=placed.season_ends_at,
             league=league.id,

@@ -23,12 +23,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+import asyncpg
 import msgspec
 
-from leaderboard.events.models import SeasonEnded
 from leaderboard.leagues.cohorts import CohortIndex
 from leaderboard.leagues.models import League
 from leaderboard.leagues.schedule import next_season
@@ -44,10 +45,11 @@ from leaderboard.lib.tasks import Periodic, stop_tasks
 
 logger = logging.getLogger(__name__)
 
-# season_ended events per script call: a few milliseconds of Redis, so other requests
-# are never held up for longer.
-ANNOUNCE_BATCH = 500
+# season_ended events per script call: about 10 ms of Redis, so other requests are never
+# held up for longer.
+ANNOUNCE_BATCH = 1000
 LEASE_SECONDS = 60
+LEASE_RENEW_SECONDS = 10
 _OUTAGES: tuple[type[Exception], ...] = (DependencyUnavailableError, *REDIS_OUTAGE_ERRORS)
 
 
@@ -152,40 +154,36 @@ class SeasonCloser:
         return report
 
     async def finish(self, close: Close, lease: Lease | None = None) -> None:
-        """Announce a closed season to every player of it, then clean its indexes up."""
+        """Announce a closed season to every player of it, then clean its indexes up.
+
+        Batch n+1's results are read from Postgres while batch n is published; progress is
+        noted after each batch, the lease renewed every few seconds.
+        """
         try:
             league = await self._leagues.fresh(close.league_id)
         except NotFoundError:
             return  # deleted meanwhile: its closes went with it
+        season_ended = SeasonEndedEvents(league, close)
         batch, after = close.announced, close.after
-        while rows := await self._seasons.results_after(
-            league.id, close.season, after, ANNOUNCE_BATCH
-        ):
-            events = [
-                msgspec.json.encode(
-                    SeasonEnded(
-                        league=league.id,
-                        season=close.season,
-                        player_id=row["player_id"],
-                        tier=league.tier_name(row["tier"]),
-                        new_tier=league.tier_name(row["new_tier"]),
-                        rank=row["rank"],
-                        zone=row["zone"],
-                        at=close.closed_at,
-                        cohort=cohort_id(close.season, row["tier"], row["cohort"]),
-                        score=row["score"],
-                    )
-                ).decode()[: -len(',"id":null}')]
-                for row in rows
-            ]
-            await self._index.announce(league.id, close.season, batch, events)
+        renewed = time.monotonic()
+        rows = await self._seasons.results_after(league.id, close.season, after, ANNOUNCE_BATCH)
+        while rows:
+            last = rows[-1]
+            after = (last["tier"], last["cohort"], last["rank"])
+            _, following = await asyncio.gather(
+                self._index.announce(
+                    league.id, close.season, batch, [season_ended.event(row) for row in rows]
+                ),
+                self._seasons.results_after(league.id, close.season, after, ANNOUNCE_BATCH),
+            )
             if self.after_announce is not None:
                 await self.after_announce(batch)
-            last = rows[-1]
-            batch, after = batch + 1, (last["tier"], last["cohort"], last["rank"])
+            batch += 1
             await self._seasons.note_announced(league.id, close.season, batch, after)
-            if lease is not None:
+            if lease is not None and time.monotonic() - renewed > LEASE_RENEW_SECONDS:
                 await lease.renew()
+                renewed = time.monotonic()
+            rows = following
         joined = await self._seasons.joined(league.id, close.season)
         cohorts = [
             cohort_id(close.season, tier, number)
@@ -252,3 +250,33 @@ class SeasonCloser:
         """Every worker drops its copy of the league (best effort: copies live 2 s)."""
         with contextlib.suppress(*REDIS_OUTAGE_ERRORS):
             await self._leagues.changed(league_id)
+
+
+class SeasonEndedEvents:
+    """A closed season's ``season_ended`` events as JSON, without the closing brace.
+
+    ``SeasonEnded``'s fields in its order; the publishing script adds the event's id and
+    the brace. Built from parts encoded once per season: a million events are a format
+    each.
+    """
+
+    def __init__(self, league: League, close: Close) -> None:
+        def encoded(value: object) -> str:
+            return msgspec.json.encode(value).decode()
+
+        self._head = (
+            f'{{"type":"season_ended","league":{encoded(league.id)},"season":{close.season},'
+            '"player_id":"'
+        )
+        self._at = encoded(close.closed_at)
+        self._tiers = [encoded(tier.name) for tier in league.tiers]
+        self._season = close.season
+
+    def event(self, row: asyncpg.Record) -> str:
+        tier, new_tier = row["tier"], row["new_tier"]
+        return (
+            f'{self._head}{row["player_id"]}","tier":{self._tiers[tier - 1]},'
+            f'"new_tier":{self._tiers[new_tier - 1]},"rank":{row["rank"]},'
+            f'"zone":"{row["zone"]}","at":{self._at},'
+            f'"cohort":"{cohort_id(self._season, tier, row["cohort"])}","score":{row["score"]}'
+        )

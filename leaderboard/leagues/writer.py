@@ -123,7 +123,7 @@ class LeagueWriter:
                 for entry in group:  # find the bad one: each on its own
                     await self._submit([entry], outcomes)
                 return
-            outcomes[group[0][0]] = exc
+            outcomes[group[0][0]] = _domain_error(exc, first)
             return
         except Exception as exc:  # not committed; or OutcomeUnknownError: maybe committed
             for i, _ in group:
@@ -132,6 +132,16 @@ class LeagueWriter:
         for row in rows:
             i, submission = group[row["o_n"] - 1]
             outcomes[i] = _outcome(row, submission)
+
+
+def _domain_error(exc: asyncpg.PostgresError, submission: LeagueSubmit) -> Exception:
+    """What a submission's own failure means (the checks in league_submit came first)."""
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
+        # The player (or the league) was deleted between the function's check and its write.
+        return NotFoundError(f"no player with id {submission.player_id!r}")
+    if isinstance(exc, asyncpg.DeadlockDetectedError | asyncpg.SerializationError):
+        return TryLaterError("the submission met a concurrent change; send it again", 1)
+    return exc
 
 
 def _outcome(row: asyncpg.Record, submission: LeagueSubmit) -> Placed | Exception:

@@ -286,3 +286,32 @@ async def test_a_deleted_player_leaves_their_cohort(client: Client, database_url
     assert (await client.delete(f"/v1/players/{b}", headers=ADMIN)).status_code == 204
     page = await cohort(client, league["id"], "1-1-1")
     assert [(e["player_id"], e["rank"]) for e in page["entries"]] == [(a, 1)]
+
+
+async def test_a_lost_cohort_index_is_filled_again_from_postgres(
+    client: Client, database_url: str, redis: AnyRedis, redis_key_prefix: str
+) -> None:
+    league = await create_league(client, cohort_size=5)
+    a, b, c = (p for p, _ in await insert_players(database_url, 3))
+    for player, score in ((a, 10), (b, 20), (c, 30)):
+        await submit(client, league["id"], player, score)
+    keys = Keys(redis_key_prefix).cohort(league["id"], 1, "1-1-1")
+
+    async def lose_it() -> None:  # as a Redis restart without persistence, or an eviction
+        for key in (keys.scores, keys.members, keys.ready):
+            await redis.delete(key)
+
+    await lose_it()
+    page = await cohort(client, league["id"], "1-1-1")
+    assert [(e["player_id"], e["rank"], e["zone"]) for e in page["entries"]] == [
+        (c, 1, "promote"),
+        (b, 2, "promote"),
+        (a, 3, "stay"),
+    ]
+    await lose_it()
+    answer = await submit(client, league["id"], a, 25)  # 35: first, found by a write
+    assert (answer["rank"], answer["score"], answer["zone"]) == (1, 35, "promote")
+    assert answer["previous_rank"] is None  # the refilled index held it already
+    page = await cohort(client, league["id"], "1-1-1")
+    assert [e["player_id"] for e in page["entries"]] == [a, c, b]
+    assert await redis.ttl(keys.scores) > 0  # league keys expire (a week after the season)
