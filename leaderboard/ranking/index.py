@@ -30,6 +30,7 @@ from typing import TypeVar
 from leaderboard.boards.models import Board
 from leaderboard.boards.periods import oldest_kept, period_key, period_start, public_period
 from leaderboard.events.models import entry_removed_head, event_head, overtaken_parts
+from leaderboard.lib.clock import Clock
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis, run_id_of
@@ -107,7 +108,9 @@ class RankIndex:
         keys: Keys,
         top_pages: TopPageCache,
         events: EventSettings,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._redis = redis
         self._scripts = scripts
         self._records = records
@@ -199,7 +202,7 @@ class RankIndex:
         if announce:
             events = self._event_target(
                 board,
-                entry_removed_head(board.id, public_period(period), player_id, self._locator.now()),
+                entry_removed_head(board.id, public_period(period), player_id, self._clock()),
             )
         removed = await self._scripts.remove(
             self._locator.keys(board, period), player_id, forever=forever, events=events
@@ -228,7 +231,7 @@ class RankIndex:
         """
         if period < period_start(board.reset, board.created_at.astimezone(UTC).date()):
             return True
-        kept = oldest_kept(board, self._locator.today())
+        kept = oldest_kept(board, self._clock().astimezone(UTC).date())
         return kept is not None and period < kept
 
     async def read(
@@ -396,7 +399,7 @@ class RankIndex:
         )
 
     def _change_events(self, board: Board, period: date, player_id: str) -> EventTarget:
-        now, public = self._locator.now(), public_period(period)
+        now, public = self._clock(), public_period(period)
         return self._event_target(
             board,
             event_head(board.id, public, player_id, now),
