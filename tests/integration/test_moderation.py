@@ -16,18 +16,10 @@ from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from tests.conftest import ADMIN
 from tests.helpers import sign_in
-from tests.scores_helpers import top
+from tests.scores_helpers import create_board, top
 
 pytestmark = pytest.mark.redis_modes
 Client = AsyncTestClient[Litestar]
-
-
-async def new_board(client: httpx.AsyncClient, **options: Any) -> str:
-    board_id = f"mod-{uuid.uuid4().hex[:10]}"
-    body = {"id": board_id, "rate_limit": {"limit": 1000, "window_seconds": 60}, **options}
-    response = await client.post("/v1/leaderboards", json=body, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    return board_id
 
 
 async def post_score(client: httpx.AsyncClient, board_id: str, player: str, score: int) -> Any:
@@ -49,7 +41,7 @@ def ranking(page: dict[str, Any]) -> list[tuple[int, str, int]]:
 async def test_removing_an_entry_closes_the_ranks_up_and_says_so(
     client: Client, redis: AnyRedis, redis_key_prefix: str
 ) -> None:
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     players = [player for player, _ in await players_of(client, 4)]
     for i, player in enumerate(players):
         assert (await post_score(client, board_id, player, 10 * (i + 1))).is_success
@@ -75,7 +67,7 @@ async def test_removing_an_entry_closes_the_ranks_up_and_says_so(
 
 
 async def test_only_the_admin_removes_entries(client: Client) -> None:
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     (player, headers), (other, _) = await players_of(client, 2)
     await post_score(client, board_id, player, 1)
     url = f"/v1/leaderboards/{board_id}/players/{player}"
@@ -101,9 +93,9 @@ async def test_a_ban_hides_the_player_everywhere_and_an_unban_restores_exact_ran
     client: Client, database_url: str, redis: AnyRedis, redis_key_prefix: str
 ) -> None:
     boards = [
-        await new_board(client),
-        await new_board(client, order="asc"),
-        await new_board(client, reset="daily"),
+        await create_board(client),
+        await create_board(client, order="asc"),
+        await create_board(client, reset="daily"),
     ]
     roster = await players_of(client, 5)
     cheater, cheater_headers = roster[2]
@@ -167,7 +159,7 @@ async def test_bans_need_the_admin_and_a_real_player(client: Client) -> None:
 
 
 async def test_moderation_is_audited(client: Client) -> None:
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     player, _ = await sign_in(client)
     await post_score(client, board_id, player, 3)
     assert (
