@@ -75,7 +75,7 @@ class BoardService:
         return await self._repository.all()
 
     async def get(self, board_id: str) -> Board:
-        if not BOARD_ID.match(board_id):
+        if not BOARD_ID.fullmatch(board_id):
             raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
         cached = self._local.get(board_id)
         if cached is not None and cached[0] > time.monotonic():
@@ -92,7 +92,7 @@ class BoardService:
         return msgspec.structs.replace(board, open=board.is_open(self._clock()))
 
     async def delete(self, board_id: str, actor: str) -> None:
-        if not BOARD_ID.match(board_id):
+        if not BOARD_ID.fullmatch(board_id):
             raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
         async with self._db.transaction() as conn:
             if not await self._repository.delete(conn, board_id):

@@ -8,8 +8,11 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from leaderboard.lib.validation import NO_CONTROLS
+
+# \Z, not $: see lib/validation.py.
 BoardId = Annotated[
-    str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="A slug: a-z, 0-9, _ and -")
+    str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}\Z", description="A slug: a-z, 0-9, _ and -")
 ]
 Order = Literal["desc", "asc"]
 Operator = Literal["best", "latest", "sum"]
@@ -25,9 +28,7 @@ class RateLimitConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id: BoardId
-    name: (
-        Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")] | None
-    ) = None
+    name: Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_CONTROLS)] | None = None
     order: Order = "desc"
     operator: Operator = "best"
     reset: Reset = "never"

@@ -59,7 +59,7 @@ async def rebuild_indexes(
 async def require_board(settings: Settings, board_id: str) -> None:
     """NotFoundError (as the API words it) unless the board exists in Postgres."""
     assert settings.database_url is not None
-    if BOARD_ID.match(board_id):
+    if BOARD_ID.fullmatch(board_id):
         db = Database.from_settings(settings)
         await db.open()
         try:

@@ -18,7 +18,7 @@ from leaderboard.lib.clock import Clock, system_clock
 from leaderboard.lib.logs import configure_logging
 from leaderboard.lib.openapi import (
     SECURITY_SCHEMES,
-    RequestBodySchemas,
+    StructSchemas,
     allow_methods_middleware,
 )
 from leaderboard.lib.request_middleware import request_middleware
@@ -66,9 +66,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
         # allow_methods_middleware answers OPTIONS (Litestar 2's Allow header is wrong for
         # paths with several handlers; see lib/openapi.py), after the request got its id.
         middleware=[request_middleware, allow_methods_middleware],
-        # RequestBodySchemas: the request bodies' OpenAPI schemas refuse what the bodies
-        # refuse (unknown fields, list items that break their constraints; lib/openapi.py).
-        plugins=[InfrastructurePlugin(settings, clock), RequestBodySchemas()],
+        # StructSchemas: the Structs' OpenAPI schemas refuse what the Structs refuse (unknown
+        # fields, list items that break their constraints), with ECMA patterns (openapi.py).
+        plugins=[InfrastructurePlugin(settings, clock), StructSchemas()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         # Logging is configured once per process by the CLI (leaderboard/lib/logs.py), not by
