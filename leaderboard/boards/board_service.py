@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 
 import msgspec
@@ -17,10 +16,9 @@ from leaderboard.lib.db import Database
 from leaderboard.lib.errors import InvalidInputError, NotFoundError
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
-from leaderboard.lib.validation import check_metadata
+from leaderboard.lib.validation import BOARD_ID, check_metadata
 
 CONFIG_TTL_SECONDS = 3600
-BOARD_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # Boards change only by create and delete; a worker may use what it read this long ago.
 LOCAL_TTL_SECONDS = 2.0
 

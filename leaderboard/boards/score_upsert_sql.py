@@ -93,7 +93,9 @@ def upsert_sql(operator: Operator, order: Order) -> str:
             SELECT i.a, 'score.submit', 'leaderboard:' || w.leaderboard_id || '/player:'
                    || w.player_id, i.r,
                    jsonb_build_object('submitted', i.v, 'score', w.score,
-                                      'period', w.period_start)
+                                      -- null on boards that never reset, as the API
+                                      -- says (periods.ALL_TIME is their stored date)
+                                      'period', NULLIF(w.period_start, DATE '1970-01-01'))
               FROM w JOIN i ON w.leaderboard_id = i.b AND w.period_start = i.p
                            AND w.player_id = i.u::uuid
              WHERE i.a IS NOT NULL

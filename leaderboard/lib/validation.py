@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -16,6 +17,8 @@ METADATA_MAX_BYTES = 4096
 # there (ECMA-262; lib/openapi.py translates). Regexes in the code use fullmatch.
 NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f]+\Z"
 """Text without C0 or C1 control characters (U+0085 breaks lines too) or DEL."""
+BOARD_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+"""A board id (the contract's slug), for ids outside a body: use ``fullmatch``."""
 
 
 def check_metadata(field: str, value: dict[str, Any] | None) -> None:

@@ -93,7 +93,7 @@ class ModerationService:
                 actor=actor,
                 action="entry.remove",
                 target=f"leaderboard:{board.id}/player:{player_id}",
-                details={"period": str(start), "score": removed.score},
+                details={"period": public_period(start), "score": removed.score},
             )
         await self._take_out(board, start, player_id, announce=True)
 

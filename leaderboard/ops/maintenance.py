@@ -6,13 +6,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from leaderboard.boards.board_repository import BoardRepository
-from leaderboard.boards.board_service import BOARD_ID
 from leaderboard.boards.periods import period_start, public_period
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import create_redis
 from leaderboard.lib.settings import Settings
+from leaderboard.lib.validation import BOARD_ID
 from leaderboard.server.services import Services
 
 # (board id, period label) → a progress callback (rows done, rows in all)

@@ -6,8 +6,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
+from leaderboard.audit.models import AuditAction
+from leaderboard.audit.repository import AuditLog
 from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.errors import (
     ConflictError,
@@ -16,9 +17,8 @@ from leaderboard.lib.errors import (
     NotFoundError,
 )
 from leaderboard.lib.metrics import PROFILE_CACHE
-from leaderboard.lib.validation import check_metadata
 from leaderboard.players.cache import DELETED_VERSION, MISSING, NameResult, PlayerCache
-from leaderboard.players.countries import ISO_3166_ALPHA_2
+from leaderboard.players.fields import validate_fields, validate_patch
 from leaderboard.players.ids import canonical_player_id
 from leaderboard.players.models import PlayerCreate, Profile, ProfilePatch, check_display_name
 from leaderboard.players.repository import PlayerRepository
@@ -44,11 +44,15 @@ class PlayerService:
         repository: PlayerRepository,
         cache: PlayerCache,
         *,
+        audit: AuditLog | None = None,
         after_read: AfterRead | None = None,
     ) -> None:
         self._db = db
         self._repository = repository
         self._cache = cache
+        # The admin's (and a server key's) writes go in the audit log, in their transaction;
+        # a player's own do not. None: nothing is audited (tools and tests).
+        self._audit = audit
         self._after_read = after_read
         self.before_delete: list[BeforeDelete] = []
         # Called with the player id after a profile change or deletion has committed.
@@ -85,7 +89,7 @@ class PlayerService:
             raise NotFoundError(f"no player with id {player_id!r}")
         return lifted
 
-    async def create(self, request: PlayerCreate) -> Profile:
+    async def create(self, request: PlayerCreate, actor: str | None = None) -> Profile:
         """A new player made by the admin (``POST /v1/players``); 409 for a known device."""
         fields = validate_fields(
             {
@@ -95,12 +99,16 @@ class PlayerService:
                 "metadata": request.metadata,
             }
         )
-        profile = await self._repository.create(device_id=request.device_id, **fields)
-        if profile is None:
-            raise ConflictError(
-                "device_id: a player with this device exists already; "
-                "sign in with POST /v1/auth/device to reach it"
-            )
+        async with self._db.transaction() as conn:
+            profile = await self._repository.create(conn, device_id=request.device_id, **fields)
+            if profile is None:
+                raise ConflictError(
+                    "device_id: a player with this device exists already; "
+                    "sign in with POST /v1/auth/device to reach it"
+                )
+            # Whether a device was given, never the device id: it signs the player in.
+            device = {"device": request.device_id is not None}
+            await self._record(conn, actor, "player.create", profile.player_id, device)
         await self._cache.put(profile)  # replaces a cached "missing", if any
         return profile
 
@@ -178,13 +186,17 @@ class PlayerService:
         await self._cache.fill_many(loaded, [pid for pid in misses if pid not in loaded])
         return loaded
 
-    async def update(self, player_id: str, patch: ProfilePatch) -> Profile:
+    async def update(
+        self, player_id: str, patch: ProfilePatch, actor: str | None = None
+    ) -> Profile:
         player_id = canonical_player_id(player_id)
         changes = validate_patch(patch)
         async with self._db.transaction() as conn:
             profile = await self._repository.update(conn, player_id, changes)
             if profile is None:
                 raise NotFoundError(f"no player with id {player_id!r}")
+            # Which fields, not their values: the log is kept for good, a profile is not.
+            await self._record(conn, actor, "player.update", player_id, {"fields": sorted(changes)})
             # Before the commit: if Redis cannot be told, nothing commits (503).
             await self._cache.invalidate(player_id, profile.version)
         await self._cache.put(profile)
@@ -192,7 +204,7 @@ class PlayerService:
             notify(player_id)
         return profile
 
-    async def delete(self, player_id: str) -> None:
+    async def delete(self, player_id: str, actor: str | None = None) -> None:
         player_id = canonical_player_id(player_id)
         after_commit: list[AfterCommit] = []
         async with self._db.transaction() as conn:
@@ -205,6 +217,7 @@ class PlayerService:
                 if action is not None:
                     after_commit.append(action)
             await self._repository.delete(conn, player_id)
+            await self._record(conn, actor, "player.delete", player_id, {})
             # Before the commit, so that a Redis outage leaves the player whole (503).
             await self._cache.invalidate(player_id, DELETED_VERSION)
         await self._cache.mark_deleted(player_id)
@@ -212,6 +225,20 @@ class PlayerService:
             await action()
         for notify in self.after_change:
             notify(player_id)
+
+    async def _record(
+        self,
+        conn: Connection,
+        actor: str | None,
+        action: AuditAction,
+        player_id: str,
+        details: dict[str, Any],
+    ) -> None:
+        """Audit a write by the admin or a server key (``actor``) in its transaction."""
+        if actor is not None and self._audit is not None:
+            await self._audit.record(
+                conn, actor=actor, action=action, target=f"player:{player_id}", details=details
+            )
 
     async def _load(self, player_id: str) -> Profile | None:
         pending = self._inflight.get(player_id)
@@ -245,40 +272,3 @@ def _bulk_ids(player_ids: Sequence[str]) -> list[str]:
     if len(player_ids) > BULK_LIMIT:
         raise InvalidInputError("player_ids", f"at most {BULK_LIMIT} per lookup")
     return list(dict.fromkeys(player_ids))
-
-
-def validate_patch(patch: ProfilePatch) -> dict[str, Any]:
-    """The columns to set, checked beyond what the Struct's constraints express."""
-    changes = patch.changes()
-    if not changes:
-        raise InvalidInputError(
-            "body", "nothing to change: send display_name, avatar_url, country or metadata"
-        )
-    return validate_fields(changes)
-
-
-def validate_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """Profile columns (any of display_name, avatar_url, country, metadata), checked.
-
-    A 400 names the first bad field. None (clear the optional ones) passes; None metadata
-    becomes ``{}``, as the column holds an object.
-    """
-    name = fields.get("display_name")
-    if name is not None:
-        check_display_name(name)
-    url = fields.get("avatar_url")
-    if url is not None:
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            parts = urlsplit("")
-        if parts.scheme not in {"http", "https"} or not parts.netloc or "\x00" in url:
-            raise InvalidInputError("avatar_url", "must be an http:// or https:// URL")
-    country = fields.get("country")
-    if country is not None and country not in ISO_3166_ALPHA_2:
-        raise InvalidInputError("country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
-    if "metadata" in fields:
-        metadata = fields["metadata"] if fields["metadata"] is not None else {}
-        check_metadata("metadata", metadata)
-        fields["metadata"] = metadata
-    return fields

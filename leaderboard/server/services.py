@@ -96,14 +96,18 @@ class Services:
         # Profile misses and rebuilds may read a replica (fenced: never staler than the
         # primary; lib/replica.py); without LEADERBOARD_DATABASE_REPLICA_URL, the primary.
         replica = ReadReplica.from_settings(settings, db)
+        audit = AuditLog(db)
         players = PlayerService(
-            db, PlayerRepository(db, replica), player_cache, after_read=after_player_read
+            db,
+            PlayerRepository(db, replica),
+            player_cache,
+            audit=audit,
+            after_read=after_player_read,
         )
         limiter = RateLimiter(pipeline, keys)
         top_pages = TopPageCache(settings.top_page_cache_ms / 1000)
         board_repository = BoardRepository(db)
         score_repository = ScoreRepository(db, replica)
-        audit = AuditLog(db)
         boards = BoardService(db, board_repository, redis, keys, top_pages, audit, clock)
         index = RankIndex(pipeline)
         locator = IndexLocator(keys, clock)
