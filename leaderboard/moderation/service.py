@@ -23,7 +23,7 @@ from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import public_period, resolve_period
 from leaderboard.boards.rank_index import RankIndex
 from leaderboard.boards.score_repository import ScoreRepository
-from leaderboard.events.models import entry_removed_head
+from leaderboard.events.models import entry_removed_head, event_head
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.lib.keys import Keys
@@ -119,7 +119,11 @@ class ModerationService:
         task.add_done_callback(self._sweeps.discard)
 
     async def unban(self, player_id: str, actor: str) -> None:
-        """Show the player's entries again, each where its score and sequence rank it."""
+        """Show the player's entries again, each where its score and sequence rank it.
+
+        Each entry that comes back is announced (``entry_restored``), as a ban announced
+        each that went (``entry_removed``).
+        """
         player_id = canonical_player_id(player_id)
         async with self._db.transaction() as conn:
             if not await self._players.unban(conn, player_id):
@@ -135,6 +139,13 @@ class ModerationService:
         for board_id, period, score, seq in entries:
             try:
                 board = await self._boards.get(board_id)
+                head = event_head(
+                    board.id,
+                    public_period(period),
+                    player_id,
+                    self._locator.now(),
+                    "entry_restored",
+                )
                 await self._index.apply(
                     self._locator.keys(board, period),
                     order=board.order,
@@ -142,6 +153,11 @@ class ModerationService:
                     score=score,
                     reached_seq=seq,
                     expire_at_ms=self._locator.expire_at_ms(board, period),
+                    events=self._events(board.id, head),
+                    # Announced also when the index holds the entry already (the index
+                    # check or a rebuild read it from Postgres after the commit): the
+                    # pages open on the board learn of it only from this event.
+                    after_rebuild=True,
                 )
             except (IndexNotReadyError, NotFoundError):
                 pass  # no index now: the next rebuild reads the entry from Postgres
@@ -149,6 +165,16 @@ class ModerationService:
 
     async def close(self) -> None:
         await stop_tasks(list(self._sweeps))
+
+    def _events(self, board_id: str, head: str) -> EventTarget:
+        """Where an index script announces a change of ``board_id`` (``head``: the event)."""
+        return EventTarget(
+            channel=self._keys.events_channel(board_id),
+            stream=self._keys.events_stream(board_id),
+            head=head,
+            stream_length=self._stream_length,
+            publish_command="SPUBLISH" if self._sharded_pubsub else "PUBLISH",
+        )
 
     async def _take_out_everywhere(self, player_id: str, periods: list[tuple[str, date]]) -> None:
         for board_id, period in periods:
@@ -174,15 +200,10 @@ class ModerationService:
     ) -> None:
         events = None
         if announce:
-            events = EventTarget(
-                channel=self._keys.events_channel(board.id),
-                stream=self._keys.events_stream(board.id),
-                head=entry_removed_head(
-                    board.id, public_period(period), player_id, self._locator.now()
-                ),
-                stream_length=self._stream_length,
-                publish_command="SPUBLISH" if self._sharded_pubsub else "PUBLISH",
+            head = entry_removed_head(
+                board.id, public_period(period), player_id, self._locator.now()
             )
+            events = self._events(board.id, head)
         await self._index.remove(
             self._locator.keys(board, period), player_id, forever=False, events=events
         )
