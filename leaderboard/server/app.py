@@ -15,6 +15,7 @@ from leaderboard.boards.score_controller import ScoresController
 from leaderboard.events.controller import EventsController
 from leaderboard.health.controller import HealthController, metrics
 from leaderboard.lib.clock import Clock, system_clock
+from leaderboard.lib.json_depth import DepthCheckedRequest
 from leaderboard.lib.logs import configure_logging
 from leaderboard.lib.openapi import (
     SECURITY_SCHEMES,
@@ -71,6 +72,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
         plugins=[InfrastructurePlugin(settings, clock), StructSchemas()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
+        # JSON bodies nest at most 32 levels, checked before they are decoded (a 400 naming
+        # the body; lib/json_depth.py).
+        request_class=DepthCheckedRequest,
         # Logging is configured once per process by the CLI (leaderboard/lib/logs.py), not by
         # each app: Litestar's own dictConfig would replace handlers (and the tests').
         logging_config=None,

@@ -80,3 +80,63 @@ async def test_a_country_or_name_with_a_trailing_newline_is_400(client: Client) 
     profile = (await client.get(f"/v1/players/{player}")).json()
     assert profile["country"] is None
     assert profile["version"] == 1, "nothing was written"
+
+
+def nested(levels: int) -> bytes:
+    """A score body whose metadata makes the whole body ``levels`` deep."""
+    inner = "[" * (levels - 2) + "1" + "]" * (levels - 2)
+    return f'{{"score": 1, "metadata": {{"k": {inner}}}}}'.encode()
+
+
+@pytest.mark.parametrize("levels", [33, 100, 980, 5000])
+async def test_a_body_nested_past_32_levels_is_400_naming_the_body(
+    client: Client, levels: int
+) -> None:
+    board = (await client.post("/v1/leaderboards", json={"id": board_id()}, headers=ADMIN)).json()
+    _, headers = await sign_in(client)
+    response = await client.post(
+        f"/v1/leaderboards/{board['id']}/scores",
+        content=nested(levels),
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == "body"
+    assert response.json()["detail"] == "body: nested more than 32 levels deep"
+    top = await client.get(f"/v1/leaderboards/{board['id']}/top")
+    assert top.json()["total"] == 0, "nothing was written"
+
+
+async def test_a_body_nested_32_levels_is_accepted(client: Client) -> None:
+    board = (await client.post("/v1/leaderboards", json={"id": board_id()}, headers=ADMIN)).json()
+    _, headers = await sign_in(client)
+    response = await client.post(
+        f"/v1/leaderboards/{board['id']}/scores",
+        content=nested(32),
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_brackets_inside_strings_are_not_nesting(client: Client) -> None:
+    _, headers = await sign_in(client)
+    me = (await client.get("/v1/players/me", headers=headers)).json()
+    deep_text = "[{" * 40 + '\\"' + "}]" * 40  # an escaped quote inside, too
+    response = await client.patch(
+        f"/v1/players/{me['player_id']}",
+        content=f'{{"metadata": {{"note": "{deep_text}"}}}}'.encode(),
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["metadata"]["note"] == deep_text.replace('\\"', '"')
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 40, b"[" * 20 + b"{}" + b"]" * 20 + b"]" * 20, b'{"a": "' + b"[" * 40],
+)
+async def test_malformed_deep_bodies_are_400_naming_the_body(client: Client, body: bytes) -> None:
+    response = await client.post(
+        "/v1/leaderboards", content=body, headers={**ADMIN, "content-type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == "body"
