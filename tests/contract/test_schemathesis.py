@@ -10,7 +10,9 @@ besides the coverage ones, derandomized (the same requests every run); about 25 
 The reads and the submission aim at a board that exists, with a player ranked on it, so
 that their 200s are checked too (drawn ids would find nothing); the deleting operations
 keep their drawn ids. The endless event stream is checked on its own (below): a fuzzer
-reading it would wait for ever.
+reading it would wait for ever. Values valid but for a trailing newline are sent on
+purpose too (TRAILING_NEWLINE). CI runs all of it: `.ci/run`'s two pytest passes select
+no markers, so these slow tests are in both.
 """
 
 from __future__ import annotations
