@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Literal, Protocol
 
-from leaderboard.audit.models import AuditAction
-from leaderboard.audit.repository import AuditLog
 from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.errors import (
     ConflictError,
@@ -35,6 +33,24 @@ AfterRead = Callable[[Sequence[str]], Awaitable[None]]
 # callable it returns runs after the commit (so a rollback leaves nothing half done).
 AfterCommit = Callable[[], Awaitable[None]]
 BeforeDelete = Callable[[Connection, str], Awaitable[AfterCommit | None]]
+PlayerAction = Literal["player.create", "player.update", "player.delete"]
+
+
+class AuditRecord(Protocol):
+    """Adds an audit entry inside the caller's transaction.
+
+    The audit log's ``record``, handed over by the app: this feature imports no other.
+    """
+
+    async def __call__(
+        self,
+        conn: Connection,
+        *,
+        actor: str,
+        action: PlayerAction,
+        target: str,
+        details: dict[str, Any] | None = None,
+    ) -> None: ...
 
 
 class PlayerService:
@@ -44,14 +60,14 @@ class PlayerService:
         repository: PlayerRepository,
         cache: PlayerCache,
         *,
-        audit: AuditLog | None = None,
+        audit: AuditRecord | None = None,
         after_read: AfterRead | None = None,
     ) -> None:
         self._db = db
         self._repository = repository
         self._cache = cache
-        # The admin's (and a server key's) writes go in the audit log, in their transaction;
-        # a player's own do not. None: nothing is audited (tools and tests).
+        # The admin's writes go in the audit log, in their transaction; a player's own do
+        # not. None: nothing is audited (tools and tests).
         self._audit = audit
         self._after_read = after_read
         self.before_delete: list[BeforeDelete] = []
@@ -230,13 +246,13 @@ class PlayerService:
         self,
         conn: Connection,
         actor: str | None,
-        action: AuditAction,
+        action: PlayerAction,
         player_id: str,
         details: dict[str, Any],
     ) -> None:
         """Audit a write by the admin or a server key (``actor``) in its transaction."""
         if actor is not None and self._audit is not None:
-            await self._audit.record(
+            await self._audit(
                 conn, actor=actor, action=action, target=f"player:{player_id}", details=details
             )
 

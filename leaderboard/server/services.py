@@ -101,7 +101,7 @@ class Services:
             db,
             PlayerRepository(db, replica),
             player_cache,
-            audit=audit,
+            audit=audit.record,
             after_read=after_player_read,
         )
         limiter = RateLimiter(pipeline, keys)
