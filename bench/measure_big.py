@@ -104,7 +104,7 @@ HISTOGRAM_CALLS = 50
 async def alone(redis: Redis, opts: Options, board: Board) -> tuple[float, float]:
     """Server µs per call of index_read.lua's "players" (100 ids) and "histogram" reads.
 
-    The same queries as the wrk runs, made with the service's own RankIndex (its script,
+    The same queries as the wrk runs, made with the service's own IndexScripts (its script,
     its arguments) straight to a quiet Redis (service stopped), names left out.
     """
     index, client = index_reader(opts.redis_url)

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from bench.common import Options, console
 from bench.load import Board
-from bench.package import RankIndex, index_reader, member_of
+from bench.package import IndexScripts, index_reader, member_of
 from bench.records import Memory, RedisRecord
 
 # INFO commandstats: cmdstat_<name> → {calls, usec, usec_per_call, ...}
@@ -57,14 +57,14 @@ async def measure(redis: Redis, opts: Options, boards: list[Board]) -> list[Redi
         await client.aclose()
 
 
-async def measure_board(redis: Redis, index: RankIndex, opts: Options, b: Board) -> RedisRecord:
+async def measure_board(redis: Redis, index: IndexScripts, opts: Options, b: Board) -> RedisRecord:
     members = await members_of(redis, b)
     stats0 = await redis.info("commandstats")
     pipe = redis.pipeline(transaction=False)
     for m in members:
         pipe.zrank(b.keys.scores, m)
     await pipe.execute()
-    # The service's own call (RankIndex.around, radius 0: the entry alone), as many at
+    # The service's own call (IndexScripts.around, radius 0: the entry alone), as many at
     # once as the sample: its script pipeline sends them together.
     await asyncio.gather(*(index.around(b.keys, "desc", pid, 0) for pid in b.sample_ids))
     stats1 = await redis.info("commandstats")

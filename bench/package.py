@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from leaderboard.boards.index_values import member_for, member_of, to_redis_score
-from leaderboard.boards.rank_index import RankIndex
 from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.redis_client import RESP_PROTOCOL
 from leaderboard.lib.scripts import ScriptPipeline
+from leaderboard.ranking.scripts import IndexScripts
+from leaderboard.ranking.values import member_for, member_of, to_redis_score
 
 __all__ = [
     "IndexKeys",
+    "IndexScripts",
     "Keys",
-    "RankIndex",
     "index_reader",
     "member_for",
     "member_of",
@@ -25,12 +25,12 @@ __all__ = [
 ]
 
 
-def index_reader(redis_url: str) -> tuple[RankIndex, Redis]:
+def index_reader(redis_url: str) -> tuple[IndexScripts, Redis]:
     """The service's own index reads, over a client like a worker's (RESP2, decoded).
 
-    The reads go through ``RankIndex`` and the worker's script pipeline, so they send
+    The reads go through ``IndexScripts`` and the worker's script pipeline, so they send
     index_read.lua with the service's own ARGV layout, whatever it is this week. Close the
     client (``aclose``) when done.
     """
     client = Redis.from_url(redis_url, decode_responses=True, protocol=RESP_PROTOCOL)
-    return RankIndex(ScriptPipeline(client)), client
+    return IndexScripts(ScriptPipeline(client)), client

@@ -34,18 +34,18 @@ import asyncpg
 import psutil
 from redis.asyncio import Redis
 
-from leaderboard.boards.board_repository import BoardRepository
-from leaderboard.boards.index_locator import IndexLocator
 from leaderboard.boards.periods import ALL_TIME
-from leaderboard.boards.rank_index import RankIndex
-from leaderboard.boards.rebuild import Rebuilder
-from leaderboard.boards.score_repository import ScoreRepository
-from leaderboard.boards.score_upsert_sql import UPSERTS
+from leaderboard.boards.repository import BoardRepository
 from leaderboard.lib.db import Database
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.replica import ReadReplica
 from leaderboard.lib.scripts import ScriptPipeline
 from leaderboard.ops.migrations import apply_migrations
+from leaderboard.ranking.locator import IndexLocator
+from leaderboard.ranking.rebuild import Rebuilder
+from leaderboard.ranking.records import ScoreRecords
+from leaderboard.ranking.scripts import IndexScripts
+from leaderboard.scores.upsert_sql import UPSERTS
 from tests.partitioning import with_partitioning
 from tests.pgbouncer import running_pgbouncer  # the same PgBouncer the tests start
 from tests.streaming_replica import replayed, streaming_pair
@@ -190,9 +190,9 @@ async def rebuild_once(primary_url: str, replica_url: str | None, redis: Redis) 
         assert board is not None
         rebuilder = Rebuilder(
             redis,
-            RankIndex(ScriptPipeline(redis)),
+            IndexScripts(ScriptPipeline(redis)),
             boards,
-            ScoreRepository(primary, reads),
+            ScoreRecords(primary, reads),
             IndexLocator(keys, lambda: datetime.now(UTC)),
         )
         started = time.monotonic()

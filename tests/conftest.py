@@ -26,6 +26,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -38,12 +39,14 @@ from litestar.testing import AsyncTestClient
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis, RedisCluster
 
+from leaderboard.lib.clock import MovableClock
 from leaderboard.lib.db import Database
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedPostgres, EmbeddedValkey
 from leaderboard.ops.migrations import apply_migrations
 from leaderboard.server.app import create_app
+from tests.calendar import DAYS_THAT_MATTER, ORDINARY_DAY, noon
 from tests.cluster import local_cluster
 
 # The `browser` and `page` fixtures (headless Chromium) for tests of HTML pages.
@@ -101,7 +104,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Give tests marked ``redis_modes`` a single-node and a cluster variant."""
+    """Calendar tests run on each day that matters; ``redis_modes`` tests on each Redis."""
+    if metafunc.definition.get_closest_marker("calendar") is not None:
+        if "calendar_day" not in metafunc.fixturenames:
+            raise pytest.UsageError(f"{metafunc.definition.nodeid}: calendar needs calendar_day")
+        metafunc.parametrize("calendar_day", DAYS_THAT_MATTER, indirect=True)
     if "redis_mode" not in metafunc.fixturenames:
         return
     if metafunc.definition.get_closest_marker("redis_modes") is None:
@@ -118,6 +125,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if known_bug is not None:
         cluster = pytest.param(CLUSTER, marks=pytest.mark.xfail(strict=True, **known_bug.kwargs))
     metafunc.parametrize("redis_mode", [SINGLE, cluster], indirect=True)
+
+
+@pytest.fixture
+def calendar_day(request: pytest.FixtureRequest) -> date:
+    """The day this test runs on (tests/calendar.py): one of the days that matter for a
+    test marked ``calendar``, else an ordinary day."""
+    return cast("date", getattr(request, "param", ORDINARY_DAY))
+
+
+@pytest.fixture
+def clock(calendar_day: date) -> MovableClock:
+    """The service's clock in this test: noon of ``calendar_day``, running on from there."""
+    return MovableClock(noon(calendar_day))
 
 
 @pytest.fixture
@@ -297,8 +317,15 @@ async def redis(redis_url: str, redis_mode: str, redis_key_prefix: str) -> Async
 
 @pytest.fixture
 def settings(
-    database_url: str, redis_url: str, redis_mode: str, redis_key_prefix: str, tmp_path: Path
+    database_url: str,
+    redis_url: str,
+    redis_mode: str,
+    redis_key_prefix: str,
+    tmp_path: Path,
+    calendar_day: date,
 ) -> Settings:
+    """The service's settings in this test; an app made from them without a clock of the
+    test's own lives on the test's day too (``clock_start``)."""
     return Settings(
         database_url=database_url,
         redis_url=redis_url,
@@ -308,6 +335,7 @@ def settings(
         data_dir=tmp_path / "data",
         # Tests sign many players in from one address; the auth limit has its own test.
         auth_rate_limit=10_000,
+        clock_start=noon(calendar_day),
     )
 
 
@@ -315,9 +343,11 @@ ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
 
 
 @pytest.fixture
-async def client(settings: Settings, redis: AnyRedis) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def client(
+    settings: Settings, redis: AnyRedis, clock: MovableClock
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The app over its real dependencies, through Litestar's test client."""
-    async with AsyncTestClient(app=create_app(settings)) as test_client:
+    async with AsyncTestClient(app=create_app(settings, clock=clock)) as test_client:
         yield test_client
 
 
@@ -346,14 +376,16 @@ async def running(app: Litestar) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-async def live(settings: Settings, redis: AnyRedis) -> AsyncIterator[httpx.AsyncClient]:
+async def live(
+    settings: Settings, redis: AnyRedis, clock: MovableClock
+) -> AsyncIterator[httpx.AsyncClient]:
     """The app in this test's event loop, for requests that really run concurrently.
 
     Litestar's AsyncTestClient hands every request to a portal thread and blocks the
     calling loop until the response is complete, so ``asyncio.gather`` over it runs the
     requests one after the other. httpx's ASGITransport calls the app in this loop.
     """
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     transport = httpx.ASGITransport(app=cast("Any", app))  # Litestar's own ASGI types
     async with (
         running(app),

@@ -8,6 +8,7 @@ import struct
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.calendar import ORDINARY_DAY, noon
 from tests.conftest import TEST_ADMIN_TOKEN
 from tests.pages import offline, problems
 
@@ -29,18 +31,6 @@ IMAGES = (
     else Path(__file__).resolve().parents[2] / "test-output"
 )
 ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
-# 45 players' names, best first where a test seeds them in this order.
-NAMES = (  # noqa: SIM905 - easier to read as words
-    "Ada Grace Linus Ken Barbara Alan Margaret Dennis Frances Edsger John Radia Tim Guido "
-    "Bjarne Niklaus Donald Leslie Shafi Whitfield Adele Sophie Katherine Hedy Claude Jean "
-    "Fran Lynn Mary Annie Evelyn Ida Kathleen Betty Marlyn Ruth Jude Carl Sam Samantha "
-    "Samir Samuel Sammy Samson Samira"
-).split()
-
-
-ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
-
-
 # 45 players' names, best first where a test seeds them in this order.
 NAMES = (  # noqa: SIM905 - easier to read as words
     "Ada Grace Linus Ken Barbara Alan Margaret Dennis Frances Edsger John Radia Tim Guido "
@@ -124,7 +114,10 @@ class Opened:
         assert len(self.sockets) == 1, self.sockets
 
 
-def open_board(page: Page, server: str, board: str) -> Opened:
+def open_board(page: Page, server: str, board: str, day: date = ORDINARY_DAY) -> Opened:
+    """The board's live page, in a browser whose clock reads noon of ``day``: the day the
+    served service lives on too (``server_fixture``), whatever day the test runs."""
+    page.clock.install(time=noon(day))
     opened = Opened(offline(page), problems(page))
     page.on("websocket", lambda socket: opened.sockets.append(socket.url))
     page.on("request", lambda request: opened.requests.append(request.url))

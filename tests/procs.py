@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +63,12 @@ def processes_using(path: Path) -> list[psutil.Process]:
 def service_env(
     tmp_path: Path, database_url: str, redis_url: str, prefix: str, **extra: str
 ) -> dict[str, str]:
-    """The environment of a `leaderboard serve` over the test session's servers."""
+    """The environment of a `leaderboard serve` over the test session's servers; the service
+    lives on an ordinary day (tests/calendar.py) unless ``LEADERBOARD_CLOCK_START`` says."""
+    from tests.calendar import ORDINARY_DAY, noon
     from tests.conftest import TEST_ADMIN_TOKEN
 
+    extra.setdefault("LEADERBOARD_CLOCK_START", noon(ORDINARY_DAY).isoformat())
     return clean_env(
         LEADERBOARD_DATABASE_URL=database_url,
         LEADERBOARD_REDIS_URL=redis_url,
@@ -116,9 +120,13 @@ def running_service(tmp_path: Path, env: dict[str, str]) -> Iterator[RunningServ
             raise AssertionError(f"the service did not stop on SIGTERM:\n{output}") from None
 
 
-def server_fixture(label: str) -> Any:
+def server_fixture(label: str, day: date | None = None) -> Any:
     """A ``server`` fixture: one `leaderboard serve` for a module's tests (each makes its
-    own boards), as ``server = server_fixture("live-page")`` at a module's top."""
+    own boards), as ``server = server_fixture("live-page")`` at a module's top. The service
+    lives on ``day`` (noon when it starts; tests/calendar.py), an ordinary day by default."""
+    from tests.calendar import ORDINARY_DAY, noon
+
+    clock_start = noon(day or ORDINARY_DAY).isoformat()  # the browser's too: open_board
 
     @pytest.fixture(scope="module")
     def server(
@@ -128,7 +136,12 @@ def server_fixture(label: str) -> Any:
         redis_key_prefix: str,
     ) -> Iterator[str]:
         with _module_service(
-            tmp_path_factory, label, database_url, redis_server_url, redis_key_prefix
+            tmp_path_factory,
+            label,
+            database_url,
+            redis_server_url,
+            redis_key_prefix,
+            LEADERBOARD_CLOCK_START=clock_start,
         ) as service:
             yield service.base
 
@@ -161,8 +174,9 @@ def _module_service(
     database_url: str,
     redis_url: str,
     prefix: str,
+    **extra: str,
 ) -> Iterator[RunningService]:
     tmp_path = tmp_path_factory.mktemp(label)
-    env = service_env(tmp_path, database_url, redis_url, prefix)
+    env = service_env(tmp_path, database_url, redis_url, prefix, **extra)
     with running_service(tmp_path, env) as service:
         yield service

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from litestar.di import NamedDependency
 
-from leaderboard.boards.board_service import BoardService
-from leaderboard.boards.ranking_service import RankingService
-from leaderboard.boards.score_service import ScoreService
+from leaderboard.boards.service import BoardService
+from leaderboard.ranking.service import RankingService
+from leaderboard.scores.service import ScoreService
 
 BoardsDep = NamedDependency[BoardService]
 ScoresDep = NamedDependency[ScoreService]

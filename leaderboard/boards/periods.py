@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from leaderboard.boards.models import Reset
+from leaderboard.boards.models import Board, Reset
 from leaderboard.lib.errors import InvalidInputError
 
 # Boards that never reset keep all their scores under this one "period".
@@ -52,6 +52,16 @@ def resolve_period(reset: Reset, requested: str | None, now: datetime) -> date:
     start = period_start(reset, day)
     if start > current:
         raise InvalidInputError("period", "that period has not started yet")
+    return start
+
+
+def oldest_kept(board: Board, today: date) -> date | None:
+    """The first day of the oldest period ``board`` keeps; None when it keeps them all."""
+    if board.keep_periods is None or board.reset == "never":
+        return None
+    start = period_start(board.reset, today)
+    for _ in range(board.keep_periods - 1):
+        start = period_start(board.reset, start - timedelta(days=1))
     return start
 
 

@@ -4,7 +4,7 @@ Loading: :class:`LuaScript` reads a ``.lua`` file that sits beside the module us
 (``LuaScript.load(__package__, "index_apply.lua", prelude="index_common.lua")``); an optional
 prelude file of the same package is prepended, since a Redis script cannot import another.
 Each script's header states its KEYS, ARGV and reply; each feature wraps its scripts in
-typed methods that own that order (``RankIndex.apply``, ``SessionStore.create`` …), so no
+typed methods that own that order (``IndexScripts.apply``, ``SessionStore.create`` …), so no
 call site builds an ARGV list.
 
 Running: redis-py sends each command in its own round trip, and each round trip costs the

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -91,6 +92,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     retention_check_seconds: Annotated[float, msgspec.Meta(ge=1, le=86400)] = 60.0
     """How often a worker looks for score periods past a board's ``keep_periods`` to drop and
     for period partitions to create (one worker at a time; docs/postgres.md)."""
+    clock_start: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+    """The service's clock starts at this moment (RFC 3339 with an offset) and runs on at the
+    real pace: to rehearse a reset or a board's end in staging. None: the system clock."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

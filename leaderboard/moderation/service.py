@@ -15,22 +15,18 @@ from datetime import date
 
 from leaderboard.audit.repository import AuditLog
 from leaderboard.auth.sessions import SessionStore
-from leaderboard.boards.board_service import BoardService
-from leaderboard.boards.index_locator import IndexLocator
-from leaderboard.boards.index_values import EventTarget, IndexNotReadyError
-from leaderboard.boards.models import Board
-from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import public_period, resolve_period
-from leaderboard.boards.rank_index import RankIndex
-from leaderboard.boards.score_repository import ScoreRepository
-from leaderboard.events.models import entry_removed_head, event_head
+from leaderboard.boards.service import BoardService
+from leaderboard.lib.clock import Clock
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
-from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.tasks import stop_tasks
 from leaderboard.players.ids import canonical_player_id
 from leaderboard.players.service import PlayerService
+from leaderboard.ranking.index import RankIndex
+from leaderboard.ranking.values import IndexNotReadyError
+from leaderboard.scores.repository import ScoreRepository
 
 logger = logging.getLogger(__name__)
 
@@ -54,27 +50,19 @@ class ModerationService:
         boards: BoardService,
         scores: ScoreRepository,
         index: RankIndex,
-        locator: IndexLocator,
         players: PlayerService,
         sessions: SessionStore,
         audit: AuditLog,
-        keys: Keys,
-        top_pages: TopPageCache,
-        stream_length: int = 1000,
-        sharded_pubsub: bool = False,
+        clock: Clock,
     ) -> None:
         self._db = db
         self._boards = boards
         self._scores = scores
         self._index = index
-        self._locator = locator
         self._players = players
         self._sessions = sessions
         self._audit = audit
-        self._keys = keys
-        self._top_pages = top_pages
-        self._stream_length = stream_length
-        self._sharded_pubsub = sharded_pubsub
+        self._clock = clock
         self._sweeps: set[asyncio.Task[None]] = set()
 
     async def remove_entry(
@@ -83,7 +71,7 @@ class ModerationService:
         """Delete one entry (404 without one); the ranks below it close up."""
         board = await self._boards.get(board_id)
         player_id = canonical_player_id(player_id)
-        start = resolve_period(board.reset, period, self._locator.now())
+        start = resolve_period(board.reset, period, self._clock())
         async with self._db.transaction() as conn:
             removed = await self._scores.delete_entry(conn, board.id, start, player_id)
             if removed is None:
@@ -95,7 +83,7 @@ class ModerationService:
                 target=f"leaderboard:{board.id}/player:{player_id}",
                 details={"period": public_period(start), "score": removed.score},
             )
-        await self._take_out(board, start, player_id, announce=True)
+        await self._index.remove(board, start, player_id, announce=True)
 
     async def ban(self, player_id: str, reason: str | None, actor: str) -> None:
         """Hide the player's entries everywhere, end their sessions, refuse their scores."""
@@ -139,48 +127,18 @@ class ModerationService:
         for board_id, period, score, seq in entries:
             try:
                 board = await self._boards.get(board_id)
-                head = event_head(
-                    board.id,
-                    public_period(period),
-                    player_id,
-                    self._locator.now(),
-                    "entry_restored",
-                )
-                await self._index.apply(
-                    self._locator.keys(board, period),
-                    order=board.order,
-                    player_id=player_id,
-                    score=score,
-                    reached_seq=seq,
-                    expire_at_ms=self._locator.expire_at_ms(board, period),
-                    events=self._events(board.id, head),
-                    # Announced also when the index holds the entry already (the index
-                    # check or a rebuild read it from Postgres after the commit): the
-                    # pages open on the board learn of it only from this event.
-                    after_rebuild=True,
-                )
+                await self._index.restore(board, period, player_id, score, seq)
             except (IndexNotReadyError, NotFoundError):
                 pass  # no index now: the next rebuild reads the entry from Postgres
-            self._top_pages.drop_board(board_id)
 
     async def close(self) -> None:
         await stop_tasks(list(self._sweeps))
-
-    def _events(self, board_id: str, head: str) -> EventTarget:
-        """Where an index script announces a change of ``board_id`` (``head``: the event)."""
-        return EventTarget(
-            channel=self._keys.events_channel(board_id),
-            stream=self._keys.events_stream(board_id),
-            head=head,
-            stream_length=self._stream_length,
-            publish_command="SPUBLISH" if self._sharded_pubsub else "PUBLISH",
-        )
 
     async def _take_out_everywhere(self, player_id: str, periods: list[tuple[str, date]]) -> None:
         for board_id, period in periods:
             try:
                 board = await self._boards.get(board_id)
-                await self._take_out(board, period, player_id, announce=True)
+                await self._index.remove(board, period, player_id, announce=True)
             except NotFoundError:
                 continue  # the board went meanwhile
 
@@ -191,20 +149,6 @@ class ModerationService:
                 return  # unbanned meanwhile (by any worker): the entries stay
             for board_id, period in periods:
                 board = await self._boards.get(board_id)
-                await self._take_out(board, period, player_id, announce=False)
+                await self._index.remove(board, period, player_id)
         except _SWEEP_STOPS as exc:  # the index check takes them out later
             logger.info("second sweep of banned player %s stopped: %s", player_id, exc)
-
-    async def _take_out(
-        self, board: Board, period: date, player_id: str, *, announce: bool
-    ) -> None:
-        events = None
-        if announce:
-            head = entry_removed_head(
-                board.id, public_period(period), player_id, self._locator.now()
-            )
-            events = self._events(board.id, head)
-        await self._index.remove(
-            self._locator.keys(board, period), player_id, forever=False, events=events
-        )
-        self._top_pages.drop_board(board.id)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 
-from leaderboard.boards.board_repository import BoardRepository
 from leaderboard.boards.periods import period_start, public_period
+from leaderboard.boards.repository import BoardRepository
+from leaderboard.lib.clock import started_at
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import Keys
@@ -31,7 +32,8 @@ async def rebuild_indexes(
     db = Database.from_settings(settings)
     await db.open()
     redis = create_redis(settings, settings.redis_url)
-    services = Services.build(db, redis, Keys(settings.redis_key_prefix), settings)
+    clock = started_at(settings.clock_start)
+    services = Services.build(db, redis, Keys(settings.redis_key_prefix), settings, clock)
     try:
         boards = (
             [await services.boards.get(board_id)]
@@ -40,13 +42,13 @@ async def rebuild_indexes(
         )
         done = []
         for board in boards:
-            current = period_start(board.reset, services.locator.today())
+            current = period_start(board.reset, clock().astimezone(UTC).date())
             periods = [current]
             if board.reset != "never":
                 periods.append(period_start(board.reset, current - timedelta(days=1)))
             for period in periods:
                 label = str(public_period(period) or "all time")
-                entries = await services.rebuilder.rebuild(board, period, progress(board.id, label))
+                entries = await services.index.rebuild(board, period, progress(board.id, label))
                 done.append((board.id, label, -1 if entries is None else entries))
         return done
     finally:

@@ -9,12 +9,10 @@ from litestar.openapi.spec import Components
 from leaderboard import __version__
 from leaderboard.audit.controller import AuditController
 from leaderboard.auth.controller import AuthController
-from leaderboard.boards.board_controller import BoardsController
-from leaderboard.boards.ranking_controller import RankingController
-from leaderboard.boards.score_controller import ScoresController
+from leaderboard.boards.controller import BoardsController
 from leaderboard.events.controller import EventsController
 from leaderboard.health.controller import HealthController, metrics
-from leaderboard.lib.clock import Clock, system_clock
+from leaderboard.lib.clock import Clock, started_at
 from leaderboard.lib.json_depth import DepthCheckedRequest
 from leaderboard.lib.logs import configure_logging
 from leaderboard.lib.openapi import (
@@ -26,6 +24,8 @@ from leaderboard.lib.request_middleware import request_middleware
 from leaderboard.lib.settings import Settings
 from leaderboard.moderation.controller import ModerationController
 from leaderboard.players.controller import PlayersController
+from leaderboard.ranking.controller import RankingController
+from leaderboard.scores.controller import ScoresController
 from leaderboard.server.error_handlers import EXCEPTION_HANDLERS
 from leaderboard.server.plugin import InfrastructurePlugin
 from leaderboard.server_keys.controller import ServerKeysController
@@ -42,11 +42,13 @@ from leaderboard.web import (
 OPENAPI_PATH = "/schema"
 
 
-def create_app(settings: Settings, *, clock: Clock = system_clock) -> Litestar:
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     """Build the service for ``settings`` (whose database and Redis URLs must be set).
 
-    ``clock`` tells the time for leaderboard periods (tests move it across midnight).
+    ``clock`` tells the time for periods, board windows and events; by default the one
+    ``settings.clock_start`` asks for (tests inject their own).
     """
+    clock = clock or started_at(settings.clock_start)
     return Litestar(
         route_handlers=[
             HealthController,

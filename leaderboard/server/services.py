@@ -13,20 +13,8 @@ from leaderboard.audit.repository import AuditLog
 from leaderboard.auth.device import DeviceSignIn
 from leaderboard.auth.principal import Authenticator
 from leaderboard.auth.sessions import SessionStore
-from leaderboard.boards.board_repository import BoardRepository
-from leaderboard.boards.board_service import BoardService
-from leaderboard.boards.idempotency import IdempotencyStore
-from leaderboard.boards.index_guard import IndexGuard
-from leaderboard.boards.index_locator import IndexLocator
-from leaderboard.boards.page_cache import TopPageCache
-from leaderboard.boards.rank_index import RankIndex
-from leaderboard.boards.ranking_service import RankingService
-from leaderboard.boards.rebuild import Rebuilder
-from leaderboard.boards.retention import RetentionJob
-from leaderboard.boards.score_indexing import ScoreIndexer
-from leaderboard.boards.score_repository import ScoreRepository
-from leaderboard.boards.score_service import ScoreService
-from leaderboard.boards.score_writer import ScoreWriter
+from leaderboard.boards.repository import BoardRepository
+from leaderboard.boards.service import BoardService
 from leaderboard.events.hub import EventHub
 from leaderboard.health.eviction import EvictionWatch
 from leaderboard.lib.clock import Clock, system_clock
@@ -40,7 +28,20 @@ from leaderboard.moderation.service import ModerationService
 from leaderboard.players.cache import PlayerCache
 from leaderboard.players.repository import PlayerRepository
 from leaderboard.players.service import AfterRead, PlayerService
+from leaderboard.ranking.guard import IndexGuard
+from leaderboard.ranking.index import EventSettings, RankIndex
+from leaderboard.ranking.locator import IndexLocator
+from leaderboard.ranking.page_cache import TopPageCache
+from leaderboard.ranking.rebuild import Rebuilder
+from leaderboard.ranking.records import ScoreRecords
+from leaderboard.ranking.scripts import IndexScripts
+from leaderboard.ranking.service import RankingService
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
+from leaderboard.scores.idempotency import IdempotencyStore
+from leaderboard.scores.repository import ScoreRepository
+from leaderboard.scores.retention import RetentionJob
+from leaderboard.scores.service import ScoreService
+from leaderboard.scores.writer import ScoreWriter
 from leaderboard.server_keys.store import ServerKeyStore
 
 
@@ -54,8 +55,7 @@ class Services:
     boards: BoardService
     scores: ScoreService
     rankings: RankingService
-    rebuilder: Rebuilder
-    locator: IndexLocator
+    index: RankIndex
     guard: IndexGuard
     moderation: ModerationService
     server_keys: ServerKeyStore
@@ -105,55 +105,45 @@ class Services:
             after_read=after_player_read,
         )
         limiter = RateLimiter(pipeline, keys)
-        top_pages = TopPageCache(settings.top_page_cache_ms / 1000)
         board_repository = BoardRepository(db)
-        score_repository = ScoreRepository(db, replica)
-        boards = BoardService(db, board_repository, redis, keys, top_pages, audit, clock)
-        index = RankIndex(pipeline)
+        boards = BoardService(db, board_repository, redis, keys, audit, clock)
+        records = ScoreRecords(db, replica)
         locator = IndexLocator(keys, clock)
-        rebuilder = Rebuilder(redis, index, board_repository, score_repository, locator)
-        indexer = ScoreIndexer(
-            index=index,
-            rebuilder=rebuilder,
+        scripts = IndexScripts(pipeline)
+        index = RankIndex(
+            redis=redis,
+            scripts=scripts,
+            records=records,
+            rebuilder=Rebuilder(redis, scripts, board_repository, records, locator),
             locator=locator,
-            scores=score_repository,
             keys=keys,
-            top_pages=top_pages,
-            stream_length=settings.events_stream_length,
-            sharded_pubsub=settings.redis_cluster,
+            top_pages=TopPageCache(settings.top_page_cache_ms / 1000),
+            events=EventSettings(
+                stream_length=settings.events_stream_length,
+                sharded_pubsub=settings.redis_cluster,
+            ),
         )
+        boards.forget_index.append(index.forget_board)
+        score_repository = ScoreRepository(db)
         scores = ScoreService(
             boards=boards,
-            # Concurrent submissions share statements and commits (score_writer.py).
+            # Concurrent submissions share statements and commits (writer.py).
             writer=ScoreWriter(db),
             scores=score_repository,
             index=index,
-            indexer=indexer,
-            locator=locator,
             limiter=limiter,
-            keys=keys,
-            top_pages=top_pages,
             idempotency=IdempotencyStore(db, pipeline, keys),
+            clock=clock,
         )
         guard = IndexGuard(
-            redis=redis,
             boards=boards,
-            scores=score_repository,
+            records=records,
             index=index,
-            rebuilder=rebuilder,
-            locator=locator,
-            keys=keys,
-            top_pages=top_pages,
+            clock=clock,
             interval_seconds=settings.index_check_seconds,
         )
         rankings = RankingService(
-            boards=boards,
-            index=index,
-            rebuilder=rebuilder,
-            locator=locator,
-            players=players,
-            scores=score_repository,
-            top_pages=top_pages,
+            boards=boards, index=index, records=records, players=players, clock=clock
         )
 
         # Deleting a player takes them off every leaderboard and ends their sessions, in
@@ -163,21 +153,17 @@ class Services:
 
         players.before_delete.extend([scores.remove_player, end_sessions])
         # Top pages show display names: a renamed or deleted player drops them all.
-        players.after_change.append(lambda _player_id: top_pages.clear())
+        players.after_change.append(lambda _player_id: index.forget_names())
         server_keys = ServerKeyStore(db, pipeline, keys, audit, boards.get)
         moderation = ModerationService(
             db=db,
             boards=boards,
             scores=score_repository,
             index=index,
-            locator=locator,
             players=players,
             sessions=sessions,
             audit=audit,
-            keys=keys,
-            top_pages=top_pages,
-            stream_length=settings.events_stream_length,
-            sharded_pubsub=settings.redis_cluster,
+            clock=clock,
         )
         auth_policy = RateLimitPolicy(
             limit=settings.auth_rate_limit, window_seconds=settings.auth_rate_window_seconds
@@ -191,8 +177,7 @@ class Services:
             boards=boards,
             scores=scores,
             rankings=rankings,
-            rebuilder=rebuilder,
-            locator=locator,
+            index=index,
             guard=guard,
             moderation=moderation,
             server_keys=server_keys,
@@ -203,10 +188,9 @@ class Services:
             retention=RetentionJob(
                 db=db,
                 boards=boards,
-                rebuilder=rebuilder,
-                locator=locator,
-                redis=redis,
-                top_pages=top_pages,
+                index=index,
+                scores=score_repository,
+                clock=clock,
                 interval_seconds=settings.retention_check_seconds,
             ),
         )
@@ -222,5 +206,5 @@ class Services:
         await self.guard.close()
         await self.retention.close()
         await self.moderation.close()
-        await self.scores.close()
+        await self.index.close()
         await self.replica.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import msgspec
@@ -12,13 +12,15 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from leaderboard.boards.periods import period_start, resolve_period
-from leaderboard.lib.errors import InvalidInputError
+from leaderboard.boards.models import Reset
+from leaderboard.boards.periods import period_end, period_start
+from leaderboard.lib.clock import MovableClock
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedPostgres, EmbeddedValkey
 from leaderboard.ops.migrations import apply_migrations
 from leaderboard.server.app import create_app
+from tests.calendar import at
 from tests.conftest import ADMIN
 from tests.helpers import async_wait_until, sign_in
 
@@ -170,95 +172,73 @@ async def test_deleting_a_board_removes_its_keys(
 # -- periods -------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def test_period_starts() -> None:
-    day = datetime(2026, 11, 25, tzinfo=UTC).date()  # a Wednesday
-    assert period_start("daily", day).isoformat() == "2026-11-25"
-    assert period_start("weekly", day).isoformat() == "2026-11-23"
-    assert period_start("monthly", day).isoformat() == "2026-11-01"
-    now = datetime(2026, 3, 1, 0, 0, 1, tzinfo=UTC)
-    assert resolve_period("monthly", "previous", now).isoformat() == "2026-02-01"
-    assert resolve_period("weekly", "2026-02-25", now).isoformat() == "2026-02-23"
-    for bad in ("yesterday", "2026-02-30", "2027-01-01"):
-        with pytest.raises(InvalidInputError):
-            resolve_period("daily", bad, now)
-    with pytest.raises(InvalidInputError):
-        resolve_period("never", "previous", now)
-
-
-@pytest.fixture
-async def clocked(settings: Settings) -> AsyncIterator[tuple[AsyncTestClient[Litestar], Clock]]:
-    # Two seconds before the end of today (UTC): a board is created now, by Postgres'
-    # clock, and a period before its creation is refused, so the test day is today.
-    today = datetime.now(UTC).date()
-    clock = Clock(datetime.combine(today, time(23, 59, 58), UTC))
-    async with AsyncTestClient(app=create_app(settings, clock=clock)) as client:
-        yield client, clock
-
-
+@pytest.mark.calendar
 @pytest.mark.redis_modes
-async def test_a_daily_board_across_midnight(
-    clocked: tuple[AsyncTestClient[Litestar], Clock],
+@pytest.mark.parametrize("reset", ["daily", "weekly", "monthly"])
+async def test_each_reset_across_midnight(
+    client: AsyncTestClient[Litestar], clock: MovableClock, calendar_day: date, reset: Reset
 ) -> None:
-    client, clock = clocked
-    day, next_day = clock.now.date().isoformat(), (clock.now.date() + timedelta(1)).isoformat()
-    board = await create_board(client, reset="daily")
+    # Two seconds before the end of the day, then two seconds into the next: a new period
+    # starts exactly when the calendar says (daily always, weekly on Monday, monthly on
+    # the 1st), empty; the one before stays readable as `previous` and by a date in it.
+    clock.set(at(calendar_day, 23, 59, 58))
+    next_day = calendar_day + timedelta(days=1)
+    before, after = period_start(reset, calendar_day), period_start(reset, next_day)
+    board = await create_board(client, reset=reset)
     bid = board["id"]
     alice, alice_headers = await sign_in(client)
     bob, bob_headers = await sign_in(client)
     first = await submit(client, bid, alice_headers, 50)
-    assert first["period"] == day
+    assert first["period"] == before.isoformat()
     await submit(client, bid, bob_headers, 40)
 
-    clock.now += timedelta(seconds=4)  # 00:00:02 the next day
-    fresh = await submit(client, bid, bob_headers, 10)
-    assert fresh["period"] == next_day
-    assert fresh["rank"] == 1
-    assert fresh["previous_rank"] is None, "a new period starts empty"
-
+    clock.advance(timedelta(seconds=4))
+    later = await submit(client, bid, bob_headers, 10)
+    assert later["period"] == after.isoformat()
     current = (await client.get(f"/v1/leaderboards/{bid}/top")).json()
-    assert current["period"] == next_day
+    assert current["period"] == after.isoformat()
+    if after == before:  # the same period goes on: bob keeps his better 40
+        assert (later["rank"], later["score"], later["changed"]) == (2, 40, False)
+        assert [e["player_id"] for e in current["entries"]] == [alice, bob]
+        return
+    assert (later["rank"], later["previous_rank"]) == (1, None), "a new period starts empty"
     assert [(e["player_id"], e["score"]) for e in current["entries"]] == [(bob, 10)]
-    for period in ("previous", day):
+    for period in ("previous", calendar_day.isoformat(), before.isoformat()):
         past = (await client.get(f"/v1/leaderboards/{bid}/top?period={period}")).json()
-        assert past["period"] == day
+        assert past["period"] == before.isoformat()
         assert [(e["player_id"], e["score"]) for e in past["entries"]] == [(alice, 50), (bob, 40)]
     entry = await client.get(f"/v1/leaderboards/{bid}/players/{alice}?period=previous")
     assert entry.json()["rank"] == 1
     missing = await client.get(f"/v1/leaderboards/{bid}/players/{alice}")
-    assert missing.status_code == 404, "alice has no entry in the new day yet"
-    bad = await client.get(f"/v1/leaderboards/{bid}/top?period=tomorrow")
+    assert missing.status_code == 404, "alice has no entry in the new period yet"
+    tomorrow = next_day + timedelta(days=1) if reset == "daily" else period_end(reset, after)
+    bad = await client.get(f"/v1/leaderboards/{bid}/top?period={tomorrow}")
     assert bad.status_code == 400
     assert "period" in bad.json()["detail"]
 
 
+@pytest.mark.calendar
 @pytest.mark.redis_modes
 async def test_a_past_period_is_rebuilt_on_demand(
-    clocked: tuple[AsyncTestClient[Litestar], Clock], redis: AnyRedis, redis_key_prefix: str
+    client: AsyncTestClient[Litestar],
+    clock: MovableClock,
+    calendar_day: date,
+    redis: AnyRedis,
+    redis_key_prefix: str,
 ) -> None:
-    client, clock = clocked
-    day = clock.now.date()
-    week = period_start("weekly", day).isoformat()
+    week = period_start("weekly", calendar_day).isoformat()
     board = await create_board(client, reset="weekly")
     bid = board["id"]
     player, headers = await sign_in(client)
     await submit(client, bid, headers, 7)
-    clock.now += timedelta(days=20)  # past the week's retention (its end + 7 days)
+    clock.advance(timedelta(days=20))  # past the week's retention (its end + 7 days)
     async for key in redis.scan_iter(match=f"{redis_key_prefix}lb:{{{bid}}}:*"):
         await redis.unlink(key)  # the old week's index expired from Redis
-    past = (await client.get(f"/v1/leaderboards/{bid}/top?period={day.isoformat()}")).json()
-    assert past["period"] == week
-    assert [(e["player_id"], e["score"]) for e in past["entries"]] == [(player, 7)]
-    expires_ms = await redis.pexpiretime(f"{redis_key_prefix}lb:{{{bid}}}:{week}:z")
-    expected_ms = (clock.now + timedelta(hours=1)).timestamp() * 1000
-    assert abs(expires_ms - expected_ms) < 5000, "a rebuilt past period expires an hour later"
+    past = await client.get(f"/v1/leaderboards/{bid}/top?period={calendar_day.isoformat()}")
+    assert past.json()["period"] == week
+    assert [(e["player_id"], e["score"]) for e in past.json()["entries"]] == [(player, 7)]
+    ttl_ms = await redis.pttl(f"{redis_key_prefix}lb:{{{bid}}}:{week}:z")
+    assert abs(ttl_ms - 3_600_000) < 5000, "a rebuilt past period expires an hour later"
 
 
 @pytest.mark.redis_modes

@@ -11,13 +11,14 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from leaderboard.boards.board_repository import BoardRepository
 from leaderboard.boards.models import Board, BoardCreate
-from leaderboard.boards.score_writer import ScoreWriter, StoredScore, Submission
+from leaderboard.boards.repository import BoardRepository
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
 from leaderboard.lib.scripts import LuaScript, ScriptPipeline
 from leaderboard.ops.embedded import EmbeddedValkey
+from leaderboard.scores.writer import ScoreWriter, StoredScore, Submission
+from tests.calendar import ORDINARY_DAY, noon
 from tests.scores_helpers import insert_players
 
 ALL_TIME = date(1970, 1, 1)
@@ -34,7 +35,7 @@ async def new_board(db: Database, operator: str = "best", order: str = "desc") -
     repository = BoardRepository(db)
     spec = BoardCreate(id=f"b-{uuid.uuid4().hex[:12]}", operator=operator, order=order)  # type: ignore[arg-type]
     async with db.transaction() as conn:
-        return await repository.create(conn, spec)
+        return await repository.create(conn, spec, noon(ORDINARY_DAY))
 
 
 async def test_one_statement_commits_a_batch_like_the_submissions_one_by_one(

@@ -18,9 +18,9 @@ import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
 
-from leaderboard.boards.index_values import member_for
 from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.settings import Settings
+from leaderboard.ranking.values import member_for
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
 from leaderboard.server.services import Services

@@ -12,9 +12,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from leaderboard.boards.index_values import member_for, seq_hex
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
+from leaderboard.ranking.values import member_for, seq_hex
 from tests.conftest import ADMIN
 from tests.helpers import sign_in
 from tests.scores_helpers import top

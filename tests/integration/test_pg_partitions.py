@@ -25,14 +25,16 @@ import pytest
 from litestar import Litestar
 
 from leaderboard.boards.periods import period_key
-from leaderboard.boards.score_partitions import BUCKETS, MonthPartition, month_of, next_month
+from leaderboard.lib.clock import MovableClock
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.migrations import apply_migrations
+from leaderboard.scores.partitions import BUCKETS, MonthPartition, month_of
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
 from leaderboard.server.services import Services
+from tests.calendar import noon
 from tests.conftest import ADMIN, running
 from tests.helpers import async_wait_until
 from tests.partitioning import with_partitioning
@@ -50,22 +52,10 @@ STREAM = """
 """
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def noon(day: date) -> datetime:
-    return datetime.combine(day, time(12), UTC)
-
-
 class World(msgspec.Struct):
     http: httpx.AsyncClient
     app: Litestar
-    clock: Clock
+    clock: MovableClock
     url: str
     keys: Keys
 
@@ -101,7 +91,7 @@ class World(msgspec.Struct):
 
 @asynccontextmanager
 async def world_on(
-    settings: Settings, url: str, clock: Clock, redis_key_prefix: str
+    settings: Settings, url: str, clock: MovableClock, redis_key_prefix: str
 ) -> AsyncIterator[World]:
     app = create_app(msgspec.structs.replace(settings, database_url=url), clock=clock)
     transport = httpx.ASGITransport(app=cast("Any", app))  # Litestar's own ASGI types
@@ -132,6 +122,12 @@ async def rows_in_defaults(url: str) -> int:
     return int(rows[0][0])
 
 
+async def forget_month(url: str, month: date) -> None:
+    """Drop the (empty) partitions of ``month``, were the migration's today to have made them."""
+    for bucket in range(BUCKETS):
+        await query(url, f'DROP TABLE IF EXISTS "{MonthPartition(bucket, month).name}"')
+
+
 async def bucket_of(url: str, board_id: str) -> int:
     rows = await query(
         url,
@@ -150,7 +146,9 @@ async def partitioned(fresh_database_url: str, tmp_path: Path) -> str:
     return fresh_database_url
 
 
+@pytest.mark.calendar
 async def test_the_conversion_keeps_every_row(
+    calendar_day: date,
     fresh_database_url: str,
     settings: Settings,
     redis: AnyRedis,
@@ -159,7 +157,7 @@ async def test_the_conversion_keeps_every_row(
 ) -> None:
     url = fresh_database_url
     await apply_migrations(url)  # the schema of today
-    clock = Clock(noon(datetime.now(UTC).date()))
+    clock = MovableClock(noon(calendar_day))
     players = [p for p, _ in await insert_players(url, 40)]
     async with world_on(settings, url, clock, redis_key_prefix) as world:
         boards = [
@@ -169,7 +167,7 @@ async def test_the_conversion_keeps_every_row(
             await world.board(reset="never"),
         ]
         for day in range(3):  # through the API: group commit, concurrent, over three days
-            clock.now = noon(datetime.now(UTC).date() + timedelta(days=day))
+            clock.set(noon(calendar_day + timedelta(days=day)))
             await asyncio.gather(
                 *(
                     world.submit(board_id, p, i * 7 + day, body={"metadata": {"d": day}})
@@ -206,9 +204,12 @@ async def test_the_conversion_keeps_every_row(
 
 
 async def test_the_service_on_partitioned_scores(
-    partitioned: str, settings: Settings, redis: AnyRedis, redis_key_prefix: str
+    partitioned: str,
+    settings: Settings,
+    redis: AnyRedis,
+    redis_key_prefix: str,
+    clock: MovableClock,
 ) -> None:
-    clock = Clock(noon(datetime.now(UTC).date()))
     players = [p for p, _ in await insert_players(partitioned, 100)]
     async with world_on(settings, partitioned, clock, redis_key_prefix) as world:
         daily = await world.board(reset="daily")
@@ -269,14 +270,16 @@ async def test_the_service_on_partitioned_scores(
         )
 
 
-async def test_a_rebuild_scans_one_partition(partitioned: str) -> None:
+@pytest.mark.calendar
+async def test_a_rebuild_scans_one_partition(partitioned: str, calendar_day: date) -> None:
     board_id = new_board_id()
-    for day in (date.today(), date(1970, 1, 1)):
+    bucket = await bucket_of(partitioned, board_id)
+    await query(partitioned, "SELECT scores_ensure_month($1, $2)", bucket, month_of(calendar_day))
+    for day in (calendar_day, date(1970, 1, 1)):
         plan = await query(partitioned, "EXPLAIN (FORMAT JSON) " + STREAM, board_id, day)
         scanned = set(_relations(plan[0][0]))
         assert len(scanned) == 1, scanned
         (leaf,) = scanned
-        bucket = await bucket_of(partitioned, board_id)
         suffix = "alltime" if day.year == 1970 else f"{day:%Y%m}"
         assert leaf == f"scores_h{bucket}_{suffix}"
 
@@ -299,12 +302,18 @@ def _relations(plan: Any) -> list[str]:
     return found
 
 
+@pytest.mark.calendar
 async def test_a_month_is_made_ahead_and_late_rows_move_while_writes_go_on(
-    partitioned: str, settings: Settings, redis: AnyRedis, redis_key_prefix: str
+    partitioned: str,
+    settings: Settings,
+    redis: AnyRedis,
+    redis_key_prefix: str,
+    calendar_day: date,
 ) -> None:
-    # Three months from now: no partition yet (the migration made this month and next).
-    later = month_of(date.today()) + timedelta(days=95)
-    clock = Clock(noon(later))
+    # A month without a partition yet (the migration made the months of Postgres' today).
+    later = calendar_day + timedelta(days=95)
+    await forget_month(partitioned, month_of(later))
+    clock = MovableClock(noon(later))
     players = [p for p, _ in await insert_players(partitioned, 150)]
     async with world_on(settings, partitioned, clock, redis_key_prefix) as world:
         board_id = await world.board(reset="daily")
@@ -335,16 +344,21 @@ async def test_a_month_is_made_ahead_and_late_rows_move_while_writes_go_on(
         assert report.partitions_made == [], "made once"
 
 
+@pytest.mark.calendar
 async def test_old_months_go_whole_when_every_period_in_them_is_past_its_window(
-    partitioned: str, settings: Settings, redis: AnyRedis, redis_key_prefix: str
+    partitioned: str,
+    settings: Settings,
+    redis: AnyRedis,
+    redis_key_prefix: str,
+    calendar_day: date,
 ) -> None:
-    today = date.today()
+    today = calendar_day
     old = month_of(today - timedelta(days=120))
     older = month_of(old - timedelta(days=1))
     for bucket in range(BUCKETS):  # as the migration makes them for months with rows
         for month in (older, old):
             await query(partitioned, "SELECT scores_ensure_month($1, $2)", bucket, month)
-    clock = Clock(noon(today))
+    clock = MovableClock(noon(today))
     players = [p for p, _ in await insert_players(partitioned, 20)]
     async with world_on(settings, partitioned, clock, redis_key_prefix) as world:
         kept = await world.board(reset="daily", keep_periods=3)
@@ -385,7 +399,7 @@ async def test_old_months_go_whole_when_every_period_in_them_is_past_its_window(
         board = await world.services.boards.get(kept)
         for day in periods[old]:
             assert (await world.top(kept, day))["total"] == 0, "outside keep_periods"
-            await world.services.rebuilder.ensure_ready(board, day)
+            await world.services.index.ensure_ready(board, day)
             assert await redis.zcard(world.keys.index(kept, period_key(day)).scores) == 20
 
         report = await world.services.retention.run_once()
@@ -409,7 +423,8 @@ async def test_old_months_go_whole_when_every_period_in_them_is_past_its_window(
 
 
 async def test_racing_month_makers_make_it_once(partitioned: str) -> None:
-    month = next_month(next_month(next_month(month_of(date.today()))))
+    month = date(2030, 7, 1)
+    await forget_month(partitioned, month)
     conns = [await asyncpg.connect(partitioned, statement_cache_size=0) for _ in range(4)]
     try:
         outcomes = await asyncio.gather(

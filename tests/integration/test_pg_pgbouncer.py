@@ -212,9 +212,9 @@ async def test_submissions_profiles_rebuilds_and_keys_through_pgbouncer(
     def ranking(page: dict[str, Any]) -> list[tuple[int, str, int]]:
         return [(e["rank"], e["player_id"], e["score"]) for e in page["entries"]]
 
-    rebuilds = through.services.rebuilder.rebuilds
+    rebuilds = through.services.index.rebuilds
     assert ranking(await top(http, board_id)) == ranking(page)
-    assert through.services.rebuilder.rebuilds == rebuilds + 1
+    assert through.services.index.rebuilds == rebuilds + 1
 
 
 async def test_retention_through_pgbouncer(through: Through) -> None:

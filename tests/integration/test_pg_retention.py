@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 import asyncpg
@@ -21,11 +21,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from leaderboard.boards.models import Board, RateLimitConfig
-from leaderboard.boards.periods import period_key
-from leaderboard.boards.retention import LEASE, RetentionJob, oldest_kept
+from leaderboard.boards.periods import oldest_kept, period_key
+from leaderboard.lib.clock import MovableClock
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
+from leaderboard.scores.retention import LEASE, RetentionJob
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
 from leaderboard.server.services import Services
@@ -35,18 +36,10 @@ from tests.scores_helpers import insert_players, new_board_id
 HIGH_LIMIT = {"limit": 10_000, "window_seconds": 1}
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 class World(msgspec.Struct):
     http: httpx.AsyncClient
     app: Litestar
-    clock: Clock
+    clock: MovableClock
     keys: Keys
 
     @property
@@ -59,18 +52,17 @@ class World(msgspec.Struct):
 
 
 @pytest.fixture
-async def world(settings: Settings, redis: AnyRedis, redis_key_prefix: str) -> AsyncIterator[World]:
-    # Noon today (UTC): the board is created now by Postgres' clock, and days move on.
-    clock = Clock(datetime.combine(datetime.now(UTC).date(), time(12), UTC))
+async def world(
+    settings: Settings, redis: AnyRedis, redis_key_prefix: str, clock: MovableClock
+) -> AsyncIterator[World]:
+    # Noon of the test's day (tests/calendar.py); the test moves the days on.
     app = create_app(settings, clock=clock)
     transport = httpx.ASGITransport(app=cast("Any", app))
     async with (
         running(app),
         httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http,
     ):
-        start = clock.now
         yield World(http, app, clock, Keys(redis_key_prefix))
-        clock.now = start
 
 
 async def create_board(http: httpx.AsyncClient, **spec: Any) -> str:
@@ -88,9 +80,9 @@ async def fill_days(
     """``per_day`` players score on each of ``days`` days (days 0 … days-1), through the API."""
     players = [p for p, _ in await insert_players(database_url, per_day * days)]
     filled: dict[date, list[str]] = {}
-    start = world.clock.now
+    start = world.clock()
     for n in range(days):
-        world.clock.now = start + timedelta(days=n)
+        world.clock.set(start + timedelta(days=n))
         today = players[n * per_day : (n + 1) * per_day]
         for score, player_id in enumerate(today):
             response = await world.http.post(
@@ -99,7 +91,7 @@ async def fill_days(
                 headers=ADMIN,
             )
             assert response.status_code == 200, response.text
-        filled[world.clock.now.date()] = today
+        filled[world.clock().date()] = today
     return filled
 
 
@@ -163,18 +155,24 @@ def test_the_kept_window_counts_the_current_period() -> None:
     assert oldest_kept(board("daily", 3), wednesday) == date(2026, 11, 23)
     assert oldest_kept(board("weekly", 2), wednesday) == date(2026, 11, 16)
     assert oldest_kept(board("monthly", 3), date(2026, 1, 31)) == date(2025, 11, 1)
+    assert oldest_kept(board("daily", 2), date(2024, 3, 1)) == date(2024, 2, 29)
+    assert oldest_kept(board("daily", 2), date(2026, 1, 1)) == date(2025, 12, 31)
+    assert oldest_kept(board("weekly", 2), date(2026, 1, 1)) == date(2025, 12, 22)
+    assert oldest_kept(board("monthly", 1), date(2024, 2, 29)) == date(2024, 2, 1)
+    assert oldest_kept(board("monthly", 2), date(2026, 3, 1)) == date(2026, 2, 1)
     assert oldest_kept(board("daily", None), wednesday) is None
     assert oldest_kept(board("never", None), wednesday) is None
 
 
+@pytest.mark.calendar
 async def test_old_periods_are_dropped_and_read_as_nothing_recorded(
     world: World, database_url: str, redis: AnyRedis
 ) -> None:
     board_id = await create_board(world.http, reset="daily", keep_periods=2)
     kept_forever = await create_board(world.http, reset="daily")
-    start = world.clock.now
+    start = world.clock()
     await fill_days(world, database_url, kept_forever, days=2, per_day=3)
-    world.clock.now = start
+    world.clock.set(start)
     filled = await fill_days(world, database_url, board_id, days=5, per_day=6)
     days = sorted(filled)  # the clock is on the last of them
     for day in days:  # every period's index is in Redis
@@ -228,7 +226,7 @@ async def test_a_period_being_rebuilt_waits_for_the_next_round(
     filled = await fill_days(world, database_url, board_id, days=2, per_day=4)
     old = min(filled)
     board = await world.services.boards.get(board_id)
-    async with world.services.rebuilder.locked(board, old) as lock:
+    async with world.services.index.locked(board, old) as lock:
         assert lock is not None
         report = await world.job.run_once()
         assert (board_id, old) in report.busy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +12,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from leaderboard.lib.clock import MovableClock
+from tests.calendar import at
 from tests.conftest import ADMIN
 from tests.helpers import sign_in
 from tests.scores_helpers import insert_players
@@ -158,24 +160,34 @@ async def test_histogram_edges(client: Client, database_url: str) -> None:
 # -- windows and attempts ------------------------------------------------------------
 
 
-async def test_a_board_outside_its_window_refuses_scores_but_reads(client: Client) -> None:
-    now = datetime.now(UTC)
-    later = await new_board(client, starts_at=(now + timedelta(hours=1)).isoformat())
-    over = await new_board(
+@pytest.mark.calendar
+async def test_a_board_window_opens_and_closes_on_the_second(
+    client: Client, clock: MovableClock, calendar_day: date
+) -> None:
+    # Boards whose window edge is the coming midnight, tried two seconds before and after.
+    midnight = at(calendar_day + timedelta(days=1))
+    clock.set(midnight - timedelta(seconds=2))
+    opening = await new_board(client, starts_at=midnight.isoformat())
+    closing = await new_board(client, ends_at=midnight.isoformat())
+    running = await new_board(
         client,
-        starts_at=(now - timedelta(hours=2)).isoformat(),
-        ends_at=(now - timedelta(hours=1)).isoformat(),
+        starts_at=(midnight - timedelta(days=1)).isoformat(),
+        ends_at=(midnight + timedelta(days=1)).isoformat(),
     )
-    running = await new_board(client, ends_at=(now + timedelta(hours=1)).isoformat())
     player, _ = await sign_in(client)
-    for board_id, is_open in ((later, False), (over, False), (running, True)):
+
+    async def open_now(board_id: str) -> bool:
         board = (await client.get(f"/v1/leaderboards/{board_id}")).json()
-        assert board["open"] is is_open
         response = await score(client, board_id, player, 1)
-        assert response.status_code == (200 if is_open else 409), response.text
-        if not is_open:
+        assert response.status_code == (200 if board["open"] else 409), response.text
+        if not board["open"]:
             assert "not open" in response.json()["detail"]
         assert (await client.get(f"/v1/leaderboards/{board_id}/top")).status_code == 200
+        return bool(board["open"])
+
+    assert [await open_now(b) for b in (opening, closing, running)] == [False, True, True]
+    clock.advance(timedelta(seconds=4))
+    assert [await open_now(b) for b in (opening, closing, running)] == [True, False, True]
 
 
 async def test_max_submissions_is_exact_under_concurrency(

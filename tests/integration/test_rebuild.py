@@ -28,11 +28,8 @@ import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
 
-from leaderboard.boards.board_repository import BoardRepository
-from leaderboard.boards.index_values import from_redis_score, member_of, player_of
 from leaderboard.boards.periods import ALL_TIME
-from leaderboard.boards.rank_index import RankIndex
-from leaderboard.boards.score_writer import ScoreWriter, Submission
+from leaderboard.boards.repository import BoardRepository
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import Keys
@@ -40,6 +37,9 @@ from leaderboard.lib.scripts import ScriptPipeline
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedValkey
 from leaderboard.ops.maintenance import rebuild_indexes
+from leaderboard.ranking.scripts import IndexScripts
+from leaderboard.ranking.values import from_redis_score, member_of, player_of
+from leaderboard.scores.writer import ScoreWriter, Submission
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
 from leaderboard.server.services import Services
@@ -197,7 +197,7 @@ async def test_a_lost_index_is_rebuilt_once_and_reads_the_same(
     assert await unlink_board_keys(redis, keys, board_id) >= 3
     assert await redis.exists(index.ready, index.scores, index.members) == 0
 
-    rebuilds = live.services.rebuilder.rebuilds
+    rebuilds = live.services.index.rebuilds
     reads = [(50, offset) for offset in (0, 50, 100, 150)] * 4 + [(1000, 0), (7, 193)] * 2
     assert len(reads) == 20
     answers = await asyncio.gather(
@@ -205,7 +205,7 @@ async def test_a_lost_index_is_rebuilt_once_and_reads_the_same(
     )
     for (limit, offset), answer in zip(reads, answers, strict=True):
         assert answer == page_of(board_id, full, limit, offset), (limit, offset)
-    assert live.services.rebuilder.rebuilds == rebuilds + 1, "one rebuild for 20 readers"
+    assert live.services.index.rebuilds == rebuilds + 1, "one rebuild for 20 readers"
     assert await redis.exists(index.ready) == 1
     assert await every_page(client, board_id, 50) == pages
 
@@ -214,7 +214,7 @@ async def test_a_lost_index_is_rebuilt_once_and_reads_the_same(
     climber = full[150]["player_id"]
     result = await submit(client, board_id, climber, 10_000)
     assert (result["score"], result["rank"], result["changed"]) == (10_000, 1, True)
-    assert live.services.rebuilder.rebuilds == rebuilds + 2
+    assert live.services.index.rebuilds == rebuilds + 2
     after = (await top(client, board_id, limit=1000))["entries"]
     assert ranked(after) == await postgres_ranking(database_url, board_id)
     assert ranked(after) == [(climber, 10_000)] + [
@@ -241,21 +241,21 @@ async def test_flushall_then_the_first_reads_rebuild_once(
             await flusher.flushall()
             assert await flusher.dbsize() == 0
 
-            rebuilds = live.services.rebuilder.rebuilds
+            rebuilds = live.services.index.rebuilds
             reads = [(40, offset) for offset in (0, 40, 80)] * 6 + [(1000, 0)] * 2
             answers = await asyncio.gather(
                 *(top(client, board_id, limit=limit, offset=offset) for limit, offset in reads)
             )
             for (limit, offset), answer in zip(reads, answers, strict=True):
                 assert answer == page_of(board_id, full, limit, offset), (limit, offset)
-            assert live.services.rebuilder.rebuilds == rebuilds + 1
+            assert live.services.index.rebuilds == rebuilds + 1
             again = await client.get(f"/v1/leaderboards/{board_id}/players/{someone}")
             assert again.json() == entry
 
             await flusher.flushall()
             result = await submit(client, board_id, someone, 5_000)
             assert (result["score"], result["rank"], result["changed"]) == (5_000, 1, True)
-            assert live.services.rebuilder.rebuilds == rebuilds + 2
+            assert live.services.index.rebuilds == rebuilds + 2
             after = (await top(client, board_id, limit=1000))["entries"]
             assert after[0]["player_id"] == someone
             assert ranked(after) == await postgres_ranking(database_url, board_id)
@@ -313,9 +313,9 @@ async def test_cli_rebuild_restores_a_lost_index(
     assert f"{board_id} (all time): 120 entries" in out.splitlines(), out
     assert await redis.exists(keys.index(board_id, "all").ready) == 1
 
-    rebuilds = live.services.rebuilder.rebuilds
+    rebuilds = live.services.index.rebuilds
     assert await every_page(client, board_id, 25) == pages
-    assert live.services.rebuilder.rebuilds == rebuilds, "the app found the index ready"
+    assert live.services.index.rebuilds == rebuilds, "the app found the index ready"
 
     code, out, err = await run_cli(["rebuild", "t-no-such-board"], str(tmp_path), **env)
     assert code == 2
@@ -373,7 +373,7 @@ async def test_rebuild_of_100000_entries(
     ]
     entry = (await client.get(f"/v1/leaderboards/{board_id}/players/{player}")).json()
     assert (entry["rank"], entry["score"], entry["total"]) == (50_000, score, entries)
-    assert live.services.rebuilder.rebuilds == 0, "the index came from rebuild_indexes"
+    assert live.services.index.rebuilds == 0, "the index came from rebuild_indexes"
 
 
 # --------------------------------------------------------------------------------------
@@ -599,13 +599,13 @@ async def test_a_late_index_write_does_not_bring_a_deleted_player_back(
     assert response.status_code == 204, response.text
     index = Keys(redis_key_prefix).index(board_id, "all")
     try:
-        late = await RankIndex(ScriptPipeline(redis)).apply(
+        late = await IndexScripts(ScriptPipeline(redis)).apply(
             index,
             order="desc",
             player_id=doomed,
             score=stored.score,
             reached_seq=stored.reached_seq,
-            expire_at_ms=0,
+            ttl_ms=0,
         )
         outcome = "applied" if late.written else "ignored"
     except NotFoundError:

@@ -23,14 +23,14 @@ from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from leaderboard.boards.index_values import IndexNotReadyError, member_for, seq_hex
 from leaderboard.boards.models import MAX_SCORE
 from leaderboard.boards.periods import ALL_TIME
-from leaderboard.boards.rank_index import RankIndex
-from leaderboard.boards.score_upsert_sql import upsert_sql
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.scripts import ScriptPipeline
+from leaderboard.ranking.scripts import IndexScripts
+from leaderboard.ranking.values import IndexNotReadyError, member_for, seq_hex
+from leaderboard.scores.upsert_sql import upsert_sql
 from tests.conftest import ADMIN
 from tests.helpers import async_wait_until, sign_in
 from tests.scores_helpers import (
@@ -343,25 +343,23 @@ async def test_a_sum_of_zero_does_not_move_the_player(client: TestClient) -> Non
 async def test_index_refuses_out_of_order_changes(redis: AnyRedis, redis_key_prefix: str) -> None:
     board_id = new_board_id()
     keys = Keys(redis_key_prefix).index(board_id, "all")
-    index = RankIndex(ScriptPipeline(redis))
+    index = IndexScripts(ScriptPipeline(redis))
     player, other = str(uuid.uuid4()), str(uuid.uuid4())
 
     with pytest.raises(IndexNotReadyError):
-        await index.apply(
-            keys, order="desc", player_id=player, score=50, reached_seq=7, expire_at_ms=0
-        )
+        await index.apply(keys, order="desc", player_id=player, score=50, reached_seq=7, ttl_ms=0)
     assert await redis.exists(keys.scores) == 0
 
     await redis.set(keys.ready, "1")
     newer = await index.apply(
-        keys, order="desc", player_id=player, score=50, reached_seq=7, expire_at_ms=0
+        keys, order="desc", player_id=player, score=50, reached_seq=7, ttl_ms=0
     )
     assert newer.written is True
     assert (newer.rank, newer.score, newer.total) == (1, 50, 1)
     assert (newer.previous_rank, newer.previous_score) == (None, None)
 
     older = await index.apply(
-        keys, order="desc", player_id=player, score=10, reached_seq=5, expire_at_ms=0
+        keys, order="desc", player_id=player, score=10, reached_seq=5, ttl_ms=0
     )
     assert older.written is False
     assert (older.rank, older.score, older.total) == (1, 50, 1)
@@ -369,17 +367,17 @@ async def test_index_refuses_out_of_order_changes(redis: AnyRedis, redis_key_pre
 
     # The same change twice is a no-op as well.
     repeated = await index.apply(
-        keys, order="desc", player_id=player, score=50, reached_seq=7, expire_at_ms=0
+        keys, order="desc", player_id=player, score=50, reached_seq=7, ttl_ms=0
     )
     assert repeated.written is False
 
     # A second player below (desc: 30 < 50), then one above.
     below = await index.apply(
-        keys, order="desc", player_id=other, score=30, reached_seq=8, expire_at_ms=0
+        keys, order="desc", player_id=other, score=30, reached_seq=8, ttl_ms=0
     )
     assert (below.written, below.rank, below.total) == (True, 2, 2)
     above = await index.apply(
-        keys, order="desc", player_id=other, score=80, reached_seq=9, expire_at_ms=0
+        keys, order="desc", player_id=other, score=80, reached_seq=9, ttl_ms=0
     )
     assert (above.written, above.rank, above.previous_rank, above.previous_score) == (
         True,
@@ -389,7 +387,7 @@ async def test_index_refuses_out_of_order_changes(redis: AnyRedis, redis_key_pre
     )
     assert (above.score, above.total) == (80, 2)
     stale = await index.apply(
-        keys, order="desc", player_id=other, score=1000, reached_seq=8, expire_at_ms=0
+        keys, order="desc", player_id=other, score=1000, reached_seq=8, ttl_ms=0
     )
     assert (stale.written, stale.rank, stale.score) == (False, 1, 80)
 
@@ -407,7 +405,7 @@ async def test_an_index_whose_hash_holds_whole_members_still_works(
 ) -> None:
     """Indexes written before the hash held only sequences: read, applied, removed alike."""
     keys = Keys(redis_key_prefix).index(new_board_id(), "all")
-    index = RankIndex(ScriptPipeline(redis))
+    index = IndexScripts(ScriptPipeline(redis))
     old, gone, new = (str(uuid.uuid4()) for _ in range(3))
     await redis.zadd(keys.scores, {member_for(3, old): -50, member_for(4, gone): -40})
     await redis.hset(keys.members, mapping={old: member_for(3, old), gone: member_for(4, gone)})
@@ -415,19 +413,15 @@ async def test_an_index_whose_hash_holds_whole_members_still_works(
 
     around = await index.around(keys, "desc", old, 0)
     assert (around.player_rank, around.entries) == (1, [(old, 50)])
-    stale = await index.apply(
-        keys, order="desc", player_id=old, score=10, reached_seq=2, expire_at_ms=0
-    )
+    stale = await index.apply(keys, order="desc", player_id=old, score=10, reached_seq=2, ttl_ms=0)
     assert (stale.written, stale.score, stale.previous_rank) == (False, 50, 1)
-    moved = await index.apply(
-        keys, order="desc", player_id=old, score=30, reached_seq=5, expire_at_ms=0
-    )
+    moved = await index.apply(keys, order="desc", player_id=old, score=30, reached_seq=5, ttl_ms=0)
     assert (moved.written, moved.rank, moved.previous_rank, moved.previous_score) == (
         True, 2, 1, 50
     )  # fmt: skip
     assert await redis.zscore(keys.scores, member_for(3, old)) is None  # the old member went
     await index.remove(keys, gone)
-    await index.apply(keys, order="desc", player_id=new, score=60, reached_seq=6, expire_at_ms=0)
+    await index.apply(keys, order="desc", player_id=new, score=60, reached_seq=6, ttl_ms=0)
     page = await index.top(keys, "desc", 0, 10)
     assert page.entries == [(new, 60), (old, 30)]
     assert await redis.zcard(keys.scores) == 2
@@ -575,13 +569,13 @@ async def test_a_submission_that_waited_for_the_row_lock_reaches_the_index(
     finally:
         await other_worker.close()
     keys = Keys(redis_key_prefix).index(board_id, "all")
-    await RankIndex(ScriptPipeline(redis)).apply(
+    await IndexScripts(ScriptPipeline(redis)).apply(
         keys,
         order="desc",
         player_id=player_id,
         score=b["score"],
         reached_seq=b["reached_seq"],
-        expire_at_ms=0,
+        ttl_ms=0,
     )
     a_result = await a
     assert b["score"] == 12

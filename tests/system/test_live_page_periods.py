@@ -25,7 +25,9 @@ from tests.procs import server_fixture
 
 pytestmark = pytest.mark.slow
 
-server = server_fixture("live-page")
+# The service and the browser both live on 1 March 2024, the day after a leap day.
+TODAY = date(2024, 3, 1)
+server = server_fixture("live-page", day=TODAY)
 seed = seed_fixture()
 
 TODAY_SCORES = {"Ada": 900, "Grace": 800, "Linus": 700, "Sam": 600, "Ken": 500}
@@ -54,8 +56,7 @@ async def backdate(database_url: str, board: str, day: date, scores: dict[str, i
 def test_the_period_switcher_rereads_table_search_and_histogram(
     server: str, seed: Seed, page: Page, database_url: str
 ) -> None:
-    today = datetime.now(UTC).date()
-    yesterday = today - timedelta(days=1)
+    today, yesterday = TODAY, date(2024, 2, 29)
     board = seed.board("Daily Sprint", reset="daily")
     names = sorted({*TODAY_SCORES, *YESTERDAY_SCORES})
     ids = {name: seed.player(name) for name in names}
@@ -66,7 +67,7 @@ def test_the_period_switcher_rereads_table_search_and_histogram(
     for name, score in TODAY_SCORES.items():
         seed.score(board, ids[name], score)
 
-    opened = open_board(page, server, board)
+    opened = open_board(page, server, board, day=TODAY)
     rows = page.locator("#top tr")
     expect(page.locator("#periods")).to_be_visible()
     expect(page.locator("#period-current")).to_have_text("Today")
@@ -141,7 +142,7 @@ def test_the_period_switcher_rereads_table_search_and_histogram(
 def test_a_board_that_never_resets_has_no_switcher(server: str, seed: Seed, page: Page) -> None:
     board = seed.board("All Time", reset="never")
     seed.players(board, {"Ada": 1})
-    opened = open_board(page, server, board)
+    opened = open_board(page, server, board, day=TODAY)
     expect(page.locator("#top tr")).to_have_count(1)
     expect(page.locator("#periods")).to_be_hidden()
     expect(page.locator("#period")).to_have_text("All time")

@@ -8,19 +8,10 @@ import pytest
 from redis.asyncio import Redis
 
 from leaderboard.audit.repository import AuditLog
-from leaderboard.boards.board_repository import BoardRepository
-from leaderboard.boards.board_service import BoardService
-from leaderboard.boards.idempotency import IdempotencyStore
-from leaderboard.boards.index_locator import IndexLocator
 from leaderboard.boards.models import BoardCreate, RateLimitConfig
-from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import ALL_TIME
-from leaderboard.boards.rank_index import RankIndex
-from leaderboard.boards.rebuild import Rebuilder
-from leaderboard.boards.score_indexing import ScoreIndexer
-from leaderboard.boards.score_repository import ScoreRepository
-from leaderboard.boards.score_service import ScoreService
-from leaderboard.boards.score_writer import ScoreWriter
+from leaderboard.boards.repository import BoardRepository
+from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import system_clock
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError
@@ -29,7 +20,17 @@ from leaderboard.lib.redis_client import create_redis
 from leaderboard.lib.scripts import ScriptPipeline
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedValkey
+from leaderboard.ranking.index import EventSettings, RankIndex
+from leaderboard.ranking.locator import IndexLocator
+from leaderboard.ranking.page_cache import TopPageCache
+from leaderboard.ranking.rebuild import Rebuilder
+from leaderboard.ranking.records import ScoreRecords
+from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ratelimit import RateLimiter
+from leaderboard.scores.idempotency import IdempotencyStore
+from leaderboard.scores.repository import ScoreRepository
+from leaderboard.scores.service import ScoreService
+from leaderboard.scores.writer import ScoreWriter
 from tests.helpers import async_wait_until
 from tests.scores_helpers import insert_players
 
@@ -48,31 +49,28 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
     worker applies it by itself once that Redis is back."""
     keys = Keys(f"{redis_key_prefix}repair:{uuid.uuid4().hex[:8]}:")
     index_redis = create_redis(Settings(redis_timeout=0.3), own_valkey.url)
-    boards = BoardService(
-        db, BoardRepository(db), redis, keys, TopPageCache(0), AuditLog(db), system_clock
-    )
+    boards = BoardService(db, BoardRepository(db), redis, keys, AuditLog(db), system_clock)
     locator = IndexLocator(keys, system_clock)
-    index = RankIndex(ScriptPipeline(index_redis))
-    scores = ScoreRepository(db)
-    indexer = ScoreIndexer(
-        index=index,
-        rebuilder=Rebuilder(index_redis, index, BoardRepository(db), scores, locator),
+    scripts = IndexScripts(ScriptPipeline(index_redis))
+    records = ScoreRecords(db)
+    index = RankIndex(
+        redis=index_redis,
+        scripts=scripts,
+        records=records,
+        rebuilder=Rebuilder(index_redis, scripts, BoardRepository(db), records, locator),
         locator=locator,
-        scores=scores,
         keys=keys,
         top_pages=TopPageCache(0),
+        events=EventSettings(),
     )
     service = ScoreService(
         boards=boards,
         writer=ScoreWriter(db),
-        scores=scores,
+        scores=ScoreRepository(db),
         index=index,
-        indexer=indexer,
-        locator=locator,
         limiter=RateLimiter(ScriptPipeline(redis), keys),
-        keys=keys,
-        top_pages=TopPageCache(0),
         idempotency=IdempotencyStore(db, ScriptPipeline(redis), keys),
+        clock=system_clock,
     )
     board = await boards.create(
         BoardCreate(id=f"r-{uuid.uuid4().hex[:10]}", rate_limit=RateLimitConfig(limit=100)),
@@ -85,18 +83,18 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
         own_valkey.stop()
         with pytest.raises(DependencyUnavailableError, match="the score was recorded"):
             await service.submit_score(board.id, player, 42, None)
-        stored = await scores.stored(board.id, ALL_TIME, player)
+        stored = await records.stored(board.id, ALL_TIME, player)
         assert stored is not None
         assert stored.score == 42, "committed before the outage was noticed"
-        assert service.repairs_pending == 1
+        assert index.repairs_pending == 1
         own_valkey.start()
 
         async def indexed() -> bool:
             return await index_redis.hget(members, player) is not None
 
         await async_wait_until(indexed, 20, "the background repair to apply the score")
-        page = await index.top(keys.index(board.id, "all"), board.order, 0, 10)
+        page = await scripts.top(keys.index(board.id, "all"), board.order, 0, 10)
         assert page.entries == [(player, 42), (other, 7)]
     finally:
-        await service.close()
+        await index.close()
         await index_redis.aclose()

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from leaderboard.boards.models import Page
-from leaderboard.boards.page_cache import TopPageCache
+from leaderboard.ranking.models import Page
+from leaderboard.ranking.page_cache import TopPageCache
 
 TODAY = date(2026, 11, 25)
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from leaderboard.lib.clock import MovableClock, started_at, system_clock
 from leaderboard.lib.settings import Settings, SettingsError, env_name
 
 
@@ -64,6 +66,9 @@ def test_empty_values_count_as_unset() -> None:
         ("LEADERBOARD_ADMIN_TOKEN", "short", "at least 16"),
         ("LEADERBOARD_DB_TIMEOUT", "-1", "> 0"),
         ("LEADERBOARD_LOG_LEVEL", "loud", "expected debug"),
+        ("LEADERBOARD_CLOCK_START", "2024-02-29T12:00:00", "timezone"),
+        ("LEADERBOARD_CLOCK_START", "2024-02-30T12:00:00Z", "RFC3339"),
+        ("LEADERBOARD_CLOCK_START", "tomorrow", "RFC3339"),
     ],
 )
 def test_a_wrong_value_names_its_variable(variable: str, value: str, expected: str) -> None:
@@ -88,3 +93,22 @@ def test_postgres_socket_urls_are_accepted() -> None:
 
 def test_env_name_maps_fields_to_variables() -> None:
     assert env_name("redis_cluster") == "LEADERBOARD_REDIS_CLUSTER"
+
+
+def test_the_clock_starts_where_asked_and_runs_on() -> None:
+    assert started_at(Settings.from_env({}).clock_start) is system_clock
+    start = Settings.from_env({"LEADERBOARD_CLOCK_START": "2024-02-29T23:59:59+01:00"})
+    clock = started_at(start.clock_start)
+    first, second = clock(), clock()
+    assert first.tzinfo is not None
+    assert first.utcoffset() == timedelta(0)
+    assert datetime(2024, 2, 29, 22, 59, 59, tzinfo=UTC) <= first <= second
+    assert second - datetime(2024, 2, 29, 22, 59, 59, tzinfo=UTC) < timedelta(seconds=5)
+
+
+def test_a_movable_clock_moves_and_keeps_running() -> None:
+    clock = MovableClock(datetime(2025, 12, 31, 23, 59, 58, tzinfo=UTC))
+    clock.advance(timedelta(seconds=4))
+    assert clock().date() == date(2026, 1, 1)
+    clock.set(datetime(2024, 2, 29, tzinfo=UTC))
+    assert clock() >= datetime(2024, 2, 29, tzinfo=UTC)

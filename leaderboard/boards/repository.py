@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 
 from leaderboard.boards.models import Board, BoardCreate, RateLimitConfig
@@ -42,15 +44,20 @@ class BoardRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, conn: Connection, spec: BoardCreate) -> Board:
+    async def create(self, conn: Connection, spec: BoardCreate, created_at: datetime) -> Board:
+        """Insert the board, made at ``created_at`` by the service's clock (not Postgres').
+
+        Periods before it hold nothing, so it must be on the clock that tells periods.
+        """
         try:
             row = await conn.fetchrow(
                 f"""
                 INSERT INTO leaderboards
                     (id, name, sort_order, operator, reset, rate_limit, rate_window_seconds,
                      metadata, client_submissions, min_score, max_score, starts_at, ends_at,
-                     max_submissions, overtake_events, keep_periods)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                     max_submissions, overtake_events, keep_periods, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                        $17)
                 RETURNING {_BOARD_COLUMNS}
                 """,
                 spec.id,
@@ -69,6 +76,7 @@ class BoardRepository:
                 spec.max_submissions,
                 spec.overtake_events,
                 spec.keep_periods,
+                created_at,
             )
         except asyncpg.UniqueViolationError:
             raise ConflictError(f"leaderboard {spec.id!r} exists already") from None

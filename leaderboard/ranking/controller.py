@@ -10,13 +10,13 @@ from litestar.params import FromPath, QueryParameter
 from leaderboard.auth.guards import admin_only
 from leaderboard.auth.principal import Principal
 from leaderboard.boards.deps import RankingsDep
-from leaderboard.boards.models import HistogramPage, Page, PlayerEntry
 from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.negotiation import negotiated
 from leaderboard.lib.openapi import BEARER, ApiOperation, errors
 from leaderboard.moderation.controller import actor_of
 from leaderboard.moderation.deps import ModerationDep
 from leaderboard.players.ids import canonical_player_id
+from leaderboard.ranking.models import HistogramPage, Page, PlayerEntry
 
 PeriodQuery = Annotated[
     str | None,

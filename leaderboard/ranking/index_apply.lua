@@ -7,7 +7,8 @@
 -- ARGV[1]  player id
 -- ARGV[2]  Redis score (the stored score, negated on desc boards)
 -- ARGV[3]  member: "<reached seq as 16 hex digits>:<player id>"
--- ARGV[4]  expire-at, ms since the epoch, for the index keys ("0": no TTL)
+-- ARGV[4]  the index keys' time to live, ms ("0": no TTL); relative, so the expiry
+--          follows the service's clock whatever the Redis server's clock says
 -- ARGV[5]  event channel (leaderboard:{<id>}:events); empty: publish nothing
 -- ARGV[6]  the event's constant part: '{"type":"rank_changed","leaderboard":…,"period":…,
 --          "player_id":…,"at":…' (JSON, without the closing brace)
@@ -110,7 +111,7 @@ redis.call('ZADD', KEYS[1], score, member)
 redis.call('HSET', KEYS[2], player, string.sub(member, 1, 16))
 if ARGV[4] ~= '0' then
   for i = 1, 3 do
-    redis.call('PEXPIREAT', KEYS[i], ARGV[4])
+    redis.call('PEXPIRE', KEYS[i], ARGV[4])
   end
 end
 -- A rebuild is building a new index from a Postgres snapshot that may predate this

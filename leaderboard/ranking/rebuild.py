@@ -19,16 +19,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 
-from leaderboard.boards.board_repository import BoardRepository
-from leaderboard.boards.index_locator import IndexLocator
-from leaderboard.boards.index_values import member_for, seq_hex, to_redis_score
 from leaderboard.boards.models import Board
-from leaderboard.boards.rank_index import RankIndex
-from leaderboard.boards.score_repository import ScoreRepository
+from leaderboard.boards.repository import BoardRepository
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.lib.keys import IndexKeys
 from leaderboard.lib.metrics import REBUILDS
 from leaderboard.lib.redis_client import AnyRedis, run_id_of
+from leaderboard.ranking.locator import IndexLocator
+from leaderboard.ranking.records import ScoreRecords
+from leaderboard.ranking.scripts import IndexScripts
+from leaderboard.ranking.values import member_for, seq_hex, to_redis_score
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +41,15 @@ class Rebuilder:
     def __init__(
         self,
         redis: AnyRedis,
-        index: RankIndex,
+        index: IndexScripts,
         boards: BoardRepository,
-        scores: ScoreRepository,
+        records: ScoreRecords,
         locator: IndexLocator,
     ) -> None:
         self._redis = redis
         self._index = index
         self._boards = boards
-        self._scores = scores
+        self._records = records
         self._locator = locator
         self.rebuilds = 0  # how many this worker ran (metrics, tests)
 
@@ -58,7 +58,7 @@ class Rebuilder:
     ) -> int | None:
         """Rebuild now; the entry count, or None when another rebuild holds the lock."""
         keys = self._locator.keys(board, period)
-        expire_at_ms = self._locator.expire_at_ms(board, period)
+        ttl_ms = self._locator.ttl_ms(board, period)
         token = secrets.token_hex(8)
         if not await self._redis.set(keys.lock, token, nx=True, px=LOCK_TTL_MS):
             return None
@@ -70,10 +70,10 @@ class Rebuilder:
             # submission would otherwise leave keys behind that nothing ever deletes).
             if not await self._boards.exists(board.id):
                 raise NotFoundError(f"no leaderboard {board.id!r}")
-            total = await self._scores.count(board.id, period)
+            total = await self._records.count(board.id, period)
             if progress:
                 progress(done, total)
-            async for batch in self._scores.stream(board.id, period):
+            async for batch in self._records.stream(board.id, period):
                 pipe = self._redis.pipeline(transaction=False)
                 pipe.zadd(
                     temp_scores,
@@ -94,7 +94,7 @@ class Rebuilder:
                     progress(done, max(total, done))
             run_id = await run_id_of(self._redis, keys.ready)
             entries = await self._index.swap(
-                keys, token, (temp_scores, temp_members), expire_at_ms, run_id
+                keys, token, (temp_scores, temp_members), ttl_ms, run_id
             )
         except BaseException:
             await self._release(keys, token, temp_scores, temp_members)
@@ -167,3 +167,10 @@ class IndexLock:
         if await self._redis.get(self.keys.lock) != self._token:
             return False
         return bool(await self._redis.pexpire(self.keys.lock, LOCK_TTL_MS))
+
+    async def drop(self) -> None:
+        """Delete the period's index (its rows are gone: retention), still under the lock."""
+        keys = self.keys
+        await self._redis.delete(
+            keys.scores, keys.members, keys.ready, keys.journal, keys.check, keys.cursors
+        )

@@ -26,8 +26,8 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import date
 
-from leaderboard.boards.models import Page
 from leaderboard.lib.metrics import TOP_PAGE_CACHE
+from leaderboard.ranking.models import Page
 
 PageKey = tuple[date, int, int]  # period start, offset, limit
 _HITS, _MISSES = TOP_PAGE_CACHE.labels("hit"), TOP_PAGE_CACHE.labels("miss")

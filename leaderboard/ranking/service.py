@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date
-from typing import TypeVar
+from datetime import date
 
-from leaderboard.boards.board_service import BoardService
-from leaderboard.boards.index_locator import IndexLocator
-from leaderboard.boards.index_values import Histogram, IndexNotReadyError, Slice
-from leaderboard.boards.models import Board, Bucket, Entry, HistogramPage, Page, PlayerEntry
-from leaderboard.boards.page_cache import TopPageCache
-from leaderboard.boards.periods import period_start, public_period, resolve_period
-from leaderboard.boards.rank_index import RankIndex
-from leaderboard.boards.rebuild import Rebuilder
-from leaderboard.boards.retention import oldest_kept
-from leaderboard.boards.score_repository import ScoreRepository
+from leaderboard.boards.models import Board
+from leaderboard.boards.periods import public_period, resolve_period
+from leaderboard.boards.service import BoardService
+from leaderboard.lib.clock import Clock
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import IndexKeys
 from leaderboard.players.ids import canonical_player_id
 from leaderboard.players.service import PlayerService
-
-Read = TypeVar("Read")
+from leaderboard.ranking.index import RankIndex
+from leaderboard.ranking.models import Bucket, Entry, HistogramPage, Page, PlayerEntry
+from leaderboard.ranking.records import ScoreRecords
+from leaderboard.ranking.scripts import IndexScripts
+from leaderboard.ranking.values import Histogram, Slice
 
 
 def percentile(rank: int, total: int) -> float:
@@ -37,22 +33,18 @@ class RankingService:
         *,
         boards: BoardService,
         index: RankIndex,
-        rebuilder: Rebuilder,
-        locator: IndexLocator,
+        records: ScoreRecords,
         players: PlayerService,
-        scores: ScoreRepository,
-        top_pages: TopPageCache,
+        clock: Clock,
     ) -> None:
-        self._scores = scores
+        self._records = records
         # Reads fetch the entries' names with them where the profiles are reachable from
         # one script (a single node); elsewhere the players' service reads them.
         self._names = players.name_keys()
         self._boards = boards
         self._index = index
-        self._rebuilder = rebuilder
-        self._locator = locator
+        self._clock = clock
         self._players = players
-        self._top_pages = top_pages
 
     async def top(self, board_id: str, period: str | None, offset: int, limit: int) -> Page:
         board = await self._boards.get(board_id)
@@ -62,7 +54,7 @@ class RankingService:
             page = await self._read(
                 board,
                 start,
-                lambda keys: self._index.top(keys, board.order, offset, limit, self._names),
+                lambda scripts, keys: scripts.top(keys, board.order, offset, limit, self._names),
             )
             return Page(
                 leaderboard=board.id,
@@ -71,7 +63,7 @@ class RankingService:
                 entries=await self._entries(page),
             )
 
-        return await self._top_pages.page(board.id, (start, offset, limit), read)
+        return await self._index.top_page(board, (start, offset, limit), read)
 
     async def around(self, board_id: str, player_id: str, period: str | None, radius: int) -> Page:
         board, start, page = await self._around(board_id, player_id, period, radius)
@@ -88,7 +80,9 @@ class RankingService:
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
         page = await self._read(
-            board, start, lambda keys: self._index.entry(keys, board.order, player_id, self._names)
+            board,
+            start,
+            lambda scripts, keys: scripts.entry(keys, board.order, player_id, self._names),
         )
         if page.player_rank is None:
             raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r}")
@@ -126,17 +120,17 @@ class RankingService:
         """The board's players whose display name starts with ``prefix``, best first."""
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
-        ids = await self._scores.players_named(board.id, start, prefix, limit)
+        ids = await self._records.players_named(board.id, start, prefix, limit)
         return await self.players(board.id, ids, period)
 
     async def histogram(self, board_id: str, buckets: int, period: str | None) -> HistogramPage:
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
-        if self._holds_nothing(board, start):
+        if self._index.holds_nothing(board, start):
             shape = Histogram(total=0, lowest=0, width=1, counts=[])
         else:
-            shape = await self._with_index(
-                board, start, lambda keys: self._index.histogram(keys, board.order, buckets)
+            shape = await self._index.read(
+                board, start, lambda scripts, keys: scripts.histogram(keys, board.order, buckets)
             )
         highest = shape.highest
         return HistogramPage(
@@ -159,42 +153,22 @@ class RankingService:
         return await self._read(
             board,
             start,
-            lambda keys: self._index.players(keys, board.order, player_ids, self._names),
+            lambda scripts, keys: scripts.players(keys, board.order, player_ids, self._names),
         )
 
     def _read_period(self, board: Board, period: str | None) -> date:
-        return resolve_period(board.reset, period, self._locator.now())
+        return resolve_period(board.reset, period, self._clock())
 
     async def _read(
-        self, board: Board, start: date, read: Callable[[IndexKeys], Awaitable[Slice]]
+        self,
+        board: Board,
+        start: date,
+        read: Callable[[IndexScripts, IndexKeys], Awaitable[Slice]],
     ) -> Slice:
-        """Read a period's index, rebuilding it first when it is missing."""
-        if self._holds_nothing(board, start):
+        """Read a period's index (built first when missing); empty where nothing can be."""
+        if self._index.holds_nothing(board, start):
             return Slice(total=0, first_rank=1, entries=[])
-        return await self._with_index(board, start, read)
-
-    def _holds_nothing(self, board: Board, start: date) -> bool:
-        """True for a period before the board existed or past its keep_periods.
-
-        Such a period has no index to build or read: answering empty spares every such
-        date a rebuild and a key, and makes the retention window exact at midnight rather
-        than at the retention job's next round.
-        """
-        if start < period_start(board.reset, board.created_at.astimezone(UTC).date()):
-            return True
-        kept = oldest_kept(board, self._locator.today())
-        return kept is not None and start < kept
-
-    async def _with_index(
-        self, board: Board, start: date, read: Callable[[IndexKeys], Awaitable[Read]]
-    ) -> Read:
-        keys = self._locator.keys(board, start)
-        try:
-            return await read(keys)
-        except IndexNotReadyError:
-            await self._rebuilder.ensure_ready(board, start)
-            self._top_pages.drop_board(board.id)
-            return await read(keys)
+        return await self._index.read(board, start, read)
 
     async def _around(
         self, board_id: str, player_id: str, period: str | None, radius: int
@@ -205,7 +179,7 @@ class RankingService:
         page = await self._read(
             board,
             start,
-            lambda keys: self._index.around(keys, board.order, player_id, radius, self._names),
+            lambda scripts, keys: scripts.around(keys, board.order, player_id, radius, self._names),
         )
         if page.player_rank is None:
             raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r}")

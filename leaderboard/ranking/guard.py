@@ -25,31 +25,25 @@ never a scan of the board.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import date
 
-from leaderboard.boards.board_service import BoardService
-from leaderboard.boards.index_locator import IndexLocator
-from leaderboard.boards.index_values import TOMBSTONE, HeldEntry, to_redis_score
 from leaderboard.boards.models import Board
-from leaderboard.boards.page_cache import TopPageCache
 from leaderboard.boards.periods import period_key, resolve_period
-from leaderboard.boards.rank_index import RankIndex
-from leaderboard.boards.rebuild import Rebuilder
-from leaderboard.boards.score_repository import CheckedRow, ScoreRepository
+from leaderboard.boards.service import BoardService
+from leaderboard.lib.clock import Clock
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
-from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.metrics import INDEX_REPAIRS
-from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis, run_id_of
+from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.tasks import Periodic
+from leaderboard.ranking.index import RankIndex
+from leaderboard.ranking.records import CheckedRow, ScoreRecords
+from leaderboard.ranking.values import TOMBSTONE, HeldEntry, to_redis_score
 
 logger = logging.getLogger(__name__)
 
 # What skips a round (the next one tries again) rather than failing it.
 _OUTAGES: tuple[type[Exception], ...] = (DependencyUnavailableError, *REDIS_OUTAGE_ERRORS)
-# The ready marker of indexes built before markers held a run id.
-LEGACY_MARKER = "1"
 
 
 @dataclass
@@ -82,25 +76,17 @@ class IndexGuard:
     def __init__(
         self,
         *,
-        redis: AnyRedis,
         boards: BoardService,
-        scores: ScoreRepository,
+        records: ScoreRecords,
         index: RankIndex,
-        rebuilder: Rebuilder,
-        locator: IndexLocator,
-        keys: Keys,
-        top_pages: TopPageCache,
+        clock: Clock,
         interval_seconds: float,
         slice_size: int = 1000,
     ) -> None:
-        self._redis = redis
         self._boards = boards
-        self._scores = scores
+        self._records = records
         self._index = index
-        self._rebuilder = rebuilder
-        self._locator = locator
-        self._keys = keys
-        self._top_pages = top_pages
+        self._clock = clock
         self._interval = interval_seconds
         self._slice = slice_size
         self._rounds = Periodic("index check", interval_seconds, self.run_once, skippable=_OUTAGES)
@@ -118,49 +104,39 @@ class IndexGuard:
         """Check every board's current period (those no other worker checks this round)."""
         report = RoundReport()
         for board in await self._boards.list():
-            period = resolve_period(board.reset, None, self._locator.now())
+            period = resolve_period(board.reset, None, self._clock())
             try:
                 report.periods.append(await self.check(board, period))
             except NotFoundError:  # deleted meanwhile
                 continue
-        await self._scores.delete_expired_keys()
         return report
 
     async def check(self, board: Board, period: date) -> PeriodReport:
         report = PeriodReport(board.id)
-        keys = self._locator.keys(board, period)
-        state = await self._index.check(
-            keys,
-            self._keys.suspects(board.id),
-            int(self._interval * 1000),
-            int(time.time() * 1000),
-        )
-        if state is None or state.marker is None:
+        taken = await self._index.take_check(board, period, int(self._interval * 1000))
+        if taken is None:
             # Another worker checks it this round; or it is not built: the first read or
             # write builds it from Postgres.
             return report
+        state, built_here = taken
         report.checked = True
-        run_id = await run_id_of(self._redis, keys.ready)
-        if state.marker == LEGACY_MARKER:
-            await self._redis.set(keys.ready, run_id, xx=True, keepttl=True)
-        elif state.marker != run_id:
+        if not built_here:
             return await self._rebuild(board, period, report, "restart")
-        if (state.entries == 0 and await self._scores.has_entries(board.id, period)) or (
+        if (state.entries == 0 and await self._records.has_entries(board.id, period)) or (
             state.entries > 0 and not state.members_exist
         ):
             return await self._rebuild(board, period, report, "missing")
 
-        rows = await self._scores.rows_after(board.id, period, state.player_cursor, self._slice)
+        rows = await self._records.rows_after(board.id, period, state.player_cursor, self._slice)
         player_cursor = rows[-1].player_id if len(rows) >= self._slice else ""
         suspects = _suspects_of(state.suspects, period)
         if suspects:
-            rows += await self._scores.rows_of(board.id, period, suspects)
-        await self._compare(board, period, keys, rows, report)
-        rank_cursor = await self._remove_extras(board, period, keys, state.rank_cursor, report)
-        await self._index.save_cursors(keys, player_cursor, rank_cursor)
+            rows += await self._records.rows_of(board.id, period, suspects)
+        await self._compare(board, period, rows, report)
+        rank_cursor = await self._remove_extras(board, period, state.rank_cursor, report)
+        await self._index.save_cursors(board, period, player_cursor, rank_cursor)
         if report.repaired or report.removed:
             INDEX_REPAIRS.labels("diverged").inc(report.repaired + report.removed)
-            self._top_pages.drop_board(board.id)
             logger.warning(
                 "index of %s (%s) disagreed with Postgres: %d entries repaired, %d removed",
                 board.id, period_key(period), report.repaired, report.removed,
@@ -170,11 +146,10 @@ class IndexGuard:
     async def _rebuild(
         self, board: Board, period: date, report: PeriodReport, cause: str
     ) -> PeriodReport:
-        entries = await self._rebuilder.rebuild(board, period)
+        entries = await self._index.rebuild(board, period)
         if entries is not None:  # None: another worker is rebuilding it
             report.rebuilt = cause
             INDEX_REPAIRS.labels(cause).inc()
-            self._top_pages.drop_board(board.id)
             logger.warning(
                 "index of %s (%s) rebuilt from Postgres (%s): %d entries",
                 board.id, period_key(period), cause, entries,
@@ -182,54 +157,33 @@ class IndexGuard:
         return report
 
     async def _compare(
-        self,
-        board: Board,
-        period: date,
-        keys: IndexKeys,
-        rows: list[CheckedRow],
-        report: PeriodReport,
+        self, board: Board, period: date, rows: list[CheckedRow], report: PeriodReport
     ) -> None:
         """Postgres' side: each row's entry must hold its score and sequence."""
-        held = await self._index.entries_of(keys, [row.player_id for row in rows])
+        held = await self._index.held(board, period, [row.player_id for row in rows])
         report.compared += len(rows)
         for row, entry in zip(rows, held, strict=True):
             if _agrees(entry, row, board) or not row.settled or entry.value == TOMBSTONE:
                 continue  # a tombstone: the player is being deleted
-            if entry.seq is None or entry.seq < row.reached_seq:
-                change = await self._index.apply(
-                    keys,
-                    order=board.order,
-                    player_id=row.player_id,
-                    score=row.score,
-                    reached_seq=row.reached_seq,
-                    expire_at_ms=self._locator.expire_at_ms(board, period),
-                )
-                repaired = change.written
-            else:  # the index holds a newer-looking or changed entry: Postgres wins
-                repaired = await self._index.repair(
-                    keys,
-                    order=board.order,
-                    player_id=row.player_id,
-                    seen=entry,
-                    score=row.score,
-                    reached_seq=row.reached_seq,
-                )
-            report.repaired += repaired
+            report.repaired += await self._index.correct(
+                board, period, row.player_id, entry, row.score, row.reached_seq
+            )
 
     async def _remove_extras(
-        self, board: Board, period: date, keys: IndexKeys, first: int, report: PeriodReport
+        self, board: Board, period: date, first: int, report: PeriodReport
     ) -> int:
         """Redis' side: entries of a window of ranks that Postgres does not have go.
 
         Returns where the next round's window starts.
         """
-        window = await self._index.window(keys, first, first + self._slice - 1)
+        window = await self._index.window(board, period, first, self._slice)
         players = [player for player, _ in window]
-        present = {row.player_id for row in await self._scores.rows_of(board.id, period, players)}
+        rows = await self._records.rows_of(board.id, period, players)
+        present = {row.player_id for row in rows}
         extras = {player for player in players if player not in present}
         confirmed = extras & self._extras.pop((board.id, period), set())
         for player in confirmed:
-            report.removed += await self._index.remove(keys, player, forever=False)
+            report.removed += await self._index.remove(board, period, player)
         if extras - confirmed:
             self._extras[(board.id, period)] = extras - confirmed
             return first  # look at this window again next round

@@ -33,7 +33,6 @@ import asyncpg
 import msgspec
 
 from leaderboard.boards.models import Board, Operator, Order
-from leaderboard.boards.score_upsert_sql import UPSERTS
 from leaderboard.lib.batching import Batcher
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import (
@@ -42,6 +41,7 @@ from leaderboard.lib.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from leaderboard.scores.upsert_sql import UPSERTS
 
 # How many submissions one statement upserts at most, and how many statements of one
 # worker may run at once (each holds a pooled connection until it commits).

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 
 import msgspec
 
 from leaderboard.audit.repository import AuditLog
-from leaderboard.boards.board_repository import BoardRepository
 from leaderboard.boards.models import Board, BoardCreate
-from leaderboard.boards.page_cache import TopPageCache
+from leaderboard.boards.repository import BoardRepository
 from leaderboard.lib.clock import Clock
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import InvalidInputError, NotFoundError
@@ -36,7 +36,6 @@ class BoardService:
         repository: BoardRepository,
         redis: AnyRedis,
         keys: Keys,
-        top_pages: TopPageCache,
         audit: AuditLog,
         clock: Clock,
     ) -> None:
@@ -44,15 +43,18 @@ class BoardService:
         self._audit = audit
         self._clock = clock
         self._repository = repository
-        self._top_pages = top_pages
         self._redis = redis
         self._keys = keys
         self._local: dict[str, tuple[float, Board | None]] = {}
+        self.forget_index: list[Callable[[str], Awaitable[None]]] = []
+        """Called with a board's id when it is made or deleted, before the commit (and
+        once more after a delete): whatever indexes the board forgets it (the rank index:
+        server wiring). A failure rolls the change back."""
 
     async def create(self, spec: BoardCreate, actor: str) -> Board:
         check_board_rules(spec)
         async with self._db.transaction() as conn:
-            board = await self._repository.create(conn, spec)  # 409 before touching Redis
+            board = await self._repository.create(conn, spec, self._clock())  # 409 first
             await self._audit.record(
                 conn,
                 actor=actor,
@@ -63,10 +65,8 @@ class BoardService:
             # Leftovers of an earlier board with this id (deleted while Redis was away)
             # must not become this board's index; before the commit, so a Redis outage
             # leaves no board behind.
-            await self._unlink_index_keys(spec.id)
-            await self._redis.delete(self._keys.board_config(board.id))
+            await self._forget(spec.id)
         self._local.pop(board.id, None)
-        self._top_pages.drop_board(board.id)
         return board
 
     async def list(self) -> list[Board]:
@@ -99,16 +99,13 @@ class BoardService:
                 conn, actor=actor, action="leaderboard.delete", target=f"leaderboard:{board_id}"
             )
             # Before the commit: if Redis cannot be cleaned, the board stays whole (503).
-            await self._redis.delete(self._keys.board_config(board_id))
-            await self._unlink_index_keys(board_id)
+            await self._forget(board_id)
         self._local.pop(board_id, None)
-        self._top_pages.drop_board(board_id)
         # A read between the unlink and the commit may have cached the config or rebuilt
         # an index from the rows still there: clear again (best effort; create() clears
         # leftovers too, and other workers' 2-second caches run out by themselves).
         with contextlib.suppress(*REDIS_OUTAGE_ERRORS):
-            await self._redis.delete(self._keys.board_config(board_id))
-            await self._unlink_index_keys(board_id)
+            await self._forget(board_id)
 
     async def _load(self, board_id: str) -> Board | None:
         config_key = self._keys.board_config(board_id)
@@ -124,15 +121,11 @@ class BoardService:
                 await self._redis.set(config_key, msgspec.json.encode(board), ex=CONFIG_TTL_SECONDS)
         return board
 
-    async def _unlink_index_keys(self, board_id: str) -> None:
-        batch: list[str] = []
-        async for key in self._redis.scan_iter(match=self._keys.board_pattern(board_id), count=500):
-            batch.append(key)
-            if len(batch) >= 500:
-                await self._redis.unlink(*batch)
-                batch.clear()
-        if batch:
-            await self._redis.unlink(*batch)
+    async def _forget(self, board_id: str) -> None:
+        """The board's cached config and whatever indexes it go (see ``forget_index``)."""
+        await self._redis.delete(self._keys.board_config(board_id))
+        for forget in self.forget_index:
+            await forget(board_id)
 
 
 def check_board_rules(spec: BoardCreate) -> None:

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from leaderboard.boards.board_service import BoardService
-from leaderboard.boards.idempotency import IdempotencyStore, request_hash
-from leaderboard.boards.index_locator import IndexLocator
-from leaderboard.boards.models import Board, SubmitResult
-from leaderboard.boards.page_cache import TopPageCache
-from leaderboard.boards.periods import period_key, public_period, resolve_period
-from leaderboard.boards.rank_index import RankIndex
-from leaderboard.boards.score_indexing import ScoreIndexer
-from leaderboard.boards.score_repository import ScoreRepository
-from leaderboard.boards.score_writer import AlreadySubmitted, ScoreWriter, Submission
-from leaderboard.boards.submission_rules import check_rules, same_request
+from leaderboard.boards.models import Board
+from leaderboard.boards.periods import public_period, resolve_period
+from leaderboard.boards.service import BoardService
+from leaderboard.lib.clock import Clock
 from leaderboard.lib.db import Connection
 from leaderboard.lib.errors import (
     ConflictError,
@@ -30,19 +22,23 @@ from leaderboard.lib.errors import (
     ServiceError,
     outage_reason,
 )
-from leaderboard.lib.keys import Keys
 from leaderboard.lib.logs import REQUEST_ID
 from leaderboard.lib.metrics import EVENTS_PUBLISHED, SUBMISSIONS
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.validation import check_metadata
 from leaderboard.players.ids import canonical_player_id
+from leaderboard.ranking.index import RankIndex
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
+from leaderboard.scores.idempotency import IdempotencyStore, request_hash
+from leaderboard.scores.models import SubmitResult
+from leaderboard.scores.repository import ScoreRepository
+from leaderboard.scores.rules import check_rules, same_request
+from leaderboard.scores.writer import AlreadySubmitted, ScoreWriter, Submission
 
 logger = logging.getLogger(__name__)
 
-# How long the index check looks at a submission whose outcome was unknown: Postgres may
-# commit it when it comes back, however late that is.
-SUSPECT_FOR_MS = 3_600_000
+# What a retry outlasts (the dependency comes back), rather than gives up on.
+_RETRIED: tuple[type[Exception], ...] = (DependencyUnavailableError, *REDIS_OUTAGE_ERRORS)
 # A repeat of a keyed submission whose first attempt committed less than this long ago and
 # has no answer yet is told 409 (still being processed), later it gets the entry as it is.
 IN_PROGRESS_FOR = timedelta(seconds=10)
@@ -65,23 +61,17 @@ class ScoreService:
         writer: ScoreWriter,
         scores: ScoreRepository,
         index: RankIndex,
-        indexer: ScoreIndexer,
-        locator: IndexLocator,
         limiter: RateLimiter,
-        keys: Keys,
-        top_pages: TopPageCache,
         idempotency: IdempotencyStore,
+        clock: Clock,
     ) -> None:
         self._boards = boards
         self._writer = writer
         self._scores = scores
         self._index = index
-        self._indexer = indexer
-        self._locator = locator
         self._limiter = limiter
-        self._keys = keys
-        self._top_pages = top_pages
         self._idempotency = idempotency
+        self._clock = clock
 
     async def submit_score(
         self,
@@ -126,7 +116,7 @@ class ScoreService:
         check_metadata("metadata", metadata)
         board = await self._boards.get(board_id)
         player_id = canonical_player_id(player_id)
-        check_rules(board, score, actor, self._locator.now())
+        check_rules(board, score, actor, self._clock())
         request = request_hash(player_id, score, metadata) if key else None
         if key and request:
             answer = await self._idempotency.answer(board.id, player_id, key)
@@ -137,7 +127,7 @@ class ScoreService:
             limit=board.rate_limit.limit, window_seconds=board.rate_limit.window_seconds
         )
         decision = await self._limiter.check(f"scores:{board.id}", player_id, policy)
-        period = resolve_period(board.reset, None, self._locator.now())
+        period = resolve_period(board.reset, None, self._clock())
         submission = Submission(
             board,
             period,
@@ -157,16 +147,16 @@ class ScoreService:
             return await self._repeat(board, player_id, key, request)
         except OutcomeUnknownError:
             # Postgres may commit it yet: have any worker's index check look at it.
-            await self._suspect(board, period, player_id)
+            await self._index.note_unknown(board, period, player_id)
             raise
         try:
-            change = await self._indexer.apply(
-                board, period, player_id, stored.score, stored.reached_seq, stored.changed
+            change = await self._index.apply(
+                board, period, player_id, stored.score, stored.reached_seq, changed=stored.changed
             )
         except REDIS_OUTAGE_ERRORS as exc:
             # Committed in Postgres, not yet in the index: keep trying in the background,
             # and tell the client not to submit again.
-            self._indexer.schedule_repair(board, period, player_id)
+            self._index.apply_later(board, period, player_id)
             raise DependencyUnavailableError(
                 "redis",
                 f"the score was recorded, but its rank cannot be read now ({outage_reason(exc)})",
@@ -209,15 +199,12 @@ class ScoreService:
             )
         # The first attempt committed, but its answer was never kept (its client heard 503,
         # or its worker died): answer with the entry as it is now, put in the index.
-        stored = await self._scores.stored(board.id, record.period, player_id)
-        if stored is None:
+        change = await self._index.apply_stored(board, record.period, player_id)
+        if change is None:
             raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r} any more")
-        change = await self._indexer.apply(
-            board, record.period, player_id, stored.score, stored.reached_seq, False
-        )
         result = SubmitResult(
             player_id=player_id,
-            score=stored.score,
+            score=change.score,
             rank=change.rank,
             previous_rank=None,
             previous_score=None,
@@ -227,23 +214,6 @@ class ScoreService:
         )
         await self._idempotency.remember(board.id, player_id, key, request, result)
         return Submitted(result, replayed=True)
-
-    async def _suspect(self, board: Board, period: date, player_id: str) -> None:
-        until = int(time.time() * 1000) + SUSPECT_FOR_MS
-        try:
-            await self._index.add_suspect(
-                self._keys.suspects(board.id), period_key(period), player_id, until
-            )
-        except REDIS_OUTAGE_ERRORS:
-            logger.warning("cannot note %s's unknown write on %s in Redis", player_id, board.id)
-
-    @property
-    def repairs_pending(self) -> int:
-        """Committed scores this worker is still trying to put in the index."""
-        return self._indexer.repairs_pending
-
-    async def close(self) -> None:
-        await self._indexer.close()
 
     async def remove_player(
         self, conn: Connection, player_id: str
@@ -258,11 +228,12 @@ class ScoreService:
 
         async def remove_from_indexes() -> None:
             for board_id, period in entries:
-                keys = self._keys.index(board_id, period_key(period))
                 try:
-                    await self._index.remove(keys, player_id)
-                    self._top_pages.drop_board(board_id)
-                except REDIS_OUTAGE_ERRORS as exc:
+                    board = await self._boards.get(board_id)
+                    await self._index.remove(board, period, player_id, forever=True)
+                except NotFoundError:
+                    continue  # the board went meanwhile, and its index with it
+                except _RETRIED as exc:
                     logger.error(
                         "deleted player %s is still on %s (%s); run `leaderboard rebuild %s`",
                         player_id, board_id, exc, board_id,

@@ -29,11 +29,15 @@ class IndexLocator:
     def keys(self, board: Board, period: date) -> IndexKeys:
         return self._keys.index(board.id, period_key(period))
 
-    def expire_at_ms(self, board: Board, period: date) -> int:
-        """When a period's index keys expire (0: never, for boards that never reset)."""
+    def ttl_ms(self, board: Board, period: date) -> int:
+        """How long a period's index keys live from now, in ms (0: boards that never reset).
+
+        A time to live, not a moment: Redis counts it on its own clock from the call, so
+        the expiry follows this service's clock (injected in tests) wherever Redis' is.
+        """
         end = period_end(board.reset, period)
         if end is None:
             return 0
+        now = self._clock()
         expires = datetime.combine(end, time(), UTC) + PERIOD_RETENTION
-        expires = max(expires, self._clock() + REBUILT_PAST_PERIOD_TTL)
-        return int(expires.timestamp() * 1000)
+        return int(max(expires - now, REBUILT_PAST_PERIOD_TTL).total_seconds() * 1000)

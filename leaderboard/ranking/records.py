@@ -1,6 +1,8 @@
-"""Scores in Postgres, read: the record the Redis indexes are built from.
+"""What the index is built and checked from: the `scores` rows of a board period, read.
 
-Writes go through ``score_writer.py`` (group commit).
+The record side of the Redis index (docs/ranking.md): rebuilds stream a period from one
+snapshot (a fenced replica may serve it: lib/replica.py), the index guard compares slices
+of it, and name search finds players on it. Writes belong to the write path (scores/).
 """
 
 from __future__ import annotations
@@ -11,36 +13,35 @@ from datetime import date
 
 from asyncpg import Record
 
-from leaderboard.boards.score_writer import StoredScore
-from leaderboard.lib.db import Connection, Database
+from leaderboard.lib.db import Database
 from leaderboard.lib.replica import ReadReplica
 
 
-class ScoreRepository:
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """A player's row as Postgres holds it now: what the index must hold for them."""
+
+    score: int
+    reached_seq: int
+
+
+class ScoreRecords:
     def __init__(self, db: Database, reads: ReadReplica | None = None) -> None:
         self._db = db
         # Rebuilds (count and stream) may read a replica, fenced: see lib/replica.py.
         self._reads = reads or ReadReplica(db, None)
 
-    async def stored(self, board_id: str, period: date, player_id: str) -> StoredScore | None:
+    async def stored(self, board_id: str, period: date, player_id: str) -> StoredEntry | None:
         row = await self._db.fetchrow(
             """
-            SELECT score, reached_seq, false AS changed FROM scores
+            SELECT score, reached_seq FROM scores
              WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = $3 AND NOT hidden
             """,
             board_id,
             period,
             player_id,
         )
-        return StoredScore(row["score"], row["reached_seq"], False) if row else None
-
-    async def player_entries(self, conn: Connection, player_id: str) -> list[tuple[str, date]]:
-        """The (board, period) pairs a player has entries in, locked until the caller commits."""
-        rows = await conn.fetch(
-            "SELECT leaderboard_id, period_start FROM scores WHERE player_id = $1 FOR UPDATE",
-            player_id,
-        )
-        return [(row["leaderboard_id"], row["period_start"]) for row in rows]
+        return StoredEntry(row["score"], row["reached_seq"]) if row else None
 
     async def count(self, board_id: str, period: date) -> int:
         """The period's rows (a rebuild's progress: read where the rebuild reads)."""
@@ -78,60 +79,6 @@ class ScoreRepository:
                 if not rows:
                     return
                 yield [(row[0], row[1], row[2]) for row in rows]
-
-    async def delete_entry(
-        self, conn: Connection, board_id: str, period: date, player_id: str
-    ) -> StoredScore | None:
-        """Delete one entry inside the caller's transaction; what it held, or None."""
-        row = await conn.fetchrow(
-            """
-            DELETE FROM scores
-             WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = $3
-            RETURNING score, reached_seq
-            """,
-            board_id,
-            period,
-            player_id,
-        )
-        return StoredScore(row["score"], row["reached_seq"], True) if row else None
-
-    async def set_hidden(
-        self, conn: Connection, player_id: str, hidden: bool
-    ) -> list[tuple[str, date, int, int]]:
-        """Hide (ban) or show (unban) a player's rows; (board, period, score, seq) of each."""
-        rows = await conn.fetch(
-            """
-            UPDATE scores SET hidden = $2 WHERE player_id = $1
-            RETURNING leaderboard_id, period_start, score, reached_seq
-            """,
-            player_id,
-            hidden,
-        )
-        return [
-            (row["leaderboard_id"], row["period_start"], row["score"], row["reached_seq"])
-            for row in rows
-        ]
-
-    async def players_named(
-        self, board_id: str, period: date, prefix: str, limit: int
-    ) -> list[str]:
-        """Players with an entry whose display name starts with ``prefix`` (any case)."""
-        pattern = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = await self._db.fetch(
-            """
-            SELECT p.id::text AS player_id FROM players p
-              JOIN scores s ON s.player_id = p.id
-             WHERE s.leaderboard_id = $1 AND s.period_start = $2 AND NOT s.hidden
-               AND lower(p.display_name) LIKE $3 || '%'
-             ORDER BY lower(p.display_name), p.id
-             LIMIT $4
-            """,
-            board_id,
-            period,
-            pattern,
-            limit,
-        )
-        return [row["player_id"] for row in rows]
 
     async def has_entries(self, board_id: str, period: date) -> bool:
         value = await self._db.fetchval(
@@ -180,18 +127,26 @@ class ScoreRepository:
         )
         return [_checked(row) for row in rows]
 
-    async def delete_expired_keys(self, older_than_hours: int = 24, limit: int = 5000) -> int:
-        """Forget Idempotency-Keys past their 24 hours, a bounded batch at a time."""
-        result = await self._db.execute(
+    async def players_named(
+        self, board_id: str, period: date, prefix: str, limit: int
+    ) -> list[str]:
+        """Players with an entry whose display name starts with ``prefix`` (any case)."""
+        pattern = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self._db.fetch(
             """
-            DELETE FROM idempotency_keys WHERE ctid IN (
-                SELECT ctid FROM idempotency_keys
-                 WHERE created_at < now() - make_interval(hours => $1) LIMIT $2)
+            SELECT p.id::text AS player_id FROM players p
+              JOIN scores s ON s.player_id = p.id
+             WHERE s.leaderboard_id = $1 AND s.period_start = $2 AND NOT s.hidden
+               AND lower(p.display_name) LIKE $3 || '%'
+             ORDER BY lower(p.display_name), p.id
+             LIMIT $4
             """,
-            older_than_hours,
+            board_id,
+            period,
+            pattern,
             limit,
         )
-        return int(result.split()[-1])
+        return [row["player_id"] for row in rows]
 
 
 @dataclass(frozen=True, slots=True)

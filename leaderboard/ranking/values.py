@@ -75,7 +75,7 @@ class IndexNotReadyError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class IndexChange:
-    """What ``RankIndex.apply`` did with a committed score."""
+    """What ``IndexScripts.apply`` did with a committed score."""
 
     written: bool
     """The index took this change (False: it held it, or a newer one, already)."""
@@ -89,7 +89,7 @@ class IndexChange:
 
 @dataclass(frozen=True, slots=True)
 class CheckState:
-    """What ``RankIndex.check`` read of an index, for the worker that took the check."""
+    """What ``IndexScripts.check`` read of an index, for the worker that took the check."""
 
     marker: str | None
     """The ready marker's value (the run id it was built on); None: not ready."""

@@ -1,4 +1,4 @@
-"""A leaderboard period's Redis index: apply, remove, read (docs/ranking.md).
+"""The index scripts, one typed method each (the façade in index.py is the way in).
 
 Ranking rule: rank 1 is the best; equal scores are ordered by who reached the score
 first. The sorted set's score is the stored score, negated on ``desc`` boards, so the
@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from leaderboard.boards.index_values import (
+from leaderboard.boards.models import Order
+from leaderboard.lib.errors import NotFoundError
+from leaderboard.lib.keys import IndexKeys
+from leaderboard.lib.scripts import LuaScript, ScriptArg, ScriptPipeline
+from leaderboard.ranking.values import (
     NO_EVENTS,
     NO_NAMES,
     STREAM_TTL_MS,
@@ -29,10 +33,6 @@ from leaderboard.boards.index_values import (
     player_of,
     to_redis_score,
 )
-from leaderboard.boards.models import Order
-from leaderboard.lib.errors import NotFoundError
-from leaderboard.lib.keys import IndexKeys
-from leaderboard.lib.scripts import LuaScript, ScriptArg, ScriptPipeline
 
 # Every index script starts with the helpers they share (TOMBSTONE, member_of).
 APPLY = LuaScript.load(__package__, "index_apply.lua", prelude="index_common.lua")
@@ -45,7 +45,7 @@ REPAIR = LuaScript.load(__package__, "index_repair.lua", prelude="index_common.l
 NOTES = LuaScript.load(__package__, "index_notes.lua")
 
 
-class RankIndex:
+class IndexScripts:
     """The scripts that touch an index, each behind a method that owns its KEYS and ARGV.
 
     One instance per worker, shared by every board; every call leaves through the worker's
@@ -70,7 +70,7 @@ class RankIndex:
         player_id: str,
         score: int,
         reached_seq: int,
-        expire_at_ms: int,
+        ttl_ms: int,
         events: EventTarget | None = None,
         after_rebuild: bool = False,
     ) -> IndexChange:
@@ -92,7 +92,7 @@ class RankIndex:
                 player_id,
                 to_redis_score(score, order),
                 member_for(reached_seq, player_id),
-                expire_at_ms,
+                ttl_ms,
                 events.channel,
                 events.head,
                 -1 if order == "desc" else 1,
@@ -231,7 +231,7 @@ class RankIndex:
         keys: IndexKeys,
         token: str,
         temporary: tuple[str, str],
-        expire_at_ms: int,
+        ttl_ms: int,
         run_id: str,
     ) -> int:
         """Finish a rebuild: replay its journal into ``temporary`` and swap it in.
@@ -250,7 +250,7 @@ class RankIndex:
                 keys.lock,
                 keys.journal,
             ],
-            [token, expire_at_ms, run_id],
+            [token, ttl_ms, run_id],
         )
         return int(entries)
 

@@ -3,7 +3,7 @@
 -- KEYS[3]  scores zset    KEYS[4]  members hash    KEYS[5]  ready marker
 -- KEYS[6]  rebuild lock   KEYS[7]  journal
 -- ARGV[1]  the rebuild's lock token
--- ARGV[2]  expire-at, ms since the epoch, for the index keys ("0": no TTL)
+-- ARGV[2]  the index keys' time to live, ms ("0": no TTL)
 -- ARGV[3]  the run id of this Redis server: the ready marker's value (index_guard.py)
 -- Returns: the number of entries of the new index, or -1 when the lock is no longer ours
 --          (it expired and another rebuild took over: ours is discarded).
@@ -46,7 +46,7 @@ for i = 3, 5 do
   if ARGV[2] == '0' then
     redis.call('PERSIST', KEYS[i])
   else
-    redis.call('PEXPIREAT', KEYS[i], ARGV[2])
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
   end
 end
 redis.call('DEL', KEYS[6], KEYS[7])

@@ -16,10 +16,10 @@ from typing import Any
 
 import msgspec
 
-from leaderboard.boards.models import SubmitResult
 from leaderboard.lib.db import Database
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.scripts import LuaScript, ScriptPipeline
+from leaderboard.scores.models import SubmitResult
 
 ANSWERS = LuaScript.load(__package__, "idempotent_answers.lua")
 

@@ -7,7 +7,7 @@ because a session lock does not survive PgBouncer in transaction mode (docs/post
 
 For each board with ``keep_periods`` and each period before its kept window, it:
 
-1. takes the period's rebuild lock (rebuild.py): no rebuild can read the rows about to
+1. takes the period's rebuild lock (``RankIndex.locked``): no rebuild can read the rows about to
    go and swap them back into Redis afterwards; a period whose rebuild is running waits
    for the next round;
 2. deletes the period's rows, in bounded batches of one short transaction each (no
@@ -18,7 +18,9 @@ For each board with ``keep_periods`` and each period before its kept window, it:
 A period read afterwards has no rows: its index is rebuilt empty, and the answer is
 "nothing recorded" (200, total 0). Until a round gets to a period, it reads as before.
 
-Once ``scores`` is partitioned (score_partitions.py), each round first makes the month
+Each round also forgets Idempotency-Keys past their 24 hours (bounded batches).
+
+Once ``scores`` is partitioned (partitions.py), each round first makes the month
 partitions of this month and the next, then drops whole any settled month partition
 whose every period is past its board's window (under all those periods' rebuild locks),
 and deletes rows only for what is left.
@@ -31,21 +33,21 @@ import logging
 import secrets
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date
 
 from prometheus_client import Counter
 
-from leaderboard.boards.board_service import BoardService
-from leaderboard.boards.index_locator import IndexLocator
 from leaderboard.boards.models import Board
-from leaderboard.boards.page_cache import TopPageCache
-from leaderboard.boards.periods import period_start
-from leaderboard.boards.rebuild import IndexLock, Rebuilder
-from leaderboard.boards.score_partitions import MonthPartition, ScorePartitions
+from leaderboard.boards.periods import oldest_kept
+from leaderboard.boards.service import BoardService
+from leaderboard.lib.clock import Clock
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError
-from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
+from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.tasks import Periodic
+from leaderboard.ranking.index import PeriodLock, RankIndex
+from leaderboard.scores.partitions import MonthPartition, ScorePartitions
+from leaderboard.scores.repository import ScoreRepository
 
 logger = logging.getLogger(__name__)
 
@@ -91,16 +93,6 @@ _TAKE_LEASE = """
 _END_LEASE = "DELETE FROM maintenance_leases WHERE name = $1 AND holder = $2"
 
 
-def oldest_kept(board: Board, today: date) -> date | None:
-    """The first day of the oldest period ``board`` keeps; None when it keeps them all."""
-    if board.keep_periods is None or board.reset == "never":
-        return None
-    start = period_start(board.reset, today)
-    for _ in range(board.keep_periods - 1):
-        start = period_start(board.reset, start - timedelta(days=1))
-    return start
-
-
 @dataclass
 class RetentionReport:
     leased: bool = False
@@ -129,19 +121,17 @@ class RetentionJob:
         *,
         db: Database,
         boards: BoardService,
-        rebuilder: Rebuilder,
-        locator: IndexLocator,
-        redis: AnyRedis,
-        top_pages: TopPageCache,
+        index: RankIndex,
+        scores: ScoreRepository,
+        clock: Clock,
         interval_seconds: float,
         batch_size: int = 5000,
     ) -> None:
         self._db = db
-        self._top_pages = top_pages
         self._boards = boards
-        self._rebuilder = rebuilder
-        self._locator = locator
-        self._redis = redis
+        self._index = index
+        self._scores = scores
+        self._clock = clock
         self.batch_size = batch_size
         self.holder = secrets.token_hex(8)
         self._partitions = ScorePartitions(db)
@@ -160,7 +150,8 @@ class RetentionJob:
             return report
         report.leased = True
         try:
-            today = self._locator.today()
+            await self._forget_idempotency_keys()
+            today = self._clock().astimezone(UTC).date()
             boards = await self._boards.list()
             if await self._partitions.partitioned():
                 await self._partition_round(boards, today, report)
@@ -206,9 +197,7 @@ class RetentionJob:
         async with AsyncExitStack() as held:
             locks = []
             for board_id, period in contents:
-                lock = await held.enter_async_context(
-                    self._rebuilder.locked(boards[board_id], period)
-                )
+                lock = await held.enter_async_context(self._index.locked(boards[board_id], period))
                 if lock is None:
                     report.busy.append((board_id, period))
                     report.partitions_busy.append(partition)
@@ -219,18 +208,14 @@ class RetentionJob:
                 return
             report.partitions_dropped.append(partition)
             for (board_id, period), lock in zip(contents, locks, strict=True):
-                keys = lock.keys
-                await self._redis.delete(
-                    keys.scores, keys.members, keys.ready, keys.journal, keys.check, keys.cursors
-                )
-                self._top_pages.drop_board(board_id)
+                await lock.drop()
                 report.dropped.setdefault(board_id, []).append(period)
         logger.info("retention: dropped partition %s (%d periods)", partition.name, len(contents))
 
     async def _drop_before(self, board: Board, cutoff: date, report: RetentionReport) -> None:
         rows = await self._db.fetch(_OLD_PERIODS, board.id, cutoff)
         for period in (row["period_start"] for row in rows):
-            async with self._rebuilder.locked(board, period) as lock:
+            async with self._index.locked(board, period) as lock:
                 if lock is None or not await self._drop_period(board, period, lock, report):
                     report.busy.append((board.id, period))
                     continue
@@ -243,7 +228,7 @@ class RetentionJob:
                 raise LostLease
 
     async def _drop_period(
-        self, board: Board, period: date, lock: IndexLock, report: RetentionReport
+        self, board: Board, period: date, lock: PeriodLock, report: RetentionReport
     ) -> bool:
         """Delete the period's rows, then its index; False when the lock was lost midway."""
         while True:
@@ -260,13 +245,15 @@ class RetentionJob:
                 # A rebuild may have started on the rows still there: leave the index
                 # to the next round, which deletes what is left and the index after it.
                 return False
-        keys = lock.keys
-        await self._redis.delete(
-            keys.scores, keys.members, keys.ready, keys.journal, keys.check, keys.cursors
-        )
         # This worker's pages of it go now; other workers' within their 500 ms.
-        self._top_pages.drop_board(board.id)
+        await lock.drop()
         return True
+
+    async def _forget_idempotency_keys(self) -> None:
+        """Forget Idempotency-Keys past their 24 hours, in bounded batches."""
+        while await self._scores.delete_expired_keys(limit=self.batch_size) >= self.batch_size:
+            if not await self._renew_lease():
+                raise LostLease
 
     async def _renew_lease(self) -> bool:
         holder = await self._db.fetchval(_TAKE_LEASE, LEASE, self.holder, float(LEASE_SECONDS))

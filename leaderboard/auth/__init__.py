@@ -1,0 +1,1 @@
+"""Who calls: guards, principals, sessions."""

@@ -1,0 +1,1 @@
+"""Leaderboards: each board's configuration (scores: the write path; ranking: the reads)."""

@@ -1,0 +1,1 @@
+"""Player profiles: Postgres, a Redis cache, bans, device sign-in."""

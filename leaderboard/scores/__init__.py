@@ -1,0 +1,1 @@
+"""The write path: a submission checked, throttled, group-committed, then put in the index."""
