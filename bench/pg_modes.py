@@ -45,7 +45,7 @@ from leaderboard.ranking.locator import IndexLocator
 from leaderboard.ranking.rebuild import Rebuilder
 from leaderboard.ranking.records import ScoreRecords
 from leaderboard.ranking.scripts import IndexScripts
-from leaderboard.scores.upsert_sql import UPSERTS
+from leaderboard.scores.upsert_sql import UPSERTS, UpsertRow, upsert_arrays
 from tests.partitioning import with_partitioning
 from tests.pgbouncer import running_pgbouncer  # the same PgBouncer the tests start
 from tests.streaming_replica import replayed, streaming_pair
@@ -124,16 +124,14 @@ async def upserts(url: str, label: str, seconds: float, clients: int, batch: int
             rng = random.Random(seed)
             while time.monotonic() < deadline:
                 chosen = rng.sample(players, batch)
-                nones: list[None] = [None] * batch
+                rows_in = [
+                    UpsertRow(
+                        board="bench", period=ALL_TIME, player=p, submitted=rng.randrange(10**6)
+                    )
+                    for p in chosen
+                ]
                 started = time.perf_counter()
-                await db.fetch_write(
-                    sql,
-                    ["bench"] * batch,
-                    [ALL_TIME] * batch,
-                    chosen,
-                    [rng.randrange(1_000_000) for _ in chosen],
-                    *([nones] * 7),
-                )
+                await db.fetch_write(sql, *upsert_arrays(rows_in))
                 latencies.append(time.perf_counter() - started)
                 rows += batch
 
@@ -260,12 +258,14 @@ async def statement_ms(url: str, sql: str, *, named: bool, runs: int = 300) -> f
     conn = await asyncpg.connect(url, statement_cache_size=100 if named else 0)
     try:
         players = [r[0] for r in await conn.fetch("SELECT id::text FROM players LIMIT 20")]
-        nones: list[None] = [None] * 20
         times = []
         for i in range(runs):
             started = time.perf_counter()
-            await conn.fetch(sql, ["daily"] * 20, [date.today()] * 20, players, [i] * 20,
-                             *([nones] * 7))  # fmt: skip
+            rows = [
+                UpsertRow(board="daily", period=date.today(), player=player, submitted=i)
+                for player in players
+            ]
+            await conn.fetch(sql, *upsert_arrays(rows))
             times.append(time.perf_counter() - started)
     finally:
         await conn.close()

@@ -68,7 +68,7 @@ class Served:
     @property
     def hub(self) -> EventHub:
         services = self.app.plugins.get(InfrastructurePlugin).services
-        return services.events
+        return services.get(EventHub)
 
     async def new_board(self) -> str:
         board_id = f"s-{uuid.uuid4().hex[:12]}"

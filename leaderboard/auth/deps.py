@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from litestar.di import NamedDependency
 
-from leaderboard.auth.device import DeviceSignIn
 from leaderboard.auth.sessions import SessionStore
 
 SessionsDep = NamedDependency[SessionStore]
-DeviceSignInDep = NamedDependency[DeviceSignIn]

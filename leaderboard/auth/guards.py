@@ -14,7 +14,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from leaderboard.auth.principal import Authenticator, Principal
-from leaderboard.players.ids import canonical_player_id
+from leaderboard.lib.ids import canonical_player_id
 
 # The app state key under which the infrastructure plugin puts the worker's Authenticator.
 AUTHENTICATOR = "leaderboard.authenticator"

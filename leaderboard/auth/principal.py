@@ -11,7 +11,7 @@ from litestar.connection import ASGIConnection
 
 from leaderboard.auth.sessions import SessionStore
 from leaderboard.lib.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
-from leaderboard.players.ids import canonical_player_id
+from leaderboard.lib.ids import canonical_player_id
 
 
 class ServerKeyGrant(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,7 +100,8 @@ class Authenticator:
     ) -> None:
         self._sessions = sessions
         self._admin_token = admin_token
-        self._server_keys = server_keys
+        self.server_keys = server_keys
+        """How a server key is resolved (the server_keys feature plugs it in); None: never."""
 
     async def authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
         """The caller: 401 for a missing, malformed or unknown token."""
@@ -108,8 +109,8 @@ class Authenticator:
         admin = self._admin_token
         if admin is not None and hmac.compare_digest(token.encode(), admin.encode()):
             return Principal(player_id=None, token=token, is_admin=True)
-        if token.startswith(SERVER_KEY_PREFIX) and self._server_keys is not None:
-            grant = await self._server_keys(token)
+        if token.startswith(SERVER_KEY_PREFIX) and self.server_keys is not None:
+            grant = await self.server_keys(token)
             if grant is None:
                 raise AuthenticationError("unknown or revoked server key")
             return Principal(player_id=None, token=token, server_key=grant)

@@ -27,8 +27,8 @@ from leaderboard.events.models import Envelope, EventsDropped, stream_id_key
 from leaderboard.events.sse import EventStreamResponse
 from leaderboard.events.subscription import Subscription
 from leaderboard.lib.errors import InvalidInputError, NotFoundError, RateLimitedError
+from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.openapi import ApiOperation, errors
-from leaderboard.players.ids import canonical_player_id
 
 _STREAM_ID = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
 _HEARTBEAT = '{"type":"heartbeat"}'

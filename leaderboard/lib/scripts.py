@@ -1,8 +1,10 @@
 """Lua scripts: one loader, and one pipeline that every script call of a worker goes through.
 
 Loading: :class:`LuaScript` reads a ``.lua`` file that sits beside the module using it
-(``LuaScript.load(__package__, "index_apply.lua", prelude="index_common.lua")``); an optional
-prelude file of the same package is prepended, since a Redis script cannot import another.
+(``LuaScript.load(__package__, "index_apply.lua", prelude=["index_common.lua"])``); prelude
+files (of the same package, or ``"other.package:file.lua"``) are prepended, since a Redis
+script cannot import another, and so are ``constants`` the Python side defines (one source
+for a value both sides use).
 Each script's header states its KEYS, ARGV and reply; each feature wraps its scripts in
 typed methods that own that order (``IndexScripts.apply``, ``SessionStore.create`` …), so no
 call site builds an ARGV list.
@@ -23,7 +25,7 @@ On a Redis Cluster, redis-py's cluster pipeline sends one batch per node; it ref
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any, cast
@@ -46,15 +48,26 @@ class LuaScript:
     source: str
 
     @classmethod
-    def load(cls, package: str | None, name: str, *, prelude: str | None = None) -> LuaScript:
-        """The file ``name`` of ``package`` (``__package__``), after its prelude, if any."""
+    def load(
+        cls,
+        package: str | None,
+        name: str,
+        *,
+        prelude: Sequence[str] = (),
+        constants: Mapping[str, str] | None = None,
+    ) -> LuaScript:
+        """The file ``name`` of ``package`` (``__package__``), after its preludes, if any.
+
+        A prelude is a file of the same package, or ``"package:file.lua"`` of another.
+        ``constants`` become ``local NAME = 'value'`` lines before everything else.
+        """
         if package is None:
             raise ValueError("LuaScript.load needs the package its file lives in")
-        folder = files(package)
-        text = folder.joinpath(name).read_text(encoding="utf-8")
-        if prelude is not None:
-            text = folder.joinpath(prelude).read_text(encoding="utf-8") + text
-        return cls(name, text)
+        parts = [f"local {key} = '{value}'\n" for key, value in (constants or {}).items()]
+        for item in [*prelude, name]:
+            owner, _, file = item.rpartition(":")
+            parts.append(files(owner or package).joinpath(file).read_text(encoding="utf-8"))
+        return cls(name, "".join(parts))
 
 
 @dataclass(frozen=True, slots=True)

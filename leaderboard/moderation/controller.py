@@ -1,4 +1,4 @@
-"""Moderation (admin): ban and unban players (removing one entry: score_controller.py)."""
+"""Moderation (admin): remove one entry, ban and unban players."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from leaderboard.auth.principal import Principal
 from leaderboard.lib.openapi import BEARER, ApiOperation, errors
 from leaderboard.moderation.deps import ModerationDep
 from leaderboard.moderation.models import BanRequest
+from leaderboard.ranking.controller import PLAYER_NOTES, PeriodQuery
 
 
 def actor_of(request: Request[Any, Principal, Any]) -> str:
@@ -57,3 +58,28 @@ class ModerationController(Controller):
         moderation: ModerationDep,
     ) -> None:
         await moderation.unban(player_id, actor_of(request))
+
+
+# A function, not a method of the controller above: the path is RankingController's too,
+# and Litestar 2 registers a second controller on a path with a second OPTIONS handler
+# (refused), where a handler function after the controller merges into its route.
+@delete(
+    "/v1/leaderboards/{board_id:str}/players/{player_id:str}",
+    status_code=204,
+    guards=[admin_only],
+    tags=["leaderboards"],
+    summary="Remove one entry (admin); the ranks below it close up",
+    description="Publishes an `entry_removed` event. The player may submit again later.",
+    operation_id="removeEntry",
+    operation_class=ApiOperation,
+    security=BEARER,
+    responses=errors(400, 401, 403, 404, 503, notes=PLAYER_NOTES),
+)
+async def remove_entry(
+    request: Request[Any, Principal, Any],
+    board_id: FromPath[str],
+    player_id: FromPath[str],
+    moderation: ModerationDep,
+    period: PeriodQuery = None,
+) -> None:
+    await moderation.remove_entry(board_id, player_id, period, actor_of(request))

@@ -20,12 +20,11 @@ from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import Clock
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
+from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.tasks import stop_tasks
-from leaderboard.players.ids import canonical_player_id
 from leaderboard.players.service import PlayerService
-from leaderboard.ranking.index import RankIndex
-from leaderboard.ranking.values import IndexNotReadyError
+from leaderboard.ranking.index import IndexNotReadyError, RankIndex
 from leaderboard.scores.repository import ScoreRepository
 
 logger = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ from datetime import UTC, timedelta
 
 from leaderboard.boards.periods import period_start, public_period
 from leaderboard.boards.repository import BoardRepository
+from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import started_at
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import NotFoundError
@@ -14,7 +15,8 @@ from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import create_redis
 from leaderboard.lib.settings import Settings
 from leaderboard.lib.validation import BOARD_ID
-from leaderboard.server.services import Services
+from leaderboard.ranking.index import RankIndex
+from leaderboard.server.services import build_services, close_services
 
 # (board id, period label) → a progress callback (rows done, rows in all)
 ProgressFactory = Callable[[str, str], Callable[[int, int], None]]
@@ -33,12 +35,13 @@ async def rebuild_indexes(
     await db.open()
     redis = create_redis(settings, settings.redis_url)
     clock = started_at(settings.clock_start)
-    services = Services.build(db, redis, Keys(settings.redis_key_prefix), settings, clock)
+    services = build_services(db, redis, Keys(settings.redis_key_prefix), settings, clock)
+    index, board_service = services.get(RankIndex), services.get(BoardService)
     try:
         boards = (
-            [await services.boards.get(board_id)]
+            [await board_service.get(board_id)]
             if board_id is not None
-            else await services.boards.list()
+            else await board_service.list()
         )
         done = []
         for board in boards:
@@ -48,12 +51,12 @@ async def rebuild_indexes(
                 periods.append(period_start(board.reset, current - timedelta(days=1)))
             for period in periods:
                 label = str(public_period(period) or "all time")
-                entries = await services.index.rebuild(board, period, progress(board.id, label))
+                entries = await index.rebuild(board, period, progress(board.id, label))
                 done.append((board.id, label, -1 if entries is None else entries))
         return done
     finally:
         # Closes what the services opened beside these two (a replica's pool).
-        await services.close()
+        await close_services(services)
         await redis.aclose()
         await db.close()
 

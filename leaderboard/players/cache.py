@@ -42,7 +42,7 @@ TOMBSTONE_TTL_SECONDS = 60
 OUTAGE_BACKOFF_SECONDS = 1.0
 
 FILL = LuaScript.load(__package__, "profile_fill.lua")
-NAMES = LuaScript.load(__package__, "profile_names.lua")
+NAMES = LuaScript.load(__package__, "profile_names.lua", prelude=["profile_name.lua"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,3 +104,15 @@ class PlayerCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     avatar_url: AvatarUrl | None = None
     country: CountryCode | None = None
     metadata: dict[str, Any] | None = None
+
+
+class DeviceAuthRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    device_id: DeviceId
+    display_name: DisplayName | None = None
+
+
+class DeviceAuthResponse(msgspec.Struct, kw_only=True):
+    player_id: str
+    token: str
+    expires_at: datetime
+    created: bool

@@ -2,17 +2,9 @@
 -- KEYS[1…n]  profile hashes ({prefix}player:{<id>}:profile); single-node Redis only, since
 --            on a Cluster they live in different slots
 -- ARGV       none
--- Returns: one entry per key: the display name; 0 for a cached "no such player"; false
---          when not cached (absent, or a tombstone of a write in progress: ask Postgres).
+-- Returns: one entry per key: cached_name(key) (profile_name.lua, loaded first).
 local out = {}
 for i, key in ipairs(KEYS) do
-  local fields = redis.call('HMGET', key, 'display_name', 'missing', 'tomb')
-  if fields[3] then
-    out[i] = false
-  elseif fields[2] then
-    out[i] = 0
-  else
-    out[i] = fields[1]
-  end
+  out[i] = cached_name(key)
 end
 return out

@@ -14,10 +14,10 @@ from leaderboard.lib.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.metrics import PROFILE_CACHE
 from leaderboard.players.cache import DELETED_VERSION, MISSING, NameResult, PlayerCache
 from leaderboard.players.fields import validate_fields, validate_patch
-from leaderboard.players.ids import canonical_player_id
 from leaderboard.players.models import PlayerCreate, Profile, ProfilePatch, check_display_name
 from leaderboard.players.repository import PlayerRepository
 
@@ -39,7 +39,8 @@ PlayerAction = Literal["player.create", "player.update", "player.delete"]
 class AuditRecord(Protocol):
     """Adds an audit entry inside the caller's transaction.
 
-    The audit log's ``record``, handed over by the app: this feature imports no other.
+    The audit log's ``record``, handed over by ``players/feature.py``: the service
+    depends on this one call only.
     """
 
     async def __call__(
@@ -69,7 +70,8 @@ class PlayerService:
         # The admin's writes go in the audit log, in their transaction; a player's own do
         # not. None: nothing is audited (tools and tests).
         self._audit = audit
-        self._after_read = after_read
+        self.after_read = after_read
+        """A test hook: awaited after profiles were read from Postgres, before caching."""
         self.before_delete: list[BeforeDelete] = []
         # Called with the player id after a profile change or deletion has committed.
         self.after_change: list[Callable[[str], None]] = []
@@ -197,8 +199,8 @@ class PlayerService:
             # that are not cached are left out rather than failing the page.
             logger.warning("profiles of %d players unavailable: postgres is down", len(misses))
             return {}
-        if self._after_read is not None:
-            await self._after_read(misses)
+        if self.after_read is not None:
+            await self.after_read(misses)
         await self._cache.fill_many(loaded, [pid for pid in misses if pid not in loaded])
         return loaded
 
@@ -265,8 +267,8 @@ class PlayerService:
         self._inflight[player_id] = future
         try:
             profile = await self._repository.get(player_id)
-            if self._after_read is not None:
-                await self._after_read([player_id])
+            if self.after_read is not None:
+                await self.after_read([player_id])
             if profile is None:
                 await self._cache.fill_many({}, [player_id])
             else:

@@ -1,21 +1,17 @@
-"""``/v1/leaderboards/{id}/…``: the ranked reads, and removing one entry (admin)."""
+"""``/v1/leaderboards/{id}/…``: the ranked reads (removing one entry: moderation)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get
+from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, QueryParameter
 
-from leaderboard.auth.guards import admin_only
-from leaderboard.auth.principal import Principal
-from leaderboard.boards.deps import RankingsDep
 from leaderboard.lib.errors import InvalidInputError
+from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.negotiation import negotiated
-from leaderboard.lib.openapi import BEARER, ApiOperation, errors
-from leaderboard.moderation.controller import actor_of
-from leaderboard.moderation.deps import ModerationDep
-from leaderboard.players.ids import canonical_player_id
+from leaderboard.lib.openapi import ApiOperation, errors
+from leaderboard.ranking.deps import RankingsDep
 from leaderboard.ranking.models import HistogramPage, Page, PlayerEntry
 
 PeriodQuery = Annotated[
@@ -36,7 +32,7 @@ _READ_NOTES = {
     400: "A bad query parameter, or a `period` the board does not have.",
     404: "No such leaderboard.",
 }
-_PLAYER_NOTES = {**_READ_NOTES, 404: "No such leaderboard, or the player has no entry on it."}
+PLAYER_NOTES = {**_READ_NOTES, 404: "No such leaderboard, or the player has no entry on it."}
 MAX_LISTED = 100
 MAX_NAMED = 50
 _UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -82,7 +78,7 @@ class RankingController(Controller):
         summary="A player's entry; 404 without one",
         operation_id="getEntry",
         operation_class=ApiOperation,
-        responses=errors(400, 404, 503, notes=_PLAYER_NOTES),
+        responses=errors(400, 404, 503, notes=PLAYER_NOTES),
     )
     async def entry(
         self,
@@ -93,27 +89,6 @@ class RankingController(Controller):
         period: PeriodQuery = None,
     ) -> Response[PlayerEntry]:
         return negotiated(request, await rankings.entry(board_id, player_id, period))
-
-    @delete(
-        "/players/{player_id:str}",
-        status_code=204,
-        summary="Remove one entry (admin); the ranks below it close up",
-        description="Publishes an `entry_removed` event. The player may submit again later.",
-        guards=[admin_only],
-        operation_id="removeEntry",
-        operation_class=ApiOperation,
-        security=BEARER,
-        responses=errors(400, 401, 403, 404, 503, notes=_PLAYER_NOTES),
-    )
-    async def remove_entry(
-        self,
-        request: Request[Any, Principal, Any],
-        board_id: FromPath[str],
-        player_id: FromPath[str],
-        moderation: ModerationDep,
-        period: PeriodQuery = None,
-    ) -> None:
-        await moderation.remove_entry(board_id, player_id, period, actor_of(request))
 
     @get(
         "/players",
@@ -182,7 +157,7 @@ class RankingController(Controller):
         summary="The player's entry with up to `radius` entries on each side",
         operation_id="getAround",
         operation_class=ApiOperation,
-        responses=errors(400, 404, 503, notes=_PLAYER_NOTES),
+        responses=errors(400, 404, 503, notes=PLAYER_NOTES),
     )
     async def around(
         self,

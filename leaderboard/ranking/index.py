@@ -50,6 +50,9 @@ from leaderboard.ranking.values import (
 
 logger = logging.getLogger(__name__)
 
+# What callers of the façade may see of what lies behind it.
+__all__ = ["EventSettings", "IndexChange", "IndexNotReadyError", "PeriodLock", "RankIndex"]
+
 Read = TypeVar("Read")
 
 # How long a worker keeps trying to apply a committed score that missed the index (the

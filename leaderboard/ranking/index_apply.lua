@@ -32,7 +32,7 @@
 --           previous rank and score are false when the player had no entry.
 -- Why the sequence check: two submissions of one player may reach Redis in the opposite
 -- order of their Postgres commits; the older one must never overwrite the newer.
--- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
+-- TOMBSTONE, member_of, journal and emit: from index_common.lua, loaded first.
 if redis.call('EXISTS', KEYS[3]) == 0 then
   return {-1}
 end
@@ -53,18 +53,12 @@ end
 local function int(value)
   return string.format('%d', value)
 end
--- One event (JSON without its closing brace) into the stream, then to subscribers.
-local function emit(event)
-  local id = redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[8], '*', 'event', event .. '}')
-  redis.call('PEXPIRE', KEYS[6], ARGV[9])
-  redis.call(ARGV[10], ARGV[5], event .. ',"id":"' .. id .. '"}')
-end
 local function announce(rank, previous_rank, previous_score)
   if ARGV[5] == '' then
     return
   end
   local sign = tonumber(ARGV[7])
-  emit(ARGV[6]
+  emit(KEYS[6], ARGV[8], ARGV[9], ARGV[10], ARGV[5], ARGV[6]
     .. ',"score":' .. int(sign * tonumber(score))
     .. ',"previous_score":' .. (previous_score and int(sign * tonumber(previous_score)) or 'null')
     .. ',"rank":' .. int(rank + 1)
@@ -86,7 +80,7 @@ local function announce_overtaken(rank, previous_rank)
   local passed = redis.call('ZRANGE', KEYS[1], rank + 1, last)
   for i, passed_member in ipairs(passed) do
     local position = rank + i  -- 0-based, now; one higher before
-    emit(ARGV[13]
+    emit(KEYS[6], ARGV[8], ARGV[9], ARGV[10], ARGV[5], ARGV[13]
       .. ',"player_id":"' .. string.sub(passed_member, 18) .. '",' .. ARGV[14]
       .. ',"rank":' .. int(position + 1)
       .. ',"previous_rank":' .. int(position))
@@ -114,13 +108,7 @@ if ARGV[4] ~= '0' then
     redis.call('PEXPIRE', KEYS[i], ARGV[4])
   end
 end
--- A rebuild is building a new index from a Postgres snapshot that may predate this
--- change: note it, so the rebuild replays it before swapping its index in.
-local lock_ttl = redis.call('PTTL', KEYS[4])
-if lock_ttl > 0 then
-  redis.call('RPUSH', KEYS[5], player .. ' ' .. score .. ' ' .. member)
-  redis.call('PEXPIRE', KEYS[5], lock_ttl)
-end
+journal(KEYS[4], KEYS[5], player .. ' ' .. score .. ' ' .. member)
 local rank = redis.call('ZRANK', KEYS[1], member)
 announce(rank, previous_rank, previous_score)
 if not previous_rank or rank < previous_rank then

@@ -4,7 +4,7 @@
 --          position (0-based, inclusive)
 -- Returns: players: {members-hash value or false, Redis score or false, …} per player;
 --          ranks: {member, Redis score, member, Redis score, …}
--- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
+-- TOMBSTONE (from values.py) and member_of (index_common.lua): prepended by scripts.py.
 if ARGV[1] == 'ranks' then
   return redis.call('ZRANGE', KEYS[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 'WITHSCORES')
 end

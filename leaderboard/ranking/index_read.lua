@@ -21,7 +21,7 @@
 --     the entries in each bucket of `width` scores, the first bucket at the layout's start.
 --   names: per entry of the page, its cached display name; 0 for a cached "no such
 --     player"; false when not cached (or a write in progress); {} when not asked.
--- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
+-- TOMBSTONE (from values.py) and member_of (index_common.lua): prepended by scripts.py.
 if redis.call('EXISTS', KEYS[3]) == 0
     and not (redis.call('EXISTS', KEYS[4]) == 1 and redis.call('EXISTS', KEYS[1]) == 1) then
   return {-1}
@@ -35,15 +35,7 @@ local function names_of(flat, step)
     return out
   end
   for i = 1, #flat, step do
-    local profile = ARGV[2] .. string.sub(flat[i], 18) .. ARGV[3]
-    local fields = redis.call('HMGET', profile, 'display_name', 'missing', 'tomb')
-    if fields[3] then
-      out[#out + 1] = false
-    elseif fields[2] then
-      out[#out + 1] = 0
-    else
-      out[#out + 1] = fields[1]
-    end
+    out[#out + 1] = cached_name(ARGV[2] .. string.sub(flat[i], 18) .. ARGV[3])
   end
   return out
 end

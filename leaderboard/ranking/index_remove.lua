@@ -10,7 +10,7 @@
 --          closing brace).  ARGV[5] the stream's approximate maximum length.
 -- ARGV[6]  the stream's TTL, ms.  ARGV[7] PUBLISH, or SPUBLISH on a Redis Cluster
 -- Returns: 1 when the player had an entry (and the event was published), else 0.
--- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
+-- TOMBSTONE, member_of, journal and emit: from index_common.lua, loaded first.
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if current == TOMBSTONE then  -- removed already
   current = false
@@ -29,16 +29,9 @@ elseif current then
 end
 -- A rebuild running now may have read the entry from Postgres before it went: note the
 -- removal, so the rebuild replays it ("-": for good, "~": just the entry).
-local lock_ttl = redis.call('PTTL', KEYS[3])
-if lock_ttl > 0 then
-  local how = (ARGV[2] == '1') and ' - -' or ' ~ ~'
-  redis.call('RPUSH', KEYS[4], ARGV[1] .. how)
-  redis.call('PEXPIRE', KEYS[4], lock_ttl)
-end
+journal(KEYS[3], KEYS[4], ARGV[1] .. ((ARGV[2] == '1') and ' - -' or ' ~ ~'))
 if current and ARGV[3] ~= '' then
-  local id = redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[5], '*', 'event', ARGV[4] .. '}')
-  redis.call('PEXPIRE', KEYS[5], ARGV[6])
-  redis.call(ARGV[7], ARGV[3], ARGV[4] .. ',"id":"' .. id .. '"}')
+  emit(KEYS[5], ARGV[5], ARGV[6], ARGV[7], ARGV[3], ARGV[4])
 end
 if current then
   return 1

@@ -9,7 +9,7 @@
 -- ARGV[4]  the Redis score to set (Postgres' score, negated on desc boards)
 -- ARGV[5]  the member to set: "<reached seq as 16 hex digits>:<player id>"
 -- Returns: 1 when repaired, 0 when the entry changed meanwhile (left alone).
--- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
+-- TOMBSTONE, member_of and journal: from index_common.lua, loaded first.
 local player = ARGV[1]
 local value = redis.call('HGET', KEYS[2], player)
 if (value or '') ~= ARGV[2] or value == TOMBSTONE then
@@ -25,9 +25,5 @@ if current then
 end
 redis.call('ZADD', KEYS[1], ARGV[4], ARGV[5])
 redis.call('HSET', KEYS[2], player, string.sub(ARGV[5], 1, 16))
-local lock_ttl = redis.call('PTTL', KEYS[3])
-if lock_ttl > 0 then
-  redis.call('RPUSH', KEYS[4], player .. ' ' .. ARGV[4] .. ' ' .. ARGV[5])
-  redis.call('PEXPIRE', KEYS[4], lock_ttl)
-end
+journal(KEYS[3], KEYS[4], player .. ' ' .. ARGV[4] .. ' ' .. ARGV[5])
 return 1

@@ -7,7 +7,7 @@
 -- ARGV[3]  the run id of this Redis server: the ready marker's value (index_guard.py)
 -- Returns: the number of entries of the new index, or -1 when the lock is no longer ours
 --          (it expired and another rebuild took over: ours is discarded).
--- TOMBSTONE and member_of(player, hash value): from index_common.lua, loaded first.
+-- TOMBSTONE (from values.py) and member_of (index_common.lua): prepended by scripts.py.
 if redis.call('GET', KEYS[6]) ~= ARGV[1] then
   redis.call('DEL', KEYS[1], KEYS[2])
   return -1

@@ -20,6 +20,7 @@ from leaderboard.ranking.values import (
     NO_EVENTS,
     NO_NAMES,
     STREAM_TTL_MS,
+    TOMBSTONE,
     CheckState,
     EventTarget,
     HeldEntry,
@@ -34,14 +35,29 @@ from leaderboard.ranking.values import (
     to_redis_score,
 )
 
-# Every index script starts with the helpers they share (TOMBSTONE, member_of).
-APPLY = LuaScript.load(__package__, "index_apply.lua", prelude="index_common.lua")
-READ = LuaScript.load(__package__, "index_read.lua", prelude="index_common.lua")
-REMOVE = LuaScript.load(__package__, "index_remove.lua", prelude="index_common.lua")
-SWAP = LuaScript.load(__package__, "index_swap.lua", prelude="index_common.lua")
+
+def _index_script(name: str, *more_prelude: str) -> LuaScript:
+    """An index script after what they all share.
+
+    First TOMBSTONE (values.py is its one source), then index_common.lua (member_of,
+    journal, emit).
+    """
+    return LuaScript.load(
+        __package__,
+        name,
+        prelude=["index_common.lua", *more_prelude],
+        constants={"TOMBSTONE": TOMBSTONE},
+    )
+
+
+APPLY = _index_script("index_apply.lua")
+# Reads fetch the cached display names of a page with it (the players' hash format).
+READ = _index_script("index_read.lua", "leaderboard.players:profile_name.lua")
+REMOVE = _index_script("index_remove.lua")
+SWAP = _index_script("index_swap.lua")
 CHECK = LuaScript.load(__package__, "index_check.lua")
-ENTRIES = LuaScript.load(__package__, "index_entries.lua", prelude="index_common.lua")
-REPAIR = LuaScript.load(__package__, "index_repair.lua", prelude="index_common.lua")
+ENTRIES = _index_script("index_entries.lua")
+REPAIR = _index_script("index_repair.lua")
 NOTES = LuaScript.load(__package__, "index_notes.lua")
 
 

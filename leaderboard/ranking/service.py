@@ -10,8 +10,8 @@ from leaderboard.boards.periods import public_period, resolve_period
 from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import Clock
 from leaderboard.lib.errors import NotFoundError
+from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.keys import IndexKeys
-from leaderboard.players.ids import canonical_player_id
 from leaderboard.players.service import PlayerService
 from leaderboard.ranking.index import RankIndex
 from leaderboard.ranking.models import Bucket, Entry, HistogramPage, Page, PlayerEntry

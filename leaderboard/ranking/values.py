@@ -66,7 +66,9 @@ class EventTarget:
 NO_EVENTS = EventTarget(channel="", stream="", head="")
 
 
-TOMBSTONE = "ffffffffffffffff"  # as in index_common.lua
+# A removed player's members-hash value: greater than every sequence, so that a late write
+# of a score committed before the removal is refused. The index scripts get it from here.
+TOMBSTONE = "ffffffffffffffff"
 
 
 class IndexNotReadyError(Exception):

@@ -10,10 +10,10 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from leaderboard.auth.guards import authenticated
 from leaderboard.auth.principal import Principal
-from leaderboard.boards.deps import ScoresDep
 from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.negotiation import negotiated
 from leaderboard.lib.openapi import BEARER, RATE_LIMIT_HEADERS, ApiOperation, errors
+from leaderboard.scores.deps import ScoresDep
 from leaderboard.scores.models import ScoreSubmission, SubmitResult
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,128}$")

@@ -22,11 +22,11 @@ from leaderboard.lib.errors import (
     ServiceError,
     outage_reason,
 )
+from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.logs import REQUEST_ID
 from leaderboard.lib.metrics import EVENTS_PUBLISHED, SUBMISSIONS
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.validation import check_metadata
-from leaderboard.players.ids import canonical_player_id
 from leaderboard.ranking.index import RankIndex
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
 from leaderboard.scores.idempotency import IdempotencyStore, request_hash

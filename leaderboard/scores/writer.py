@@ -41,7 +41,7 @@ from leaderboard.lib.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from leaderboard.scores.upsert_sql import UPSERTS
+from leaderboard.scores.upsert_sql import UPSERTS, UpsertRow, upsert_arrays
 
 # How many submissions one statement upserts at most, and how many statements of one
 # worker may run at once (each holds a pooled connection until it commits).
@@ -87,6 +87,22 @@ class Submission:
     @property
     def key(self) -> tuple[str, date, str]:
         return (self.board.id, self.period, self.player_id)
+
+    def row(self, drawn_seq: int | None) -> UpsertRow:
+        """The submission as the group-commit statement takes it."""
+        return UpsertRow(
+            board=self.board.id,
+            period=self.period,
+            player=self.player_id,
+            submitted=self.score,
+            metadata=None if self.metadata is None else msgspec.json.encode(self.metadata).decode(),
+            drawn_seq=drawn_seq,
+            idempotency_key=self.idempotency_key,
+            request_hash=self.request_hash,
+            max_submissions=self.board.max_submissions,
+            actor=self.actor,
+            request_id=self.request_id,
+        )
 
 
 def _rounds(batch: Sequence[tuple[int, Submission]]) -> list[list[tuple[int, Submission]]]:
@@ -165,7 +181,7 @@ class ScoreWriter:
         """Upsert one round; sets each of its outcomes and never raises."""
         try:
             rows = await self._db.fetch_write(
-                sql, *_arrays([s for _, s in round_], [sequences.get(i) for i, _ in round_])
+                sql, *upsert_arrays([s.row(sequences.get(i)) for i, s in round_])
             )
         except (asyncpg.IntegrityConstraintViolationError, asyncpg.DeadlockDetectedError) as exc:
             if len(round_) == 1:
@@ -197,23 +213,6 @@ class ScoreWriter:
                 changed=row["inserted"] or row["previous_score"] != row["score"],
                 inserted=row["inserted"],
             )
-
-
-def _arrays(round_: list[Submission], sequences: list[int | None]) -> tuple[list[Any], ...]:
-    """The statement's parameters ($1…$11), one array each, in the round's order."""
-    return (
-        [s.board.id for s in round_],
-        [s.period for s in round_],
-        [s.player_id for s in round_],
-        [s.score for s in round_],
-        [None if s.metadata is None else msgspec.json.encode(s.metadata).decode() for s in round_],
-        sequences,
-        [s.idempotency_key for s in round_],
-        [s.request_hash for s in round_],
-        [s.board.max_submissions for s in round_],
-        [s.actor for s in round_],
-        [s.request_id for s in round_],
-    )
 
 
 def _domain_error(exc: Exception, submission: Submission) -> Exception:

@@ -7,11 +7,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
 
 from leaderboard import __version__
-from leaderboard.audit.controller import AuditController
-from leaderboard.auth.controller import AuthController
-from leaderboard.boards.controller import BoardsController
-from leaderboard.events.controller import EventsController
-from leaderboard.health.controller import HealthController, metrics
 from leaderboard.lib.clock import Clock, started_at
 from leaderboard.lib.json_depth import DepthCheckedRequest
 from leaderboard.lib.logs import configure_logging
@@ -22,21 +17,15 @@ from leaderboard.lib.openapi import (
 )
 from leaderboard.lib.request_middleware import request_middleware
 from leaderboard.lib.settings import Settings
-from leaderboard.moderation.controller import ModerationController
-from leaderboard.players.controller import PlayersController
-from leaderboard.ranking.controller import RankingController
-from leaderboard.scores.controller import ScoresController
 from leaderboard.server.error_handlers import EXCEPTION_HANDLERS
+from leaderboard.server.features import FEATURES
 from leaderboard.server.plugin import InfrastructurePlugin
-from leaderboard.server_keys.controller import ServerKeysController
 from leaderboard.web import (
     DOCS_CSP,
     OfflineScalar,
     OfflineSwagger,
-    board_page,
     nosniff,
     page_headers,
-    static_files_router,
 )
 
 OPENAPI_PATH = "/schema"
@@ -50,21 +39,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     """
     clock = clock or started_at(settings.clock_start)
     return Litestar(
-        route_handlers=[
-            HealthController,
-            AuthController,
-            PlayersController,
-            BoardsController,
-            ScoresController,
-            RankingController,
-            EventsController,
-            ModerationController,
-            ServerKeysController,
-            AuditController,
-            metrics,
-            board_page,
-            static_files_router(),
-        ],
+        route_handlers=[handler for feature in FEATURES for handler in feature.handlers],
         before_send=[nosniff],
         # allow_methods_middleware answers OPTIONS (Litestar 2's Allow header is wrong for
         # paths with several handlers; see lib/openapi.py), after the request got its id.

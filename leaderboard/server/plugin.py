@@ -4,8 +4,9 @@ Modelled on Litestar's ``ChannelsPlugin``: ``on_app_init`` registers the depende
 appends the plugin's lifespan, which opens both on start-up, builds the worker's services
 (services.py) and closes everything on shutdown. Handlers declare what they need by
 parameter name, with the aliases each feature keeps in its ``deps.py`` (``boards: BoardsDep``,
-``scores: ScoresDep`` …; infrastructure in ``leaderboard/lib/deps.py``) and receive the
-worker's single instance; nothing lives in module globals. Only app.py imports this module.
+``scores: ScoresDep`` …; infrastructure in ``leaderboard/lib/deps.py``); the features say
+which service answers each name (``Feature.provides``), and handlers receive the worker's
+single instance; nothing lives in module globals. Only app.py imports this module.
 """
 
 from __future__ import annotations
@@ -20,16 +21,24 @@ from litestar.di import Provide
 from litestar.plugins import InitPluginProtocol
 
 from leaderboard.auth.guards import AUTHENTICATOR
+from leaderboard.auth.principal import Authenticator
 from leaderboard.lib.clock import Clock, system_clock
 from leaderboard.lib.db import Database
+from leaderboard.lib.features import Feature, Services
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis, check_memory_policy, create_redis, initialize
 from leaderboard.lib.settings import Settings
-from leaderboard.server.services import Services
+from leaderboard.server.features import FEATURES
+from leaderboard.server.services import build_services, close_services
 
 
 class InfrastructurePlugin(InitPluginProtocol):
-    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock = system_clock,
+        features: tuple[Feature, ...] = FEATURES,
+    ) -> None:
         if settings.database_url is None or settings.redis_url is None:
             raise ValueError(
                 "create_app needs database_url and redis_url; "
@@ -37,6 +46,7 @@ class InfrastructurePlugin(InitPluginProtocol):
             )
         self.settings = settings
         self.clock = clock
+        self.features = features
         self.keys = Keys(settings.redis_key_prefix)
         self._database_url = settings.database_url
         self._redis_url = settings.redis_url
@@ -50,18 +60,12 @@ class InfrastructurePlugin(InitPluginProtocol):
             "keys": lambda: self.keys,
             "db": self.provide_db,
             "redis": self.provide_redis,
-            "sessions": lambda: self.services.sessions,
-            "device_sign_in": lambda: self.services.device_sign_in,
-            "players": lambda: self.services.players,
-            "boards": lambda: self.services.boards,
-            "scores": lambda: self.services.scores,
-            "rankings": lambda: self.services.rankings,
-            "events": lambda: self.services.events,
-            "eviction": lambda: self.services.eviction,
-            "moderation": lambda: self.services.moderation,
-            "server_keys": lambda: self.services.server_keys,
-            "audit": lambda: self.services.audit,
         }
+        for feature in self.features:
+            for provided in feature.provides:
+                if provided.name in providers:
+                    raise ValueError(f"two providers of {provided.name!r} ({feature.name})")
+                providers[provided.name] = self._provider(provided.kind)
         app_config.dependencies.update(
             {name: Provide(provider, sync_to_thread=False) for name, provider in providers.items()}
         )
@@ -76,18 +80,23 @@ class InfrastructurePlugin(InitPluginProtocol):
         await initialize(redis)
         await check_memory_policy(redis)
         self._db, self._redis = db, redis
-        self._services = Services.build(db, redis, self.keys, self.settings, self.clock)
+        self._services = build_services(
+            db, redis, self.keys, self.settings, self.clock, self.features
+        )
         self._services.start()
         # The guards (auth/guards.py) run before dependency injection: they find the
         # worker's authenticator in the app's state.
-        app.state[AUTHENTICATOR] = self._services.authenticator
+        app.state[AUTHENTICATOR] = self._services.get(Authenticator)
         try:
             yield
         finally:
-            await self._services.close()
+            await close_services(self._services)
             self._db = self._redis = self._services = None
             await redis.aclose()
             await db.close()
+
+    def _provider(self, kind: type[Any]) -> Callable[[], Any]:
+        return lambda: self.services.get(kind)
 
     @property
     def services(self) -> Services:

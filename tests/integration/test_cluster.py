@@ -14,6 +14,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from leaderboard.events.hub import EventHub
 from leaderboard.events.models import RankChanged
 from leaderboard.events.watch import watch
 from leaderboard.lib.keys import Keys
@@ -141,7 +142,7 @@ async def test_every_subscriber_of_every_worker_gets_every_event_on_a_cluster(
     """Sharded pub/sub: each worker's hub SSUBSCRIBEs per board; `watch` does too."""
     async with two_workers(cluster_settings) as (apps, http):
         board, player, auth = await board_and_player(http[0], limit=100)
-        hubs = [app.plugins.get(InfrastructurePlugin).services.events for app in apps]
+        hubs = [app.plugins.get(InfrastructurePlugin).services.get(EventHub) for app in apps]
         watched: list[str] = []
         # Events from `started` on are printed even if they come before the subscription.
         started = time.monotonic()

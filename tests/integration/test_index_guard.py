@@ -18,12 +18,13 @@ import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
 
+from leaderboard.lib.features import Services
 from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.settings import Settings
+from leaderboard.ranking.guard import IndexGuard
 from leaderboard.ranking.values import member_for
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
-from leaderboard.server.services import Services
 from tests.conftest import running
 from tests.scores_helpers import create_board, insert_players, postgres_ranking, ranked, submit, top
 
@@ -87,7 +88,7 @@ async def test_a_lost_sorted_set_under_a_live_marker_is_rebuilt(
     keys = index_keys(settings, board_id)
     await redis.unlink(keys.scores)
     assert await redis.exists(keys.ready) == 1
-    report = await live.services.guard.run_once()
+    report = await live.services.get(IndexGuard).run_once()
     assert board_id in report.rebuilt
     assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
 
@@ -98,7 +99,7 @@ async def test_a_lost_members_hash_is_rebuilt(
     board_id, players = await board_of(live, database_url, 12)
     keys = index_keys(settings, board_id)
     await redis.unlink(keys.members)
-    await live.services.guard.run_once()
+    await live.services.get(IndexGuard).run_once()
     # Without the hash, a new submission would add the player a second time.
     await submit(live.http, board_id, players[0], 500)
     assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
@@ -114,7 +115,7 @@ async def test_a_score_moved_behind_our_back_is_put_back(
     assert seq is not None
     await redis.zincrby(keys.scores, -1000, member_for(int(seq, 16), players[2]))  # desc: far ahead
     assert (await served(live, board_id))[0][0] == players[2], "the fault shows"
-    report = await live.services.guard.run_once()
+    report = await live.services.get(IndexGuard).run_once()
     assert report.repaired >= 1
     assert report.rebuilt == [], "one entry repaired, not the whole board"
     assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
@@ -128,10 +129,10 @@ async def test_an_entry_postgres_does_not_have_goes_after_two_rounds(
     ghost = str(uuid.uuid4())
     await redis.zadd(keys.scores, {member_for(1, ghost): -10_000})
     await redis.hset(keys.members, ghost, f"{1:016x}")
-    await live.services.guard.run_once()  # seen once: it may be a deletion in flight
+    await live.services.get(IndexGuard).run_once()  # seen once: it may be a deletion in flight
     assert ghost in [player for player, _ in await served(live, board_id)]
     await redis.delete(keys.check)  # the next round may check it at once
-    report = await live.services.guard.run_once()
+    report = await live.services.get(IndexGuard).run_once()
     assert report.repaired >= 1
     assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
 
@@ -154,7 +155,7 @@ async def test_a_write_that_never_reached_the_index_is_applied(
         )
     finally:
         await conn.close()
-    await live.services.guard.run_once()
+    await live.services.get(IndexGuard).run_once()
     assert (await served(live, board_id))[0] == (players[0], 999)
     assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
 
@@ -165,10 +166,10 @@ async def test_an_index_built_on_another_server_is_rebuilt(
     """After a restart or a failover the run id differs: the last writes may be lost."""
     board_id, _ = await board_of(live, database_url, 6)
     keys = index_keys(settings, board_id)
-    await live.services.guard.run_once()  # adopts the marker of the build it made
+    await live.services.get(IndexGuard).run_once()  # adopts the marker of the build it made
     await redis.set(keys.ready, "a-run-id-of-a-server-that-is-gone", keepttl=True)
     await redis.delete(keys.check)
-    report = await live.services.guard.run_once()
+    report = await live.services.get(IndexGuard).run_once()
     assert board_id in report.rebuilt
     assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
 
@@ -178,11 +179,11 @@ async def test_a_healthy_board_is_left_alone(
 ) -> None:
     board_id, _ = await board_of(live, database_url, 30)
     await settle(database_url, board_id)
-    first = await live.services.guard.run_once()
+    first = await live.services.get(IndexGuard).run_once()
     mine = [p for p in first.periods if p.board_id == board_id and p.checked]
     assert mine, "the board was checked"
     assert (mine[0].repaired, mine[0].removed, mine[0].rebuilt) == (0, 0, None)
     assert mine[0].compared == 30
     # One check per interval across all workers: an immediate second round skips it.
-    second = await live.services.guard.run_once()
+    second = await live.services.get(IndexGuard).run_once()
     assert not [p for p in second.periods if p.board_id == board_id and p.checked]

@@ -13,11 +13,15 @@ from litestar import Litestar
 from redis.asyncio import Redis
 
 from leaderboard.boards.models import BoardCreate, RateLimitConfig
+from leaderboard.boards.service import BoardService
 from leaderboard.lib.db import Database
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.settings import Settings
+from leaderboard.players.service import PlayerService
+from leaderboard.ranking.service import RankingService
+from leaderboard.scores.service import ScoreService
 from leaderboard.server.app import create_app
-from leaderboard.server.services import Services
+from leaderboard.server.services import build_services, close_services
 from tests.conftest import ADMIN, running
 from tests.helpers import async_wait_until
 from tests.scores_helpers import insert_players
@@ -138,33 +142,28 @@ async def test_a_worker_never_serves_a_cached_page_missing_its_own_change(
 
     async def a_submission_completes_meanwhile(_ids: Sequence[str]) -> None:
         if armed and not submitted:
-            outcome = await services.scores.submit_score(board_id, players[2], 100, None)
+            outcome = await services.get(ScoreService).submit_score(board_id, players[2], 100, None)
             submitted.append(outcome.result.rank)
 
     cached = msgspec.structs.replace(settings, top_page_cache_ms=30_000)
-    services = Services.build(
-        db,
-        redis,
-        Keys(settings.redis_key_prefix),
-        cached,
-        after_player_read=a_submission_completes_meanwhile,
-    )
+    services = build_services(db, redis, Keys(settings.redis_key_prefix), cached)
+    services.get(PlayerService).after_read = a_submission_completes_meanwhile
     board_id = f"rv-{uuid.uuid4().hex[:10]}"
-    await services.boards.create(
+    await services.get(BoardService).create(
         BoardCreate(id=board_id, rate_limit=RateLimitConfig(limit=1000, window_seconds=60)),
         actor="admin",
     )
     players = [player for player, _ in await insert_players(database_url, 3)]
     for i, player in enumerate(players[:2]):
-        await services.scores.submit_score(board_id, player, 10 * (i + 1), None)
+        await services.get(ScoreService).submit_score(board_id, player, 10 * (i + 1), None)
     armed = True
     try:
-        first = await services.rankings.top(board_id, None, 0, 10)
+        first = await services.get(RankingService).top(board_id, None, 0, 10)
         assert submitted == [1]  # the submission completed while the page was built
         assert [e.score for e in first.entries] == [20, 10]  # read before it: fine
         # The submitter reads the top page from the same worker right after its 200.
-        after = await services.rankings.top(board_id, None, 0, 10)
+        after = await services.get(RankingService).top(board_id, None, 0, 10)
         assert [e.score for e in after.entries] == [100, 20, 10]
         assert after.total == 3
     finally:
-        await services.close()
+        await close_services(services)

@@ -25,15 +25,18 @@ import pytest
 from litestar import Litestar
 
 from leaderboard.boards.periods import period_key
+from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import MovableClock
+from leaderboard.lib.features import Services
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.migrations import apply_migrations
+from leaderboard.ranking.index import RankIndex
 from leaderboard.scores.partitions import BUCKETS, MonthPartition, month_of
+from leaderboard.scores.retention import RetentionJob
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
-from leaderboard.server.services import Services
 from tests.calendar import noon
 from tests.conftest import ADMIN, running
 from tests.helpers import async_wait_until
@@ -321,7 +324,7 @@ async def test_a_month_is_made_ahead_and_late_rows_move_while_writes_go_on(
         assert await rows_in_defaults(partitioned) == 50, "no partition yet: the default"
 
         async def moved() -> bool:
-            await world.services.retention.run_once()
+            await world.services.get(RetentionJob).run_once()
             return await rows_in_defaults(partitioned) == 0
 
         # The move runs while submissions for the same period keep coming.
@@ -340,7 +343,7 @@ async def test_a_month_is_made_ahead_and_late_rows_move_while_writes_go_on(
         bucket = await bucket_of(partitioned, board_id)
         assert [r["leaf"] for r in where] == [MonthPartition(bucket, month_of(later)).name]
         assert (await world.top(board_id))["total"] == 150
-        report = await world.services.retention.run_once()
+        report = await world.services.get(RetentionJob).run_once()
         assert report.partitions_made == [], "made once"
 
 
@@ -396,13 +399,13 @@ async def test_old_months_go_whole_when_every_period_in_them_is_past_its_window(
         await world.submit(kept, players[0], 1)  # today's period
         # The old periods' indexes are in Redis (built as they were when those periods were
         # read; a read now answers them as past the window without building anything).
-        board = await world.services.boards.get(kept)
+        board = await world.services.get(BoardService).get(kept)
         for day in periods[old]:
             assert (await world.top(kept, day))["total"] == 0, "outside keep_periods"
-            await world.services.index.ensure_ready(board, day)
+            await world.services.get(RankIndex).ensure_ready(board, day)
             assert await redis.zcard(world.keys.index(kept, period_key(day)).scores) == 20
 
-        report = await world.services.retention.run_once()
+        report = await world.services.get(RetentionJob).run_once()
         whole = MonthPartition(bucket, old)
         assert whole in report.partitions_dropped
         assert MonthPartition(bucket, older) not in report.partitions_dropped

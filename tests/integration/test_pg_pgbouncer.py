@@ -26,12 +26,14 @@ from litestar import Litestar
 
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError
+from leaderboard.lib.features import Services
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings, SettingsError
 from leaderboard.ops.migrations import MIGRATION_LOCK_KEY, apply_migrations, discover
+from leaderboard.ranking.index import RankIndex
+from leaderboard.scores.retention import RetentionJob
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
-from leaderboard.server.services import Services
 from tests.conftest import ADMIN, create_database, drop_database, running, with_database
 from tests.helpers import async_wait_until
 from tests.pgbouncer import PgBouncer, running_pgbouncer
@@ -212,9 +214,9 @@ async def test_submissions_profiles_rebuilds_and_keys_through_pgbouncer(
     def ranking(page: dict[str, Any]) -> list[tuple[int, str, int]]:
         return [(e["rank"], e["player_id"], e["score"]) for e in page["entries"]]
 
-    rebuilds = through.services.index.rebuilds
+    rebuilds = through.services.get(RankIndex).rebuilds
     assert ranking(await top(http, board_id)) == ranking(page)
-    assert through.services.index.rebuilds == rebuilds + 1
+    assert through.services.get(RankIndex).rebuilds == rebuilds + 1
 
 
 async def test_retention_through_pgbouncer(through: Through) -> None:
@@ -225,7 +227,7 @@ async def test_retention_through_pgbouncer(through: Through) -> None:
         headers=ADMIN,
     )
     assert response.status_code == 201, response.text
-    report = await through.services.retention.run_once()
+    report = await through.services.get(RetentionJob).run_once()
     assert report.leased
 
 

@@ -22,14 +22,16 @@ from litestar.testing import AsyncTestClient
 
 from leaderboard.boards.models import Board, RateLimitConfig
 from leaderboard.boards.periods import oldest_kept, period_key
+from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import MovableClock
+from leaderboard.lib.features import Services
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
+from leaderboard.ranking.index import RankIndex
 from leaderboard.scores.retention import LEASE, RetentionJob
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
-from leaderboard.server.services import Services
 from tests.conftest import ADMIN, running
 from tests.scores_helpers import insert_players, new_board_id
 
@@ -48,7 +50,7 @@ class World(msgspec.Struct):
 
     @property
     def job(self) -> RetentionJob:
-        return self.services.retention
+        return self.services.get(RetentionJob)
 
 
 @pytest.fixture
@@ -225,8 +227,8 @@ async def test_a_period_being_rebuilt_waits_for_the_next_round(
     board_id = await create_board(world.http, reset="daily", keep_periods=1)
     filled = await fill_days(world, database_url, board_id, days=2, per_day=4)
     old = min(filled)
-    board = await world.services.boards.get(board_id)
-    async with world.services.index.locked(board, old) as lock:
+    board = await world.services.get(BoardService).get(board_id)
+    async with world.services.get(RankIndex).locked(board, old) as lock:
         assert lock is not None
         report = await world.job.run_once()
         assert (board_id, old) in report.busy
@@ -243,7 +245,7 @@ async def test_one_worker_at_a_time(
     await fill_days(world, database_url, board_id, days=3, per_day=5)
     other_app = create_app(settings, clock=world.clock)
     async with running(other_app):
-        other = other_app.plugins.get(InfrastructurePlugin).services.retention
+        other = other_app.plugins.get(InfrastructurePlugin).services.get(RetentionJob)
         # While one worker holds the lease the other does nothing.
         conn = await asyncpg.connect(database_url)
         try:

@@ -32,17 +32,18 @@ from leaderboard.boards.periods import ALL_TIME
 from leaderboard.boards.repository import BoardRepository
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import NotFoundError
+from leaderboard.lib.features import Services
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.scripts import ScriptPipeline
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedValkey
 from leaderboard.ops.maintenance import rebuild_indexes
+from leaderboard.ranking.index import RankIndex
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ranking.values import from_redis_score, member_of, player_of
 from leaderboard.scores.writer import ScoreWriter, Submission
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
-from leaderboard.server.services import Services
 from tests.conftest import ADMIN, running
 from tests.helpers import async_wait_until
 from tests.procs import clean_env
@@ -197,7 +198,7 @@ async def test_a_lost_index_is_rebuilt_once_and_reads_the_same(
     assert await unlink_board_keys(redis, keys, board_id) >= 3
     assert await redis.exists(index.ready, index.scores, index.members) == 0
 
-    rebuilds = live.services.index.rebuilds
+    rebuilds = live.services.get(RankIndex).rebuilds
     reads = [(50, offset) for offset in (0, 50, 100, 150)] * 4 + [(1000, 0), (7, 193)] * 2
     assert len(reads) == 20
     answers = await asyncio.gather(
@@ -205,7 +206,7 @@ async def test_a_lost_index_is_rebuilt_once_and_reads_the_same(
     )
     for (limit, offset), answer in zip(reads, answers, strict=True):
         assert answer == page_of(board_id, full, limit, offset), (limit, offset)
-    assert live.services.index.rebuilds == rebuilds + 1, "one rebuild for 20 readers"
+    assert live.services.get(RankIndex).rebuilds == rebuilds + 1, "one rebuild for 20 readers"
     assert await redis.exists(index.ready) == 1
     assert await every_page(client, board_id, 50) == pages
 
@@ -214,7 +215,7 @@ async def test_a_lost_index_is_rebuilt_once_and_reads_the_same(
     climber = full[150]["player_id"]
     result = await submit(client, board_id, climber, 10_000)
     assert (result["score"], result["rank"], result["changed"]) == (10_000, 1, True)
-    assert live.services.index.rebuilds == rebuilds + 2
+    assert live.services.get(RankIndex).rebuilds == rebuilds + 2
     after = (await top(client, board_id, limit=1000))["entries"]
     assert ranked(after) == await postgres_ranking(database_url, board_id)
     assert ranked(after) == [(climber, 10_000)] + [
@@ -241,21 +242,21 @@ async def test_flushall_then_the_first_reads_rebuild_once(
             await flusher.flushall()
             assert await flusher.dbsize() == 0
 
-            rebuilds = live.services.index.rebuilds
+            rebuilds = live.services.get(RankIndex).rebuilds
             reads = [(40, offset) for offset in (0, 40, 80)] * 6 + [(1000, 0)] * 2
             answers = await asyncio.gather(
                 *(top(client, board_id, limit=limit, offset=offset) for limit, offset in reads)
             )
             for (limit, offset), answer in zip(reads, answers, strict=True):
                 assert answer == page_of(board_id, full, limit, offset), (limit, offset)
-            assert live.services.index.rebuilds == rebuilds + 1
+            assert live.services.get(RankIndex).rebuilds == rebuilds + 1
             again = await client.get(f"/v1/leaderboards/{board_id}/players/{someone}")
             assert again.json() == entry
 
             await flusher.flushall()
             result = await submit(client, board_id, someone, 5_000)
             assert (result["score"], result["rank"], result["changed"]) == (5_000, 1, True)
-            assert live.services.index.rebuilds == rebuilds + 2
+            assert live.services.get(RankIndex).rebuilds == rebuilds + 2
             after = (await top(client, board_id, limit=1000))["entries"]
             assert after[0]["player_id"] == someone
             assert ranked(after) == await postgres_ranking(database_url, board_id)
@@ -313,9 +314,9 @@ async def test_cli_rebuild_restores_a_lost_index(
     assert f"{board_id} (all time): 120 entries" in out.splitlines(), out
     assert await redis.exists(keys.index(board_id, "all").ready) == 1
 
-    rebuilds = live.services.index.rebuilds
+    rebuilds = live.services.get(RankIndex).rebuilds
     assert await every_page(client, board_id, 25) == pages
-    assert live.services.index.rebuilds == rebuilds, "the app found the index ready"
+    assert live.services.get(RankIndex).rebuilds == rebuilds, "the app found the index ready"
 
     code, out, err = await run_cli(["rebuild", "t-no-such-board"], str(tmp_path), **env)
     assert code == 2
@@ -373,7 +374,7 @@ async def test_rebuild_of_100000_entries(
     ]
     entry = (await client.get(f"/v1/leaderboards/{board_id}/players/{player}")).json()
     assert (entry["rank"], entry["score"], entry["total"]) == (50_000, score, entries)
-    assert live.services.index.rebuilds == 0, "the index came from rebuild_indexes"
+    assert live.services.get(RankIndex).rebuilds == 0, "the index came from rebuild_indexes"
 
 
 # --------------------------------------------------------------------------------------

@@ -15,11 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from leaderboard.lib.features import Services
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedValkey
+from leaderboard.ranking.guard import IndexGuard
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
-from leaderboard.server.services import Services
 from tests.conftest import ADMIN, TEST_ADMIN_TOKEN, running
 from tests.scores_helpers import insert_players, postgres_ranking, ranked, submit, top
 
@@ -84,6 +85,6 @@ async def test_lost_writes_at_the_end_of_the_aof_are_rebuilt(
 
     lost = await served()
     assert lost != expected, "the fault shows: three +100s are missing"
-    report = await services.guard.run_once()
+    report = await services.get(IndexGuard).run_once()
     assert board_id in report.rebuilt
     assert await served() == expected

@@ -61,7 +61,7 @@ class Live(msgspec.Struct):
 
     @property
     def reads(self) -> ReadReplica:
-        return self.app.plugins.get(InfrastructurePlugin).services.replica
+        return self.app.plugins.get(InfrastructurePlugin).services.infra.replica
 
     def served(self, by: str) -> int:
         return self.reads.served[by]

@@ -22,14 +22,15 @@ import httpx
 import psutil
 import pytest
 
+from leaderboard.lib.features import Services
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedPostgres
 from leaderboard.ops.migrations import apply_migrations
+from leaderboard.ranking.guard import IndexGuard
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
-from leaderboard.server.services import Services
 from tests.conftest import ADMIN, TEST_ADMIN_TOKEN, running
 from tests.helpers import async_wait_until
 
@@ -115,7 +116,7 @@ async def test_a_timed_out_write_is_never_counted_twice(
     keys = Keys(redis_key_prefix).index(board_id, "all")
 
     async def converged() -> bool:
-        await services.guard.run_once()
+        await services.get(IndexGuard).run_once()
         await redis.delete(keys.check)  # let the next round check it again at once
         held = await postgres_score(own_postgres.url, board_id, player)
         served = (await http.get(entry_url)).json()["score"]

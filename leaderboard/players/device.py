@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from leaderboard.auth.models import DeviceAuthResponse
 from leaderboard.auth.sessions import SessionStore
+from leaderboard.players.models import DeviceAuthResponse
 from leaderboard.players.service import PlayerService
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
 

@@ -1,0 +1,9 @@
+"""The scores feature's dependencies, provided by the app's infrastructure plugin."""
+
+from __future__ import annotations
+
+from litestar.di import NamedDependency
+
+from leaderboard.scores.service import ScoreService
+
+ScoresDep = NamedDependency[ScoreService]
