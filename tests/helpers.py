@@ -7,9 +7,13 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import msgspec
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+
+from leaderboard.lib.openapi import ErrorBody
 
 
 def free_port() -> int:
@@ -49,3 +53,20 @@ async def sign_in(
     assert response.status_code == 200, response.text
     payload = response.json()
     return payload["player_id"], {"Authorization": f"Bearer {payload['token']}"}
+
+
+ERROR_KEYS = set(ErrorBody.__struct_encode_fields__)
+
+
+def assert_error_shape(body: dict[str, Any], status_code: int) -> None:
+    """One shape for every error: ErrorBody's keys only, ``field`` and ``errors`` together."""
+    assert body["status_code"] == status_code
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    assert set(body) <= ERROR_KEYS, f"keys outside ErrorBody: {set(body) - ERROR_KEYS}"
+    msgspec.convert(body, ErrorBody)  # the types too
+    assert ("field" in body) == ("errors" in body)
+    if "field" in body:
+        assert status_code == 400
+        assert body["errors"][0]["field"] == body["field"]
+        assert body["field"] in body["detail"], "the detail names the field"

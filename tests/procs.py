@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import psutil
 import pytest
@@ -89,14 +91,16 @@ class RunningService:
 
 
 @contextmanager
-def running_service(tmp_path: Path, env: dict[str, str]) -> Iterator[RunningService]:
-    """`leaderboard serve` on a free port, ready; stopped with SIGTERM afterwards."""
+def running_service(
+    tmp_path: Path, env: dict[str, str], args: tuple[str, ...] = ()
+) -> Iterator[RunningService]:
+    """`leaderboard serve` (with ``args``) on a free port, ready; stopped with SIGTERM after."""
     import httpx
 
     from tests.helpers import free_port, wait_until
 
     port = free_port()
-    process = start_cli(["serve", "--port", str(port)], env, tmp_path)
+    process = start_cli(["serve", "--port", str(port), *args], env, tmp_path)
     service = RunningService(f"http://127.0.0.1:{port}", process)
 
     def ready() -> bool:
@@ -180,3 +184,62 @@ def _module_service(
     env = service_env(tmp_path, database_url, redis_url, prefix, **extra)
     with running_service(tmp_path, env) as service:
         yield service
+
+
+class Lines:
+    """A stream's lines, read by a thread so that a test can wait for one with a timeout."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._lines.put(line.rstrip("\n"))
+
+    def next(self, timeout: float = 15) -> str:
+        try:
+            return self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no line within {timeout:g} s") from None
+
+    def join(self) -> None:
+        self._thread.join(timeout=15)
+
+
+class Watcher:
+    """A running `leaderboard watch`; its stdout and (unless merged into it) stderr lines."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        self.process = process
+        self.out = Lines(process.stdout)
+        self.err = Lines(process.stderr) if process.stderr is not None else None
+
+
+@contextmanager
+def watching(
+    args: list[str], env: dict[str, str], cwd: Path, *, merge_stderr: bool = False
+) -> Iterator[Watcher]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "leaderboard", "watch", *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+        text=True,
+    )
+    watcher = Watcher(process)
+    try:
+        yield watcher
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # Ctrl-C: how a user ends it
+        process.wait(timeout=15)
+        for lines, stream in ((watcher.out, process.stdout), (watcher.err, process.stderr)):
+            if lines is not None:
+                lines.join()  # EOF once the process is gone
+            if stream is not None:
+                stream.close()
+    assert process.returncode == 0

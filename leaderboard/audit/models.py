@@ -9,6 +9,7 @@ import msgspec
 
 AuditAction = Literal[
     "leaderboard.create",
+    "leaderboard.update",
     "leaderboard.delete",
     "server_key.create",
     "server_key.revoke",

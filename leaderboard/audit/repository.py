@@ -2,7 +2,7 @@
 
 Writes record their entry in their own transaction (``record``), so a change and its
 entry commit together or not at all. Score submissions by the admin or a server key are
-recorded by the statement that applies them (score_writer.py).
+recorded by the statement that applies them (scores/writer.py).
 """
 
 from __future__ import annotations

@@ -1,16 +1,16 @@
-"""``/v1/leaderboards``: creating, listing and deleting boards."""
+"""``/v1/leaderboards``: creating, listing, changing and deleting boards."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from leaderboard.auth.guards import admin_only
 from leaderboard.auth.principal import Principal
 from leaderboard.boards.deps import BoardsDep
-from leaderboard.boards.models import Board, BoardCreate, BoardList
+from leaderboard.boards.models import Board, BoardCreate, BoardList, BoardPatch
 from leaderboard.lib.openapi import BEARER, ApiOperation, errors
 
 
@@ -33,9 +33,9 @@ class BoardsController(Controller):
             413,
             503,
             notes={
-                400: "Also min_score above max_score, starts_at not before ends_at, a time "
-                "without a UTC offset, or metadata over 4 KiB of JSON or holding NUL "
-                "characters.",
+                400: "Also min_score above max_score, an ends_at already past or not after "
+                "starts_at, a time without a UTC offset, or metadata over 4 KiB of JSON or "
+                "holding NUL characters.",
                 409: "A leaderboard has this id already.",
             },
         ),
@@ -67,6 +67,40 @@ class BoardsController(Controller):
     )
     async def get_board(self, board_id: FromPath[str], boards: BoardsDep) -> Board:
         return boards.with_state(await boards.get(board_id))
+
+    @patch(
+        "/{board_id:str}",
+        summary="Change a board's rules (admin); in effect at once in every worker",
+        description="Any of `name`, `metadata`, `rate_limit`, `client_submissions`, "
+        "`min_score`, `max_score`, `starts_at`, `ends_at`, `max_submissions`, "
+        "`overtake_events`, `keep_periods`; absent fields stay, null clears the optional "
+        "ones. `id`, `order`, `operator` and `reset` are fixed at creation (400). Audited.",
+        guards=[admin_only],
+        operation_id="updateLeaderboard",
+        operation_class=ApiOperation,
+        security=BEARER,
+        responses=errors(
+            400,
+            401,
+            403,
+            404,
+            413,
+            503,
+            notes={
+                400: "Also a field fixed at creation (order, operator, reset), an ends_at "
+                "already past or not after starts_at, min_score above max_score, or "
+                "keep_periods on a board that never resets.",
+            },
+        ),
+    )
+    async def update_board(
+        self,
+        request: Request[Any, Principal, Any],
+        board_id: FromPath[str],
+        data: JSONBody[BoardPatch],
+        boards: BoardsDep,
+    ) -> Board:
+        return boards.with_state(await boards.update(board_id, data, request.auth.actor or "admin"))
 
     @delete(
         "/{board_id:str}",

@@ -7,6 +7,7 @@ from leaderboard.boards.controller import BoardsController
 from leaderboard.boards.repository import BoardRepository
 from leaderboard.boards.service import BoardService
 from leaderboard.lib.features import Feature, Provided, Services
+from leaderboard.lib.invalidation import Invalidations
 
 
 def build(services: Services) -> None:
@@ -14,7 +15,13 @@ def build(services: Services) -> None:
     repository = services.add(BoardRepository(infra.db))
     services.add(
         BoardService(
-            infra.db, repository, infra.redis, infra.keys, services.get(AuditLog), infra.clock
+            infra.db,
+            repository,
+            infra.redis,
+            infra.keys,
+            services.get(AuditLog),
+            infra.clock,
+            services.get(Invalidations),
         )
     )
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from leaderboard.lib.validation import NO_CONTROLS
 
@@ -19,6 +19,10 @@ Operator = Literal["best", "latest", "sum"]
 Reset = Literal["never", "daily", "weekly", "monthly"]
 MAX_SCORE = 2**53 - 1
 Score = Annotated[int, Meta(ge=-MAX_SCORE, le=MAX_SCORE, description="|score| ≤ 2^53 - 1")]
+BoardName = Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_CONTROLS)]
+MaxSubmissions = Annotated[int, Meta(ge=1, le=1_000_000)]
+OvertakeEvents = Annotated[int, Meta(ge=0, le=100)]
+KeepPeriods = Annotated[int, Meta(ge=1, le=100_000)]
 
 
 class RateLimitConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -28,7 +32,7 @@ class RateLimitConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id: BoardId
-    name: Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_CONTROLS)] | None = None
+    name: BoardName | None = None
     order: Order = "desc"
     operator: Operator = "best"
     reset: Reset = "never"
@@ -44,13 +48,44 @@ class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Submissions before this moment get 409; reads work at any time."""
     ends_at: datetime | None = None
     """Submissions from this moment on get 409; reads work at any time."""
-    max_submissions: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+    max_submissions: MaxSubmissions | None = None
     """Accepted submissions per player per period; beyond it 409."""
-    overtake_events: Annotated[int, Meta(ge=0, le=100)] = 10
+    overtake_events: OvertakeEvents = 10
     """How many of the nearest players a submission passes get an ``overtaken`` event."""
-    keep_periods: Annotated[int, Meta(ge=1, le=100_000)] | None = None
+    keep_periods: KeepPeriods | None = None
     """Resetting boards only: how many periods to keep, the current one included (2: this
     one and the previous); older ones are dropped and read as nothing recorded. None: all."""
+
+
+class BoardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Rules to change on an existing board (``PATCH``).
+
+    Absent fields stay as they are, null clears the optional ones. ``id``, ``order``,
+    ``operator`` and ``reset`` are fixed when the board is created (they decide how its
+    stored scores rank): sending one is a 400 naming it.
+    """
+
+    name: BoardName | UnsetType = UNSET
+    metadata: dict[str, Any] | UnsetType = UNSET
+    """Replaces the whole object."""
+    rate_limit: RateLimitConfig | UnsetType = UNSET
+    client_submissions: bool | UnsetType = UNSET
+    min_score: Score | UnsetType | None = UNSET
+    max_score: Score | UnsetType | None = UNSET
+    starts_at: datetime | UnsetType | None = UNSET
+    ends_at: datetime | UnsetType | None = UNSET
+    """Not in the past; null: no end."""
+    max_submissions: MaxSubmissions | UnsetType | None = UNSET
+    overtake_events: OvertakeEvents | UnsetType = UNSET
+    keep_periods: KeepPeriods | UnsetType | None = UNSET
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, by name."""
+        return {
+            field: value
+            for field in self.__struct_fields__
+            if (value := getattr(self, field)) is not UNSET
+        }
 
 
 class Board(msgspec.Struct, kw_only=True):

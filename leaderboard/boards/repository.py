@@ -89,6 +89,42 @@ class BoardRepository:
         )
         return to_board(row) if row else None
 
+    async def locked(self, conn: Connection, board_id: str) -> Board | None:
+        """The board, its row locked until the caller's transaction ends."""
+        row = await conn.fetchrow(
+            f"SELECT {_BOARD_COLUMNS} FROM leaderboards WHERE id = $1 FOR UPDATE", board_id
+        )
+        return to_board(row) if row else None
+
+    async def update_rules(self, conn: Connection, board: Board) -> Board:
+        """Write the rules a board may change after its creation (PATCH), as ``board`` has them."""
+        row = await conn.fetchrow(
+            f"""
+            UPDATE leaderboards
+               SET name = $2, metadata = $3, rate_limit = $4, rate_window_seconds = $5,
+                   client_submissions = $6, min_score = $7, max_score = $8, starts_at = $9,
+                   ends_at = $10, max_submissions = $11, overtake_events = $12,
+                   keep_periods = $13
+             WHERE id = $1
+            RETURNING {_BOARD_COLUMNS}
+            """,
+            board.id,
+            board.name,
+            board.metadata,
+            board.rate_limit.limit,
+            board.rate_limit.window_seconds,
+            board.client_submissions,
+            board.min_score,
+            board.max_score,
+            board.starts_at,
+            board.ends_at,
+            board.max_submissions,
+            board.overtake_events,
+            board.keep_periods,
+        )
+        assert row is not None  # the caller holds the row's lock
+        return to_board(row)
+
     async def all(self) -> list[Board]:
         rows = await self._db.fetch(f"SELECT {_BOARD_COLUMNS} FROM leaderboards ORDER BY id")
         return [to_board(row) for row in rows]

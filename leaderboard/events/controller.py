@@ -26,6 +26,7 @@ from leaderboard.events.hub import HEARTBEAT_SECONDS, EventHub, EventStream, Hub
 from leaderboard.events.models import Envelope, EventsDropped, stream_id_key
 from leaderboard.events.sse import EventStreamResponse
 from leaderboard.events.subscription import Subscription
+from leaderboard.lib.cors import same_origin_or_allowed
 from leaderboard.lib.errors import InvalidInputError, NotFoundError, RateLimitedError
 from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.openapi import ApiOperation, errors
@@ -111,6 +112,8 @@ class Delivery:
 class EventsController(Controller):
     path = "/v1/leaderboards/{board_id:str}"
     tags = ["events"]  # noqa: RUF012 - Litestar reads it as a class attribute
+    # Browser pages of other origins only as CORS allows them (lib/cors.py).
+    guards = [same_origin_or_allowed]  # noqa: RUF012 - as above
 
     @get(
         "/events",

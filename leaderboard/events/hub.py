@@ -26,12 +26,12 @@ import msgspec
 from redis import exceptions as redis_exceptions
 
 from leaderboard.events.models import event_from_stream
-from leaderboard.events.pubsub import close_quietly, next_message, subscribe, unsubscribe
 from leaderboard.events.streams import ClientStreams, EventStream
 from leaderboard.events.subscription import HubClosedError, Subscription
 from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.metrics import EVENT_SUBSCRIBERS
+from leaderboard.lib.pubsub import close_quietly, next_message, subscribe, unsubscribe
 from leaderboard.lib.redis_client import (
     REDIS_OUTAGE_ERRORS,
     AnyRedis,

@@ -15,18 +15,18 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-import redis.exceptions
 
 from leaderboard.events.models import Envelope, event_from_stream, stream_id_key
-from leaderboard.events.pubsub import close_quietly, next_message, subscribe
 from leaderboard.lib.keys import Keys
+from leaderboard.lib.pubsub import close_quietly, confirmed, next_message, subscribe
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, create_subscriber, initialize
 from leaderboard.lib.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-_CONFIRMATIONS = {"subscribe", "ssubscribe"}
 CONFIRM_TIMEOUT_SECONDS = 10.0
+# Redis went away, or whatever answers in its place does not answer (the bound on setup).
+_LOST: tuple[type[Exception], ...] = (*REDIS_OUTAGE_ERRORS, TimeoutError)
 
 
 async def watch(
@@ -38,6 +38,7 @@ async def watch(
     announce: Callable[[str], None] | None = None,
     started: float | None = None,
     stop_after: int | None = None,
+    relocate: Callable[[], str | None] | None = None,
 ) -> None:
     """Print each event of ``board_id`` as one JSON line; reconnect when Redis goes away.
 
@@ -45,28 +46,38 @@ async def watch(
     the events from ``started`` on (a ``time.monotonic()`` reading: when the command
     began; default now). ``announce`` is told once the subscription is active. After a
     reconnect, events that the stream kept meanwhile are printed too, so a Redis
-    restart loses none that it persisted.
+    restart loses none that it persisted. ``relocate``, asked after each failed attempt,
+    tells where Redis is now (None: where it was), so that watching follows an embedded
+    Valkey that came back on another port.
     """
     assert settings.redis_url is not None
+    redis_url = settings.redis_url
     started = time.monotonic() if started is None else started
     keys = Keys(settings.redis_key_prefix)
     last: tuple[int, int] | None = None
     since: str | None = None  # the stream id of the moment we started, once known
     printed = 0
     announced = False
+    outage = False
     while stop_after is None or printed < stop_after:
-        client = create_subscriber(settings, settings.redis_url)
+        client = create_subscriber(settings, redis_url)
         pubsub = client.pubsub()
         sharded = settings.redis_cluster
         try:
-            await initialize(client)
-            if since is None and not from_start:
-                since = await _stream_id_at(client, started)
-            await subscribe(pubsub, keys.events_channel(board_id), sharded=sharded)
-            # Replay only once Redis confirmed the subscription: an event published
-            # before that is in the stream, one published after reaches us live (the
-            # stream id skips those that do both).
-            await _confirmed(pubsub, sharded=sharded)
+            # Bounded: the subscriber has no command timeout, and whatever listens on a
+            # port Redis left may never answer.
+            async with asyncio.timeout(CONFIRM_TIMEOUT_SECONDS):
+                await initialize(client)
+                if since is None and not from_start:
+                    since = await _stream_id_at(client, started)
+                await subscribe(pubsub, keys.events_channel(board_id), sharded=sharded)
+                # Replay only once Redis confirmed the subscription: an event published
+                # before that is in the stream, one published after reaches us live (the
+                # stream id skips those that do both).
+                await confirmed(pubsub, sharded=sharded, timeout=CONFIRM_TIMEOUT_SECONDS)
+            if outage:
+                logger.warning("reconnected to Redis")
+                outage = False
             if not announced and announce is not None:
                 announce(
                     f"listening for rank changes on leaderboard {board_id!r} "
@@ -98,9 +109,12 @@ async def watch(
                 emit(data)
                 last = key or last
                 printed += 1
-        except REDIS_OUTAGE_ERRORS as exc:
-            logger.warning("lost Redis (%s); reconnecting", exc)
+        except _LOST as exc:
+            if not outage:  # once per outage, not twice a second
+                logger.warning("lost Redis (%s); reconnecting", exc)
+                outage = True
             await asyncio.sleep(0.5)
+            redis_url = (relocate() if relocate is not None else None) or redis_url
         finally:
             await close_quietly(pubsub, client)
 
@@ -115,17 +129,3 @@ async def _stream_id_at(client: Any, started: float) -> str:
     now_ms = int(seconds) * 1000 + int(microseconds) // 1000
     elapsed_ms = int((time.monotonic() - started) * 1000)
     return f"{max(0, now_ms - elapsed_ms)}-0"
-
-
-async def _confirmed(pubsub: Any, *, sharded: bool) -> None:
-    """Wait for Redis's reply to (S)SUBSCRIBE: from then on every publish reaches us."""
-    deadline = time.monotonic() + CONFIRM_TIMEOUT_SECONDS
-    while (left := deadline - time.monotonic()) > 0:
-        if sharded:
-            message = await pubsub.get_sharded_message(timeout=left)
-        else:
-            message = await pubsub.get_message(timeout=left)
-        if message is not None and message["type"] in _CONFIRMATIONS:
-            return
-    # An outage as far as the caller is concerned: it reconnects and subscribes again.
-    raise redis.exceptions.TimeoutError("Redis did not confirm the subscription")

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Awaitable
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from leaderboard.health.deps import EvictionDep
 from leaderboard.lib.db import Database
 from leaderboard.lib.deps import DatabaseDep, RedisDep, SettingsDep
-from leaderboard.lib.errors import DependencyUnavailableError, outage_reason
-from leaderboard.lib.metrics import REDIS_MAX_MEMORY, REDIS_USED_MEMORY
+from leaderboard.lib.errors import (
+    AuthenticationError,
+    DependencyUnavailableError,
+    outage_reason,
+)
+from leaderboard.lib.metrics import (
+    CONTENT_TYPE_LATEST,
+    REDIS_MAX_MEMORY,
+    REDIS_USED_MEMORY,
+    exposition,
+)
 from leaderboard.lib.openapi import ApiOperation
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
 
@@ -107,12 +116,23 @@ class HealthController(Controller):
 
 
 @get("/metrics", include_in_schema=False)
-async def metrics(redis: RedisDep) -> Response[bytes]:
-    """Prometheus text format; reads Redis' memory figures first, so the gauges are current."""
+async def metrics(
+    request: Request[Any, Any, Any], redis: RedisDep, settings: SettingsDep
+) -> Response[bytes]:
+    """Prometheus text format; reads Redis' memory figures first, so the gauges are current.
+
+    With ``LEADERBOARD_METRICS_TOKEN`` set, only for ``Authorization: Bearer <that token>``.
+    """
+    if settings.metrics_token is not None:
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), settings.metrics_token.encode()):
+            raise AuthenticationError(
+                "/metrics needs Authorization: Bearer <LEADERBOARD_METRICS_TOKEN>"
+            )
     try:
         info = await redis.info("memory")
         REDIS_USED_MEMORY.set(float(info.get("used_memory", 0)))
         REDIS_MAX_MEMORY.set(float(info.get("maxmemory", 0)))
     except REDIS_OUTAGE_ERRORS as exc:
         logger.warning("metrics: cannot read Redis memory: %s", exc)
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(settings.metrics_dir), media_type=CONTENT_TYPE_LATEST)

@@ -95,6 +95,13 @@ class Keys:
         """Cached board configuration (JSON string); TTL 1 h, deleted on change."""
         return f"{self.prefix}board:{{{board_id}}}:config"
 
+    def invalidations(self) -> str:
+        """Pub/sub channel on which workers tell each other to drop cached copies.
+
+        See lib/invalidation.py. One hash tag, so on a cluster one shard carries it.
+        """
+        return f"{self.prefix}cache:{{invalidations}}"
+
     def board_pattern(self, board_id: str) -> str:
         """SCAN pattern of every index key of a board (all periods)."""
         return f"{self.prefix}lb:{{{board_id}}}:*"

@@ -1,13 +1,30 @@
 """Prometheus metrics: the service's own (per-route request metrics: request_middleware.py).
 
-``GET /metrics`` (leaderboard/health/controller.py) serves them in Prometheus' text format.
-With several workers, each worker counts for itself: scrape them through
-prometheus_client's multiprocess mode (set ``PROMETHEUS_MULTIPROC_DIR``) or one port each.
+``GET /metrics`` (leaderboard/health/controller.py) serves them in Prometheus' text format
+(:func:`exposition`). Each worker process counts for itself; with ``PROMETHEUS_MULTIPROC_DIR``
+set (``serve --workers N`` sets it when it is not), prometheus_client's multiprocess mode
+keeps every worker's figures in files there, and ``/metrics`` adds them up, whichever worker
+answers. Gauges say how: the number of subscribers is the sum over the live workers, the
+Redis memory figures the latest a worker read.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import os
+from pathlib import Path
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+__all__ = ["CONTENT_TYPE_LATEST"]
 
 PREFIX = "leaderboard"
 
@@ -42,9 +59,52 @@ INDEX_REPAIRS = Counter(
 )
 EVENT_SUBSCRIBERS = Gauge(
     f"{PREFIX}_event_subscribers",
-    "WebSocket and SSE clients subscribed to events now, in this process.",
+    "WebSocket and SSE clients subscribed to events now (in every live worker).",
+    multiprocess_mode="livesum",
 )
 REDIS_USED_MEMORY = Gauge(
-    f"{PREFIX}_redis_used_memory_bytes", "Redis used_memory, read at each scrape."
+    f"{PREFIX}_redis_used_memory_bytes",
+    "Redis used_memory, read at each scrape.",
+    multiprocess_mode="mostrecent",
 )
-REDIS_MAX_MEMORY = Gauge(f"{PREFIX}_redis_maxmemory_bytes", "Redis maxmemory (0: no limit).")
+REDIS_MAX_MEMORY = Gauge(
+    f"{PREFIX}_redis_maxmemory_bytes",
+    "Redis maxmemory (0: no limit).",
+    multiprocess_mode="mostrecent",
+)
+
+
+def exposition(metrics_dir: Path | None) -> bytes:
+    """Every metric in Prometheus' text format.
+
+    This process's, or, with ``metrics_dir`` (``PROMETHEUS_MULTIPROC_DIR``), every worker's
+    added up.
+    """
+    if metrics_dir is None:
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(metrics_dir))  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
+def forget_this_process(metrics_dir: Path | None) -> None:
+    """At a worker's clean exit, its live gauges stop counting in the sum.
+
+    (Subscribers, requests in progress. A worker that dies leaves them until ``serve``
+    starts again.)
+    """
+    if metrics_dir is not None:
+        multiprocess.mark_process_dead(os.getpid(), str(metrics_dir))  # type: ignore[no-untyped-call]
+
+
+def clear_metrics_dir(metrics_dir: Path) -> None:
+    """Before the workers start: the files of an earlier run would count again.
+
+    This process's own files stay: prometheus_client made them when the metrics were
+    defined (at import), and writes to them from then on.
+    """
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    mine = f"_{os.getpid()}.db"
+    for stale in metrics_dir.glob("*.db"):
+        if not stale.name.endswith(mine):
+            stale.unlink(missing_ok=True)

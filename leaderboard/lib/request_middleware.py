@@ -36,6 +36,7 @@ IN_PROGRESS = Gauge(
     f"{PREFIX}_requests_in_progress",
     "HTTP requests being served now, by method and route template.",
     ["method", "path"],
+    multiprocess_mode="livesum",
 )
 # Not counted: the scrape itself.
 UNCOUNTED = frozenset({"/metrics"})

@@ -1,7 +1,8 @@
 """Service settings, read once from the ``LEADERBOARD_*`` environment variables.
 
-Nothing else in the package reads ``os.environ``: the CLI calls :meth:`Settings.from_env`
-and hands the result to :func:`leaderboard.server.app.create_app`.
+Also ``PROMETHEUS_MULTIPROC_DIR``, which prometheus_client reads too. Nothing else in the
+package reads ``os.environ``: the CLI calls :meth:`Settings.from_env` and hands the result
+to :func:`leaderboard.server.app.create_app`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from urllib.parse import urlsplit
 import msgspec
 
 ENV_PREFIX = "LEADERBOARD_"
+# Settings given as a comma-separated list in the environment.
+_LIST_FIELDS = frozenset({"cors_origins"})
+# Settings that another program reads too, under that program's name.
+_FOREIGN_NAMES = {"metrics_dir": "PROMETHEUS_MULTIPROC_DIR"}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 PositiveSeconds = Annotated[float, msgspec.Meta(gt=0, le=300)]
@@ -92,6 +98,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     retention_check_seconds: Annotated[float, msgspec.Meta(ge=1, le=86400)] = 60.0
     """How often a worker looks for score periods past a board's ``keep_periods`` to drop and
     for period partitions to create (one worker at a time; docs/postgres.md)."""
+    metrics_token: str | None = None
+    """Bearer token that ``GET /metrics`` asks for; None: anyone who reaches it may read it."""
+    metrics_dir: Path | None = None
+    """``PROMETHEUS_MULTIPROC_DIR``: where the workers of one ``serve`` keep their metrics, so
+    that ``/metrics`` adds them up (prometheus_client's multiprocess mode)."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins (``https://game.example``) whose browser pages may call the API, from a
+    comma-separated list; ``*`` alone: any page may read (GET/HEAD). Empty: none may."""
     clock_start: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
     """The service's clock starts at this moment (RFC 3339 with an offset) and runs on at the
     real pace: to rehearse a reset or a board's end in staging. None: the system clock."""
@@ -108,7 +122,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         raw: dict[str, Any] = {}
         for name in cls.__struct_fields__:
             value = env.get(env_name(name), "").strip()
-            if value:
+            if value and name in _LIST_FIELDS:
+                raw[name] = tuple(item.strip() for item in value.split(",") if item.strip())
+            elif value:
                 raw[name] = value
         return cls.from_mapping(raw)
 
@@ -150,8 +166,18 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
                 f"{env_name('session_ttl_seconds')}: must not exceed "
                 f"{env_name('session_max_age_seconds')} ({self.session_max_age_seconds})"
             )
-        if self.admin_token is not None and len(self.admin_token) < 16:
-            raise SettingsError(f"{env_name('admin_token')}: must be at least 16 characters")
+        for name in ("admin_token", "metrics_token"):
+            token = getattr(self, name)
+            if token is not None and len(token) < 16:
+                raise SettingsError(f"{env_name(name)}: must be at least 16 characters")
+        if "*" in self.cors_origins and len(self.cors_origins) > 1:
+            raise SettingsError(
+                f"{env_name('cors_origins')}: * stands alone (any page may read); "
+                "to let a game's pages write too, list its origins instead"
+            )
+        for origin in self.cors_origins:
+            if origin != "*":
+                _check_origin(origin)
 
     @property
     def embedded_needed(self) -> bool:
@@ -161,7 +187,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
 
 def env_name(field: str) -> str:
     """The environment variable that sets ``field``."""
-    return ENV_PREFIX + field.upper()
+    return _FOREIGN_NAMES.get(field) or ENV_PREFIX + field.upper()
 
 
 def _decode_path(type_: type, value: Any) -> Any:
@@ -201,3 +227,31 @@ def _check_url(field: str, url: str, schemes: set[str]) -> None:
         raise SettingsError(f"{name}: the URL has no host")
     if port == 0:
         raise SettingsError(f"{name}: port 0 is not a valid port")
+
+
+def _check_origin(origin: str) -> None:
+    """An origin exactly as a browser sends it in ``Origin``, or a one-line error.
+
+    Browsers send ``scheme://host[:port]``: lower case, no path, no default port. An
+    entry written otherwise (``https://game.example/``) would never match, silently.
+    """
+    name = env_name("cors_origins")
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {origin!r} is not an origin ({exc})") from None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or parts.username is not None:
+        raise SettingsError(
+            f"{name}: {origin!r} is not an origin; expected scheme://host[:port] "
+            "with http or https, for example https://game.example"
+        )
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    shown = f"{parts.scheme}://{host}"
+    if port is not None and port != _DEFAULT_PORTS[parts.scheme]:
+        shown += f":{port}"
+    if origin != shown:
+        raise SettingsError(
+            f"{name}: write {origin!r} as a browser sends it: {shown!r} "
+            "(lower case, no path, no default port)"
+        )

@@ -67,15 +67,6 @@ def _load_settings() -> Settings:
         _fail(exc)
 
 
-def _connectable(host: str) -> str:
-    """An address to reach a server listening on ``host`` (any-address means this machine)."""
-    if host in ("0.0.0.0", ""):  # noqa: S104 - a comparison, not a bind
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    return f"[{host}]" if ":" in host else host
-
-
 def _setup_logging(settings: Settings) -> None:
     configure_logging(settings.log_level)
 
@@ -207,8 +198,15 @@ def watch(leaderboard_id: str, from_start: bool) -> None:
     """
     from leaderboard.events.watch import watch as watch_events
     from leaderboard.ops.maintenance import require_board
+    from leaderboard.ops.serve import with_running_servers
 
     settings = _settings_with_servers()
+    given = _load_settings()
+
+    def relocate() -> str | None:
+        """Where a restarted embedded `serve` put Valkey (it may be another port)."""
+        return None if given.redis_url is not None else with_running_servers(given).redis_url
+
     _setup_logging(msgspec.structs.replace(settings, log_level="warning"))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how watching ends
         try:
@@ -223,6 +221,7 @@ def watch(leaderboard_id: str, from_start: bool) -> None:
                 emit=click.echo,
                 announce=_announce,
                 started=STARTED,
+                relocate=relocate,
             )
         )
 
@@ -261,7 +260,7 @@ def demo(url: str | None, board: str, players: int, rate: float, duration: float
     from rich.progress import Progress
 
     from leaderboard.ops.demo import DemoError, run_demo
-    from leaderboard.ops.serve import ADMIN_TOKEN_FILE
+    from leaderboard.ops.serve import ADMIN_TOKEN_FILE, connectable
 
     settings = _load_settings()
     token = settings.admin_token
@@ -274,9 +273,21 @@ def demo(url: str | None, board: str, players: int, rate: float, duration: float
                 f"directory where `leaderboard serve` runs (it keeps the token in "
                 f"{settings.data_dir / ADMIN_TOKEN_FILE})"
             )
-    base = url or f"http://{_connectable(settings.host)}:{settings.port}"
+    base = url or f"http://{connectable(settings.host)}:{settings.port}"
     with Progress() as bar:
-        task = bar.add_task(f"creating {players} players", total=players)
+        task = bar.add_task(f"players of board {board!r}", total=players)
+
+        def show(done: int, total: int, reused: int) -> None:
+            """What the bar is doing: reusing an earlier run's players, creating the rest."""
+            created = total - reused
+            if created <= 0:
+                doing = f"reusing {reused} players"
+            elif reused:
+                doing = f"reusing {reused} players, creating {created}"
+            else:
+                doing = f"creating {total} players"
+            bar.update(task, completed=done, total=total, description=doing)
+
         try:
             submitted = asyncio.run(
                 run_demo(
@@ -286,7 +297,7 @@ def demo(url: str | None, board: str, players: int, rate: float, duration: float
                     players=players,
                     rate=rate,
                     duration=duration,
-                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    progress=show,
                     log=bar.console.print,
                 )
             )

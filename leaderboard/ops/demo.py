@@ -45,7 +45,8 @@ ANIMALS = [
     "Koala",
 ]
 
-Progress = Callable[[int, int], None]
+# (players on the board now, players wanted, players found from an earlier run)
+Progress = Callable[[int, int, int], None]
 
 # Requests in flight while filling the board: fast, without queueing hundreds at once.
 FILL_CONCURRENCY = 16
@@ -154,9 +155,10 @@ async def run_demo(
             },
         )
         player_ids = await _existing_players(api, board_id, players)
+        reused = len(player_ids)
         if progress:
-            progress(len(player_ids), players)
-        submitted = await _fill(api, board_id, player_ids, players, rng, progress)
+            progress(reused, players, reused)
+        submitted = await _fill(api, board_id, player_ids, players, rng, progress, reused)
         log(f"board {board_id!r}: {len(player_ids)} players; now submitting ~{rate:g} scores/s")
         deadline = None if duration is None else time.monotonic() + duration
         while deadline is None or time.monotonic() < deadline:
@@ -194,6 +196,7 @@ async def _fill(
     wanted: int,
     rng: random.Random,
     progress: Progress | None,
+    reused: int,
 ) -> int:
     """Create the missing players, each with a first score; returns the scores submitted."""
     missing = wanted - len(player_ids)
@@ -208,7 +211,7 @@ async def _fill(
             await _submit(api, board_id, player, rng.randint(100, 5000))
             player_ids.append(player)
             if progress:
-                progress(len(player_ids), wanted)
+                progress(len(player_ids), wanted, reused)
 
     tasks = [asyncio.create_task(one()) for _ in range(missing)]
     try:

@@ -14,9 +14,11 @@ import errno
 import logging
 import os
 import secrets
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from leaderboard import __version__
+from leaderboard.lib.metrics import clear_metrics_dir
 from leaderboard.lib.settings import Settings, env_name
 from leaderboard.ops.embedded import DataDirLock, EmbeddedPostgres, EmbeddedValkey
 from leaderboard.ops.embedded.supervisor import Supervised, Supervisor
@@ -165,13 +168,37 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
     with (
         bind_http_socket(settings.host, settings.port) as listener,
         dependencies(settings) as runtime,
+        metrics_files(runtime.settings, workers) as ready,
     ):
-        ready = runtime.settings
         assert ready.database_url is not None
         applied = asyncio.run(apply_migrations(ready.database_url, timeout=ready.db_timeout))
         runtime.notes.append(("Migrations", describe_migrations(applied, discover())))
         _print_banner(ready, runtime.notes, workers)
         _run_uvicorn(ready, workers, listener)
+
+
+@contextmanager
+def metrics_files(settings: Settings, workers: int) -> Iterator[Settings]:
+    """Where the workers keep their metrics, so that ``/metrics`` adds them all up.
+
+    ``PROMETHEUS_MULTIPROC_DIR`` when it is set (emptied first: an earlier run's files would
+    count again); with several workers and none set, a temporary directory, removed after.
+    One worker without it counts in memory, as before.
+    """
+    if settings.metrics_dir is None and workers == 1:
+        yield settings
+        return
+    made = None
+    if settings.metrics_dir is None:
+        made = Path(tempfile.mkdtemp(prefix="leaderboard-metrics-"))
+    metrics_dir = settings.metrics_dir or made
+    assert metrics_dir is not None
+    clear_metrics_dir(metrics_dir)
+    try:
+        yield msgspec.structs.replace(settings, metrics_dir=metrics_dir)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def describe_migrations(applied: list[Migration], known: list[Migration]) -> str:
@@ -248,15 +275,37 @@ def _run_uvicorn(settings: Settings, workers: int, listener: socket.socket) -> N
         return
     # Worker processes build their own app from the environment: hand them the URLs
     # and the token this process resolved.
-    for name in ("database_url", "redis_url", "admin_token"):
+    for name in ("database_url", "redis_url", "admin_token", "metrics_dir"):
         value = getattr(settings, name)
         if value is not None:
-            os.environ[env_name(name)] = value
+            os.environ[env_name(name)] = str(value)
     config = uvicorn.Config(
         "leaderboard.server.app:create_app_from_env", factory=True, workers=workers, **common
     )
     # What uvicorn.run does for several workers, with the socket bound before start-up.
     Multiprocess(config, sockets=[listener]).run()
+
+
+def connectable(host: str) -> str:
+    """An address to reach a server listening on ``host`` (any-address means this machine)."""
+    if host in ("0.0.0.0", ""):  # noqa: S104 - a comparison, not a bind
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def demo_command(settings: Settings) -> str:
+    """How to run the demo against this service.
+
+    With ``--url`` unless the service is where the demo looks by default (the defaults of
+    ``LEADERBOARD_HOST`` and ``LEADERBOARD_PORT``, which another terminal may not have set).
+    """
+    command = "uv run leaderboard demo"
+    defaults = Settings()
+    if (settings.host, settings.port) != (defaults.host, defaults.port):
+        command += f" --url http://{connectable(settings.host)}:{settings.port}"
+    return command
 
 
 def _print_banner(settings: Settings, notes: list[tuple[str, str]], workers: int) -> None:
@@ -266,7 +315,7 @@ def _print_banner(settings: Settings, notes: list[tuple[str, str]], workers: int
         f"  {'API':<12} {base}  ({workers} worker{'s' if workers > 1 else ''})",
         f"  {'API docs':<12} {base}{OPENAPI_PATH}  (OpenAPI: {base}{OPENAPI_PATH}/openapi.json)",
         *(f"  {label:<12} {text}" for label, text in notes),
-        "Try it: `uv run leaderboard demo` in another terminal fills a demo board, then",
+        f"Try it: `{demo_command(settings)}` in another terminal fills a demo board, then",
         f"  watch it at {base}/boards/demo or with `uv run leaderboard watch demo`.",
         "Press Ctrl-C to stop.",
     ]

@@ -8,6 +8,7 @@ from litestar.openapi.spec import Components
 
 from leaderboard import __version__
 from leaderboard.lib.clock import Clock, started_at
+from leaderboard.lib.cors import cors_config, cors_headers_hook
 from leaderboard.lib.json_depth import DepthCheckedRequest
 from leaderboard.lib.logs import configure_logging
 from leaderboard.lib.openapi import (
@@ -38,9 +39,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     ``settings.clock_start`` asks for (tests inject their own).
     """
     clock = clock or started_at(settings.clock_start)
+    cors = cors_config(settings.cors_origins)
     return Litestar(
         route_handlers=[handler for feature in FEATURES for handler in feature.handlers],
-        before_send=[nosniff],
+        before_send=[nosniff] if cors is None else [nosniff, cors_headers_hook(cors)],
+        # Litestar's CORS layer answers preflights (an OPTIONS with an Origin) before any
+        # route is matched, so it goes first (lib/cors.py); unset, there is none.
+        cors_config=cors,
         # allow_methods_middleware answers OPTIONS (Litestar 2's Allow header is wrong for
         # paths with several handlers; see lib/openapi.py), after the request got its id.
         middleware=[request_middleware, allow_methods_middleware],

@@ -26,6 +26,7 @@ from leaderboard.lib.clock import Clock, system_clock
 from leaderboard.lib.db import Database
 from leaderboard.lib.features import Feature, Services
 from leaderboard.lib.keys import Keys
+from leaderboard.lib.metrics import forget_this_process
 from leaderboard.lib.redis_client import AnyRedis, check_memory_policy, create_redis, initialize
 from leaderboard.lib.settings import Settings
 from leaderboard.server.features import FEATURES
@@ -94,6 +95,7 @@ class InfrastructurePlugin(InitPluginProtocol):
             self._db = self._redis = self._services = None
             await redis.aclose()
             await db.close()
+            forget_this_process(self.settings.metrics_dir)
 
     def _provider(self, kind: type[Any]) -> Callable[[], Any]:
         return lambda: self.services.get(kind)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from leaderboard.lib.clock import Clock, system_clock
 from leaderboard.lib.db import Database
 from leaderboard.lib.features import Feature, Infrastructure, Services
+from leaderboard.lib.invalidation import Invalidations
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.replica import ReadReplica
@@ -39,6 +40,9 @@ def build_services(
         replica=ReadReplica.from_settings(settings, db),
     )
     services = Services(infra)
+    # Copies a worker keeps for a moment (a board's rules) are dropped everywhere by
+    # announcements over one subscription per worker (lib/invalidation.py).
+    services.add(Invalidations(settings, keys, redis))
     for feature in features:
         feature.build(services)
     return services

@@ -196,6 +196,13 @@ def test_the_readme_walk_through(generated: Generated) -> None:
     )
     assert previous.entries == []
 
+    # The board's rules change later (README, "Game servers").
+    rules = generated.model("BoardPatch")(max_score=6000, name="Weekly race")
+    changed_board = generated.api("leaderboards", "update_leaderboard").sync(
+        board, client=generated.with_token(TEST_ADMIN_TOKEN), body=rules
+    )
+    assert (changed_board.max_score, changed_board.name) == (6000, "Weekly race")
+
     ended = generated.api("auth", "end_session").sync_detailed(
         client=generated.with_token(ada_token)
     )

@@ -28,6 +28,7 @@ OPERATION_IDS = {
     ("post", "/v1/leaderboards"): "createLeaderboard",
     ("get", "/v1/leaderboards"): "listLeaderboards",
     ("get", "/v1/leaderboards/{board_id}"): "getLeaderboard",
+    ("patch", "/v1/leaderboards/{board_id}"): "updateLeaderboard",
     ("delete", "/v1/leaderboards/{board_id}"): "deleteLeaderboard",
     ("post", "/v1/leaderboards/{board_id}/scores"): "submitScore",
     ("get", "/v1/leaderboards/{board_id}/top"): "getTop",

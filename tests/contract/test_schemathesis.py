@@ -180,6 +180,7 @@ TRAILING_NEWLINE = [
     ("createLeaderboard", {"id": "trailing-name", "name": "evil\n"}, "name"),
     ("createServerKey", {"name": "k\n"}, "name"),
     ("createServerKey", {"name": "k", "leaderboards": [f"{BOARD}\n"]}, "leaderboards[0]"),
+    ("updateLeaderboard", {"name": "evil\n"}, "name"),
     ("createPlayer", {"country": "DE\n"}, "country"),
     ("updateProfile", {"country": "DE\n"}, "country"),
 ]
@@ -194,7 +195,10 @@ def test_a_trailing_newline_is_refused_as_the_document_says(
     field: str,
 ) -> None:
     operation = schema.find_operation_by_id(operation_id)
-    path = {"player_id": known.player} if operation_id == "updateProfile" else {}
+    path = {
+        "updateProfile": {"player_id": known.player},
+        "updateLeaderboard": {"board_id": BOARD},
+    }.get(operation_id, {})
     case = operation.Case(body=body, path_parameters=path, media_type="application/json")
     response = case.call_and_validate(
         base_url=contract_service.base, headers=ADMIN, checks=CHECKS, timeout=10

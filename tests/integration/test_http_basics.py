@@ -15,11 +15,10 @@ from litestar import Litestar, get, post
 from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 
-from leaderboard.lib.openapi import ErrorBody
 from leaderboard.lib.settings import Settings
 from leaderboard.server.app import create_app
 from tests.conftest import ADMIN
-from tests.helpers import sign_in
+from tests.helpers import assert_error_shape, sign_in
 
 
 class Echo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -35,23 +34,6 @@ async def echo(data: JSONBody[Echo]) -> Echo:
 @get("/test/boom")
 async def boom() -> None:
     raise RuntimeError("a bug")
-
-
-ERROR_KEYS = set(ErrorBody.__struct_encode_fields__)
-
-
-def assert_error_shape(body: dict[str, Any], status_code: int) -> None:
-    """One shape for every error: ErrorBody's keys only, ``field`` and ``errors`` together."""
-    assert body["status_code"] == status_code
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    assert set(body) <= ERROR_KEYS, f"keys outside ErrorBody: {set(body) - ERROR_KEYS}"
-    msgspec.convert(body, ErrorBody)  # the types too
-    assert ("field" in body) == ("errors" in body)
-    if "field" in body:
-        assert status_code == 400
-        assert body["errors"][0]["field"] == body["field"]
-        assert body["field"] in body["detail"], "the detail names the field"
 
 
 async def test_health(client: AsyncTestClient[Litestar]) -> None:

@@ -48,7 +48,7 @@ COLUMNS = (
     "leaderboard_id, period_start, player_id, score, reached_seq, reached_at, submissions, "
     "metadata, updated_at, previous_score, hidden"
 )
-# What a rebuild runs (score_repository.stream).
+# What a rebuild runs (ranking/records.py stream).
 STREAM = """
     SELECT player_id::text, score, reached_seq FROM scores
      WHERE leaderboard_id = $1 AND period_start = $2 AND NOT hidden

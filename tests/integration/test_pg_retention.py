@@ -1,7 +1,7 @@
 """Retention: ``keep_periods`` on resetting boards, and the job that drops older periods.
 
 Periods are filled through the API on a clock the test moves from day to day; the job
-(leaderboard/boards/retention.py) then removes the periods before the kept window from
+(leaderboard/scores/retention.py) then removes the periods before the kept window from
 Postgres and from Redis, one worker at a time, and a dropped period reads as nothing
 recorded.
 """

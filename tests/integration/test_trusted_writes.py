@@ -93,7 +93,7 @@ async def test_score_bounds(client: Client, operator: str, submitted: int, statu
     ("options", "field"),
     [
         ({"min_score": 10, "max_score": 9}, "min_score"),
-        ({"starts_at": "2030-01-02T00:00:00Z", "ends_at": "2030-01-01T00:00:00Z"}, "starts_at"),
+        ({"starts_at": "2030-01-02T00:00:00Z", "ends_at": "2030-01-01T00:00:00Z"}, "ends_at"),
         ({"starts_at": "2030-01-02T00:00:00"}, "starts_at"),  # no offset: which time?
         ({"max_score": 2**53}, "max_score"),
         ({"overtake_events": 101}, "overtake_events"),

@@ -64,11 +64,13 @@ def test_the_readme_demo_fills_300_players_and_keeps_scoring(tmp_path: Path) -> 
         assert [entry["rank"] for entry in top["entries"]] == list(range(1, 11))
         assert all(entry["display_name"] for entry in top["entries"])
 
-        # Run again: the board keeps its 300 players (reused, none added).
+        # Run again: the board keeps its 300 players (reused, none added), and says so.
         again = start_cli(["demo", "--duration", "0"], env, tmp_path)
         output, _ = again.communicate(timeout=60)
         assert again.returncode == 0, output
         assert total(base) == 300
+        assert "reusing 300 players" in output
+        assert "creating" not in output
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.communicate(timeout=60)

@@ -15,6 +15,7 @@ from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import system_clock
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError
+from leaderboard.lib.invalidation import Invalidations
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import create_redis
 from leaderboard.lib.scripts import ScriptPipeline
@@ -43,13 +44,17 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
     redis: Redis,
     own_valkey: EmbeddedValkey,
     redis_key_prefix: str,
+    redis_url: str,
 ) -> None:
     """The limiter's Redis answers, the index's Redis (a server of the test's own) is
     stopped between the two: the score commits, the client hears 503 "recorded", and the
     worker applies it by itself once that Redis is back."""
     keys = Keys(f"{redis_key_prefix}repair:{uuid.uuid4().hex[:8]}:")
     index_redis = create_redis(Settings(redis_timeout=0.3), own_valkey.url)
-    boards = BoardService(db, BoardRepository(db), redis, keys, AuditLog(db), system_clock)
+    invalidations = Invalidations(Settings(redis_url=redis_url), keys, redis)
+    boards = BoardService(
+        db, BoardRepository(db), redis, keys, AuditLog(db), system_clock, invalidations
+    )
     locator = IndexLocator(keys, system_clock)
     scripts = IndexScripts(ScriptPipeline(index_redis))
     records = ScoreRecords(db)

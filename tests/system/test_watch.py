@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import queue
-import signal
 import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 import httpx
 import msgspec
@@ -19,7 +14,7 @@ import pytest
 
 from leaderboard.events.models import RankChanged
 from tests.conftest import ADMIN
-from tests.procs import RunningService, running_service, service_env
+from tests.procs import RunningService, running_service, service_env, watching
 
 pytestmark = pytest.mark.slow
 
@@ -31,65 +26,6 @@ def service(
     env = service_env(tmp_path, database_url, redis_server_url, redis_key_prefix)
     with running_service(tmp_path, env) as running:
         yield running, env
-
-
-class Lines:
-    """A stream's lines, read by a thread so that a test can wait for one with a timeout."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self._lines: queue.Queue[str] = queue.Queue()
-        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _read(self, stream: IO[str]) -> None:
-        for line in stream:
-            self._lines.put(line.rstrip("\n"))
-
-    def next(self, timeout: float = 15) -> str:
-        try:
-            return self._lines.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError(f"no line within {timeout:g} s") from None
-
-    def join(self) -> None:
-        self._thread.join(timeout=15)
-
-
-class Watcher:
-    """A running `leaderboard watch`; its stdout and (unless merged into it) stderr lines."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None
-        self.process = process
-        self.out = Lines(process.stdout)
-        self.err = Lines(process.stderr) if process.stderr is not None else None
-
-
-@contextmanager
-def watching(
-    args: list[str], env: dict[str, str], cwd: Path, *, merge_stderr: bool = False
-) -> Iterator[Watcher]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "leaderboard", "watch", *args],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
-        text=True,
-    )
-    watcher = Watcher(process)
-    try:
-        yield watcher
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)  # Ctrl-C: how a user ends it
-        process.wait(timeout=15)
-        for lines, stream in ((watcher.out, process.stdout), (watcher.err, process.stderr)):
-            if lines is not None:
-                lines.join()  # EOF once the process is gone
-            if stream is not None:
-                stream.close()
-    assert process.returncode == 0
 
 
 def new_board(http: httpx.Client) -> str:

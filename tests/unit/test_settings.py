@@ -64,6 +64,7 @@ def test_empty_values_count_as_unset() -> None:
         ("LEADERBOARD_REDIS_URL", "http://cache:6379", "redis://"),
         ("LEADERBOARD_REDIS_URL", "redis://cache:port/0", "not a valid URL"),
         ("LEADERBOARD_ADMIN_TOKEN", "short", "at least 16"),
+        ("LEADERBOARD_METRICS_TOKEN", "short", "at least 16"),
         ("LEADERBOARD_DB_TIMEOUT", "-1", "> 0"),
         ("LEADERBOARD_LOG_LEVEL", "loud", "expected debug"),
         ("LEADERBOARD_CLOCK_START", "2024-02-29T12:00:00", "timezone"),
@@ -93,6 +94,42 @@ def test_postgres_socket_urls_are_accepted() -> None:
 
 def test_env_name_maps_fields_to_variables() -> None:
     assert env_name("redis_cluster") == "LEADERBOARD_REDIS_CLUSTER"
+
+
+def test_cors_origins_are_a_comma_separated_list() -> None:
+    settings = Settings.from_env(
+        {"LEADERBOARD_CORS_ORIGINS": " https://game.example, http://127.0.0.1:5173 ,"}
+    )
+    assert settings.cors_origins == ("https://game.example", "http://127.0.0.1:5173")
+    assert Settings.from_env({}).cors_origins == ()
+    assert Settings.from_env({"LEADERBOARD_CORS_ORIGINS": "*"}).cors_origins == ("*",)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://game.example/", "as a browser sends it: 'https://game.example'"),
+        ("https://Game.example", "as a browser sends it: 'https://game.example'"),
+        ("https://game.example:443", "as a browser sends it: 'https://game.example'"),
+        ("game.example", "expected scheme://host[:port]"),
+        ("null", "expected scheme://host[:port]"),
+        ("ftp://game.example", "expected scheme://host[:port]"),
+        ("*, https://game.example", "* stands alone"),
+    ],
+)
+def test_a_cors_origin_must_be_written_as_browsers_send_it(value: str, expected: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"LEADERBOARD_CORS_ORIGINS": value})
+    assert str(caught.value).startswith("LEADERBOARD_CORS_ORIGINS: ")
+    assert expected in str(caught.value)
+
+
+def test_the_metrics_directory_is_prometheus_clients_own_variable() -> None:
+    """prometheus_client reads PROMETHEUS_MULTIPROC_DIR too: one name for both."""
+    assert env_name("metrics_dir") == "PROMETHEUS_MULTIPROC_DIR"
+    settings = Settings.from_env({"PROMETHEUS_MULTIPROC_DIR": "/var/run/lb-metrics"})
+    assert settings.metrics_dir == Path("/var/run/lb-metrics")
+    assert Settings.from_env({"LEADERBOARD_METRICS_DIR": "/x"}).metrics_dir is None
 
 
 def test_the_clock_starts_where_asked_and_runs_on() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from leaderboard.ops.embedded.process import (
     ChildServer,
     EmbeddedServerError,
+    KeptPort,
     free_port,
     package_dir,
     port_open,
@@ -41,6 +42,8 @@ class EmbeddedPostgres:
         self.log_path = self.data_dir / "postgres.log"
         self.port = port
         self._server = ChildServer("embedded Postgres", signal.SIGINT, self.log_path)
+        # The port of the last start, tried first on the next (docs/operations.md).
+        self._kept_port = KeptPort(self.data_dir / "postgres.port", HOST, self._server.name)
         self._run_as: dict[str, Any] = {}
 
     @property
@@ -71,7 +74,7 @@ class EmbeddedPostgres:
                     f"{self._server.name} cannot listen on its port {self.port} again "
                     "(address already in use)"
                 )
-            port = self.port if self.port is not None and attempt == 0 else free_port(HOST)
+            port = self._kept_port.first_choice(self.port) if attempt == 0 else free_port(HOST)
             argv = [
                 str(binaries / "postgres"),
                 "-D", str(self.pgdata),
@@ -83,6 +86,7 @@ class EmbeddedPostgres:
             ready = functools.partial(self._ready, port)
             if self._server.start_and_wait(argv, ready, timeout, cwd=self.pgdata, **self._run_as):
                 self.port = port
+                self._kept_port.keep(port)
                 return
         raise EmbeddedServerError(f"embedded Postgres found no free port; see {self.log_path}")
 

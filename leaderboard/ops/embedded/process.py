@@ -6,6 +6,7 @@ import ctypes
 import errno
 import fcntl
 import importlib.util
+import logging
 import os
 import signal
 import socket
@@ -15,6 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
+
+logger = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
 
@@ -60,6 +63,48 @@ def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
             return True
     except OSError:
         return False
+
+
+class KeptPort:
+    """A server's port, kept in a file of the data directory across restarts of ``serve``.
+
+    Clients that found the server once (``leaderboard watch``, a Redis GUI, a ``psql`` in
+    another terminal) find it again after a restart. When the kept port is taken by then,
+    the server gets another one, which is kept from then on.
+    """
+
+    def __init__(self, path: Path, host: str, name: str) -> None:
+        self.path = path
+        self.host = host
+        self.name = name
+
+    def read(self) -> int | None:
+        try:
+            port = int(self.path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return port if 0 < port < 65536 else None
+
+    def first_choice(self, own: int | None) -> int:
+        """The port to try first.
+
+        ``own`` (a restart by the supervisor), else the kept one unless something listens
+        there now, else a free one.
+        """
+        if own is not None:
+            return own
+        kept = self.read()
+        if kept is None:
+            return free_port(self.host)
+        if port_open(self.host, kept):
+            logger.warning("%s: its port %d is taken; choosing another", self.name, kept)
+            return free_port(self.host)
+        return kept
+
+    def keep(self, port: int) -> None:
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(f"{port}\n")
+        temporary.replace(self.path)  # atomic: a reader sees the old port or the new one
 
 
 def _die_with_parent(sig: int) -> Callable[[], None] | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from leaderboard.ops.embedded.process import (
     ChildServer,
     EmbeddedServerError,
+    KeptPort,
     free_port,
     package_dir,
 )
@@ -54,6 +55,8 @@ class EmbeddedValkey:
         self.log_path = self.data_dir / "valkey.log"
         self.port = port
         self._server = ChildServer("embedded Valkey", signal.SIGTERM, self.log_path)
+        # The port of the last start, tried first on the next (docs/operations.md).
+        self._kept_port = KeptPort(self.data_dir / "valkey.port", HOST, self._server.name)
 
     @property
     def url(self) -> str:
@@ -79,13 +82,14 @@ class EmbeddedValkey:
                     f"{self._server.name} cannot listen on its port {self.port} again "
                     "(address already in use)"
                 )
-            port = self.port if self.port is not None and attempt == 0 else free_port(HOST)
+            port = self._kept_port.first_choice(self.port) if attempt == 0 else free_port(HOST)
             config_path = self.dir / "valkey.conf"
             config_path.write_text(_config(self.dir, port) + "\n")
             argv = [str(binary), str(config_path)]
             ready = functools.partial(_pong, port)
             if self._server.start_and_wait(argv, ready, timeout, cwd=self.dir):
                 self.port = port
+                self._kept_port.keep(port)
                 return
         raise EmbeddedServerError(f"embedded Valkey found no free port; see {self.log_path}")
 

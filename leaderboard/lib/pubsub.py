@@ -1,4 +1,4 @@
-"""Pub/sub plumbing shared by the event hub and `leaderboard watch`.
+"""Pub/sub plumbing shared by the event hub, `leaderboard watch` and cache invalidations.
 
 On a single node, channels are plain pub/sub (SUBSCRIBE / PSUBSCRIBE); on a Redis
 Cluster the score script publishes with SPUBLISH, so subscribers use SSUBSCRIBE, which
@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 
+import redis.exceptions
+
 _DATA_TYPES = {"message", "pmessage", "smessage"}
+_CONFIRMATIONS = {"subscribe", "ssubscribe"}
 
 
 async def subscribe(pubsub: Any, channel: str, *, sharded: bool) -> None:
@@ -37,6 +41,25 @@ async def next_message(pubsub: Any, *, sharded: bool, timeout: float) -> tuple[s
     if message is None or message["type"] not in _DATA_TYPES:
         return None
     return message["channel"], message["data"]
+
+
+async def confirmed(pubsub: Any, *, sharded: bool, timeout: float) -> None:
+    """Wait for Redis's reply to (S)SUBSCRIBE: from then on every publish reaches us.
+
+    Raises:
+        redis.exceptions.TimeoutError: no confirmation within ``timeout`` (an outage, as
+            far as the caller is concerned: it reconnects and subscribes again).
+
+    """
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        if sharded:
+            message = await pubsub.get_sharded_message(timeout=left)
+        else:
+            message = await pubsub.get_message(timeout=left)
+        if message is not None and message["type"] in _CONFIRMATIONS:
+            return
+    raise redis.exceptions.TimeoutError("Redis did not confirm the subscription")
 
 
 async def close_quietly(*resources: Any) -> None:
