@@ -31,7 +31,7 @@ from leaderboard.lib.errors import InvalidInputError, NotFoundError, RateLimited
 from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.openapi import ApiOperation, errors
 
-_STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+_STREAM_ID = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
 _HEARTBEAT = '{"type":"heartbeat"}'
 # WebSocket close code 1013 "try again later": over the per-address stream cap.
 WS_TRY_AGAIN_LATER = 1013
@@ -158,7 +158,7 @@ class EventsController(Controller):
     ) -> EventStreamResponse:
         await events.check_board(board_id)
         last_event_id = request.headers.get("last-event-id")
-        if last_event_id is not None and not _STREAM_ID.match(last_event_id):
+        if last_event_id is not None and not _STREAM_ID.fullmatch(last_event_id):
             raise InvalidInputError("Last-Event-ID", "expected an event id like 1732560000000-0")
         # Subscribe before reading the stream, so nothing falls between the two; read the
         # missed events before the response starts, so a bad id is still a clean 400.

@@ -145,15 +145,8 @@ class RankIndex:
         events = self._change_events(board, period, player_id) if announce else None
 
         async def apply(after_rebuild: bool = False) -> IndexChange:
-            return await self._scripts.apply(
-                self._locator.keys(board, period),
-                order=board.order,
-                player_id=player_id,
-                score=score,
-                reached_seq=seq,
-                ttl_ms=self._locator.ttl_ms(board, period),
-                events=events,
-                after_rebuild=after_rebuild,
+            return await self._apply_script(
+                board, period, player_id, score, seq, events, after_rebuild=after_rebuild
             )
 
         try:
@@ -165,6 +158,26 @@ class RankIndex:
             # again; the rebuilt index may hold this change already (a no-op then).
             await self.ensure_ready(board, period)
             return await apply(after_rebuild=changed)
+        if change.written:
+            self._top_pages.changed(board.id, period, change.rank, change.previous_rank)
+        return change
+
+    async def restore(
+        self, board: Board, period: date, player_id: str, score: int, seq: int
+    ) -> IndexChange:
+        """Put an entry back (an unban) and announce it: one ``entry_restored`` event.
+
+        Announced also when the index holds the entry already (the index guard or a
+        rebuild read it from Postgres after the unban committed): the pages open on the
+        board learn of it from nothing else. An index that is not built raises
+        IndexNotReadyError (it reads the entry when it is built).
+        """
+        now = self._locator.now()
+        head = event_head(board.id, public_period(period), player_id, now, "entry_restored")
+        events = self._event_target(board, head)
+        change = await self._apply_script(
+            board, period, player_id, score, seq, events, after_rebuild=True
+        )
         if change.written:
             self._top_pages.changed(board.id, period, change.rank, change.previous_rank)
         return change
@@ -379,6 +392,29 @@ class RankIndex:
         await stop_tasks(list(self._repairs))
 
     # -- inside --------------------------------------------------------------------------
+
+    async def _apply_script(
+        self,
+        board: Board,
+        period: date,
+        player_id: str,
+        score: int,
+        seq: int,
+        events: EventTarget | None,
+        *,
+        after_rebuild: bool,
+    ) -> IndexChange:
+        """One run of the apply script on the period's index (no rebuild, no page cache)."""
+        return await self._scripts.apply(
+            self._locator.keys(board, period),
+            order=board.order,
+            player_id=player_id,
+            score=score,
+            reached_seq=seq,
+            ttl_ms=self._locator.ttl_ms(board, period),
+            events=events,
+            after_rebuild=after_rebuild,
+        )
 
     def _event_target(
         self, board: Board, head: str, *, overtake: int = 0, overtaken: tuple[str, str] = ("", "")
