@@ -188,7 +188,7 @@ async def events_of(redis: AnyRedis, prefix: str, board_id: str) -> list[dict[st
 async def test_an_unban_announces_each_entry_that_comes_back(
     client: Client, redis: AnyRedis, redis_key_prefix: str
 ) -> None:
-    boards = [await new_board(client), await new_board(client, reset="daily")]
+    boards = [await create_board(client), await create_board(client, reset="daily")]
     roster = [player for player, _ in await players_of(client, 3)]
     banned = roster[1]
     for board_id in boards:
@@ -222,7 +222,7 @@ async def test_an_entry_put_back_before_the_unban_reached_the_index_is_announced
     client: Client, redis: AnyRedis, redis_key_prefix: str, database_url: str
 ) -> None:
     """The index check (or a rebuild) may read the unhidden row from Postgres first."""
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     (player, _), (other, _) = await players_of(client, 2)
     assert (await post_score(client, board_id, other, 50)).is_success
     assert (await post_score(client, board_id, player, 70)).is_success
@@ -254,7 +254,7 @@ async def test_a_banned_players_old_token_is_unknown_and_submissions_for_them_fo
     """Issue 29: the ban ends their sessions, so the old token is unknown: 401, as any
     unknown token; what still names the player (a submission for them by the admin or a
     server key, a new device sign-in) gets 403."""
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     device = f"device-{uuid.uuid4()}"
     player, headers = await sign_in(client, device)
     assert (await post_score(client, board_id, player, 5)).is_success
