@@ -172,7 +172,7 @@ class RankIndex:
         board learn of it from nothing else. An index that is not built raises
         IndexNotReadyError (it reads the entry when it is built).
         """
-        now = self._locator.now()
+        now = self._clock()
         head = event_head(board.id, public_period(period), player_id, now, "entry_restored")
         events = self._event_target(board, head)
         change = await self._apply_script(
