@@ -114,7 +114,7 @@ class IndexGuard:
 
     async def check(self, board: Board, period: date) -> PeriodReport:
         report = PeriodReport(board.id)
-        taken = await self._index.take_check(board, period, int(self._interval * 1000))
+        taken = await self._index.checks.take(board, period, int(self._interval * 1000))
         if taken is None:
             # Another worker checks it this round; or it is not built: the first read or
             # write builds it from Postgres.
@@ -137,7 +137,7 @@ class IndexGuard:
             rows += await self._records.rows_of(board.id, period, suspects)
         await self._compare(board, period, rows, report)
         rank_cursor = await self._remove_extras(board, period, state.rank_cursor, report)
-        await self._index.save_cursors(board, period, player_cursor, rank_cursor)
+        await self._index.checks.save_cursors(board, period, player_cursor, rank_cursor)
         if report.repaired or report.removed:
             INDEX_REPAIRS.labels("diverged").inc(report.repaired + report.removed)
             logger.warning(
@@ -163,7 +163,7 @@ class IndexGuard:
         self, board: Board, period: date, rows: list[CheckedRow], report: PeriodReport
     ) -> None:
         """Postgres' side: each row's entry must hold its score and sequence."""
-        held = await self._index.held(board, period, [row.player_id for row in rows])
+        held = await self._index.checks.held(board, period, [row.player_id for row in rows])
         report.compared += len(rows)
         for row, entry in zip(rows, held, strict=True):
             if _agrees(entry, row, board) or not row.settled or entry.value == TOMBSTONE:
@@ -179,7 +179,7 @@ class IndexGuard:
 
         Returns where the next round's window starts.
         """
-        window = await self._index.window(board, period, first, self._slice)
+        window = await self._index.checks.window(board, period, first, self._slice)
         players = [player for player, _ in window]
         rows = await self._records.rows_of(board.id, period, players)
         present = {row.player_id for row in rows}

@@ -45,7 +45,7 @@ from leaderboard.lib.db import Database
 from leaderboard.lib.errors import DependencyUnavailableError
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.tasks import Periodic
-from leaderboard.ranking.index import PeriodLock, RankIndex
+from leaderboard.ranking.index import IndexLock, RankIndex
 from leaderboard.scores.partitions import MonthPartition, ScorePartitions
 from leaderboard.scores.repository import ScoreRepository
 
@@ -228,7 +228,7 @@ class RetentionJob:
                 raise LostLease
 
     async def _drop_period(
-        self, board: Board, period: date, lock: PeriodLock, report: RetentionReport
+        self, board: Board, period: date, lock: IndexLock, report: RetentionReport
     ) -> bool:
         """Delete the period's rows, then its index; False when the lock was lost midway."""
         while True:
