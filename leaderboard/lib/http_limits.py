@@ -45,6 +45,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from leaderboard.lib.http_writes import CoalescingTransport
 from leaderboard.lib.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -127,7 +128,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._draining: asyncio.Event = app_state.setdefault(SERVER_DRAINING, asyncio.Event())
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        # A response's head and body leave in one write (http_writes.py).
+        coalescing = CoalescingTransport(transport, self.loop)
+        super().connection_made(coalescing)  # type: ignore[arg-type]
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
