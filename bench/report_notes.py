@@ -35,7 +35,7 @@ def notes(res: Results) -> str:
   (`leaderboard/lib/batching.py`): every Lua script call (session check, rate limiter, index
   apply, index reads, page names) joins a shared Redis pipeline of `EVALSHA`s, and
   concurrent submissions are upserted by one `unnest` statement with one commit (group
-  commit, `boards/score_writer.py`). A submission still takes three steps one after the
+  commit, `scores/writer.py`). A submission still takes three steps one after the
   other (limiter, Postgres, index) but pays for a share of each round trip. Server CPU per
   submission: {cpu["submit"]:,.0f} µs against {bare_cpu:,.0f} µs for the bare endpoint
   ({bare_cpu / max(cpu["submit"], 1):.0%}); before batching a quick run measured about
@@ -52,7 +52,7 @@ def notes(res: Results) -> str:
   worker that must touch Redis twice and Postgres once per submission: the bare endpoint
   does nothing at all.
 - **Top-100** ({runs["top100"]["rps"] / bare:.0%} of bare) is served from each worker's
-  500 ms cache of top pages (`boards/page_cache.py`, `LEADERBOARD_TOP_PAGE_CACHE_MS`): a
+  500 ms cache of top pages (`ranking/page_cache.py`, `LEADERBOARD_TOP_PAGE_CACHE_MS`): a
   worker's own changes drop the pages they touch at once, other workers' changes show
   within 500 ms. A page built afresh is one `index_read.lua` call and one
   `profile_names.lua` call for the 100 display names (the first version pipelined 100

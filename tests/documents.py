@@ -11,7 +11,13 @@ from typing import Any
 
 import msgspec
 
-from leaderboard.events.models import EntryRemoved, EventsDropped, Overtaken, RankChanged
+from leaderboard.events.models import (
+    EntryRemoved,
+    EntryRestored,
+    EventsDropped,
+    Overtaken,
+    RankChanged,
+)
 from leaderboard.lib.settings import Settings
 from leaderboard.server.app import create_app
 from tests.conftest import TEST_ADMIN_TOKEN
@@ -33,7 +39,7 @@ def events_document() -> dict[str, Any]:
     No version in ``info``: the generated types change only when a schema does.
     """
     _, schemas = msgspec.json.schema_components(
-        (RankChanged, Overtaken, EntryRemoved, EventsDropped),
+        (RankChanged, Overtaken, EntryRemoved, EntryRestored, EventsDropped),
         ref_template="#/components/schemas/{name}",
     )
     return {

@@ -44,7 +44,7 @@ class ParsedToken:
 
 def parse_token(token: str) -> ParsedToken | None:
     """The player id and hash of a well-formed token; None when it is malformed."""
-    match = _TOKEN.match(token)
+    match = _TOKEN.fullmatch(token)
     if match is None:
         return None
     return ParsedToken(match["player"], hashlib.sha256(token.encode()).hexdigest())

@@ -94,7 +94,7 @@ class EventsController(Controller):
     ) -> EventStreamResponse:
         await events.check_board(board_id)
         last_event_id = request.headers.get("last-event-id")
-        if last_event_id is not None and not STREAM_ID.match(last_event_id):
+        if last_event_id is not None and not STREAM_ID.fullmatch(last_event_id):
             raise InvalidInputError("Last-Event-ID", "expected an event id like 1732560000000-0")
         # Subscribe before reading the stream, so nothing falls between the two; read the
         # missed events before the response starts, so a bad id is still a clean 400.
@@ -132,7 +132,7 @@ class EventsController(Controller):
         await socket.accept()
         try:
             await events.check_board(board_id)
-            if last_event_id is not None and not STREAM_ID.match(last_event_id):
+            if last_event_id is not None and not STREAM_ID.fullmatch(last_event_id):
                 raise InvalidInputError(
                     "last_event_id", "expected an event id like 1732560000000-0"
                 )

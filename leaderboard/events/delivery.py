@@ -18,7 +18,7 @@ from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.ids import canonical_player_id
 
 # An event's id in its board's stream: what a client passes back to resume.
-STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+STREAM_ID = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
 
 
 def canonical_or_none(player_id: str | None) -> str | None:

@@ -56,6 +56,26 @@ class EntryRemoved(msgspec.Struct, kw_only=True):
     id: str | None = None
 
 
+class EntryRestored(msgspec.Struct, kw_only=True):
+    """Published for each entry an unban brings back, where its score and sequence rank it.
+
+    The fields of a ``rank_changed`` of a first entry (``previous_*`` always null: the
+    entry was off the board), so a client may handle both alike; the players below move
+    down one place, and get no event of their own.
+    """
+
+    type: Literal["entry_restored"] = "entry_restored"
+    leaderboard: str
+    period: date | None
+    player_id: str
+    score: int
+    previous_score: None = None
+    rank: int
+    previous_rank: None = None
+    at: datetime
+    id: str | None = None
+
+
 class Envelope(msgspec.Struct, kw_only=True):
     """What every event on a board's channel has: enough to filter and to resume."""
 
@@ -64,7 +84,7 @@ class Envelope(msgspec.Struct, kw_only=True):
     id: str | None = None
 
 
-Event = RankChanged | Overtaken | EntryRemoved
+Event = RankChanged | Overtaken | EntryRemoved | EntryRestored
 
 
 class EventsDropped(msgspec.Struct, kw_only=True):
@@ -75,13 +95,19 @@ class EventsDropped(msgspec.Struct, kw_only=True):
     dropped: int
 
 
-def event_head(board_id: str, period: date | None, player_id: str, at: datetime) -> str:
-    """The constant fields of a rank_changed event, as the start of a JSON object.
+def event_head(
+    board_id: str,
+    period: date | None,
+    player_id: str,
+    at: datetime,
+    kind: Literal["rank_changed", "entry_restored"] = "rank_changed",
+) -> str:
+    """The constant fields of a ``kind`` event, as the start of a JSON object.
 
     The score script appends the score and ranks (exact integers) and closes the object.
     """
     head = {
-        "type": "rank_changed",
+        "type": kind,
         "leaderboard": board_id,
         "period": period,
         "player_id": player_id,

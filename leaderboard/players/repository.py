@@ -92,6 +92,7 @@ class PlayerRepository:
 
     async def create(
         self,
+        conn: Connection,
         *,
         device_id: str | None,
         display_name: str | None,
@@ -99,7 +100,7 @@ class PlayerRepository:
         country: str | None,
         metadata: dict[str, Any],
     ) -> Profile | None:
-        """A new player; None when ``device_id`` belongs to a player already."""
+        """A new player (in the caller's transaction); None for a device that has one."""
         # Every row needs a device hash (NOT NULL UNIQUE). A player created without a
         # device gets the hash of a random secret nobody keeps: no device id hashes to
         # it, so nobody can sign in as this player; the admin token acts for them.
@@ -109,7 +110,7 @@ class PlayerRepository:
             else device_hash(secrets.token_urlsafe(32))
         )
         player_id = str(uuid.uuid4())
-        row = await self._db.fetchrow(
+        row = await conn.fetchrow(
             f"""
             INSERT INTO players (id, device_hash, display_name, avatar_url, country, metadata)
             VALUES ($1, $2, $3, $4, $5, $6)

@@ -7,8 +7,9 @@ without an operator (docs/operations.md states the guarantee, docs/decisions.md 
   replica may lag): each index's ready marker holds the run id of the server it was built
   on; a marker with another server's run id is rebuilt.
 - **One key lost** (evicted, deleted): a ready index whose sorted set is gone while
-  Postgres has settled rows, or whose members hash is gone while the set is not, is
-  rebuilt. A lost ready marker makes the next read or write rebuild it (rebuild.py).
+  Postgres has settled rows, or whose members hash holds fewer fields than the set has
+  entries (the hash, or part of it, lost), is rebuilt. Reads and writes that find such a
+  torn index, or no ready marker, rebuild it first (index_common.lua, rebuild.py).
 - **Entries that disagree** (a score changed behind our back, a write that never landed,
   an entry Postgres does not have): a rolling check compares a slice of the board each
   round, by player id from Postgres' side and by rank from Redis' side, and repairs each
@@ -122,8 +123,10 @@ class IndexGuard:
         report.checked = True
         if not built_here:
             return await self._rebuild(board, period, report, "restart")
+        # Lost: the sorted set while Postgres has rows; or torn: members-hash fields lost
+        # (a write would give such a player a second entry: index_common.lua's torn()).
         if (state.entries == 0 and await self._records.has_entries(board.id, period)) or (
-            state.entries > 0 and not state.members_exist
+            state.members < state.entries
         ):
             return await self._rebuild(board, period, report, "missing")
 

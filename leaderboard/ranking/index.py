@@ -30,6 +30,7 @@ from typing import TypeVar
 from leaderboard.boards.models import Board
 from leaderboard.boards.periods import oldest_kept, period_key, period_start, public_period
 from leaderboard.events.models import entry_removed_head, event_head, overtaken_parts
+from leaderboard.lib.clock import Clock
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis, run_id_of
@@ -107,7 +108,9 @@ class RankIndex:
         keys: Keys,
         top_pages: TopPageCache,
         events: EventSettings,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._redis = redis
         self._scripts = scripts
         self._records = records
@@ -142,15 +145,8 @@ class RankIndex:
         events = self._change_events(board, period, player_id) if announce else None
 
         async def apply(after_rebuild: bool = False) -> IndexChange:
-            return await self._scripts.apply(
-                self._locator.keys(board, period),
-                order=board.order,
-                player_id=player_id,
-                score=score,
-                reached_seq=seq,
-                ttl_ms=self._locator.ttl_ms(board, period),
-                events=events,
-                after_rebuild=after_rebuild,
+            return await self._apply_script(
+                board, period, player_id, score, seq, events, after_rebuild=after_rebuild
             )
 
         try:
@@ -162,6 +158,26 @@ class RankIndex:
             # again; the rebuilt index may hold this change already (a no-op then).
             await self.ensure_ready(board, period)
             return await apply(after_rebuild=changed)
+        if change.written:
+            self._top_pages.changed(board.id, period, change.rank, change.previous_rank)
+        return change
+
+    async def restore(
+        self, board: Board, period: date, player_id: str, score: int, seq: int
+    ) -> IndexChange:
+        """Put an entry back (an unban) and announce it: one ``entry_restored`` event.
+
+        Announced also when the index holds the entry already (the index guard or a
+        rebuild read it from Postgres after the unban committed): the pages open on the
+        board learn of it from nothing else. An index that is not built raises
+        IndexNotReadyError (it reads the entry when it is built).
+        """
+        now = self._clock()
+        head = event_head(board.id, public_period(period), player_id, now, "entry_restored")
+        events = self._event_target(board, head)
+        change = await self._apply_script(
+            board, period, player_id, score, seq, events, after_rebuild=True
+        )
         if change.written:
             self._top_pages.changed(board.id, period, change.rank, change.previous_rank)
         return change
@@ -199,7 +215,7 @@ class RankIndex:
         if announce:
             events = self._event_target(
                 board,
-                entry_removed_head(board.id, public_period(period), player_id, self._locator.now()),
+                entry_removed_head(board.id, public_period(period), player_id, self._clock()),
             )
         removed = await self._scripts.remove(
             self._locator.keys(board, period), player_id, forever=forever, events=events
@@ -228,7 +244,7 @@ class RankIndex:
         """
         if period < period_start(board.reset, board.created_at.astimezone(UTC).date()):
             return True
-        kept = oldest_kept(board, self._locator.today())
+        kept = oldest_kept(board, self._clock().astimezone(UTC).date())
         return kept is not None and period < kept
 
     async def read(
@@ -377,6 +393,29 @@ class RankIndex:
 
     # -- inside --------------------------------------------------------------------------
 
+    async def _apply_script(
+        self,
+        board: Board,
+        period: date,
+        player_id: str,
+        score: int,
+        seq: int,
+        events: EventTarget | None,
+        *,
+        after_rebuild: bool,
+    ) -> IndexChange:
+        """One run of the apply script on the period's index (no rebuild, no page cache)."""
+        return await self._scripts.apply(
+            self._locator.keys(board, period),
+            order=board.order,
+            player_id=player_id,
+            score=score,
+            reached_seq=seq,
+            ttl_ms=self._locator.ttl_ms(board, period),
+            events=events,
+            after_rebuild=after_rebuild,
+        )
+
     def _event_target(
         self, board: Board, head: str, *, overtake: int = 0, overtaken: tuple[str, str] = ("", "")
     ) -> EventTarget:
@@ -396,7 +435,7 @@ class RankIndex:
         )
 
     def _change_events(self, board: Board, period: date, player_id: str) -> EventTarget:
-        now, public = self._locator.now(), public_period(period)
+        now, public = self._clock(), public_period(period)
         return self._event_target(
             board,
             event_head(board.id, public, player_id, now),

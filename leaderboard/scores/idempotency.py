@@ -1,7 +1,7 @@
 """Exactly-once submissions: the ``Idempotency-Key`` header (docs/api.md).
 
 Postgres decides: the key is inserted in the statement that applies the score
-(score_writer.py), so a repeat finds it and writes nothing, whatever happened to the first
+(writer.py), so a repeat finds it and writes nothing, whatever happened to the first
 attempt. Redis keeps the first attempt's answer for 24 hours, so a repeat normally costs
 one Redis call and is answered with exactly that answer. When the answer is not there (the
 first attempt is still running, or its worker died, or Redis lost it), the key's row in

@@ -23,6 +23,7 @@ from leaderboard.lib.redis_client import create_redis
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedValkey
 from tests.conftest import CLUSTER, SINGLE, TEST_ADMIN_TOKEN
+from tests.helpers import async_wait_until
 from tests.procs import RunningService, clean_env, running_service, service_env, start_cli
 
 pytestmark = pytest.mark.slow
@@ -115,10 +116,13 @@ class SseReader:
         return await asyncio.wait_for(read(), timeout)
 
     async def next_event(self, timeout: float = 5.0) -> dict[str, str]:
-        while True:
-            block = await self.next(timeout)
+        """The next block with data (heartbeats skipped), within ``timeout`` in all."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            block = await self.next(left)
             if "data" in block:
                 return block
+        raise TimeoutError(f"no event within {timeout} s")
 
 
 @pytest.mark.redis_modes
@@ -331,15 +335,16 @@ async def test_events_flow_again_after_redis_restarts(
                 own_valkey.stop()
                 own_valkey.start()  # same port and append-only file
                 back = asyncio.get_running_loop().time()
-                while True:  # the first submissions may meet the reconnecting client
+
+                async def accepted() -> bool:  # the first may meet the reconnecting client
                     response_ = await api.post(
                         f"/v1/leaderboards/{board}/scores",
                         json={"score": 1000, "player_id": player},
                         headers=ADMIN,
                     )
-                    if response_.status_code == 200:
-                        break
-                    await asyncio.sleep(0.1)
+                    return response_.status_code == 200
+
+                await async_wait_until(accepted, 15, "a submission after the restart")
                 event = await reader.next_event(timeout=5)
                 took = asyncio.get_running_loop().time() - back
                 assert msgspec.json.decode(event["data"], type=RankChanged).score == 1000

@@ -67,6 +67,7 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
         keys=keys,
         top_pages=TopPageCache(0),
         events=EventSettings(),
+        clock=system_clock,
     )
     service = ScoreService(
         boards=boards,

@@ -31,6 +31,7 @@ export { compareEventIds, newIdempotencyKey } from "./ids.js";
 export { backoffMs, DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 export {
   type EntryRemoved,
+  type EntryRestored,
   EventSubscription,
   type EventsDropped,
   type LeaderboardEvent,

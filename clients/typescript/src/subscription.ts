@@ -13,8 +13,9 @@ type Schemas = components["schemas"];
 export type RankChanged = Schemas["RankChanged"];
 export type Overtaken = Schemas["Overtaken"];
 export type EntryRemoved = Schemas["EntryRemoved"];
+export type EntryRestored = Schemas["EntryRestored"];
 /** The events a board publishes (docs/events.md). Types added later are skipped. */
-export type LeaderboardEvent = RankChanged | Overtaken | EntryRemoved;
+export type LeaderboardEvent = RankChanged | Overtaken | EntryRemoved | EntryRestored;
 /** This client read too slowly and the service dropped this many events: read the board again. */
 export type EventsDropped = Schemas["EventsDropped"];
 
@@ -43,7 +44,14 @@ export interface SubscribeOptions {
   heartbeatTimeoutMs?: number;
 }
 
-const KNOWN_EVENTS = new Set(["rank_changed", "overtaken", "entry_removed"]);
+// Every type of LeaderboardEvent, and nothing else: a type the generated schemas gain is
+// a compile error here until it is listed.
+const KNOWN_EVENTS: Record<LeaderboardEvent["type"], true> = {
+  rank_changed: true,
+  overtaken: true,
+  entry_removed: true,
+  entry_restored: true,
+};
 /** Closes that no retry mends: 4404 unknown board, 4400 bad last_event_id. */
 const FATAL_CLOSES = new Set([4400, 4404]);
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 45_000;
@@ -138,7 +146,7 @@ export class EventSubscription {
       if (this.lastId !== undefined && compareEventIds(id, this.lastId) <= 0) return; // seen
       this.lastId = id; // before the callback: an exception there must not repeat it
     }
-    if (typeof type === "string" && KNOWN_EVENTS.has(type)) {
+    if (typeof type === "string" && Object.hasOwn(KNOWN_EVENTS, type)) {
       this.options.onEvent(message as LeaderboardEvent);
     }
   }

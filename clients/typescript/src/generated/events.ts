@@ -71,6 +71,33 @@ export interface components {
             id: string | null;
         };
         /**
+         * EntryRestored
+         * @description Published for each entry an unban brings back, where its score and sequence rank it.
+         *
+         *         The fields of a ``rank_changed`` of a first entry (``previous_*`` always null: the
+         *         entry was off the board), so a client may handle both alike; the players below move
+         *         down one place, and get no event of their own.
+         */
+        EntryRestored: {
+            /**
+             * @default entry_restored
+             * @enum {unknown}
+             */
+            type: "entry_restored";
+            leaderboard: string;
+            period: string | null;
+            player_id: string;
+            score: number;
+            /** @default null */
+            previous_score: null;
+            rank: number;
+            /** @default null */
+            previous_rank: null;
+            at: string;
+            /** @default null */
+            id: string | null;
+        };
+        /**
          * EventsDropped
          * @description Sent to a client that read too slowly: this many older events were dropped.
          */

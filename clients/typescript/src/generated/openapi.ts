@@ -55,6 +55,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log (admin): every admin and server-key write, newest first
+         * @description Filters (`action`, `actor`, `leaderboard`) combine: an entry must pass every one given. `leaderboard` keeps the entries about that board and about entries and submissions on it.
+         */
+        get: operations["getAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/players": {
         parameters: {
             query?: never;
@@ -128,23 +148,6 @@ export interface paths {
          * @description Returns a bearer token for the player's session. Throttled per client address (429 with Retry-After and RateLimit-* headers).
          */
         post: operations["signInDevice"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/audit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The audit log (admin): every admin and server-key write, newest first */
-        get: operations["getAuditLog"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -780,6 +783,76 @@ export interface operations {
             };
         };
     };
+    getAuditLog: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description an entry's id */
+                before?: number | null;
+                /** @description one kind of write */
+                action?: "leaderboard.create" | "leaderboard.update" | "leaderboard.delete" | "server_key.create" | "server_key.revoke" | "entry.remove" | "player.ban" | "player.unban" | "player.create" | "player.update" | "player.delete" | "score.submit" | null;
+                /** @description `admin`, or `server-key:<id>` for one server key */
+                actor?: string | null;
+                /** @description a board's id */
+                leaderboard?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the token scheme expected. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     createPlayer: {
         parameters: {
             query?: never;
@@ -1174,70 +1247,6 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window frees a request. */
                     "RateLimit-Reset"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    getAuditLog: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description an entry's id */
-                before?: number | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuditPage"];
-                };
-            };
-            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
-            401: {
-                headers: {
-                    /** @description `Bearer`: the token scheme expected. */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The token is valid but may not do this. */
-            403: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
