@@ -316,7 +316,8 @@ def test_over_the_rate_limit_is_a_typed_error(
     assert (refused["status"], refused["remaining"]) == (429, 0)
     assert refused["retryAfter"] >= 1
     assert refused["inFuture"]
-    assert page.evaluate("() => game.top.entries[0].score") == 2  # the third changed nothing
+    # The third changed nothing.
+    assert page.evaluate("async () => (await game.refresh()).entries[0].score") == 2
 
 
 @pytest.fixture
@@ -422,3 +423,34 @@ def test_a_game_server_submits_with_a_server_key_from_node(
     answer = json.loads(done.stdout)
     assert (answer["result"]["player_id"], answer["result"]["score"]) == (player, 1234)
     assert "playerId" in answer["refused"]
+
+
+def test_a_silent_connection_is_replaced_and_resumed(
+    page: Page, site: str, service: Service, seed: Seed, stream_ids: Any
+) -> None:
+    """No message within heartbeatTimeoutMs: the client drops the connection and opens
+    another, resuming; events published across those reconnections arrive once, in order."""
+    board = seed.board("Quiet")
+    open_game(page, site, service.base, board, "Hedy")
+    page.evaluate(
+        """() => {
+            window.churned = [];
+            window.churn = game.client.subscribe(game.boardId, {
+                heartbeatTimeoutMs: 300, reconnect: {baseDelayMs: 50, maxDelayMs: 100},
+                onEvent: (event) => window.churned.push(event.id),
+            });
+        }"""
+    )
+    page.wait_for_function("() => window.churn.connections >= 3", timeout=10_000)
+    for score in range(1, 8):
+        # One submission per connection: each lands before, during or after a switch.
+        opened = page.evaluate("() => window.churn.connections")
+        seed.score(board, seed.player(f"Quiet {score}"), score)
+        page.wait_for_function(f"() => window.churn.connections > {opened}", timeout=10_000)
+    # A last event: it comes after any repeat of the earlier ones would have (in order).
+    seed.score(board, seed.player("Last"), 100)
+    everything = stream_ids(board)
+    page.wait_for_function(f"() => window.churned.includes('{everything[-1]}')", timeout=10_000)
+    assert page.evaluate("() => window.churned") == everything  # each once, in order
+    assert page.evaluate("() => window.churn.connections") > 8
+    page.evaluate("() => window.churn.close()")
