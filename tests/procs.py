@@ -92,14 +92,15 @@ class RunningService:
 
 @contextmanager
 def running_service(
-    tmp_path: Path, env: dict[str, str], args: tuple[str, ...] = ()
+    tmp_path: Path, env: dict[str, str], args: tuple[str, ...] = (), port: int | None = None
 ) -> Iterator[RunningService]:
-    """`leaderboard serve` (with ``args``) on a free port, ready; stopped with SIGTERM after."""
+    """`leaderboard serve` (with ``args``) on ``port`` (a free one by default), ready;
+    stopped with SIGTERM after. A restart is a second one on the first one's port."""
     import httpx
 
     from tests.helpers import free_port, wait_until
 
-    port = free_port()
+    port = port or free_port()
     process = start_cli(["serve", "--port", str(port), *args], env, tmp_path)
     service = RunningService(f"http://127.0.0.1:{port}", process)
 

@@ -214,10 +214,24 @@ class ApiOperation(Operation):
 
 
 def _complete_headers(response: OpenAPIResponse) -> None:
-    """Give RATE_LIMIT_HEADERS their schemas (a valueless ``ResponseHeader`` gets none)."""
-    for name, header in (response.headers or {}).items():
+    """Give RATE_LIMIT_HEADERS their schemas (a valueless ``ResponseHeader`` gets none).
+
+    And put the headers in a fixed order: Litestar hands a handler's ``response_headers``
+    over as a frozenset, whose order changes from one process to the next (and with it
+    the document, and the clients generated from it).
+    """
+    if not response.headers:
+        return
+    for name, header in response.headers.items():
         if isinstance(header, OpenAPIHeader) and header.schema is None and name in _KNOWN:
             header.schema = _KNOWN[name].schema
+    known = list(_KNOWN)
+    response.headers = dict(
+        sorted(
+            response.headers.items(),
+            key=lambda item: (known.index(item[0]) if item[0] in known else len(known), item[0]),
+        )
+    )
 
 
 def _declared(response: OpenAPIResponse | Reference) -> bool:

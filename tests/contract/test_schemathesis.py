@@ -34,9 +34,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from leaderboard.lib.settings import Settings
-from leaderboard.server.app import create_app
-from tests.conftest import ADMIN, TEST_ADMIN_TOKEN
+from tests.conftest import ADMIN
+from tests.documents import openapi_document
 from tests.procs import RunningService
 
 pytestmark = pytest.mark.slow
@@ -87,22 +86,11 @@ def known(contract_service: RunningService) -> Known:
     return Known(contract_service.base)
 
 
-def built_document() -> dict[str, Any]:
-    """The OpenAPI document, from the app as `serve` builds it, without serving it.
-
-    schemathesis' pytest integration needs the operations when tests are collected,
-    before any fixture runs (and its fixture-based loader sets Node._nodeid, which pytest 9
-    no longer has); test_the_served_document_is_the_one_fuzzed checks they are the same.
-    """
-    unused = Settings(
-        database_url="postgresql://unused@127.0.0.1:1/unused",
-        redis_url="redis://127.0.0.1:1/0",
-        admin_token=TEST_ADMIN_TOKEN,
-    )
-    return create_app(unused).openapi_schema.to_schema()
-
-
-DOCUMENT = built_document()
+# The document as `serve` builds it, without serving it: schemathesis' pytest integration
+# needs the operations when tests are collected, before any fixture runs (and its
+# fixture-based loader sets Node._nodeid, which pytest 9 no longer has);
+# test_the_served_document_is_the_one_fuzzed checks they are the same.
+DOCUMENT = openapi_document()
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 
 

@@ -13,10 +13,11 @@ import httpx
 import msgspec
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
-from leaderboard.events.controller import Delivery
+from leaderboard.events.delivery import Delivery
 from leaderboard.events.hub import EventHub
-from leaderboard.events.models import Envelope, EventsDropped, RankChanged
+from leaderboard.events.models import Envelope, EventsDropped, RankChanged, stream_id_key
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import create_redis
 from leaderboard.lib.settings import Settings
@@ -186,6 +187,48 @@ async def test_sse_resumes_from_last_event_id(
         await submit(api, board, players[0], 1000)
         live = msgspec.json.decode((await reader.next_event())["data"], type=RankChanged)
         assert (live.player_id, live.score, live.rank) == (players[0], 1000, 1)
+
+
+@pytest.mark.redis_modes
+async def test_websocket_resumes_from_last_event_id(
+    server: RunningService, api: httpx.AsyncClient
+) -> None:
+    """A browser's WebSocket sends no headers: `?last_event_id=` resumes it instead."""
+    board = await new_board(api)
+    players = [await new_player(api) for _ in range(3)]
+    url = f"{server.ws_base}/v1/leaderboards/{board}/ws"
+    async with connect(url) as socket:
+        assert msgspec.json.decode(await socket.recv()) == {"type": "subscribed"}
+        for i, player in enumerate(players):
+            await submit(api, board, player, (i + 1) * 100)
+        first = msgspec.json.decode(await asyncio.wait_for(socket.recv(), 5), type=RankChanged)
+    assert first.id is not None
+    # Gone after the first event; the other two were published meanwhile.
+    async with connect(f"{url}?last_event_id={first.id}") as socket:
+        assert msgspec.json.decode(await socket.recv()) == {"type": "subscribed"}
+        missed = [
+            msgspec.json.decode(await asyncio.wait_for(socket.recv(), 5), type=RankChanged)
+            for _ in range(2)
+        ]
+        assert [e.score for e in missed] == [200, 300]
+        await submit(api, board, players[0], 1000)
+        live = msgspec.json.decode(await asyncio.wait_for(socket.recv(), 5), type=RankChanged)
+    assert (live.player_id, live.score, live.rank) == (players[0], 1000, 1)
+    ids = [str(e.id) for e in (first, *missed, live)]
+    assert ids == sorted(set(ids), key=stream_id_key)  # in order, none twice
+
+
+async def test_a_websocket_with_a_bad_resume_id_is_closed(
+    server: RunningService, api: httpx.AsyncClient
+) -> None:
+    board = await new_board(api)
+    for bad in ("x", "99999999999999999999-0"):  # not an id; an id Redis refuses
+        async with connect(f"{server.ws_base}/v1/leaderboards/{board}/ws?last_event_id={bad}") as s:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(s.recv(), 5)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4400, bad
+        assert "last_event_id" in closed.value.rcvd.reason
 
 
 @pytest.mark.redis_modes
