@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
 
 from leaderboard.lib.clock import MovableClock
-from leaderboard.lib.invalidation import Invalidations
-from leaderboard.lib.redis_client import AnyRedis
-from leaderboard.lib.settings import Settings
-from leaderboard.server.app import create_app
-from leaderboard.server.plugin import InfrastructurePlugin
-from tests.conftest import ADMIN, running
-from tests.helpers import assert_error_shape, async_wait_until
+from tests.conftest import ADMIN
+from tests.helpers import assert_error_shape
 from tests.scores_helpers import create_board, post_score
 
 pytestmark = pytest.mark.redis_modes
@@ -38,30 +31,6 @@ async def new_player(http: Http) -> str:
     response = await http.post("/v1/players", json={}, headers=ADMIN)
     assert response.status_code == 201, response.text
     return str(response.json()["player_id"])
-
-
-@pytest.fixture
-async def workers(
-    settings: Settings, redis: AnyRedis, clock: MovableClock
-) -> AsyncIterator[tuple[Http, Http]]:
-    """Two app instances over one Postgres and Redis, as two worker processes are, each
-    subscribed to the invalidation channel (and on the test's clock)."""
-    apps: list[Litestar] = [create_app(settings, clock=clock), create_app(settings, clock=clock)]
-    transports = [httpx.ASGITransport(app=app) for app in apps]  # type: ignore[arg-type]
-    async with (
-        running(apps[0]),
-        running(apps[1]),
-        httpx.AsyncClient(transport=transports[0], base_url="http://a.local") as a,
-        httpx.AsyncClient(transport=transports[1], base_url="http://b.local") as b,
-    ):
-        for app in apps:
-            invalidations = app.plugins.get(InfrastructurePlugin).services.get(Invalidations)
-
-            async def subscribed(inv: Any = invalidations) -> bool:
-                return bool(inv.connected.is_set())
-
-            await async_wait_until(subscribed, 10, "the invalidation subscription")
-        yield a, b
 
 
 async def test_every_changeable_rule_is_changed_and_shown(workers: tuple[Http, Http]) -> None:
