@@ -41,6 +41,7 @@ from redis.asyncio import Redis, RedisCluster
 
 from leaderboard.lib.clock import MovableClock
 from leaderboard.lib.db import Database
+from leaderboard.lib.features import Services
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedPostgres, EmbeddedValkey
@@ -392,3 +393,45 @@ async def live(
         httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http,
     ):
         yield http
+
+
+Http = httpx.AsyncClient
+
+
+class Workers(tuple[Http, Http]):
+    """Two workers' clients (``a, b = workers``), and each one's services."""
+
+    services: tuple[Services, Services]
+
+
+@pytest.fixture
+async def workers(
+    settings: Settings, redis: AnyRedis, clock: MovableClock
+) -> AsyncIterator[Workers]:
+    """Two app instances over one Postgres and Redis, as two worker processes are, each
+    subscribed to the invalidation channel (and on the test's clock)."""
+    from leaderboard.lib.invalidation import Invalidations
+    from leaderboard.server.plugin import InfrastructurePlugin
+    from tests.helpers import async_wait_until
+
+    apps: list[Litestar] = [create_app(settings, clock=clock), create_app(settings, clock=clock)]
+    transports = [httpx.ASGITransport(app=cast("Any", app)) for app in apps]
+    async with (
+        running(apps[0]),
+        running(apps[1]),
+        httpx.AsyncClient(transport=transports[0], base_url="http://a.local") as a,
+        httpx.AsyncClient(transport=transports[1], base_url="http://b.local") as b,
+    ):
+        for app in apps:
+            invalidations = app.plugins.get(InfrastructurePlugin).services.get(Invalidations)
+
+            async def subscribed(inv: Invalidations = invalidations) -> bool:
+                return inv.connected.is_set()
+
+            await async_wait_until(subscribed, 10, "the invalidation subscription")
+        pair = Workers((a, b))
+        pair.services = (
+            apps[0].plugins.get(InfrastructurePlugin).services,
+            apps[1].plugins.get(InfrastructurePlugin).services,
+        )
+        yield pair

@@ -92,14 +92,15 @@ class RunningService:
 
 @contextmanager
 def running_service(
-    tmp_path: Path, env: dict[str, str], args: tuple[str, ...] = ()
+    tmp_path: Path, env: dict[str, str], args: tuple[str, ...] = (), port: int | None = None
 ) -> Iterator[RunningService]:
-    """`leaderboard serve` (with ``args``) on a free port, ready; stopped with SIGTERM after."""
+    """`leaderboard serve` (with ``args``) on ``port`` (a free one by default), ready;
+    stopped with SIGTERM after. A restart is a second one on the first one's port."""
     import httpx
 
     from tests.helpers import free_port, wait_until
 
-    port = free_port()
+    port = port or free_port()
     process = start_cli(["serve", "--port", str(port), *args], env, tmp_path)
     service = RunningService(f"http://127.0.0.1:{port}", process)
 
@@ -139,18 +140,51 @@ def server_fixture(label: str, day: date | None = None) -> Any:
         redis_server_url: str,
         redis_key_prefix: str,
     ) -> Iterator[str]:
-        tmp_path = tmp_path_factory.mktemp(label)
-        env = service_env(
-            tmp_path,
+        with _module_service(
+            tmp_path_factory,
+            label,
             database_url,
             redis_server_url,
             redis_key_prefix,
             LEADERBOARD_CLOCK_START=clock_start,
-        )
-        with running_service(tmp_path, env) as service:
+        ) as service:
             yield service.base
 
     return server
+
+
+def service_fixture(label: str) -> Any:
+    """As :func:`server_fixture`, a ``service`` fixture that yields the RunningService
+    (its process too, for tests that watch it)."""
+
+    @pytest.fixture(scope="module")
+    def service(
+        tmp_path_factory: pytest.TempPathFactory,
+        database_url: str,
+        redis_server_url: str,
+        redis_key_prefix: str,
+    ) -> Iterator[RunningService]:
+        with _module_service(
+            tmp_path_factory, label, database_url, redis_server_url, redis_key_prefix
+        ) as running:
+            yield running
+
+    return service
+
+
+@contextmanager
+def _module_service(
+    tmp_path_factory: pytest.TempPathFactory,
+    label: str,
+    database_url: str,
+    redis_url: str,
+    prefix: str,
+    **extra: str,
+) -> Iterator[RunningService]:
+    tmp_path = tmp_path_factory.mktemp(label)
+    env = service_env(tmp_path, database_url, redis_url, prefix, **extra)
+    with running_service(tmp_path, env) as service:
+        yield service
 
 
 class Lines:

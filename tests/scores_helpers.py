@@ -1,4 +1,9 @@
-"""Helpers for tests of scores and ranks: boards, players and submissions over the API."""
+"""The shared test helpers for boards, players and submissions over the API.
+
+Every test module makes its boards with :func:`create_board` and submits with
+:func:`submit` (asserts 200) or :func:`post_score` (any answer), so a change to how a
+board is made or a score is sent is made here once.
+"""
 
 from __future__ import annotations
 
@@ -21,28 +26,33 @@ def new_board_id() -> str:
     return f"t-{uuid.uuid4().hex[:12]}"
 
 
-async def create_board(
-    client: Client, *, operator: str = "best", order: str = "desc", board_id: str | None = None
-) -> str:
-    board_id = board_id or new_board_id()
-    response = await client.post(
-        "/v1/leaderboards",
-        json={"id": board_id, "operator": operator, "order": order, "rate_limit": HIGH_LIMIT},
-        headers=ADMIN,
-    )
+async def create_board(client: Client, **spec: Any) -> str:
+    """A new board (admin) with ``spec``'s fields, a rate limit no test meets, a fresh id."""
+    body = {"id": new_board_id(), "rate_limit": HIGH_LIMIT, **spec}
+    response = await client.post("/v1/leaderboards", json=body, headers=ADMIN)
     assert response.status_code == 201, response.text
-    return board_id
+    return str(body["id"])
 
 
-async def submit(client: Client, board_id: str, player_id: str, score: int) -> dict[str, Any]:
-    response = await client.post(
+async def post_score(
+    client: Client, board_id: str, player_id: str, score: int, **body: Any
+) -> httpx.Response:
+    """A submission for ``player_id`` with the admin token; whatever it answers."""
+    return await client.post(
         f"/v1/leaderboards/{board_id}/scores",
-        json={"score": score, "player_id": player_id},
+        json={"score": score, "player_id": player_id, **body},
         headers=ADMIN,
     )
+
+
+async def submit(
+    client: Client, board_id: str, player_id: str, score: int, **body: Any
+) -> dict[str, Any]:
+    """A submission that must be accepted (200); its answer."""
+    response = await post_score(client, board_id, player_id, score, **body)
     assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 async def top(client: Client, board_id: str, limit: int = 1000, offset: int = 0) -> dict[str, Any]:

@@ -160,7 +160,10 @@ class SseReader:
         return await asyncio.wait_for(read(), timeout)
 
     async def next_event(self, timeout: float = 5.0) -> dict[str, str]:
-        while True:
-            block = await self.next(timeout)
+        """The next block with data (heartbeats skipped), within ``timeout`` in all."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            block = await self.next(left)
             if "data" in block:
                 return block
+        raise TimeoutError(f"no event within {timeout} s")

@@ -9,11 +9,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from leaderboard.audit.models import AuditEntry, AuditPage
+import asyncpg
+
+from leaderboard.audit.models import AuditAction, AuditEntry, AuditFilter, AuditPage
 from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.logs import REQUEST_ID
 
 _COLUMNS = "id, at, actor, action, target, request_id, details"
+# Entries written before 0.3 named the one period of a board that never resets by its
+# stored date (boards/periods.py, ALL_TIME); the API calls it null, and so do they now.
+_ALL_TIME = "1970-01-01"
+# A target's board part: "leaderboard:<id>" of "leaderboard:<id>" and of
+# "leaderboard:<id>/player:<id>". The expression is the one indexed (0009_audit_filters).
+_TARGET_HEAD = "split_part(target, '/', 1)"
+
+
+def page_query(limit: int, where: AuditFilter) -> tuple[str, list[Any]]:
+    """The statement (and its arguments) that reads a page: one more row than ``limit``.
+
+    Only the filters that are set become conditions, each one an index can serve.
+    """
+    args: list[Any] = [limit + 1]
+    conditions = []
+    for condition, value in (
+        ("id < ${}::bigint", where.before),
+        ("action = ${}", where.action),
+        ("actor = ${}", where.actor),
+        (f"{_TARGET_HEAD} = 'leaderboard:' || ${{}}::text", where.leaderboard),
+    ):
+        if value is not None:
+            args.append(value)
+            conditions.append(condition.format(len(args)))
+    filtered = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    sql = f"SELECT {_COLUMNS} FROM audit_log {filtered} ORDER BY id DESC LIMIT $1"
+    return sql, args
 
 
 class AuditLog:
@@ -25,7 +54,7 @@ class AuditLog:
         conn: Connection,
         *,
         actor: str,
-        action: str,
+        action: AuditAction,
         target: str,
         details: dict[str, Any] | None = None,
     ) -> None:
@@ -42,28 +71,25 @@ class AuditLog:
             details or {},
         )
 
-    async def page(self, limit: int, before: int | None) -> AuditPage:
-        """Up to ``limit`` entries older than ``before`` (newest first)."""
-        rows = await self._db.fetch(
-            f"""
-            SELECT {_COLUMNS} FROM audit_log
-             WHERE $2::bigint IS NULL OR id < $2
-             ORDER BY id DESC LIMIT $1
-            """,
-            limit + 1,
-            before,
-        )
-        entries = [
-            AuditEntry(
-                id=row["id"],
-                at=row["at"],
-                actor=row["actor"],
-                action=row["action"],
-                target=row["target"],
-                request_id=row["request_id"],
-                details=row["details"],
-            )
-            for row in rows[:limit]
-        ]
+    async def page(self, limit: int, where: AuditFilter) -> AuditPage:
+        """Up to ``limit`` entries that pass ``where``, newest first."""
+        sql, args = page_query(limit, where)
+        rows = await self._db.fetch(sql, *args)
+        entries = [_entry(row) for row in rows[:limit]]
         more = len(rows) > limit
         return AuditPage(entries=entries, next_before=entries[-1].id if more else None)
+
+
+def _entry(row: asyncpg.Record) -> AuditEntry:
+    details = row["details"]
+    if details.get("period") == _ALL_TIME:
+        details = {**details, "period": None}
+    return AuditEntry(
+        id=row["id"],
+        at=row["at"],
+        actor=row["actor"],
+        action=row["action"],
+        target=row["target"],
+        request_id=row["request_id"],
+        details=details,
+    )

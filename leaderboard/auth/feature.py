@@ -6,6 +6,7 @@ from leaderboard.auth.controller import AuthController
 from leaderboard.auth.principal import Authenticator
 from leaderboard.auth.sessions import SessionStore
 from leaderboard.lib.features import Feature, Provided, Services
+from leaderboard.lib.invalidation import Invalidations
 
 
 def build(services: Services) -> None:
@@ -16,6 +17,8 @@ def build(services: Services) -> None:
             infra.keys,
             ttl_seconds=infra.settings.session_ttl_seconds,
             max_age_seconds=infra.settings.session_max_age_seconds,
+            # Workers keep the sessions they resolved for a moment; an end drops them all.
+            invalidations=services.get(Invalidations),
         )
     )
     # Server keys are resolved by the server_keys feature, which plugs itself in later.

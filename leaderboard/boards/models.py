@@ -8,15 +8,18 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from leaderboard.lib.validation import NO_CONTROLS
+
+# \Z, not $: see lib/validation.py.
 BoardId = Annotated[
-    str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="A slug: a-z, 0-9, _ and -")
+    str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}\Z", description="A slug: a-z, 0-9, _ and -")
 ]
 Order = Literal["desc", "asc"]
 Operator = Literal["best", "latest", "sum"]
 Reset = Literal["never", "daily", "weekly", "monthly"]
 MAX_SCORE = 2**53 - 1
 Score = Annotated[int, Meta(ge=-MAX_SCORE, le=MAX_SCORE, description="|score| ≤ 2^53 - 1")]
-BoardName = Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+BoardName = Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_CONTROLS)]
 MaxSubmissions = Annotated[int, Meta(ge=1, le=1_000_000)]
 OvertakeEvents = Annotated[int, Meta(ge=0, le=100)]
 KeepPeriods = Annotated[int, Meta(ge=1, le=100_000)]

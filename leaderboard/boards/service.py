@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -19,10 +18,9 @@ from leaderboard.lib.errors import InvalidInputError, NotFoundError
 from leaderboard.lib.invalidation import Invalidations
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
-from leaderboard.lib.validation import check_metadata
+from leaderboard.lib.validation import BOARD_ID, check_metadata
 
 CONFIG_TTL_SECONDS = 3600
-BOARD_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # A worker may use a board it read this long ago; a PATCH drops every worker's copy at once
 # (lib/invalidation.py), create and delete let them run out.
 LOCAL_TTL_SECONDS = 2.0
@@ -84,7 +82,7 @@ class BoardService:
         return await self._repository.all()
 
     async def get(self, board_id: str) -> Board:
-        if not BOARD_ID.match(board_id):
+        if not BOARD_ID.fullmatch(board_id):
             raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
         cached = self._local.get(board_id)
         if cached is not None and cached[0] > time.monotonic():
@@ -105,7 +103,7 @@ class BoardService:
         (``Invalidations.announce``): a Redis outage rolls the change back (503), and no
         worker serves the old rules once the 200 is sent.
         """
-        if not BOARD_ID.match(board_id):
+        if not BOARD_ID.fullmatch(board_id):
             raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
         changes = patch.changes()
         async with self._db.transaction() as conn:
@@ -152,7 +150,7 @@ class BoardService:
         return msgspec.structs.replace(board, open=board.is_open(self._clock()))
 
     async def delete(self, board_id: str, actor: str) -> None:
-        if not BOARD_ID.match(board_id):
+        if not BOARD_ID.fullmatch(board_id):
             raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
         async with self._db.transaction() as conn:
             if not await self._repository.delete(conn, board_id):

@@ -72,10 +72,14 @@ class EventsController(Controller):
         board_id: FromPath[str],
         events: EventsDep,
         player_id: FromQuery[str | None] = None,
+        last_event_id: FromQuery[str | None] = None,
     ) -> None:
         """Rank-change events as JSON text messages.
 
         The first message is ``{"type": "subscribed"}``: events from then on are delivered.
+        With ``?last_event_id=`` (the ``id`` of the last event received; a browser's
+        WebSocket cannot send a ``Last-Event-ID`` header), the events the board's stream
+        kept since then come right after it, then live ones, none twice.
         ``{"type": "heartbeat"}`` comes every 15 s without events, ``{"type":
         "events_dropped", "dropped": n}`` when the client read too slowly. Messages from
         the client are read (that is how a closed socket is noticed at once) and ignored.
@@ -84,6 +88,7 @@ class EventsController(Controller):
             socket,
             events,
             events.board(board_id),
-            player_id,
-            lambda: events.check_board(board_id),
+            player_id=player_id,
+            last_event_id=last_event_id,
+            check=lambda: events.check_board(board_id),
         )

@@ -99,9 +99,8 @@ class EventHub:
                 topic.stream, min=f"({after_id}", count=self._settings.events_stream_length
             )
         except redis_exceptions.ResponseError:
-            raise InvalidInputError(
-                "Last-Event-ID", f"not an event id of this {topic.kind}"
-            ) from None
+            noun = "board" if topic.kind == "leaderboard" else topic.kind
+            raise InvalidInputError("Last-Event-ID", f"not an event id of this {noun}") from None
         return [(entry_id, event_from_stream(entry_id, fields)) for entry_id, fields in entries]
 
     def open_stream(self, topic: Topic, client: str) -> EventStream:

@@ -56,6 +56,26 @@ class EntryRemoved(msgspec.Struct, kw_only=True):
     id: str | None = None
 
 
+class EntryRestored(msgspec.Struct, kw_only=True):
+    """Published for each entry an unban brings back, where its score and sequence rank it.
+
+    The fields of a ``rank_changed`` of a first entry (``previous_*`` always null: the
+    entry was off the board), so a client may handle both alike; the players below move
+    down one place, and get no event of their own.
+    """
+
+    type: Literal["entry_restored"] = "entry_restored"
+    leaderboard: str
+    period: date | None
+    player_id: str
+    score: int
+    previous_score: None = None
+    rank: int
+    previous_rank: None = None
+    at: datetime
+    id: str | None = None
+
+
 class ZoneChanged(msgspec.Struct, kw_only=True):
     """A league submission moved a player of the cohort into another zone.
 
@@ -106,28 +126,38 @@ class Envelope(msgspec.Struct, kw_only=True):
     id: str | None = None
 
 
-Event = RankChanged | Overtaken | EntryRemoved | ZoneChanged | SeasonEnded
+Event = RankChanged | Overtaken | EntryRemoved | EntryRestored | ZoneChanged | SeasonEnded
 
 
-class EventsDropped(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Sent to a client that read too slowly: this many older events were dropped.
-
-    Names what the client follows: ``leaderboard`` (a board's stream) or ``league``.
-    """
+class EventsDropped(msgspec.Struct, kw_only=True):
+    """Sent to a client that read too slowly: this many older events were dropped."""
 
     type: Literal["events_dropped"] = "events_dropped"
-    leaderboard: str | None = None
-    league: str | None = None
+    leaderboard: str
     dropped: int
 
 
-def event_head(board_id: str, period: date | None, player_id: str, at: datetime) -> str:
-    """The constant fields of a rank_changed event, as the start of a JSON object.
+class LeagueEventsDropped(msgspec.Struct, kw_only=True):
+    """``events_dropped`` on a league's stream: it names the league."""
+
+    type: Literal["events_dropped"] = "events_dropped"
+    league: str
+    dropped: int
+
+
+def event_head(
+    board_id: str,
+    period: date | None,
+    player_id: str,
+    at: datetime,
+    kind: Literal["rank_changed", "entry_restored"] = "rank_changed",
+) -> str:
+    """The constant fields of a ``kind`` event, as the start of a JSON object.
 
     The score script appends the score and ranks (exact integers) and closes the object.
     """
     head = {
-        "type": "rank_changed",
+        "type": kind,
         "leaderboard": board_id,
         "period": period,
         "player_id": player_id,

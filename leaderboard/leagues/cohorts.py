@@ -43,7 +43,7 @@ def _script(name: str) -> LuaScript:
     return LuaScript.load(
         __package__,
         name,
-        prelude=["leaderboard.events:emit.lua"],
+        prelude=["leaderboard.events:emit.lua", "cohort_common.lua"],
         constants={"TOMBSTONE": TOMBSTONE},
     )
 

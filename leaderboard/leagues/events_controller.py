@@ -70,9 +70,19 @@ class LeagueEventsController(Controller):
         league_id: FromPath[str],
         league_events: LeagueEventsDep,
         player_id: FromQuery[str | None] = None,
+        last_event_id: FromQuery[str | None] = None,
     ) -> None:
-        """A league's events as JSON text messages (as a board's WebSocket; 4404: no league)."""
+        """A league's events as JSON text messages, as a board's WebSocket.
+
+        ``{"type": "subscribed"}`` first; ``?last_event_id=`` resumes after that event;
+        ``?player_id=`` keeps one player's events; 4404 closes it for an unknown league.
+        """
         topic = league_topic(league_events.keys, league_id)
         await serve_socket(
-            socket, league_events.hub, topic, player_id, lambda: league_events.topic(league_id)
+            socket,
+            league_events.hub,
+            topic,
+            player_id=player_id,
+            last_event_id=last_event_id,
+            check=lambda: league_events.topic(league_id),
         )

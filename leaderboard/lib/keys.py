@@ -148,8 +148,10 @@ class Keys:
         """The answer to a submission with an Idempotency-Key (JSON); TTL 24 h.
 
         ``key_digest`` is the SHA-256 of the key (a key may hold any printable character).
+        In the player's slot, beside the player's rate-limit log for the board: one script
+        answers a repeat or takes a slot (scores/admit.lua), also on a Redis Cluster.
         """
-        return f"{self.prefix}idem:{{{board_id}}}:{player_id}:{key_digest}"
+        return f"{self.prefix}idem:{{{player_id}}}:{board_id}:{key_digest}"
 
     def events_channel(self, leaderboard_id: str) -> str:
         """Pub/sub channel of a board's rank-change events (public contract)."""

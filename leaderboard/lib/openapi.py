@@ -11,7 +11,7 @@ each handler's ``responses=`` replaces it and lists the rest.
 - :func:`errors`: an operation's error responses, one description per status.
 - :class:`ApiOperation`: adds the headers those responses carry.
 - :data:`BEARER` and :data:`SECURITY_SCHEMES`: which operations want a token.
-- :class:`RequestBodySchemas`: request bodies' schemas say what the bodies refuse.
+- :class:`StructSchemas`: Structs' schemas say what they refuse, with ECMA patterns.
 - :func:`allow_methods_middleware`: ``OPTIONS`` answered with every method of the path.
 """
 
@@ -214,10 +214,24 @@ class ApiOperation(Operation):
 
 
 def _complete_headers(response: OpenAPIResponse) -> None:
-    """Give RATE_LIMIT_HEADERS their schemas (a valueless ``ResponseHeader`` gets none)."""
-    for name, header in (response.headers or {}).items():
+    """Give RATE_LIMIT_HEADERS their schemas (a valueless ``ResponseHeader`` gets none).
+
+    And put the headers in a fixed order: Litestar hands a handler's ``response_headers``
+    over as a frozenset, whose order changes from one process to the next (and with it
+    the document, and the clients generated from it).
+    """
+    if not response.headers:
+        return
+    for name, header in response.headers.items():
         if isinstance(header, OpenAPIHeader) and header.schema is None and name in _KNOWN:
             header.schema = _KNOWN[name].schema
+    known = list(_KNOWN)
+    response.headers = dict(
+        sorted(
+            response.headers.items(),
+            key=lambda item: (known.index(item[0]) if item[0] in known else len(known), item[0]),
+        )
+    )
 
 
 def _declared(response: OpenAPIResponse | Reference) -> bool:
@@ -251,23 +265,25 @@ SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
 BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
 
 
-class RequestBodySchemas(OpenAPISchemaPlugin):
-    """Request bodies' schemas say what the bodies refuse.
+class StructSchemas(OpenAPISchemaPlugin):
+    r"""Structs' schemas say what the Structs refuse, in the document's regex dialect.
 
-    For Structs with ``forbid_unknown_fields`` (the request bodies), Litestar's schema
-    leaves out two refusals, so clients and fuzzers take refused bodies for valid:
-    unknown fields (a 400 naming the field): here ``additionalProperties: false``; and
-    the constraints of a list's items (``leaderboards: list[BoardId]`` lost the slug
-    pattern): here put back on ``items``. Litestar asks the app's schema plugins before
-    its own: this one lets the built-in Struct plugin build the schema, then completes it.
+    Patterns: msgspec constraints end in ``\Z`` (lib/validation.py), which ECMA-262, the
+    dialect of OpenAPI's ``pattern``, reads as a literal ``Z``; here they end in ``$``,
+    which means the same there.
+
+    Request bodies (Structs with ``forbid_unknown_fields``): Litestar's schema leaves out
+    two refusals, so clients and fuzzers take refused bodies for valid: unknown fields (a
+    400 naming the field): here ``additionalProperties: false``; and the constraints of a
+    list's items (``leaderboards: list[BoardId]`` lost the slug pattern): here put back
+    on ``items``.
+
+    Litestar asks the app's schema plugins before its own: this one lets the built-in
+    Struct plugin build the schema, then completes it.
     """
 
     def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
-        return (
-            not field_definition.is_union
-            and field_definition.is_subclass_of(msgspec.Struct)
-            and field_definition.type_.__struct_config__.forbid_unknown_fields
-        )
+        return not field_definition.is_union and field_definition.is_subclass_of(msgspec.Struct)
 
     def to_openapi_schema(
         self, field_definition: FieldDefinition, schema_creator: SchemaCreator
@@ -278,14 +294,37 @@ class RequestBodySchemas(OpenAPISchemaPlugin):
             if plugin is not self and schema_creator.plugin_supports_field(plugin, field_definition)
         )
         schema = builtin.to_openapi_schema(field_definition, schema_creator)
-        schema.additional_properties = False
-        info = msgspec.inspect.type_info(field_definition.type_)
-        assert isinstance(info, msgspec.inspect.StructType)
-        for field in info.fields:
-            prop = (schema.properties or {}).get(field.encode_name)
-            for array, items in _list_items(prop, field.type):
-                _constrain(array, items)
+        if field_definition.type_.__struct_config__.forbid_unknown_fields:
+            schema.additional_properties = False
+            info = msgspec.inspect.type_info(field_definition.type_)
+            assert isinstance(info, msgspec.inspect.StructType)
+            for field in info.fields:
+                prop = (schema.properties or {}).get(field.encode_name)
+                for array, items in _list_items(prop, field.type):
+                    _constrain(array, items)
+        for prop in (schema.properties or {}).values():
+            _ecma_patterns(prop)
         return schema
+
+
+def ecma_pattern(pattern: str) -> str:
+    r"""A Python pattern as the document states it: a closing ``\Z`` becomes ``$``."""
+    return pattern[:-2] + "$" if pattern.endswith("\\Z") else pattern
+
+
+def _ecma_patterns(schema: Schema | Reference) -> None:
+    """Every pattern in a property's schema (its items, its oneOf members) in ECMA's terms.
+
+    Nested Structs are references: their own schemas pass through this plugin.
+    """
+    if not isinstance(schema, Schema):
+        return
+    if schema.pattern is not None:
+        schema.pattern = ecma_pattern(schema.pattern)
+    for member in (*(schema.one_of or ()), *(schema.any_of or ()), *(schema.all_of or ())):
+        _ecma_patterns(member)
+    if isinstance(schema.items, Schema):
+        _ecma_patterns(schema.items)
 
 
 def _list_items(

@@ -80,7 +80,7 @@ def request_middleware(app: ASGIApp) -> ASGIApp:
         given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode(
             "latin-1"
         )
-        request_id = given if given and _SAFE_REQUEST_ID.match(given) else new_request_id()
+        request_id = given if given and _SAFE_REQUEST_ID.fullmatch(given) else new_request_id()
         header = (b"x-request-id", request_id.encode())
         token = REQUEST_ID.set(request_id)
         path = scope.get("path_template") or scope["path"]

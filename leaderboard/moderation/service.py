@@ -15,7 +15,7 @@ from datetime import date
 
 from leaderboard.audit.repository import AuditLog
 from leaderboard.auth.sessions import SessionStore
-from leaderboard.boards.periods import resolve_period
+from leaderboard.boards.periods import public_period, resolve_period
 from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import Clock
 from leaderboard.lib.db import Database
@@ -80,7 +80,7 @@ class ModerationService:
                 actor=actor,
                 action="entry.remove",
                 target=f"leaderboard:{board.id}/player:{player_id}",
-                details={"period": str(start), "score": removed.score},
+                details={"period": public_period(start), "score": removed.score},
             )
         await self._index.remove(board, start, player_id, announce=True)
 
@@ -106,7 +106,11 @@ class ModerationService:
         task.add_done_callback(self._sweeps.discard)
 
     async def unban(self, player_id: str, actor: str) -> None:
-        """Show the player's entries again, each where its score and sequence rank it."""
+        """Show the player's entries again, each where its score and sequence rank it.
+
+        Each entry that comes back is announced (``entry_restored``), as a ban announced
+        each that went (``entry_removed``).
+        """
         player_id = canonical_player_id(player_id)
         async with self._db.transaction() as conn:
             if not await self._players.unban(conn, player_id):
@@ -122,16 +126,7 @@ class ModerationService:
         for board_id, period, score, seq in entries:
             try:
                 board = await self._boards.get(board_id)
-                await self._index.apply(
-                    board,
-                    period,
-                    player_id,
-                    score,
-                    seq,
-                    changed=False,
-                    announce=False,
-                    if_ready=True,
-                )
+                await self._index.restore(board, period, player_id, score, seq)
             except (IndexNotReadyError, NotFoundError):
                 pass  # no index now: the next rebuild reads the entry from Postgres
 

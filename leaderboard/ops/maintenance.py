@@ -7,13 +7,14 @@ from datetime import UTC, timedelta
 
 from leaderboard.boards.periods import period_start, public_period
 from leaderboard.boards.repository import BoardRepository
-from leaderboard.boards.service import BOARD_ID, BoardService
+from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import started_at
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import create_redis
 from leaderboard.lib.settings import Settings
+from leaderboard.lib.validation import BOARD_ID
 from leaderboard.ranking.index import RankIndex
 from leaderboard.server.services import build_services, close_services
 
@@ -63,7 +64,7 @@ async def rebuild_indexes(
 async def require_board(settings: Settings, board_id: str) -> None:
     """NotFoundError (as the API words it) unless the board exists in Postgres."""
     assert settings.database_url is not None
-    if BOARD_ID.match(board_id):
+    if BOARD_ID.fullmatch(board_id):
         db = Database.from_settings(settings)
         await db.open()
         try:

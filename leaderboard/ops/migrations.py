@@ -71,7 +71,7 @@ def discover(directory: Path | None = None) -> list[Migration]:
         raise MigrationError(f"no migrations directory at {directory}")
     migrations = []
     for path in sorted(directory.glob("*.sql")):
-        match = _FILE_NAME.match(path.name)
+        match = _FILE_NAME.fullmatch(path.name)
         if match is None:
             raise MigrationError(f"{path.name}: migration files are named NNNN_name.sql")
         migrations.append(

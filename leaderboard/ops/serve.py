@@ -130,8 +130,18 @@ def dependencies(settings: Settings) -> Iterator[Runtime]:
             token, created = load_or_create_admin_token(data_dir)
             updates["admin_token"] = token
             where = data_dir / ADMIN_TOKEN_FILE
-            if created:
+            if created and sys.stdout.isatty():
                 notes.append(("Admin token", f"{token}  (generated now, kept in {where})"))
+            elif created:
+                # Output that is not a terminal is often kept (container logs, files): the
+                # token would outlive the moment and reach whoever reads the logs.
+                notes.append(
+                    (
+                        "Admin token",
+                        f"generated now, kept in {where}  (not printed: the output is not "
+                        "a terminal; cat the file)",
+                    )
+                )
             else:
                 notes.append(
                     (

@@ -51,9 +51,12 @@ class PlayersController(Controller):
         ),
     )
     async def create_player(
-        self, data: JSONBody[PlayerCreate], players: PlayersDep
+        self,
+        request: Request[Any, Principal, Any],
+        data: JSONBody[PlayerCreate],
+        players: PlayersDep,
     ) -> Response[Profile]:
-        profile = await players.create(data)
+        profile = await players.create(data, request.auth.actor)
         return Response(
             profile, status_code=201, headers={"Location": f"/v1/players/{profile.player_id}"}
         )
@@ -109,9 +112,13 @@ class PlayersController(Controller):
         ),
     )
     async def update_profile(
-        self, player_id: FromPath[str], data: JSONBody[ProfilePatch], players: PlayersDep
+        self,
+        request: Request[Any, Principal, Any],
+        player_id: FromPath[str],
+        data: JSONBody[ProfilePatch],
+        players: PlayersDep,
     ) -> Profile:
-        return await players.update(player_id, data)
+        return await players.update(player_id, data, request.auth.actor)
 
     @delete(
         "/{player_id:str}",
@@ -123,5 +130,7 @@ class PlayersController(Controller):
         security=BEARER,
         responses=errors(401, 403, 404, 503, notes={403: "Another player."}),
     )
-    async def delete_player(self, player_id: FromPath[str], players: PlayersDep) -> None:
-        await players.delete(player_id)
+    async def delete_player(
+        self, request: Request[Any, Principal, Any], player_id: FromPath[str], players: PlayersDep
+    ) -> None:
+        await players.delete(player_id, request.auth.actor)

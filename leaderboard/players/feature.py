@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from leaderboard.audit.repository import AuditLog
 from leaderboard.auth.sessions import SessionStore
 from leaderboard.lib.db import Connection
 from leaderboard.lib.features import Feature, Provided, Services
@@ -23,9 +24,15 @@ def build(services: Services) -> None:
         negative_ttl_seconds=settings.profile_negative_ttl_seconds,
         pipeline=infra.pipeline,
     )
-    # Profile misses may read a replica (fenced: never staler than the primary).
+    # Profile misses may read a replica (fenced: never staler than the primary). The
+    # admin's writes are audited in their transaction (the audit feature is built first).
     players = services.add(
-        PlayerService(infra.db, PlayerRepository(infra.db, infra.replica), cache)
+        PlayerService(
+            infra.db,
+            PlayerRepository(infra.db, infra.replica),
+            cache,
+            audit=services.get(AuditLog).record,
+        )
     )
     sessions = services.get(SessionStore)
 

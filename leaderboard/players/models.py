@@ -35,7 +35,7 @@ DeviceId = Annotated[
 ]
 AvatarUrl = Annotated[str, Meta(max_length=512, description="An http(s) URL, ≤ 512 characters")]
 CountryCode = Annotated[
-    str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. DE")
+    str, Meta(pattern=r"^[A-Z]{2}\Z", description="ISO 3166-1 alpha-2 code, e.g. DE")
 ]
 
 # Unicode categories a display name must not contain. Names are shown to other players

@@ -64,9 +64,17 @@ class PlayerRepository:
         """The player owning ``device_id``, created on first sight; and whether it was created."""
         digest = device_hash(device_id)
         async with self._db.connection() as conn:
-            # Two statements, not one CTE: a concurrent first call for the same device
-            # commits between them, and the SELECT (a new snapshot) then sees its row.
+            # A known device (the usual case) is one read and no write. A first sight is an
+            # insert; two first calls at once both insert, one gets DO NOTHING and reads
+            # the other's row (its statement, a new snapshot, sees it committed).
             for _ in range(3):
+                row = await conn.fetchrow(
+                    f"SELECT {_COLUMNS}, banned_at FROM players WHERE device_hash = $1", digest
+                )
+                if row is not None:
+                    if row["banned_at"] is not None:
+                        raise PermissionDeniedError("this player is banned")
+                    return to_profile(row), False
                 player_id = str(uuid.uuid4())
                 row = await conn.fetchrow(
                     f"""
@@ -81,17 +89,11 @@ class PlayerRepository:
                 )
                 if row is not None:
                     return to_profile(row), True
-                row = await conn.fetchrow(
-                    f"SELECT {_COLUMNS}, banned_at FROM players WHERE device_hash = $1", digest
-                )
-                if row is not None:
-                    if row["banned_at"] is not None:
-                        raise PermissionDeniedError("this player is banned")
-                    return to_profile(row), False
         raise RuntimeError("device row vanished three times in a row")  # deleted concurrently
 
     async def create(
         self,
+        conn: Connection,
         *,
         device_id: str | None,
         display_name: str | None,
@@ -99,7 +101,7 @@ class PlayerRepository:
         country: str | None,
         metadata: dict[str, Any],
     ) -> Profile | None:
-        """A new player; None when ``device_id`` belongs to a player already."""
+        """A new player (in the caller's transaction); None for a device that has one."""
         # Every row needs a device hash (NOT NULL UNIQUE). A player created without a
         # device gets the hash of a random secret nobody keeps: no device id hashes to
         # it, so nobody can sign in as this player; the admin token acts for them.
@@ -109,7 +111,7 @@ class PlayerRepository:
             else device_hash(secrets.token_urlsafe(32))
         )
         player_id = str(uuid.uuid4())
-        row = await self._db.fetchrow(
+        row = await conn.fetchrow(
             f"""
             INSERT INTO players (id, device_hash, display_name, avatar_url, country, metadata)
             VALUES ($1, $2, $3, $4, $5, $6)

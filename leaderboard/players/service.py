@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Literal, Protocol
 
 from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.errors import (
@@ -17,9 +16,8 @@ from leaderboard.lib.errors import (
 )
 from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.metrics import PROFILE_CACHE
-from leaderboard.lib.validation import check_metadata
 from leaderboard.players.cache import DELETED_VERSION, MISSING, NameResult, PlayerCache
-from leaderboard.players.countries import ISO_3166_ALPHA_2
+from leaderboard.players.fields import validate_fields, validate_patch
 from leaderboard.players.models import PlayerCreate, Profile, ProfilePatch, check_display_name
 from leaderboard.players.repository import PlayerRepository
 
@@ -35,6 +33,25 @@ AfterRead = Callable[[Sequence[str]], Awaitable[None]]
 # callable it returns runs after the commit (so a rollback leaves nothing half done).
 AfterCommit = Callable[[], Awaitable[None]]
 BeforeDelete = Callable[[Connection, str], Awaitable[AfterCommit | None]]
+PlayerAction = Literal["player.create", "player.update", "player.delete"]
+
+
+class AuditRecord(Protocol):
+    """Adds an audit entry inside the caller's transaction.
+
+    The audit log's ``record``, handed over by ``players/feature.py``: the service
+    depends on this one call only.
+    """
+
+    async def __call__(
+        self,
+        conn: Connection,
+        *,
+        actor: str,
+        action: PlayerAction,
+        target: str,
+        details: dict[str, Any] | None = None,
+    ) -> None: ...
 
 
 class PlayerService:
@@ -44,11 +61,15 @@ class PlayerService:
         repository: PlayerRepository,
         cache: PlayerCache,
         *,
+        audit: AuditRecord | None = None,
         after_read: AfterRead | None = None,
     ) -> None:
         self._db = db
         self._repository = repository
         self._cache = cache
+        # The admin's writes go in the audit log, in their transaction; a player's own do
+        # not. None: nothing is audited (tools and tests).
+        self._audit = audit
         self.after_read = after_read
         """A test hook: awaited after profiles were read from Postgres, before caching."""
         self.before_delete: list[BeforeDelete] = []
@@ -86,7 +107,7 @@ class PlayerService:
             raise NotFoundError(f"no player with id {player_id!r}")
         return lifted
 
-    async def create(self, request: PlayerCreate) -> Profile:
+    async def create(self, request: PlayerCreate, actor: str | None = None) -> Profile:
         """A new player made by the admin (``POST /v1/players``); 409 for a known device."""
         fields = validate_fields(
             {
@@ -96,12 +117,16 @@ class PlayerService:
                 "metadata": request.metadata,
             }
         )
-        profile = await self._repository.create(device_id=request.device_id, **fields)
-        if profile is None:
-            raise ConflictError(
-                "device_id: a player with this device exists already; "
-                "sign in with POST /v1/auth/device to reach it"
-            )
+        async with self._db.transaction() as conn:
+            profile = await self._repository.create(conn, device_id=request.device_id, **fields)
+            if profile is None:
+                raise ConflictError(
+                    "device_id: a player with this device exists already; "
+                    "sign in with POST /v1/auth/device to reach it"
+                )
+            # Whether a device was given, never the device id: it signs the player in.
+            device = {"device": request.device_id is not None}
+            await self._record(conn, actor, "player.create", profile.player_id, device)
         await self._cache.put(profile)  # replaces a cached "missing", if any
         return profile
 
@@ -179,13 +204,17 @@ class PlayerService:
         await self._cache.fill_many(loaded, [pid for pid in misses if pid not in loaded])
         return loaded
 
-    async def update(self, player_id: str, patch: ProfilePatch) -> Profile:
+    async def update(
+        self, player_id: str, patch: ProfilePatch, actor: str | None = None
+    ) -> Profile:
         player_id = canonical_player_id(player_id)
         changes = validate_patch(patch)
         async with self._db.transaction() as conn:
             profile = await self._repository.update(conn, player_id, changes)
             if profile is None:
                 raise NotFoundError(f"no player with id {player_id!r}")
+            # Which fields, not their values: the log is kept for good, a profile is not.
+            await self._record(conn, actor, "player.update", player_id, {"fields": sorted(changes)})
             # Before the commit: if Redis cannot be told, nothing commits (503).
             await self._cache.invalidate(player_id, profile.version)
         await self._cache.put(profile)
@@ -193,7 +222,7 @@ class PlayerService:
             notify(player_id)
         return profile
 
-    async def delete(self, player_id: str) -> None:
+    async def delete(self, player_id: str, actor: str | None = None) -> None:
         player_id = canonical_player_id(player_id)
         after_commit: list[AfterCommit] = []
         async with self._db.transaction() as conn:
@@ -206,6 +235,7 @@ class PlayerService:
                 if action is not None:
                     after_commit.append(action)
             await self._repository.delete(conn, player_id)
+            await self._record(conn, actor, "player.delete", player_id, {})
             # Before the commit, so that a Redis outage leaves the player whole (503).
             await self._cache.invalidate(player_id, DELETED_VERSION)
         await self._cache.mark_deleted(player_id)
@@ -213,6 +243,20 @@ class PlayerService:
             await action()
         for notify in self.after_change:
             notify(player_id)
+
+    async def _record(
+        self,
+        conn: Connection,
+        actor: str | None,
+        action: PlayerAction,
+        player_id: str,
+        details: dict[str, Any],
+    ) -> None:
+        """Audit a write by the admin or a server key (``actor``) in its transaction."""
+        if actor is not None and self._audit is not None:
+            await self._audit(
+                conn, actor=actor, action=action, target=f"player:{player_id}", details=details
+            )
 
     async def _load(self, player_id: str) -> Profile | None:
         pending = self._inflight.get(player_id)
@@ -246,40 +290,3 @@ def _bulk_ids(player_ids: Sequence[str]) -> list[str]:
     if len(player_ids) > BULK_LIMIT:
         raise InvalidInputError("player_ids", f"at most {BULK_LIMIT} per lookup")
     return list(dict.fromkeys(player_ids))
-
-
-def validate_patch(patch: ProfilePatch) -> dict[str, Any]:
-    """The columns to set, checked beyond what the Struct's constraints express."""
-    changes = patch.changes()
-    if not changes:
-        raise InvalidInputError(
-            "body", "nothing to change: send display_name, avatar_url, country or metadata"
-        )
-    return validate_fields(changes)
-
-
-def validate_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """Profile columns (any of display_name, avatar_url, country, metadata), checked.
-
-    A 400 names the first bad field. None (clear the optional ones) passes; None metadata
-    becomes ``{}``, as the column holds an object.
-    """
-    name = fields.get("display_name")
-    if name is not None:
-        check_display_name(name)
-    url = fields.get("avatar_url")
-    if url is not None:
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            parts = urlsplit("")
-        if parts.scheme not in {"http", "https"} or not parts.netloc or "\x00" in url:
-            raise InvalidInputError("avatar_url", "must be an http:// or https:// URL")
-    country = fields.get("country")
-    if country is not None and country not in ISO_3166_ALPHA_2:
-        raise InvalidInputError("country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
-    if "metadata" in fields:
-        metadata = fields["metadata"] if fields["metadata"] is not None else {}
-        check_metadata("metadata", metadata)
-        fields["metadata"] = metadata
-    return fields

@@ -38,6 +38,7 @@ def build(services: Services) -> None:
                 stream_length=settings.events_stream_length,
                 sharded_pubsub=settings.redis_cluster,
             ),
+            clock=infra.clock,
         )
     )
     boards.forget_index.append(index.forget_board)

@@ -7,8 +7,9 @@ without an operator (docs/operations.md states the guarantee, docs/decisions.md 
   replica may lag): each index's ready marker holds the run id of the server it was built
   on; a marker with another server's run id is rebuilt.
 - **One key lost** (evicted, deleted): a ready index whose sorted set is gone while
-  Postgres has settled rows, or whose members hash is gone while the set is not, is
-  rebuilt. A lost ready marker makes the next read or write rebuild it (rebuild.py).
+  Postgres has settled rows, or whose members hash holds fewer fields than the set has
+  entries (the hash, or part of it, lost), is rebuilt. Reads and writes that find such a
+  torn index, or no ready marker, rebuild it first (index_common.lua, rebuild.py).
 - **Entries that disagree** (a score changed behind our back, a write that never landed,
   an entry Postgres does not have): a rolling check compares a slice of the board each
   round, by player id from Postgres' side and by rank from Redis' side, and repairs each
@@ -113,7 +114,7 @@ class IndexGuard:
 
     async def check(self, board: Board, period: date) -> PeriodReport:
         report = PeriodReport(board.id)
-        taken = await self._index.take_check(board, period, int(self._interval * 1000))
+        taken = await self._index.checks.take(board, period, int(self._interval * 1000))
         if taken is None:
             # Another worker checks it this round; or it is not built: the first read or
             # write builds it from Postgres.
@@ -122,8 +123,10 @@ class IndexGuard:
         report.checked = True
         if not built_here:
             return await self._rebuild(board, period, report, "restart")
+        # Lost: the sorted set while Postgres has rows; or torn: members-hash fields lost
+        # (a write would give such a player a second entry: index_common.lua's torn()).
         if (state.entries == 0 and await self._records.has_entries(board.id, period)) or (
-            state.entries > 0 and not state.members_exist
+            state.members < state.entries
         ):
             return await self._rebuild(board, period, report, "missing")
 
@@ -134,7 +137,7 @@ class IndexGuard:
             rows += await self._records.rows_of(board.id, period, suspects)
         await self._compare(board, period, rows, report)
         rank_cursor = await self._remove_extras(board, period, state.rank_cursor, report)
-        await self._index.save_cursors(board, period, player_cursor, rank_cursor)
+        await self._index.checks.save_cursors(board, period, player_cursor, rank_cursor)
         if report.repaired or report.removed:
             INDEX_REPAIRS.labels("diverged").inc(report.repaired + report.removed)
             logger.warning(
@@ -160,7 +163,7 @@ class IndexGuard:
         self, board: Board, period: date, rows: list[CheckedRow], report: PeriodReport
     ) -> None:
         """Postgres' side: each row's entry must hold its score and sequence."""
-        held = await self._index.held(board, period, [row.player_id for row in rows])
+        held = await self._index.checks.held(board, period, [row.player_id for row in rows])
         report.compared += len(rows)
         for row, entry in zip(rows, held, strict=True):
             if _agrees(entry, row, board) or not row.settled or entry.value == TOMBSTONE:
@@ -176,7 +179,7 @@ class IndexGuard:
 
         Returns where the next round's window starts.
         """
-        window = await self._index.window(board, period, first, self._slice)
+        window = await self._index.checks.window(board, period, first, self._slice)
         players = [player for player, _ in window]
         rows = await self._records.rows_of(board.id, period, players)
         present = {row.player_id for row in rows}

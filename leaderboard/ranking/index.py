@@ -18,22 +18,21 @@ touches those.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, date
 from typing import TypeVar
 
 from leaderboard.boards.models import Board
-from leaderboard.boards.periods import oldest_kept, period_key, period_start, public_period
-from leaderboard.events.models import entry_removed_head, event_head, overtaken_parts
-from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
+from leaderboard.boards.periods import oldest_kept, period_key, period_start
+from leaderboard.lib.clock import Clock
 from leaderboard.lib.keys import IndexKeys, Keys
-from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis, run_id_of
-from leaderboard.lib.tasks import stop_tasks
+from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
+from leaderboard.ranking.announce import Announcements, EventSettings
+from leaderboard.ranking.checks import IndexChecks
+from leaderboard.ranking.late_writes import LateWrites
 from leaderboard.ranking.locator import IndexLocator
 from leaderboard.ranking.models import Page
 from leaderboard.ranking.page_cache import PageKey, TopPageCache
@@ -41,7 +40,6 @@ from leaderboard.ranking.rebuild import IndexLock, Progress, Rebuilder
 from leaderboard.ranking.records import ScoreRecords
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ranking.values import (
-    CheckState,
     EventTarget,
     HeldEntry,
     IndexChange,
@@ -51,46 +49,13 @@ from leaderboard.ranking.values import (
 logger = logging.getLogger(__name__)
 
 # What callers of the façade may see of what lies behind it.
-__all__ = ["EventSettings", "IndexChange", "IndexNotReadyError", "PeriodLock", "RankIndex"]
+__all__ = ["EventSettings", "IndexChange", "IndexLock", "IndexNotReadyError", "RankIndex"]
 
 Read = TypeVar("Read")
 
-# How long a worker keeps trying to apply a committed score that missed the index (the
-# index guard repairs it too, from any worker, if this one dies first).
-REPAIR_FOR_SECONDS = 600
 # How long the guard looks at a submission whose outcome was unknown: Postgres may commit
 # it when it comes back, however late that is.
 SUSPECT_FOR_MS = 3_600_000
-# What a retry outlasts (the dependency comes back), rather than gives up on.
-_RETRIED: tuple[type[Exception], ...] = (DependencyUnavailableError, *REDIS_OUTAGE_ERRORS)
-# The ready marker of indexes built before markers held a run id.
-LEGACY_MARKER = "1"
-
-
-@dataclass(frozen=True, slots=True)
-class EventSettings:
-    """How changes are announced: the stream's length, and pub/sub's flavour."""
-
-    stream_length: int = 1000
-    sharded_pubsub: bool = False
-    """SPUBLISH (a Redis Cluster) instead of PUBLISH."""
-
-
-class PeriodLock:
-    """A period's rebuild lock, held (see :meth:`RankIndex.locked`)."""
-
-    def __init__(self, lock: IndexLock, dropped: Callable[[], None]) -> None:
-        self._lock = lock
-        self._dropped = dropped
-
-    async def renew(self) -> bool:
-        """Hold it a while longer; False when it was lost (it expired)."""
-        return await self._lock.renew()
-
-    async def drop(self) -> None:
-        """Delete the period's index: its rows are gone from Postgres."""
-        await self._lock.drop()
-        self._dropped()
 
 
 class RankIndex:
@@ -107,7 +72,13 @@ class RankIndex:
         keys: Keys,
         top_pages: TopPageCache,
         events: EventSettings,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
+        self._announce = Announcements(keys, events, clock)
+        self._late = LateWrites(self.apply_stored)
+        self.checks = IndexChecks(redis, scripts, locator, keys)
+        """What the guard reads of an index to check it (checks.py); it repairs here."""
         self._redis = redis
         self._scripts = scripts
         self._records = records
@@ -115,8 +86,6 @@ class RankIndex:
         self._locator = locator
         self._keys = keys
         self._top_pages = top_pages
-        self._events = events
-        self._repairs: set[asyncio.Task[None]] = set()
 
     # -- changes -------------------------------------------------------------------------
 
@@ -139,18 +108,11 @@ class RankIndex:
         one (``changed``): never an unchanged submission's. ``if_ready``: an index that is
         not built raises IndexNotReadyError instead (it reads the entry when it is built).
         """
-        events = self._change_events(board, period, player_id) if announce else None
+        events = self._announce.changed(board, period, player_id) if announce else None
 
         async def apply(after_rebuild: bool = False) -> IndexChange:
-            return await self._scripts.apply(
-                self._locator.keys(board, period),
-                order=board.order,
-                player_id=player_id,
-                score=score,
-                reached_seq=seq,
-                ttl_ms=self._locator.ttl_ms(board, period),
-                events=events,
-                after_rebuild=after_rebuild,
+            return await self._apply_script(
+                board, period, player_id, score, seq, events, after_rebuild=after_rebuild
             )
 
         try:
@@ -166,6 +128,24 @@ class RankIndex:
             self._top_pages.changed(board.id, period, change.rank, change.previous_rank)
         return change
 
+    async def restore(
+        self, board: Board, period: date, player_id: str, score: int, seq: int
+    ) -> IndexChange:
+        """Put an entry back (an unban) and announce it: one ``entry_restored`` event.
+
+        Announced also when the index holds the entry already (the index guard or a
+        rebuild read it from Postgres after the unban committed): the pages open on the
+        board learn of it from nothing else. An index that is not built raises
+        IndexNotReadyError (it reads the entry when it is built).
+        """
+        events = self._announce.restored(board, period, player_id)
+        change = await self._apply_script(
+            board, period, player_id, score, seq, events, after_rebuild=True
+        )
+        if change.written:
+            self._top_pages.changed(board.id, period, change.rank, change.previous_rank)
+        return change
+
     async def apply_stored(self, board: Board, period: date, player_id: str) -> IndexChange | None:
         """Put what Postgres holds for the player now in the index; None: no entry there."""
         stored = await self._records.stored(board.id, period, player_id)
@@ -177,9 +157,7 @@ class RankIndex:
 
     def apply_later(self, board: Board, period: date, player_id: str) -> None:
         """Keep trying to apply the player's committed score (Redis is down now)."""
-        task = asyncio.create_task(self._apply_when_back(board, period, player_id))
-        self._repairs.add(task)
-        task.add_done_callback(self._repairs.discard)
+        self._late.schedule(board, period, player_id)
 
     async def remove(
         self,
@@ -195,12 +173,7 @@ class RankIndex:
         ``forever`` (a deleted player): a late write of an older score is refused too.
         ``announce``: an ``entry_removed`` event goes out when an entry was removed.
         """
-        events = None
-        if announce:
-            events = self._event_target(
-                board,
-                entry_removed_head(board.id, public_period(period), player_id, self._locator.now()),
-            )
+        events = self._announce.removed(board, period, player_id) if announce else None
         removed = await self._scripts.remove(
             self._locator.keys(board, period), player_id, forever=forever, events=events
         )
@@ -228,7 +201,7 @@ class RankIndex:
         """
         if period < period_start(board.reset, board.created_at.astimezone(UTC).date()):
             return True
-        kept = oldest_kept(board, self._locator.today())
+        kept = oldest_kept(board, self._clock().astimezone(UTC).date())
         return kept is not None and period < kept
 
     async def read(
@@ -268,17 +241,16 @@ class RankIndex:
         return entries
 
     @asynccontextmanager
-    async def locked(self, board: Board, period: date) -> AsyncIterator[PeriodLock | None]:
+    async def locked(self, board: Board, period: date) -> AsyncIterator[IndexLock | None]:
         """Hold the period's rebuild lock (None: a rebuild holds it now; try later).
 
         While it is held no rebuild can read the period's rows and swap them back in
-        after they went (retention deletes rows, then :meth:`PeriodLock.drop`).
+        after they went (retention deletes rows, then :meth:`IndexLock.drop`).
         """
-        async with self._rebuilder.locked(board, period) as lock:
-            if lock is None:
-                yield None
-            else:
-                yield PeriodLock(lock, lambda: self._top_pages.drop_board(board.id))
+        async with self._rebuilder.locked(
+            board, period, on_drop=lambda: self._top_pages.drop_board(board.id)
+        ) as lock:
+            yield lock
 
     async def forget_board(self, board_id: str) -> None:
         """Unlink every index key of a board (created anew, or deleted) and its pages."""
@@ -295,38 +267,6 @@ class RankIndex:
     def forget_names(self) -> None:
         """A player was renamed or deleted: the cached top pages show old names."""
         self._top_pages.clear()
-
-    async def take_check(
-        self, board: Board, period: date, interval_ms: int
-    ) -> tuple[CheckState, bool] | None:
-        """Take this round's check of a ready index (None: taken elsewhere, or not built).
-
-        Returns what the index holds and whether it was built on this Redis server (a
-        marker of another run id: a restart or failover since; rebuild it).
-        """
-        keys = self._locator.keys(board, period)
-        state = await self._scripts.check(
-            keys, self._keys.suspects(board.id), interval_ms, int(time.time() * 1000)
-        )
-        if state is None or state.marker is None:
-            return None
-        run_id = await run_id_of(self._redis, keys.ready)
-        if state.marker == LEGACY_MARKER:
-            await self._redis.set(keys.ready, run_id, xx=True, keepttl=True)
-            return state, True
-        return state, state.marker == run_id
-
-    async def held(self, board: Board, period: date, player_ids: list[str]) -> list[HeldEntry]:
-        """What the index holds for each of ``player_ids``, in order."""
-        return await self._scripts.entries_of(self._locator.keys(board, period), player_ids)
-
-    async def window(
-        self, board: Board, period: date, first: int, count: int
-    ) -> list[tuple[str, str]]:
-        """(player id, Redis score) of ``count`` entries from position ``first`` (0-based)."""
-        return await self._scripts.window(
-            self._locator.keys(board, period), first, first + count - 1
-        )
 
     async def correct(
         self, board: Board, period: date, player_id: str, seen: HeldEntry, score: int, seq: int
@@ -353,14 +293,6 @@ class RankIndex:
             self._top_pages.drop_board(board.id)
         return corrected
 
-    async def save_cursors(
-        self, board: Board, period: date, player_cursor: str, rank_cursor: int
-    ) -> None:
-        """Where the guard's rolling check goes on next round (any worker's)."""
-        await self._scripts.save_cursors(
-            self._locator.keys(board, period), player_cursor, rank_cursor
-        )
-
     @property
     def rebuilds(self) -> int:
         """How many rebuilds this worker ran (metrics, tests)."""
@@ -369,57 +301,33 @@ class RankIndex:
     @property
     def repairs_pending(self) -> int:
         """Committed scores this worker is still trying to put in the index."""
-        return len(self._repairs)
+        return self._late.pending
 
     async def close(self) -> None:
         """Stop background repairs (shutdown); the guard repairs what they did not."""
-        await stop_tasks(list(self._repairs))
+        await self._late.close()
 
     # -- inside --------------------------------------------------------------------------
 
-    def _event_target(
-        self, board: Board, head: str, *, overtake: int = 0, overtaken: tuple[str, str] = ("", "")
-    ) -> EventTarget:
-        """Where a change of ``board`` is announced (its channel and stream), and how.
-
-        The one place that addresses events: every script that publishes is given this.
-        """
-        return EventTarget(
-            channel=self._keys.events_channel(board.id),
-            stream=self._keys.events_stream(board.id),
-            head=head,
-            stream_length=self._events.stream_length,
-            publish_command="SPUBLISH" if self._events.sharded_pubsub else "PUBLISH",
-            overtake=overtake,
-            overtaken_head=overtaken[0],
-            overtaken_middle=overtaken[1],
-        )
-
-    def _change_events(self, board: Board, period: date, player_id: str) -> EventTarget:
-        now, public = self._locator.now(), public_period(period)
-        return self._event_target(
-            board,
-            event_head(board.id, public, player_id, now),
-            overtake=board.overtake_events,
-            overtaken=overtaken_parts(board.id, public, player_id, now),
-        )
-
-    async def _apply_when_back(self, board: Board, period: date, player_id: str) -> None:
-        """Apply a committed score that missed the index, once Redis answers again."""
-        delay = 0.5
-        deadline = asyncio.get_running_loop().time() + REPAIR_FOR_SECONDS
-        while asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(delay)
-            try:
-                await self.apply_stored(board, period, player_id)
-                return
-            except NotFoundError:  # the player was deleted meanwhile: nothing to apply
-                return
-            except _RETRIED:
-                delay = min(delay * 2, 30.0)
-        logger.error(
-            "gave up applying %s's score on %s; run `leaderboard rebuild %s`",
-            player_id,
-            board.id,
-            board.id,
+    async def _apply_script(
+        self,
+        board: Board,
+        period: date,
+        player_id: str,
+        score: int,
+        seq: int,
+        events: EventTarget | None,
+        *,
+        after_rebuild: bool,
+    ) -> IndexChange:
+        """One run of the apply script on the period's index (no rebuild, no page cache)."""
+        return await self._scripts.apply(
+            self._locator.keys(board, period),
+            order=board.order,
+            player_id=player_id,
+            score=score,
+            reached_seq=seq,
+            ttl_ms=self._locator.ttl_ms(board, period),
+            events=events,
+            after_rebuild=after_rebuild,
         )

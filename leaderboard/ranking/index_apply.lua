@@ -26,14 +26,15 @@
 --   status  1: applied (and one rank_changed event published); 0: Redis already holds
 --           this change or a newer one (the member's sequence is not greater), so nothing
 --           changed and nothing is published; 2: as 0, but the change was announced
---           (ARGV[11], after a rebuild); -1: the index is not ready (lost or never
---           built): rebuild it, then call again; -2: the player was deleted (the
+--           (ARGV[11], after a rebuild); -1: the index is not ready (lost, never
+--           built, or torn: see torn()): rebuild it, then call again; -2: the player
+--           was deleted (the
 --           members hash holds TOMBSTONE). Ranks are 0-based;
 --           previous rank and score are false when the player had no entry.
 -- Why the sequence check: two submissions of one player may reach Redis in the opposite
 -- order of their Postgres commits; the older one must never overwrite the newer.
--- TOMBSTONE, member_of and journal: from index_common.lua; emit: events/emit.lua.
-if redis.call('EXISTS', KEYS[3]) == 0 then
+-- TOMBSTONE, member_of, journal and torn: from index_common.lua; emit: events/emit.lua.
+if redis.call('EXISTS', KEYS[3]) == 0 or torn(KEYS[1], KEYS[2], KEYS[3]) then
   return {-1}
 end
 local player, score, member = ARGV[1], ARGV[2], ARGV[3]

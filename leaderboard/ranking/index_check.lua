@@ -4,7 +4,7 @@
 -- ARGV[1]  the check interval, ms (the lock's TTL: one check per interval, any worker)
 -- ARGV[2]  now, ms since the epoch (suspects kept until then are dropped)
 -- Returns: {0} when another worker checks it this round; else
---   {1, ready marker value or false, zcard, members hash exists (0/1),
+--   {1, ready marker value or false, zcard, members hash fields (HLEN),
 --    player cursor or false, rank cursor or false, {suspect, …}}
 if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) == false then
   return {0}
@@ -15,7 +15,7 @@ return {
   1,
   redis.call('GET', KEYS[2]),
   redis.call('ZCARD', KEYS[3]),
-  redis.call('EXISTS', KEYS[4]),
+  redis.call('HLEN', KEYS[4]),
   cursors[1],
   cursors[2],
   redis.call('ZRANGE', KEYS[6], 0, -1),

@@ -13,7 +13,8 @@
 --          to read the entries' display names in the same call; "" for none (a Redis
 --          Cluster, where the profiles live in other slots)
 -- Returns: {status, total, first position, {member, score, …}, player rank, names}
---   status 1: read; -1: the index is not ready (lost or never built): rebuild, call again.
+--   status 1: read; -1: the index is not ready (lost, never built, or torn: see torn()):
+--   rebuild, call again.
 --   While a rebuild runs, the old index (if any) is still read.
 --   around/entry: player rank is false (and the page empty) when the player has no entry.
 --   players: the page is {member, score, rank, …} (best first), first position 0.
@@ -22,7 +23,7 @@
 --   names: per entry of the page, its cached display name; 0 for a cached "no such
 --     player"; false when not cached (or a write in progress); {} when not asked.
 -- TOMBSTONE (from values.py) and member_of (index_common.lua): prepended by scripts.py.
-if redis.call('EXISTS', KEYS[3]) == 0
+if (redis.call('EXISTS', KEYS[3]) == 0 or torn(KEYS[1], KEYS[2], KEYS[3]))
     and not (redis.call('EXISTS', KEYS[4]) == 1 and redis.call('EXISTS', KEYS[1]) == 1) then
   return {-1}
 end

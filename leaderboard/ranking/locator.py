@@ -20,12 +20,6 @@ class IndexLocator:
         self._keys = keys
         self._clock = clock
 
-    def now(self) -> datetime:
-        return self._clock()
-
-    def today(self) -> date:
-        return self._clock().astimezone(UTC).date()
-
     def keys(self, board: Board, period: date) -> IndexKeys:
         return self._keys.index(board.id, period_key(period))
 

@@ -124,7 +124,9 @@ class Rebuilder:
         )
 
     @asynccontextmanager
-    async def locked(self, board: Board, period: date) -> AsyncIterator[IndexLock | None]:
+    async def locked(
+        self, board: Board, period: date, on_drop: Callable[[], None] | None = None
+    ) -> AsyncIterator[IndexLock | None]:
         """Hold the period's rebuild lock: no rebuild starts, or swaps an index in, meanwhile.
 
         Yields None when a rebuild holds it now (the caller tries again later). Retention
@@ -136,7 +138,7 @@ class Rebuilder:
         if not await self._redis.set(keys.lock, token, nx=True, px=LOCK_TTL_MS):
             yield None
             return
-        lock = IndexLock(self._redis, keys, token)
+        lock = IndexLock(self._redis, keys, token, on_drop)
         try:
             yield lock
         finally:
@@ -157,10 +159,17 @@ class Rebuilder:
 class IndexLock:
     """A period's rebuild lock held outside a rebuild (see :meth:`Rebuilder.locked`)."""
 
-    def __init__(self, redis: AnyRedis, keys: IndexKeys, token: str) -> None:
+    def __init__(
+        self,
+        redis: AnyRedis,
+        keys: IndexKeys,
+        token: str,
+        on_drop: Callable[[], None] | None = None,
+    ) -> None:
         self._redis = redis
         self.keys = keys
         self._token = token
+        self._on_drop = on_drop
 
     async def renew(self) -> bool:
         """Keep holding it another LOCK_TTL_MS; False when it was lost (it expired)."""
@@ -174,3 +183,5 @@ class IndexLock:
         await self._redis.delete(
             keys.scores, keys.members, keys.ready, keys.journal, keys.check, keys.cursors
         )
+        if self._on_drop is not None:
+            self._on_drop()

@@ -184,11 +184,11 @@ class IndexScripts:
         )
         if int(reply[0]) == 0:
             return None
-        _, marker, entries, members_exist, player_cursor, rank_cursor, held = reply
+        _, marker, entries, members, player_cursor, rank_cursor, held = reply
         return CheckState(
             marker=marker,
             entries=int(entries),
-            members_exist=int(members_exist) == 1,
+            members=int(members),
             player_cursor=player_cursor or "",
             rank_cursor=int(rank_cursor or 0),
             suspects=list(held),

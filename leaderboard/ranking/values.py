@@ -93,7 +93,8 @@ class CheckState:
     marker: str | None
     """The ready marker's value (the run id it was built on); None: not ready."""
     entries: int
-    members_exist: bool
+    members: int
+    """Fields of the members hash (entries and tombstones): fewer than ``entries`` is torn."""
     player_cursor: str
     rank_cursor: int
     suspects: list[str]

@@ -11,7 +11,7 @@ window of ``window_seconds``. docs/rate-limiting.md explains the choice and the 
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
@@ -20,7 +20,7 @@ from leaderboard.lib.errors import RateLimitedError
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.scripts import LuaScript, ScriptPipeline
 
-SLIDING_WINDOW = LuaScript.load(__package__, "sliding_window.lua")
+SLIDING_WINDOW = LuaScript.load(__package__, "limit.lua", prelude=["sliding_window.lua"])
 
 
 class RateLimitPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -99,21 +99,20 @@ class RateLimiter:
             redis.exceptions.RedisError: Redis failed; nothing is known to be recorded.
 
         """
+        reply = await self._script([self.key(scope, subject)], slot_args(policy))
+        return decision_of(policy, reply)
+
+    def key(self, scope: str, subject: str) -> str:
+        """The subject's log (``subject`` is its hash tag: a script may add its own keys).
+
+        Raises:
+            ValueError: ``scope`` contains a brace.
+
+        """
         if "{" in scope or "}" in scope:
             # With braces in the scope two (scope, subject) pairs could share a key.
             raise ValueError(f"rate-limit scope must not contain braces: {scope!r}")
-        reply = await self._script(
-            [self._keys.rate_limit(scope, subject)],
-            [policy.limit, policy.window_seconds * 1000, secrets.token_hex(8)],
-        )
-        allowed, remaining, retry_after_ms, reset_ms = (int(value) for value in reply)
-        return RateLimitDecision(
-            allowed=allowed == 1,
-            limit=policy.limit,
-            remaining=remaining,
-            reset_seconds=_ceil_seconds(reset_ms),
-            retry_after_seconds=_ceil_seconds(retry_after_ms),
-        )
+        return self._keys.rate_limit(scope, subject)
 
     async def check(self, scope: str, subject: str, policy: RateLimitPolicy) -> RateLimitDecision:
         """Like :meth:`hit`, but a rejected call raises instead of returning.
@@ -124,11 +123,38 @@ class RateLimiter:
             redis.exceptions.RedisError: as for :meth:`hit`.
 
         """
-        decision = await self.hit(scope, subject, policy)
-        if not decision.allowed:
-            raise RateLimitedError(
-                f"rate limit exceeded: {policy.limit} calls per {policy.window_seconds} s; "
-                f"retry in {decision.retry_after_seconds} s",
-                decision.headers(),
-            )
-        return decision
+        return admitted(policy, await self.hit(scope, subject, policy))
+
+
+def slot_args(policy: RateLimitPolicy) -> list[int | str]:
+    """take_slot()'s arguments after the key (sliding_window.lua), for scripts that call it."""
+    return [policy.limit, policy.window_seconds * 1000, secrets.token_hex(8)]
+
+
+def decision_of(policy: RateLimitPolicy, reply: list[Any]) -> RateLimitDecision:
+    """What take_slot()'s reply says."""
+    allowed, remaining, retry_after_ms, reset_ms = (int(value) for value in reply)
+    return RateLimitDecision(
+        allowed=allowed == 1,
+        limit=policy.limit,
+        remaining=remaining,
+        reset_seconds=_ceil_seconds(reset_ms),
+        retry_after_seconds=_ceil_seconds(retry_after_ms),
+    )
+
+
+def admitted(policy: RateLimitPolicy, decision: RateLimitDecision) -> RateLimitDecision:
+    """The decision, if it allowed the call.
+
+    Raises:
+        RateLimitedError: it did not; its ``headers`` are the decision's (``RateLimit-*``
+            and ``Retry-After``), for the 429 response.
+
+    """
+    if not decision.allowed:
+        raise RateLimitedError(
+            f"rate limit exceeded: {policy.limit} calls per {policy.window_seconds} s; "
+            f"retry in {decision.retry_after_seconds} s",
+            decision.headers(),
+        )
+    return decision

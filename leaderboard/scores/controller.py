@@ -36,7 +36,7 @@ def idempotency_key(request: Request[Any, Any, Any]) -> str | None:
     key = request.headers.get("idempotency-key")
     if key is None:
         return None
-    if not IDEMPOTENCY_KEY.match(key):
+    if not IDEMPOTENCY_KEY.fullmatch(key):
         raise InvalidInputError("Idempotency-Key", "expected 1 to 128 printable ASCII characters")
     return key
 

@@ -7,6 +7,7 @@ from leaderboard.lib.features import Feature, Provided, Services
 from leaderboard.players.service import PlayerService
 from leaderboard.ranking.index import RankIndex
 from leaderboard.ratelimit import RateLimiter
+from leaderboard.scores.admission import Admission
 from leaderboard.scores.controller import ScoresController
 from leaderboard.scores.idempotency import IdempotencyStore
 from leaderboard.scores.repository import ScoreRepository
@@ -19,6 +20,7 @@ def build(services: Services) -> None:
     infra = services.infra
     boards, index = services.get(BoardService), services.get(RankIndex)
     repository = services.add(ScoreRepository(infra.db))
+    idempotency = IdempotencyStore(infra.db, infra.pipeline, infra.keys)
     scores = services.add(
         ScoreService(
             boards=boards,
@@ -26,8 +28,8 @@ def build(services: Services) -> None:
             writer=ScoreWriter(infra.db),
             scores=repository,
             index=index,
-            limiter=services.get(RateLimiter),
-            idempotency=IdempotencyStore(infra.db, infra.pipeline, infra.keys),
+            admission=Admission(infra.pipeline, services.get(RateLimiter), idempotency),
+            idempotency=idempotency,
             clock=infra.clock,
         )
     )

@@ -48,19 +48,19 @@ class IdempotencyStore:
         self._keys = keys
         self._answers = pipeline.bind(ANSWERS)
 
-    def _answer_key(self, board_id: str, player_id: str, key: str) -> str:
+    def answer_key(self, board_id: str, player_id: str, key: str) -> str:
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
         return self._keys.idempotent_answer(board_id, player_id, digest)
 
     async def answer(self, board_id: str, player_id: str, key: str) -> StoredAnswer | None:
-        raw = await self._answers([self._answer_key(board_id, player_id, key)], ["get"])
+        raw = await self._answers([self.answer_key(board_id, player_id, key)], ["get"])
         return None if raw is None else msgspec.json.decode(raw, type=StoredAnswer)
 
     async def remember(
         self, board_id: str, player_id: str, key: str, request: bytes, result: SubmitResult
     ) -> None:
         answer = msgspec.json.encode(StoredAnswer(request=request.hex(), result=result)).decode()
-        await self._answers([self._answer_key(board_id, player_id, key)], ["put", answer])
+        await self._answers([self.answer_key(board_id, player_id, key)], ["put", answer])
 
     async def record(self, board_id: str, player_id: str, key: str) -> KeyRecord | None:
         """The key's row in Postgres: present once a submission with it committed."""

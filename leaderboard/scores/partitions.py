@@ -110,7 +110,7 @@ class ScorePartitions:
         )
         found = []
         for row in rows:
-            match = _LEAF.match(row["relname"])
+            match = _LEAF.fullmatch(row["relname"])
             if match:
                 month = date(int(match["month"][:4]), int(match["month"][4:]), 1)
                 found.append(MonthPartition(int(match["bucket"]), month))

@@ -44,7 +44,7 @@ from leaderboard.lib.errors import DependencyUnavailableError
 from leaderboard.lib.leases import Lease, LostLease
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.tasks import Periodic
-from leaderboard.ranking.index import PeriodLock, RankIndex
+from leaderboard.ranking.index import IndexLock, RankIndex
 from leaderboard.scores.partitions import MonthPartition, ScorePartitions
 from leaderboard.scores.repository import ScoreRepository
 
@@ -216,7 +216,7 @@ class RetentionJob:
                 raise LostLease
 
     async def _drop_period(
-        self, board: Board, period: date, lock: PeriodLock, report: RetentionReport
+        self, board: Board, period: date, lock: IndexLock, report: RetentionReport
     ) -> bool:
         """Delete the period's rows, then its index; False when the lock was lost midway."""
         while True:

@@ -28,8 +28,8 @@ from leaderboard.lib.metrics import EVENTS_PUBLISHED, SUBMISSIONS
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.validation import check_metadata
 from leaderboard.ranking.index import RankIndex
-from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
-from leaderboard.scores.idempotency import IdempotencyStore, request_hash
+from leaderboard.scores.admission import Admission
+from leaderboard.scores.idempotency import IdempotencyStore, StoredAnswer, request_hash
 from leaderboard.scores.models import SubmitResult
 from leaderboard.scores.repository import ScoreRepository
 from leaderboard.scores.rules import check_rules, same_request
@@ -61,7 +61,7 @@ class ScoreService:
         writer: ScoreWriter,
         scores: ScoreRepository,
         index: RankIndex,
-        limiter: RateLimiter,
+        admission: Admission,
         idempotency: IdempotencyStore,
         clock: Clock,
     ) -> None:
@@ -69,7 +69,7 @@ class ScoreService:
         self._writer = writer
         self._scores = scores
         self._index = index
-        self._limiter = limiter
+        self._admission = admission
         self._idempotency = idempotency
         self._clock = clock
 
@@ -118,15 +118,12 @@ class ScoreService:
         player_id = canonical_player_id(player_id)
         check_rules(board, score, actor, self._clock())
         request = request_hash(player_id, score, metadata) if key else None
-        if key and request:
-            answer = await self._idempotency.answer(board.id, player_id, key)
-            if answer is not None:  # a repeat: neither limited nor written again
-                same_request(answer.request, request.hex())
-                return Submitted(answer.result, replayed=True)
-        policy = RateLimitPolicy(
-            limit=board.rate_limit.limit, window_seconds=board.rate_limit.window_seconds
-        )
-        decision = await self._limiter.check(f"scores:{board.id}", player_id, policy)
+        admitted = await self._admission.admit(board, player_id, key)
+        if isinstance(admitted, StoredAnswer):  # a repeat: neither limited nor written again
+            assert request is not None
+            same_request(admitted.request, request.hex())
+            return Submitted(admitted.result, replayed=True)
+        decision = admitted
         period = resolve_period(board.reset, None, self._clock())
         submission = Submission(
             board,

@@ -152,7 +152,9 @@ def upsert_sql(operator: Operator, order: Order) -> str:
             SELECT i.actor, 'score.submit', 'leaderboard:' || w.leaderboard_id || '/player:'
                    || w.player_id, i.request_id,
                    jsonb_build_object('submitted', i.submitted, 'score', w.score,
-                                      'period', w.period_start)
+                                      -- null on boards that never reset, as the API
+                                      -- says (periods.ALL_TIME is their stored date)
+                                      'period', NULLIF(w.period_start, DATE '1970-01-01'))
               FROM w JOIN i ON w.leaderboard_id = i.board AND w.period_start = i.period
                            AND w.player_id = i.player::uuid
              WHERE i.actor IS NOT NULL

@@ -9,12 +9,14 @@ from litestar.openapi.spec import Components
 from leaderboard import __version__
 from leaderboard.lib.clock import Clock, started_at
 from leaderboard.lib.cors import cors_config, cors_headers_hook
+from leaderboard.lib.json_depth import DepthCheckedRequest
 from leaderboard.lib.logs import configure_logging
 from leaderboard.lib.openapi import (
     SECURITY_SCHEMES,
-    RequestBodySchemas,
+    StructSchemas,
     allow_methods_middleware,
 )
+from leaderboard.lib.priority import WritesFirst
 from leaderboard.lib.request_middleware import request_middleware
 from leaderboard.lib.settings import Settings
 from leaderboard.server.error_handlers import EXCEPTION_HANDLERS
@@ -47,12 +49,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         cors_config=cors,
         # allow_methods_middleware answers OPTIONS (Litestar 2's Allow header is wrong for
         # paths with several handlers; see lib/openapi.py), after the request got its id.
-        middleware=[request_middleware, allow_methods_middleware],
-        # RequestBodySchemas: the request bodies' OpenAPI schemas refuse what the bodies
-        # refuse (unknown fields, list items that break their constraints; lib/openapi.py).
-        plugins=[InfrastructurePlugin(settings, clock), RequestBodySchemas()],
+        middleware=[
+            request_middleware,
+            WritesFirst(settings.read_slots).middleware,
+            allow_methods_middleware,
+        ],
+        # StructSchemas: the Structs' OpenAPI schemas refuse what the Structs refuse (unknown
+        # fields, list items that break their constraints), with ECMA patterns (openapi.py).
+        plugins=[InfrastructurePlugin(settings, clock), StructSchemas()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
+        # JSON bodies nest at most 32 levels, checked before they are decoded (a 400 naming
+        # the body; lib/json_depth.py).
+        request_class=DepthCheckedRequest,
         # Logging is configured once per process by the CLI (leaderboard/lib/logs.py), not by
         # each app: Litestar's own dictConfig would replace handlers (and the tests').
         logging_config=None,

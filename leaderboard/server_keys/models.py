@@ -9,12 +9,13 @@ import msgspec
 from msgspec import Meta
 
 from leaderboard.boards.models import BoardId
+from leaderboard.lib.validation import NO_CONTROLS
 
 
 class ServerKeyCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Annotated[
         str,
-        Meta(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$"),
+        Meta(min_length=1, max_length=128, pattern=NO_CONTROLS),
     ]
     """What the key is for (a game server, a region), shown in the list and the audit log."""
     leaderboards: Annotated[list[BoardId], Meta(min_length=1, max_length=1000)] | None = None

@@ -142,7 +142,7 @@ class ServerKeyStore:
 
     async def resolve(self, token: str) -> ServerKeyGrant | None:
         """The grant of a valid key; None for a malformed, unknown or revoked one."""
-        match = _KEY.match(token)
+        match = _KEY.fullmatch(token)
         if match is None:
             return None
         key_id = match["id"]

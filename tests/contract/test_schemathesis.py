@@ -10,13 +10,16 @@ besides the coverage ones, derandomized (the same requests every run); about 25 
 The reads and the submission aim at a board that exists, with a player ranked on it, so
 that their 200s are checked too (drawn ids would find nothing); the deleting operations
 keep their drawn ids. The endless event stream is checked on its own (below): a fuzzer
-reading it would wait for ever.
+reading it would wait for ever. Values valid but for a trailing newline are sent on
+purpose too (TRAILING_NEWLINE). CI runs all of it: `.ci/run`'s two pytest passes select
+no markers, so these slow tests are in both.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -31,9 +34,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from leaderboard.lib.settings import Settings
-from leaderboard.server.app import create_app
-from tests.conftest import ADMIN, TEST_ADMIN_TOKEN
+from tests.conftest import ADMIN
+from tests.documents import openapi_document
 from tests.procs import RunningService
 
 pytestmark = pytest.mark.slow
@@ -84,22 +86,11 @@ def known(contract_service: RunningService) -> Known:
     return Known(contract_service.base)
 
 
-def built_document() -> dict[str, Any]:
-    """The OpenAPI document, from the app as `serve` builds it, without serving it.
-
-    schemathesis' pytest integration needs the operations when tests are collected,
-    before any fixture runs (and its fixture-based loader sets Node._nodeid, which pytest 9
-    no longer has); test_the_served_document_is_the_one_fuzzed checks they are the same.
-    """
-    unused = Settings(
-        database_url="postgresql://unused@127.0.0.1:1/unused",
-        redis_url="redis://127.0.0.1:1/0",
-        admin_token=TEST_ADMIN_TOKEN,
-    )
-    return create_app(unused).openapi_schema.to_schema()
-
-
-DOCUMENT = built_document()
+# The document as `serve` builds it, without serving it: schemathesis' pytest integration
+# needs the operations when tests are collected, before any fixture runs (and its
+# fixture-based loader sets Node._nodeid, which pytest 9 no longer has);
+# test_the_served_document_is_the_one_fuzzed checks they are the same.
+DOCUMENT = openapi_document()
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 
 
@@ -164,3 +155,89 @@ def test_the_event_stream_answers_as_documented(
         media_type = stream.headers["content-type"].split(";")[0].strip()
         assert set(documented) == {media_type} == {"text/event-stream"}
         assert next(stream.iter_lines()) == ": subscribed"
+
+
+# A value that is valid but for a trailing newline, for every field of a request body that
+# has a pattern (test_every_pattern_of_a_body_has_its_trailing_newline_case keeps it so).
+# Python's $ matches before a final newline, and msgspec matches with re.search: such a
+# value once passed and reached Postgres (a 500 for a board id) or the data (a name).
+# The document's patterns end in $, which there means the end of the string: the fuzzer
+# takes these values for invalid, and so must the service.
+TRAILING_NEWLINE = [
+    ("createLeaderboard", {"id": "trailing\n"}, "id"),
+    ("createLeaderboard", {"id": "trailing-name", "name": "evil\n"}, "name"),
+    ("createServerKey", {"name": "k\n"}, "name"),
+    ("createServerKey", {"name": "k", "leaderboards": [f"{BOARD}\n"]}, "leaderboards[0]"),
+    ("updateLeaderboard", {"name": "evil\n"}, "name"),
+    ("createPlayer", {"country": "DE\n"}, "country"),
+    ("updateProfile", {"country": "DE\n"}, "country"),
+]
+
+
+@pytest.mark.parametrize(("operation_id", "body", "field"), TRAILING_NEWLINE)
+def test_a_trailing_newline_is_refused_as_the_document_says(
+    contract_service: RunningService,
+    known: Known,
+    operation_id: str,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    operation = schema.find_operation_by_id(operation_id)
+    path = {
+        "updateProfile": {"player_id": known.player},
+        "updateLeaderboard": {"board_id": BOARD},
+    }.get(operation_id, {})
+    case = operation.Case(body=body, path_parameters=path, media_type="application/json")
+    response = case.call_and_validate(
+        base_url=contract_service.base, headers=ADMIN, checks=CHECKS, timeout=10
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == field
+    if operation_id == "createLeaderboard":
+        created = httpx.get(f"{contract_service.base}/v1/leaderboards/{body['id'].strip()}")
+        assert created.status_code == 404, "nothing was created"
+
+
+def patterns_in(node: Any) -> Iterator[str]:
+    """Every ``pattern`` in a piece of the document."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            else:
+                yield from patterns_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from patterns_in(value)
+
+
+def body_patterns() -> set[tuple[str, str]]:
+    """(operationId, top-level field) of every request body field with a pattern."""
+    components = DOCUMENT["components"]["schemas"]
+    found = set()
+    for item in DOCUMENT["paths"].values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "requestBody" not in operation:
+                continue
+            for media in operation["requestBody"]["content"].values():
+                ref = media["schema"].get("$ref", "")
+                properties = components.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
+                for name, prop in properties.items():
+                    if any(patterns_in(prop)):
+                        found.add((operation["operationId"], name))
+    return found
+
+
+def test_every_pattern_of_a_body_has_its_trailing_newline_case() -> None:
+    covered = {(operation_id, field.split("[")[0]) for operation_id, _, field in TRAILING_NEWLINE}
+    assert body_patterns(), "the walk finds the patterns"
+    assert body_patterns() <= covered
+
+
+def test_the_document_states_its_patterns_in_ecma_262() -> None:
+    """No Python-only anchors: ECMA-262 reads \\Z as a literal Z (clients would refuse)."""
+    patterns = list(patterns_in(DOCUMENT))
+    assert len(patterns) > 10
+    for pattern in patterns:
+        assert "\\Z" not in pattern, pattern
+        assert "\\A" not in pattern, pattern

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
 
 from leaderboard.lib.clock import MovableClock
-from leaderboard.lib.invalidation import Invalidations
-from leaderboard.lib.redis_client import AnyRedis
-from leaderboard.lib.settings import Settings
-from leaderboard.server.app import create_app
-from leaderboard.server.plugin import InfrastructurePlugin
-from tests.conftest import ADMIN, running
-from tests.helpers import assert_error_shape, async_wait_until
+from tests.conftest import ADMIN
+from tests.helpers import assert_error_shape
+from tests.scores_helpers import create_board, post_score
 
 pytestmark = pytest.mark.redis_modes
 Http = httpx.AsyncClient
@@ -27,14 +21,6 @@ Http = httpx.AsyncClient
 def later(clock: MovableClock, hours: float) -> str:
     """A moment ``hours`` after the service's clock reads now."""
     return (clock() + timedelta(hours=hours)).isoformat()
-
-
-async def new_board(http: Http, **options: Any) -> str:
-    board_id = f"p-{uuid.uuid4().hex[:10]}"
-    body = {"id": board_id, "rate_limit": {"limit": 1000, "window_seconds": 60}, **options}
-    response = await http.post("/v1/leaderboards", json=body, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    return board_id
 
 
 async def patch(http: Http, board_id: str, body: dict[str, Any]) -> httpx.Response:
@@ -47,41 +33,9 @@ async def new_player(http: Http) -> str:
     return str(response.json()["player_id"])
 
 
-async def submit(http: Http, board_id: str, player: str, score: int) -> httpx.Response:
-    return await http.post(
-        f"/v1/leaderboards/{board_id}/scores",
-        json={"score": score, "player_id": player},
-        headers=ADMIN,
-    )
-
-
-@pytest.fixture
-async def workers(
-    settings: Settings, redis: AnyRedis, clock: MovableClock
-) -> AsyncIterator[tuple[Http, Http]]:
-    """Two app instances over one Postgres and Redis, as two worker processes are, each
-    subscribed to the invalidation channel (and on the test's clock)."""
-    apps: list[Litestar] = [create_app(settings, clock=clock), create_app(settings, clock=clock)]
-    transports = [httpx.ASGITransport(app=app) for app in apps]  # type: ignore[arg-type]
-    async with (
-        running(apps[0]),
-        running(apps[1]),
-        httpx.AsyncClient(transport=transports[0], base_url="http://a.local") as a,
-        httpx.AsyncClient(transport=transports[1], base_url="http://b.local") as b,
-    ):
-        for app in apps:
-            invalidations = app.plugins.get(InfrastructurePlugin).services.get(Invalidations)
-
-            async def subscribed(inv: Any = invalidations) -> bool:
-                return bool(inv.connected.is_set())
-
-            await async_wait_until(subscribed, 10, "the invalidation subscription")
-        yield a, b
-
-
 async def test_every_changeable_rule_is_changed_and_shown(workers: tuple[Http, Http]) -> None:
     a, _ = workers
-    board_id = await new_board(a, reset="daily")
+    board_id = await create_board(a, reset="daily")
     changes: dict[str, Any] = {
         "name": "Spring cup",
         "metadata": {"season": 3},
@@ -115,14 +69,14 @@ async def test_a_change_is_in_effect_at_once_in_the_other_worker(
     workers: tuple[Http, Http], clock: MovableClock
 ) -> None:
     a, b = workers
-    board_id = await new_board(a, max_score=1000)
+    board_id = await create_board(a, max_score=1000)
     player = await new_player(a)
     # Worker b has the board's rules in its cache.
-    assert (await submit(b, board_id, player, 900)).status_code == 200
+    assert (await post_score(b, board_id, player, 900)).status_code == 200
     assert (await b.get(f"/v1/leaderboards/{board_id}")).json()["max_score"] == 1000
 
     assert (await patch(a, board_id, {"max_score": 100, "name": "Capped"})).status_code == 200
-    refused = await submit(b, board_id, player, 950)
+    refused = await post_score(b, board_id, player, 950)
     assert refused.status_code == 400, refused.text
     assert refused.json()["field"] == "score"
     assert (await b.get(f"/v1/leaderboards/{board_id}")).json()["name"] == "Capped"
@@ -131,20 +85,20 @@ async def test_a_change_is_in_effect_at_once_in_the_other_worker(
     closed = await patch(a, board_id, {"starts_at": later(clock, 1), "ends_at": later(clock, 2)})
     assert closed.status_code == 200, closed.text
     assert closed.json()["open"] is False
-    late = await submit(b, board_id, player, 50)
+    late = await post_score(b, board_id, player, 50)
     assert late.status_code == 409
     assert "not open" in late.json()["detail"]
 
 
 async def test_a_new_rate_limit_counts_at_once(workers: tuple[Http, Http]) -> None:
     a, b = workers
-    board_id = await new_board(a)
+    board_id = await create_board(a)
     player = await new_player(a)
-    assert (await submit(b, board_id, player, 1)).status_code == 200
+    assert (await post_score(b, board_id, player, 1)).status_code == 200
     limited = {"rate_limit": {"limit": 2, "window_seconds": 60}}
     assert (await patch(a, board_id, limited)).status_code == 200
-    assert (await submit(b, board_id, player, 2)).status_code == 200
-    throttled = await submit(b, board_id, player, 3)
+    assert (await post_score(b, board_id, player, 2)).status_code == 200
+    throttled = await post_score(b, board_id, player, 3)
     assert throttled.status_code == 429
     assert throttled.headers["ratelimit-limit"] == "2"
 
@@ -171,7 +125,7 @@ async def test_what_cannot_change_is_a_400_naming_the_field_and_changes_nothing(
     workers: tuple[Http, Http], body: dict[str, Any], field: str
 ) -> None:
     a, _ = workers
-    board_id = await new_board(a, name="Before", ends_at="2099-01-01T00:00:00Z")
+    board_id = await create_board(a, name="Before", ends_at="2099-01-01T00:00:00Z")
     before = (await a.get(f"/v1/leaderboards/{board_id}")).json()
     response = await patch(a, board_id, body)
     assert response.status_code == 400, response.text
@@ -204,7 +158,7 @@ async def test_a_board_that_ended_may_still_be_renamed(
 ) -> None:
     """Only an end the request sets must lie ahead."""
     a, _ = workers
-    board_id = await new_board(a, ends_at=later(clock, 1))
+    board_id = await create_board(a, ends_at=later(clock, 1))
     clock.advance(timedelta(hours=2))
     assert (await a.get(f"/v1/leaderboards/{board_id}")).json()["open"] is False
     response = await patch(a, board_id, {"name": "Final standings"})
@@ -216,7 +170,7 @@ async def test_a_board_that_ended_may_still_be_renamed(
 
 async def test_a_change_is_audited_with_what_it_was_and_is(workers: tuple[Http, Http]) -> None:
     a, _ = workers
-    board_id = await new_board(a, max_score=10)
+    board_id = await create_board(a, max_score=10)
     assert (await patch(a, board_id, {"max_score": 20, "name": "Twenty"})).status_code == 200
     entries = (await a.get("/v1/audit?limit=20", headers=ADMIN)).json()["entries"]
     (entry,) = [e for e in entries if e["target"] == f"leaderboard:{board_id}" and
@@ -228,7 +182,7 @@ async def test_a_change_is_audited_with_what_it_was_and_is(workers: tuple[Http, 
 
 async def test_who_may_change_a_board(workers: tuple[Http, Http]) -> None:
     a, _ = workers
-    board_id = await new_board(a)
+    board_id = await create_board(a)
     signed = (await a.post("/v1/auth/device", json={"device_id": f"d-{uuid.uuid4()}"})).json()
     player = {"Authorization": f"Bearer {signed['token']}"}
     url = f"/v1/leaderboards/{board_id}"

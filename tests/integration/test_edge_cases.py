@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -14,19 +11,13 @@ from redis.asyncio.client import PubSub
 from leaderboard.lib.keys import Keys
 from tests.conftest import ADMIN
 from tests.helpers import sign_in
-
-
-async def new_board(client: AsyncTestClient[Litestar], **spec: Any) -> str:
-    board = f"x-{uuid.uuid4().hex[:12]}"
-    body = {"id": board, "rate_limit": {"limit": 1000, "window_seconds": 60}, **spec}
-    assert (await client.post("/v1/leaderboards", json=body, headers=ADMIN)).status_code == 201
-    return board
+from tests.scores_helpers import create_board
 
 
 async def test_a_duplicate_create_leaves_the_existing_board_alone(
     client: AsyncTestClient[Litestar], redis: Redis, redis_key_prefix: str
 ) -> None:
-    board = await new_board(client)
+    board = await create_board(client)
     _, headers = await sign_in(client)
     await client.post(f"/v1/leaderboards/{board}/scores", json={"score": 3}, headers=headers)
     ready = Keys(redis_key_prefix).index(board, "all").ready
@@ -39,7 +30,7 @@ async def test_a_duplicate_create_leaves_the_existing_board_alone(
 async def test_an_unchanged_submission_after_an_index_loss_publishes_nothing(
     client: AsyncTestClient[Litestar], redis: Redis, redis_key_prefix: str
 ) -> None:
-    board = await new_board(client)
+    board = await create_board(client)
     _, headers = await sign_in(client)
     url = f"/v1/leaderboards/{board}/scores"
     await client.post(url, json={"score": 50}, headers=headers)
@@ -101,7 +92,7 @@ async def test_an_audit_cursor_beyond_bigint_is_400(client: AsyncTestClient[Lite
 
 
 async def test_nul_in_score_metadata_and_odd_paths(client: AsyncTestClient[Litestar]) -> None:
-    board = await new_board(client)
+    board = await create_board(client)
     _, headers = await sign_in(client)
     response = await client.post(
         f"/v1/leaderboards/{board}/scores",
@@ -136,7 +127,7 @@ async def test_a_player_may_name_themselves_in_upper_case(
 
 
 async def test_an_impossible_last_event_id_is_400(client: AsyncTestClient[Litestar]) -> None:
-    board = await new_board(client)
+    board = await create_board(client)
     response = await client.get(
         f"/v1/leaderboards/{board}/events",
         headers={"Last-Event-ID": "18446744073709551615-18446744073709551615"},

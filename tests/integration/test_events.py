@@ -76,14 +76,17 @@ async def subscriber(
     await subscriber.pubsub.aclose()
 
 
-async def received(subscriber: Subscriber, wait: float = 0.5) -> list[RankChanged]:
-    """Every event that arrives until none has for ``wait`` seconds."""
+async def received(
+    subscriber: Subscriber, wait: float = 0.5, most: int = 10_000
+) -> list[RankChanged]:
+    """Every event that arrives until none has for ``wait`` seconds (at most ``most``)."""
     events: list[RankChanged] = []
-    while True:
+    while len(events) < most:
         message = await subscriber.get(ignore_subscribe_messages=True, timeout=wait)
         if message is None:
             return events
         events.append(msgspec.json.decode(message["data"], type=RankChanged))
+    pytest.fail(f"events kept coming: {most} and more")
 
 
 async def post_score(

@@ -260,7 +260,13 @@ async def test_options_lists_every_method_of_the_path_without_a_token(
     asked admin controllers' paths for a token (lib/openapi.py answers instead)."""
     document = (await client.get("/schema/openapi.json")).json()
     for path, item in document["paths"].items():
-        url = path.format(board_id="any", player_id=str(uuid.uuid4()), key_id=uuid.uuid4().hex)
+        url = path.format(
+            board_id="any",
+            player_id=str(uuid.uuid4()),
+            key_id=uuid.uuid4().hex,
+            league_id="any",
+            cohort="1-1-1",
+        )
         response = await client.options(url)
         assert response.status_code == 204, (url, response.text)
         allowed = {method.strip() for method in response.headers["allow"].split(",")}

@@ -105,6 +105,37 @@ async def test_a_lost_members_hash_is_rebuilt(
     assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
 
 
+@pytest.mark.parametrize("lost", ["the whole hash", "one player's field"])
+async def test_a_torn_index_never_lists_a_player_twice(
+    live: Live, settings: Settings, redis: Redis, database_url: str, lost: str
+) -> None:
+    """The held-out case: the hash goes, and a player submits a better score before any
+    round of the guard. The write finds the index torn and rebuilds it first."""
+    board_id, players = await board_of(live, database_url, 30)
+    keys = index_keys(settings, board_id)
+    if lost == "the whole hash":
+        await redis.unlink(keys.members)
+    else:
+        await redis.hdel(keys.members, players[3])
+    await submit(live.http, board_id, players[3], 5_000)
+    page = await served(live, board_id)
+    assert len(page) == 30
+    assert page == await postgres_ranking(database_url, board_id)
+    assert await redis.zcard(keys.scores) == await redis.hlen(keys.members) == 30
+
+
+async def test_a_torn_index_is_rebuilt_by_the_guard_without_traffic(
+    live: Live, settings: Settings, redis: Redis, database_url: str
+) -> None:
+    board_id, _ = await board_of(live, database_url, 20)
+    keys = index_keys(settings, board_id)
+    await redis.hdel(keys.members, *(await redis.hkeys(keys.members))[:5])
+    report = await live.services.get(IndexGuard).run_once()
+    assert board_id in report.rebuilt
+    assert await redis.hlen(keys.members) == await redis.zcard(keys.scores) == 20
+    assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
+
+
 async def test_a_score_moved_behind_our_back_is_put_back(
     live: Live, settings: Settings, redis: Redis, database_url: str
 ) -> None:

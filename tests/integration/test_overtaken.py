@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from typing import Any
 
 import httpx
@@ -16,28 +15,9 @@ import pytest
 
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
-from tests.conftest import ADMIN
-from tests.scores_helpers import insert_players
+from tests.scores_helpers import create_board, insert_players, submit
 
 pytestmark = pytest.mark.redis_modes
-
-
-async def new_board(client: httpx.AsyncClient, **options: Any) -> str:
-    board_id = f"ot-{uuid.uuid4().hex[:10]}"
-    body = {"id": board_id, "rate_limit": {"limit": 1000, "window_seconds": 60}, **options}
-    response = await client.post("/v1/leaderboards", json=body, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    return board_id
-
-
-async def score(client: httpx.AsyncClient, board_id: str, player: str, value: int) -> Any:
-    response = await client.post(
-        f"/v1/leaderboards/{board_id}/scores",
-        json={"score": value, "player_id": player},
-        headers=ADMIN,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 async def events_after(
@@ -52,13 +32,13 @@ async def events_after(
 async def test_a_move_tells_each_player_it_passed(
     live: httpx.AsyncClient, database_url: str, redis: AnyRedis, redis_key_prefix: str
 ) -> None:
-    board_id = await new_board(live)
+    board_id = await create_board(live)
     players = [player for player, _ in await insert_players(database_url, 6)]
     for i, player in enumerate(players):  # ranks: players[5] first … players[0] last
-        await score(live, board_id, player, 10 * (i + 1))
+        await submit(live, board_id, player, 10 * (i + 1))
     before = await events_after(redis, redis_key_prefix, board_id)
     mover = players[0]
-    moved = await score(live, board_id, mover, 55)  # from 6th to 2nd: passes four
+    moved = await submit(live, board_id, mover, 55)  # from 6th to 2nd: passes four
     assert (moved["previous_rank"], moved["rank"]) == (6, 2)
     new = (await events_after(redis, redis_key_prefix, board_id))[len(before) :]
     assert [e["type"] for e in new] == ["rank_changed"] + ["overtaken"] * 4
@@ -73,7 +53,7 @@ async def test_a_move_tells_each_player_it_passed(
     assert {e["leaderboard"] for e in overtaken} == {board_id}
     assert all(e["period"] is None and e["at"] for e in overtaken)
     # A move down or in place passes nobody.
-    await score(live, board_id, mover, 55)
+    await submit(live, board_id, mover, 55)
     latest = await events_after(redis, redis_key_prefix, board_id, after=f"({new[-1]['id']}")
     assert latest == []
 
@@ -81,22 +61,22 @@ async def test_a_move_tells_each_player_it_passed(
 async def test_only_the_nearest_get_told(
     live: httpx.AsyncClient, database_url: str, redis: AnyRedis, redis_key_prefix: str
 ) -> None:
-    board_id = await new_board(live, overtake_events=2)
+    board_id = await create_board(live, overtake_events=2)
     players = [player for player, _ in await insert_players(database_url, 6)]
     for i, player in enumerate(players):
-        await score(live, board_id, player, 10 * (i + 1))
+        await submit(live, board_id, player, 10 * (i + 1))
     newcomer = str((await insert_players(database_url, 1))[0][0])
     before = await events_after(redis, redis_key_prefix, board_id)
-    await score(live, board_id, newcomer, 1000)  # a first entry at the top passes all six
+    await submit(live, board_id, newcomer, 1000)  # a first entry at the top passes all six
     new = (await events_after(redis, redis_key_prefix, board_id))[len(before) :]
     assert [(e["type"], e.get("player_id")) for e in new[1:]] == [
         ("overtaken", players[5]),
         ("overtaken", players[4]),
     ]
-    quiet = await new_board(live, overtake_events=0)
+    quiet = await create_board(live, overtake_events=0)
     for i, player in enumerate(players[:3]):
-        await score(live, quiet, player, 3 - i)
-    await score(live, quiet, players[2], 100)
+        await submit(live, quiet, player, 3 - i)
+    await submit(live, quiet, players[2], 100)
     assert {e["type"] for e in await events_after(redis, redis_key_prefix, quiet)} == {
         "rank_changed"
     }
@@ -107,12 +87,12 @@ async def test_concurrent_moves_tell_exactly_the_players_passed(
 ) -> None:
     """Twenty players climb at once: every overtaken event matches the ranks at the moment
     its move was applied (the script computes both in one step)."""
-    board_id = await new_board(live, overtake_events=100, operator="sum")
+    board_id = await create_board(live, overtake_events=100, operator="sum")
     players = [player for player, _ in await insert_players(database_url, 20)]
     for i, player in enumerate(players):
-        await score(live, board_id, player, i)
+        await submit(live, board_id, player, i)
     start = await events_after(redis, redis_key_prefix, board_id)
-    await asyncio.gather(*(score(live, board_id, p, 7 * (20 - i)) for i, p in enumerate(players)))
+    await asyncio.gather(*(submit(live, board_id, p, 7 * (20 - i)) for i, p in enumerate(players)))
     events = (await events_after(redis, redis_key_prefix, board_id))[len(start) :]
     # Replay the stream: each rank_changed moves its player; the overtaken events after
     # it must name exactly the players it passed, in order.

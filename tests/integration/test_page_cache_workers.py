@@ -24,7 +24,7 @@ from leaderboard.server.app import create_app
 from leaderboard.server.services import build_services, close_services
 from tests.conftest import ADMIN, running
 from tests.helpers import async_wait_until
-from tests.scores_helpers import insert_players
+from tests.scores_helpers import insert_players, submit
 
 TODAY = date(2026, 11, 25)
 
@@ -53,15 +53,6 @@ async def two_workers(
         httpx.AsyncClient(transport=b_transport, base_url="http://b.local") as b,
     ):
         yield a, b
-
-
-async def submit(client: httpx.AsyncClient, board: str, player: str, score: int) -> None:
-    response = await client.post(
-        f"/v1/leaderboards/{board}/scores",
-        json={"score": score, "player_id": player},
-        headers=ADMIN,
-    )
-    assert response.status_code == 200, response.text
 
 
 async def board_with_players(client: httpx.AsyncClient, count: int) -> tuple[str, list[str]]:

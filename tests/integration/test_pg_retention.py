@@ -33,7 +33,7 @@ from leaderboard.scores.retention import LEASE, RetentionJob
 from leaderboard.server.app import create_app
 from leaderboard.server.plugin import InfrastructurePlugin
 from tests.conftest import ADMIN, running
-from tests.scores_helpers import insert_players, new_board_id
+from tests.scores_helpers import create_board, insert_players, new_board_id
 
 HIGH_LIMIT = {"limit": 10_000, "window_seconds": 1}
 
@@ -65,15 +65,6 @@ async def world(
         httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http,
     ):
         yield World(http, app, clock, Keys(redis_key_prefix))
-
-
-async def create_board(http: httpx.AsyncClient, **spec: Any) -> str:
-    board_id = new_board_id()
-    response = await http.post(
-        "/v1/leaderboards", json={"id": board_id, "rate_limit": HIGH_LIMIT, **spec}, headers=ADMIN
-    )
-    assert response.status_code == 201, response.text
-    return board_id
 
 
 async def fill_days(

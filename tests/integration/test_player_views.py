@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import date, timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -14,28 +13,11 @@ from litestar.testing import AsyncTestClient
 
 from leaderboard.lib.clock import MovableClock
 from tests.calendar import at
-from tests.conftest import ADMIN
 from tests.helpers import sign_in
-from tests.scores_helpers import insert_players
+from tests.scores_helpers import create_board, insert_players, post_score
 
 pytestmark = pytest.mark.redis_modes
 Client = AsyncTestClient[Litestar]
-
-
-async def new_board(client: httpx.AsyncClient, **options: Any) -> str:
-    board_id = f"pv-{uuid.uuid4().hex[:10]}"
-    body = {"id": board_id, "rate_limit": {"limit": 1000, "window_seconds": 60}, **options}
-    response = await client.post("/v1/leaderboards", json=body, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    return board_id
-
-
-async def score(client: httpx.AsyncClient, board_id: str, player: str, value: int) -> Any:
-    return await client.post(
-        f"/v1/leaderboards/{board_id}/scores",
-        json={"score": value, "player_id": player},
-        headers=ADMIN,
-    )
 
 
 # -- friends -------------------------------------------------------------------------
@@ -44,10 +26,10 @@ async def score(client: httpx.AsyncClient, board_id: str, player: str, value: in
 async def test_friends_come_best_first_with_their_ranks_on_the_whole_board(
     client: Client, database_url: str
 ) -> None:
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     players = [player for player, _ in await insert_players(database_url, 6)]
     for i, player in enumerate(players):
-        assert (await score(client, board_id, player, 10 * (i + 1))).is_success
+        assert (await post_score(client, board_id, player, 10 * (i + 1))).is_success
     stranger = str(uuid.uuid4())  # no such player: left out
     friends = [players[0], players[4], stranger, players[2], players[4]]
     response = await client.get(
@@ -76,7 +58,7 @@ async def test_friends_come_best_first_with_their_ranks_on_the_whole_board(
     ids=["malformed", "empty", "too-many", "neither", "both"],
 )
 async def test_a_bad_friends_list_is_400(client: Client, params: dict[str, str]) -> None:
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     response = await client.get(f"/v1/leaderboards/{board_id}/players", params=params)
     assert response.status_code == 400, response.text
     assert "ids" in response.json()["detail"]
@@ -86,13 +68,13 @@ async def test_a_bad_friends_list_is_400(client: Client, params: dict[str, str])
 
 
 async def test_players_are_found_by_the_start_of_their_name(client: Client) -> None:
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     names = ["Swift Fox", "swift otter", "Brave Swift", "100%_sure"]
     ids = {}
     for i, name in enumerate(names):
         player, _ = await sign_in(client, display_name=name)
         ids[name] = player
-        await score(client, board_id, player, i)
+        await post_score(client, board_id, player, i)
     unranked, _ = await sign_in(client, display_name="Swift Unranked")  # no entry: left out
 
     async def found(prefix: str) -> list[str]:
@@ -118,11 +100,11 @@ async def test_players_are_found_by_the_start_of_their_name(client: Client) -> N
 async def test_the_histogram_counts_every_entry_once(
     client: Client, database_url: str, order: str
 ) -> None:
-    board_id = await new_board(client, order=order)
+    board_id = await create_board(client, order=order)
     values = [0, 1, 5, 9, 10, 10, 33, 99]
     players = [player for player, _ in await insert_players(database_url, len(values))]
     for player, value in zip(players, values, strict=True):
-        await score(client, board_id, player, value)
+        await post_score(client, board_id, player, value)
     response = await client.get(f"/v1/leaderboards/{board_id}/histogram", params={"buckets": 10})
     assert response.status_code == 200, response.text
     page = response.json()
@@ -144,12 +126,12 @@ async def test_the_histogram_counts_every_entry_once(
 
 
 async def test_histogram_edges(client: Client, database_url: str) -> None:
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     empty = (await client.get(f"/v1/leaderboards/{board_id}/histogram")).json()
     assert (empty["total"], empty["buckets"]) == (0, [])
     (player, _), (other, _) = await insert_players(database_url, 2)
-    await score(client, board_id, player, -7)
-    await score(client, board_id, other, -7)
+    await post_score(client, board_id, player, -7)
+    await post_score(client, board_id, other, -7)
     one_value = (await client.get(f"/v1/leaderboards/{board_id}/histogram?buckets=100")).json()
     assert one_value["buckets"] == [{"from": -7, "to": -7, "count": 2}]
     for bad in ("0", "101", "x"):
@@ -167,9 +149,9 @@ async def test_a_board_window_opens_and_closes_on_the_second(
     # Boards whose window edge is the coming midnight, tried two seconds before and after.
     midnight = at(calendar_day + timedelta(days=1))
     clock.set(midnight - timedelta(seconds=2))
-    opening = await new_board(client, starts_at=midnight.isoformat())
-    closing = await new_board(client, ends_at=midnight.isoformat())
-    running = await new_board(
+    opening = await create_board(client, starts_at=midnight.isoformat())
+    closing = await create_board(client, ends_at=midnight.isoformat())
+    running = await create_board(
         client,
         starts_at=(midnight - timedelta(days=1)).isoformat(),
         ends_at=(midnight + timedelta(days=1)).isoformat(),
@@ -178,7 +160,7 @@ async def test_a_board_window_opens_and_closes_on_the_second(
 
     async def open_now(board_id: str) -> bool:
         board = (await client.get(f"/v1/leaderboards/{board_id}")).json()
-        response = await score(client, board_id, player, 1)
+        response = await post_score(client, board_id, player, 1)
         assert response.status_code == (200 if board["open"] else 409), response.text
         if not board["open"]:
             assert "not open" in response.json()["detail"]
@@ -193,9 +175,9 @@ async def test_a_board_window_opens_and_closes_on_the_second(
 async def test_max_submissions_is_exact_under_concurrency(
     live: httpx.AsyncClient, database_url: str
 ) -> None:
-    board_id = await new_board(live, operator="sum", max_submissions=5)
+    board_id = await create_board(live, operator="sum", max_submissions=5)
     ((player, _),) = await insert_players(database_url, 1)
-    answers = await asyncio.gather(*(score(live, board_id, player, 1) for _ in range(20)))
+    answers = await asyncio.gather(*(post_score(live, board_id, player, 1) for _ in range(20)))
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [200] * 5 + [409] * 15, statuses
     entry = (await live.get(f"/v1/leaderboards/{board_id}/players/{player}")).json()

@@ -567,7 +567,7 @@ async def test_deleting_a_player_or_a_board_leaves_nothing_behind(
     assert late.status_code == 404
     # The other board is untouched, and a new board of the same id starts empty.
     assert (await top(client, second))["total"] == 2
-    await create_board(client, board_id=first)
+    await create_board(client, id=first)
     assert (await top(client, first))["total"] == 0
 
 

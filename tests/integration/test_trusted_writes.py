@@ -15,17 +15,10 @@ from leaderboard.lib.settings import Settings
 from leaderboard.server.app import create_app
 from tests.conftest import ADMIN
 from tests.helpers import sign_in
+from tests.scores_helpers import create_board
 
 pytestmark = pytest.mark.redis_modes
 Client = AsyncTestClient[Litestar]
-
-
-async def new_board(client: httpx.AsyncClient, **options: Any) -> str:
-    board_id = f"tw-{uuid.uuid4().hex[:10]}"
-    body = {"id": board_id, "rate_limit": {"limit": 1000, "window_seconds": 60}, **options}
-    response = await client.post("/v1/leaderboards", json=body, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    return board_id
 
 
 async def new_key(client: httpx.AsyncClient, **body: Any) -> dict[str, Any]:
@@ -52,7 +45,7 @@ async def audit(client: httpx.AsyncClient, limit: int = 100) -> list[dict[str, A
 
 
 async def test_a_server_only_board_refuses_players_and_takes_servers(client: Client) -> None:
-    board_id = await new_board(client, client_submissions=False)
+    board_id = await create_board(client, client_submissions=False)
     board = (await client.get(f"/v1/leaderboards/{board_id}")).json()
     assert board["client_submissions"] is False
     player, headers = await sign_in(client)
@@ -78,7 +71,7 @@ async def test_a_server_only_board_refuses_players_and_takes_servers(client: Cli
     ],
 )
 async def test_score_bounds(client: Client, operator: str, submitted: int, status: int) -> None:
-    board_id = await new_board(client, operator=operator, min_score=0, max_score=100)
+    board_id = await create_board(client, operator=operator, min_score=0, max_score=100)
     _, headers = await sign_in(client)
     url = f"/v1/leaderboards/{board_id}/scores"
     if operator == "sum":  # a stored total above the bound is fine
@@ -112,7 +105,7 @@ async def test_inconsistent_options_are_refused_naming_the_field(
 
 
 async def test_an_admin_submission_for_an_unknown_player_is_404(client: Client) -> None:
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     for player in (str(uuid.uuid4()), "not-a-uuid"):
         response = await client.post(
             f"/v1/leaderboards/{board_id}/scores",
@@ -127,7 +120,7 @@ async def test_an_admin_submission_for_an_unknown_player_is_404(client: Client) 
 
 
 async def test_a_server_key_submits_for_players_on_its_boards_only(client: Client) -> None:
-    mine, other = await new_board(client), await new_board(client)
+    mine, other = await create_board(client), await create_board(client)
     created = await new_key(client, leaderboards=[mine])
     assert created["key"].startswith("lbk_")
     assert created["leaderboards"] == [mine]
@@ -149,7 +142,7 @@ async def test_a_server_key_submits_for_players_on_its_boards_only(client: Clien
 
 
 async def test_a_server_key_may_do_nothing_else(client: Client) -> None:
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     key = bearer((await new_key(client))["key"])
     player, _ = await sign_in(client)
     calls = [
@@ -198,7 +191,7 @@ async def test_keys_are_shown_once_and_stored_as_hashes_only(
     ],
 )
 async def test_unknown_server_keys_are_401(client: Client, token: str) -> None:
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     player, _ = await sign_in(client)
     response = await client.post(
         f"/v1/leaderboards/{board_id}/scores",
@@ -209,7 +202,7 @@ async def test_unknown_server_keys_are_401(client: Client, token: str) -> None:
 
 
 async def test_a_wrong_secret_for_a_real_key_is_401(client: Client) -> None:
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     player, _ = await sign_in(client)
     key_id = (await new_key(client))["id"]
     forged = f"lbk_{key_id}.{'B' * 43}"
@@ -239,7 +232,7 @@ async def second_worker(settings: Settings) -> AsyncIterator[Client]:
 async def test_a_revoked_key_stops_working_at_once_in_every_worker(
     client: Client, second_worker: Client
 ) -> None:
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     player, _ = await sign_in(client)
     created = await new_key(client)
     url = f"/v1/leaderboards/{board_id}/scores"
@@ -262,7 +255,7 @@ async def test_a_revoked_key_stops_working_at_once_in_every_worker(
 
 
 async def test_every_admin_and_server_key_write_is_audited(client: Client) -> None:
-    board_id = await new_board(client)
+    board_id = await create_board(client)
     player, player_headers = await sign_in(client)
     created = await new_key(client, leaderboards=[board_id])
     url = f"/v1/leaderboards/{board_id}/scores"
@@ -301,7 +294,7 @@ async def test_every_admin_and_server_key_write_is_audited(client: Client) -> No
 
 async def test_the_audit_log_pages_back_in_time(client: Client) -> None:
     for _ in range(3):
-        await new_board(client)
+        await create_board(client)
     first = (await client.get("/v1/audit?limit=2", headers=ADMIN)).json()
     assert len(first["entries"]) == 2
     assert first["next_before"] == first["entries"][-1]["id"]

@@ -248,7 +248,7 @@ def test_a_half_sent_request_line_is_closed_after_the_header_timeout(
 WORKERS_SCRIPT = """
 import uvicorn
 uvicorn.run(
-    "tests.integration.test_event_http_limits:hello_app",
+    "tests.uvicorn_helpers:hello_app",
     port={port},
     workers=2,
     http="leaderboard.lib.http_limits:LimitedHttpToolsProtocol",

@@ -13,15 +13,17 @@ import httpx
 import msgspec
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
-from leaderboard.events.bridge import Delivery
+from leaderboard.events.delivery import Delivery
 from leaderboard.events.hub import EventHub
-from leaderboard.events.models import Envelope, EventsDropped, RankChanged
+from leaderboard.events.models import Envelope, EventsDropped, RankChanged, stream_id_key
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import create_redis
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedValkey
 from tests.conftest import CLUSTER, SINGLE, TEST_ADMIN_TOKEN
+from tests.helpers import async_wait_until
 from tests.procs import RunningService, clean_env, running_service, service_env, start_cli
 from tests.streams_helpers import SseReader
 
@@ -159,6 +161,48 @@ async def test_sse_resumes_from_last_event_id(
 
 
 @pytest.mark.redis_modes
+async def test_websocket_resumes_from_last_event_id(
+    server: RunningService, api: httpx.AsyncClient
+) -> None:
+    """A browser's WebSocket sends no headers: `?last_event_id=` resumes it instead."""
+    board = await new_board(api)
+    players = [await new_player(api) for _ in range(3)]
+    url = f"{server.ws_base}/v1/leaderboards/{board}/ws"
+    async with connect(url) as socket:
+        assert msgspec.json.decode(await socket.recv()) == {"type": "subscribed"}
+        for i, player in enumerate(players):
+            await submit(api, board, player, (i + 1) * 100)
+        first = msgspec.json.decode(await asyncio.wait_for(socket.recv(), 5), type=RankChanged)
+    assert first.id is not None
+    # Gone after the first event; the other two were published meanwhile.
+    async with connect(f"{url}?last_event_id={first.id}") as socket:
+        assert msgspec.json.decode(await socket.recv()) == {"type": "subscribed"}
+        missed = [
+            msgspec.json.decode(await asyncio.wait_for(socket.recv(), 5), type=RankChanged)
+            for _ in range(2)
+        ]
+        assert [e.score for e in missed] == [200, 300]
+        await submit(api, board, players[0], 1000)
+        live = msgspec.json.decode(await asyncio.wait_for(socket.recv(), 5), type=RankChanged)
+    assert (live.player_id, live.score, live.rank) == (players[0], 1000, 1)
+    ids = [str(e.id) for e in (first, *missed, live)]
+    assert ids == sorted(set(ids), key=stream_id_key)  # in order, none twice
+
+
+async def test_a_websocket_with_a_bad_resume_id_is_closed(
+    server: RunningService, api: httpx.AsyncClient
+) -> None:
+    board = await new_board(api)
+    for bad in ("x", "99999999999999999999-0"):  # not an id; an id Redis refuses
+        async with connect(f"{server.ws_base}/v1/leaderboards/{board}/ws?last_event_id={bad}") as s:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(s.recv(), 5)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4400, bad
+        assert "last_event_id" in closed.value.rcvd.reason
+
+
+@pytest.mark.redis_modes
 async def test_sse_filters_by_player(server: RunningService, api: httpx.AsyncClient) -> None:
     board = await new_board(api)
     alice, bob = await new_player(api), await new_player(api)
@@ -262,15 +306,16 @@ async def test_events_flow_again_after_redis_restarts(
                 own_valkey.stop()
                 own_valkey.start()  # same port and append-only file
                 back = asyncio.get_running_loop().time()
-                while True:  # the first submissions may meet the reconnecting client
+
+                async def accepted() -> bool:  # the first may meet the reconnecting client
                     response_ = await api.post(
                         f"/v1/leaderboards/{board}/scores",
                         json={"score": 1000, "player_id": player},
                         headers=ADMIN,
                     )
-                    if response_.status_code == 200:
-                        break
-                    await asyncio.sleep(0.1)
+                    return response_.status_code == 200
+
+                await async_wait_until(accepted, 15, "a submission after the restart")
                 event = await reader.next_event(timeout=5)
                 took = asyncio.get_running_loop().time() - back
                 assert msgspec.json.decode(event["data"], type=RankChanged).score == 1000

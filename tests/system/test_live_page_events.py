@@ -101,3 +101,28 @@ def test_a_removed_entry_leaves_the_table(server: str, seed: Seed, page: Page) -
     expect(page.locator("#entry")).to_be_hidden()
     expect(rows).to_have_count(2)
     opened.check()
+
+
+def test_an_unbanned_players_entry_comes_back_without_a_reload(
+    server: str, seed: Seed, page: Page
+) -> None:
+    board = seed.board()
+    names = NAMES[:4]
+    players = seed.players(board, {name: 400 - 100 * i for i, name in enumerate(names)})
+    opened = open_board(page, server, board)
+    rows = page.locator("#top tr")
+    expect(rows).to_have_count(4)
+    assert seed.http.post(f"/v1/players/{players['Grace']}/ban").status_code == 204
+    expect(rows).to_have_count(3, timeout=10_000)
+    # The re-read the ban's event asked for is done: the page reads nothing more unasked.
+    expect(page.locator("#total")).to_have_text("\u00b7 3 players", timeout=10_000)
+
+    # The unban publishes entry_restored: the row is back where it ranked, marked "back".
+    assert seed.http.delete(f"/v1/players/{players['Grace']}/ban").status_code == 204
+    expect(rows).to_have_count(4, timeout=10_000)
+    expect(rows.nth(1)).to_contain_text("Grace")
+    expect(rows.nth(1).locator("td.rank")).to_have_text("2")
+    expect(mark_of(page, "Grace")).to_have_text("back")
+    expect(mark_of(page, "Grace")).to_have_attribute("aria-label", "entry restored")
+    expect(page.locator("#total")).to_have_text("\u00b7 4 players")
+    opened.check()

@@ -28,6 +28,7 @@ from leaderboard.ranking.rebuild import Rebuilder
 from leaderboard.ranking.records import ScoreRecords
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ratelimit import RateLimiter
+from leaderboard.scores.admission import Admission
 from leaderboard.scores.idempotency import IdempotencyStore
 from leaderboard.scores.repository import ScoreRepository
 from leaderboard.scores.service import ScoreService
@@ -67,14 +68,16 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
         keys=keys,
         top_pages=TopPageCache(0),
         events=EventSettings(),
+        clock=system_clock,
     )
+    idem = IdempotencyStore(db, ScriptPipeline(redis), keys)
     service = ScoreService(
         boards=boards,
         writer=ScoreWriter(db),
         scores=ScoreRepository(db),
         index=index,
-        limiter=RateLimiter(ScriptPipeline(redis), keys),
-        idempotency=IdempotencyStore(db, ScriptPipeline(redis), keys),
+        admission=Admission(ScriptPipeline(redis), RateLimiter(ScriptPipeline(redis), keys), idem),
+        idempotency=idem,
         clock=system_clock,
     )
     board = await boards.create(

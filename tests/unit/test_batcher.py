@@ -139,3 +139,21 @@ async def test_a_caller_cancelled_while_queued_has_nothing_run() -> None:
     release.set()
     assert (await first, await kept) == (1, 3)
     assert seen == [1, 3]
+
+
+def test_a_batch_splits_into_rounds_that_hold_each_key_once_in_arrival_order() -> None:
+    from datetime import date
+
+    from leaderboard.scores.writer import _rounds
+
+    class Key:
+        def __init__(self, key: str) -> None:
+            self.key = (key, date(2024, 2, 29), "p")
+
+    batch = [(i, Key(k)) for i, k in enumerate("abacaba")]
+    rounds = _rounds(batch)  # type: ignore[arg-type]
+    assert [[i for i, _ in round_] for round_ in rounds] == [[0, 1, 3], [2, 5], [4], [6]]
+    for round_ in rounds:
+        keys = [entry.key for _, entry in round_]
+        assert len(keys) == len(set(keys)), "a statement touches a row once"
+    assert _rounds([]) == []

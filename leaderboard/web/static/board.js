@@ -92,6 +92,7 @@ function showError(error) {
 function moveMark(playerId) {
   const mark = marks.get(playerId);
   if (!mark || mark.until <= Date.now()) return null;
+  if (mark.restored) return { cls: "new", text: "back", label: "entry restored" };
   if (mark.from === null) return { cls: "new", text: "new", label: "new entry" };
   const by = mark.from - mark.to;
   if (by > 0) return { cls: "up", text: `▲${by}`, label: `up ${plural(by, "place", "places")}` };
@@ -122,10 +123,10 @@ function expireMarks() {
   }
 }
 
-function mark(playerId, from, to) {
+function mark(playerId, from, to, restored = false) {
   const before = marks.get(playerId);
   const start = before && before.until > Date.now() ? before.from : from;
-  marks.set(playerId, { from: start, to, until: Date.now() + MARK_MS });
+  marks.set(playerId, { from: start, to, restored, until: Date.now() + MARK_MS });
 }
 
 function row(e) {
@@ -448,6 +449,9 @@ function onEvent(event) {
     marks.delete(event.player_id);
     const gone = $("top").querySelector(`tr[data-player="${CSS.escape(event.player_id)}"]`);
     if (gone) gone.remove();
+  } else if (event.type === "entry_restored") {
+    // An unban: the entry is back where it ranked (the refresh below shows it).
+    mark(event.player_id, null, event.rank, true);
   } else if (event.type !== "events_dropped") {
     return; // heartbeats, and types this page does not know
   }

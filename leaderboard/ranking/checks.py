@@ -1,0 +1,70 @@
+"""What the index guard reads of an index to check it against Postgres (guard.py).
+
+Reads only, and the per-round bookkeeping (the round's lock, the cursors); the guard
+repairs through the façade (``RankIndex.correct``, ``remove``, ``rebuild``).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from leaderboard.boards.models import Board
+from leaderboard.lib.keys import Keys
+from leaderboard.lib.redis_client import AnyRedis, run_id_of
+from leaderboard.ranking.locator import IndexLocator
+from leaderboard.ranking.scripts import IndexScripts
+from leaderboard.ranking.values import CheckState, HeldEntry
+
+# The ready marker of indexes built before markers held a run id.
+LEGACY_MARKER = "1"
+
+
+class IndexChecks:
+    def __init__(
+        self, redis: AnyRedis, scripts: IndexScripts, locator: IndexLocator, keys: Keys
+    ) -> None:
+        self._redis = redis
+        self._scripts = scripts
+        self._locator = locator
+        self._keys = keys
+
+    async def take(
+        self, board: Board, period: date, interval_ms: int
+    ) -> tuple[CheckState, bool] | None:
+        """Take this round's check of a ready index (None: taken elsewhere, or not built).
+
+        Returns what the index holds and whether it was built on this Redis server (a
+        marker of another run id: a restart or failover since; rebuild it).
+        """
+        keys = self._locator.keys(board, period)
+        state = await self._scripts.check(
+            keys, self._keys.suspects(board.id), interval_ms, int(time.time() * 1000)
+        )
+        if state is None or state.marker is None:
+            return None
+        run_id = await run_id_of(self._redis, keys.ready)
+        if state.marker == LEGACY_MARKER:
+            await self._redis.set(keys.ready, run_id, xx=True, keepttl=True)
+            return state, True
+        return state, state.marker == run_id
+
+    async def held(self, board: Board, period: date, player_ids: list[str]) -> list[HeldEntry]:
+        """What the index holds for each of ``player_ids``, in order."""
+        return await self._scripts.entries_of(self._locator.keys(board, period), player_ids)
+
+    async def window(
+        self, board: Board, period: date, first: int, count: int
+    ) -> list[tuple[str, str]]:
+        """(player id, Redis score) of ``count`` entries from position ``first`` (0-based)."""
+        return await self._scripts.window(
+            self._locator.keys(board, period), first, first + count - 1
+        )
+
+    async def save_cursors(
+        self, board: Board, period: date, player_cursor: str, rank_cursor: int
+    ) -> None:
+        """Where the guard's rolling check goes on next round (any worker's)."""
+        await self._scripts.save_cursors(
+            self._locator.keys(board, period), player_cursor, rank_cursor
+        )
