@@ -9,10 +9,11 @@ import msgspec
 from msgspec import Meta
 
 from leaderboard.boards.models import BoardId, BoardName, Operator, Order, RateLimitConfig, Score
+from leaderboard.lib.validation import NO_CONTROLS
 
 Schedule = Literal["daily", "weekly", "monthly"]
 Zone = Literal["promote", "stay", "demote"]
-TierName = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+TierName = Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_CONTROLS)]
 Places = Annotated[int, Meta(ge=0, le=1000)]
 
 

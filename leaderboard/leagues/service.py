@@ -8,7 +8,6 @@ scheduled close, before the close job moves on): lib/invalidation.py.
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Awaitable, Callable
 
@@ -21,8 +20,8 @@ from leaderboard.lib.db import Database
 from leaderboard.lib.errors import InvalidInputError, NotFoundError
 from leaderboard.lib.invalidation import Invalidations
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
+from leaderboard.lib.validation import BOARD_ID
 
-LEAGUE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LOCAL_TTL_SECONDS = 2.0
 INVALIDATION_TOPIC = "league"
 
@@ -70,7 +69,7 @@ class LeagueService:
         return league
 
     async def get(self, league_id: str) -> League:
-        if not LEAGUE_ID.match(league_id):
+        if not BOARD_ID.fullmatch(league_id):
             raise NotFoundError(f"no league {league_id[:64]!r}")
         cached = self._local.get(league_id)
         if cached is not None and cached[0] > time.monotonic():
@@ -95,7 +94,7 @@ class LeagueService:
         return await self._repository.all()
 
     async def delete(self, league_id: str, actor: str) -> None:
-        if not LEAGUE_ID.match(league_id):
+        if not BOARD_ID.fullmatch(league_id):
             raise NotFoundError(f"no league {league_id[:64]!r}")
         async with self._db.transaction() as conn:
             if not await self._repository.delete(conn, league_id):

@@ -34,7 +34,7 @@ def cohort_id(season: int, tier: int, number: int) -> str:
 
 def parse_cohort_id(value: str) -> tuple[int, int, int]:
     """(season, tier level, n) of a cohort id; 404 for anything else."""
-    match = _COHORT_ID.match(value)
+    match = _COHORT_ID.fullmatch(value)
     if match is None:
         raise NotFoundError(f"no cohort {value[:40]!r}: cohort ids look like 3-1-12")
     return int(match[1]), int(match[2]), int(match[3])

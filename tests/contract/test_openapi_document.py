@@ -45,6 +45,16 @@ OPERATION_IDS = {
     ("get", "/v1/server-keys"): "listServerKeys",
     ("delete", "/v1/server-keys/{key_id}"): "revokeServerKey",
     ("get", "/v1/audit"): "getAuditLog",
+    ("post", "/v1/leagues"): "createLeague",
+    ("get", "/v1/leagues"): "listLeagues",
+    ("get", "/v1/leagues/{league_id}"): "getLeague",
+    ("delete", "/v1/leagues/{league_id}"): "deleteLeague",
+    ("post", "/v1/leagues/{league_id}/season/end"): "endSeason",
+    ("post", "/v1/leagues/{league_id}/scores"): "submitLeagueScore",
+    ("get", "/v1/leagues/{league_id}/players/{player_id}"): "getLeagueStanding",
+    ("get", "/v1/leagues/{league_id}/players/{player_id}/seasons"): "getLeagueSeasons",
+    ("get", "/v1/leagues/{league_id}/cohorts/{cohort}"): "getCohort",
+    ("get", "/v1/leagues/{league_id}/events"): "streamLeagueEvents",
 }
 ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
 # What a guarded operation answers when the token is missing or may not do this.

@@ -163,6 +163,7 @@ def test_the_event_stream_answers_as_documented(
 # value once passed and reached Postgres (a 500 for a board id) or the data (a name).
 # The document's patterns end in $, which there means the end of the string: the fuzzer
 # takes these values for invalid, and so must the service.
+TIERS = [{"name": "Bronze", "promote": 1, "demote": 0}]
 TRAILING_NEWLINE = [
     ("createLeaderboard", {"id": "trailing\n"}, "id"),
     ("createLeaderboard", {"id": "trailing-name", "name": "evil\n"}, "name"),
@@ -171,6 +172,21 @@ TRAILING_NEWLINE = [
     ("updateLeaderboard", {"name": "evil\n"}, "name"),
     ("createPlayer", {"country": "DE\n"}, "country"),
     ("updateProfile", {"country": "DE\n"}, "country"),
+    ("createLeague", {"id": "trailing\n", "schedule": "weekly", "tiers": TIERS}, "id"),
+    (
+        "createLeague",
+        {"id": "trailing-l", "name": "evil\n", "schedule": "weekly", "tiers": TIERS},
+        "name",
+    ),
+    (
+        "createLeague",
+        {
+            "id": "trailing-t",
+            "schedule": "weekly",
+            "tiers": [{"name": "Gold\n", "promote": 0, "demote": 1}],
+        },
+        "tiers[0].name",
+    ),
 ]
 
 

@@ -315,3 +315,10 @@ async def test_a_lost_cohort_index_is_filled_again_from_postgres(
     page = await cohort(client, league["id"], "1-1-1")
     assert [e["player_id"] for e in page["entries"]] == [a, c, b]
     assert await redis.ttl(keys.scores) > 0  # league keys expire (a week after the season)
+    # Torn: the members hash lost, the sorted set kept (an eviction takes one key): a
+    # write must not add the player twice; the cohort is filled again instead.
+    await redis.delete(keys.members)
+    answer = await submit(client, league["id"], b, 100)  # b: 120
+    assert (answer["rank"], answer["members"]) == (1, 3)
+    page = await cohort(client, league["id"], "1-1-1")
+    assert [(e["player_id"], e["score"]) for e in page["entries"]] == [(b, 120), (a, 35), (c, 30)]
