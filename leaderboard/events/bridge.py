@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from litestar import Request, WebSocket
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter
 from litestar.response import ServerSentEventMessage
 
@@ -26,6 +27,7 @@ from leaderboard.events.sse import EventStreamResponse
 from leaderboard.events.topics import Topic
 from leaderboard.events.websocket import close, close_code, serve_websocket
 from leaderboard.lib.errors import InvalidInputError, NotFoundError, RateLimitedError
+from leaderboard.lib.openapi import errors
 
 # The header as the OpenAPI document shows it; the handler reads and checks it itself
 # (a 400 naming Last-Event-ID), so its pattern goes to the schema only.
@@ -38,6 +40,21 @@ LastEventIdHeader = Annotated[
         schema_extra={"pattern": STREAM_ID.pattern},
     ),
 ]
+
+
+def sse_responses(what: str, notes: Mapping[int, str]) -> dict[int, ResponseSpec]:
+    """The OpenAPI responses of an SSE endpoint: the endless stream of ``what``, and errors."""
+    return {
+        # The stream itself, not a JSON document: each event is `event:`, `id:` and a
+        # `data:` line holding one JSON object (docs/events.md).
+        200: ResponseSpec(
+            str,
+            media_type="text/event-stream",
+            description=f"An endless `text/event-stream` of {what}.",
+            generate_examples=False,
+        ),
+        **errors(400, 404, 429, 503, notes=notes),
+    }
 
 
 def client_address(scope: Mapping[str, Any]) -> str:

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, WebSocket, get, websocket
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 
-from leaderboard.events.bridge import LastEventIdHeader, serve_socket, sse_response
+from leaderboard.events.bridge import (
+    LastEventIdHeader,
+    serve_socket,
+    sse_response,
+    sse_responses,
+)
 from leaderboard.events.deps import EventsDep
 from leaderboard.events.sse import EventStreamResponse
 from leaderboard.lib.cors import same_origin_or_allowed
-from leaderboard.lib.openapi import ApiOperation, errors
+from leaderboard.lib.openapi import ApiOperation
 
 
 class EventsController(Controller):
@@ -32,27 +36,14 @@ class EventsController(Controller):
         response_description="An endless `text/event-stream`",
         operation_id="streamEvents",
         operation_class=ApiOperation,
-        responses={
-            # The stream itself, not a JSON document: each event is `event:`, `id:` and a
-            # `data:` line holding one JSON object (docs/events.md).
-            200: ResponseSpec(
-                str,
-                media_type="text/event-stream",
-                description="An endless `text/event-stream` of rank-change events.",
-                generate_examples=False,
-            ),
-            **errors(
-                400,
-                404,
-                429,
-                503,
-                notes={
-                    400: "A Last-Event-ID that is not an event id (of this board).",
-                    404: "No such leaderboard.",
-                    429: "This client address holds too many event streams.",
-                },
-            ),
-        },
+        responses=sse_responses(
+            "rank-change events",
+            {
+                400: "A Last-Event-ID that is not an event id (of this board).",
+                404: "No such leaderboard.",
+                429: "This client address holds too many event streams.",
+            },
+        ),
     )
     async def sse(
         self,

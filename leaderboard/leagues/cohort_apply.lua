@@ -21,8 +21,8 @@
 --   or a newer one (nothing changes; ranks and zone are the current ones); 2: as 0, and
 --   the arrival was announced (ARGV[13]); -1: the index is not ready (fill it from
 --   Postgres, then call again); -2: the player was deleted.
--- TOMBSTONE (a deleted player's hash value) and torn(): cohort_common.lua and the
--- constants before it; emit: events/emit.lua.
+-- TOMBSTONE (a deleted player's hash value, a constant); torn(): lib/index_torn.lua;
+-- emit: events/emit.lua.
 if redis.call('EXISTS', KEYS[3]) == 0 or torn(KEYS[1], KEYS[2], KEYS[3]) then
   return {-1}
 end

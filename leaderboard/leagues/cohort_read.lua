@@ -1,7 +1,7 @@
 -- Read a cohort's index: every entry, or one player's.
 -- KEYS[1] scores zset   KEYS[2] members hash   KEYS[3] ready marker
 -- ARGV[1] a player id, or '' for the whole cohort
--- Returns {-1} when the index is not ready, or torn (cohort_common.lua): fill it from
+-- Returns {-1} when the index is not ready, or torn (lib/index_torn.lua): fill it from
 --   Postgres, then read again;
 --   whole cohort: {1, members, member1, Redis score1, member2, …}, best first;
 --   one player: {1, members, rank (1-based; 0: no entry), Redis score}.

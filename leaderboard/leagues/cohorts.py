@@ -29,6 +29,7 @@ from leaderboard.leagues.repository import LeagueRepository
 from leaderboard.leagues.zones import cohort_id
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import CohortKeys, Keys
+from leaderboard.lib.redis_client import unlink_matching
 from leaderboard.lib.scripts import LuaScript, ScriptPipeline
 
 # A removed player's members-hash value: greater than every sequence (as on boards).
@@ -43,7 +44,7 @@ def _script(name: str) -> LuaScript:
     return LuaScript.load(
         __package__,
         name,
-        prelude=["leaderboard.events:emit.lua", "cohort_common.lua"],
+        prelude=["leaderboard.events:emit.lua", "leaderboard.lib:index_torn.lua"],
         constants={"TOMBSTONE": TOMBSTONE},
     )
 
@@ -230,16 +231,7 @@ class CohortIndex:
 
     async def forget_league(self, league_id: str) -> None:
         """Unlink every key of a league (deleted, or created anew over leftovers)."""
-        batch: list[str] = []
-        async for key in self._redis.scan_iter(
-            match=self._keys.league_pattern(league_id), count=500
-        ):
-            batch.append(key)
-            if len(batch) >= 500:
-                await self._redis.unlink(*batch)
-                batch.clear()
-        if batch:
-            await self._redis.unlink(*batch)
+        await unlink_matching(self._redis, self._keys.league_pattern(league_id))
 
     async def _until_ready(self, cohort: Cohort, run: Callable[[], Awaitable[T]]) -> T:
         reply: Any = await run()

@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, WebSocket, get, websocket
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 
-from leaderboard.events.bridge import LastEventIdHeader, serve_socket, sse_response
+from leaderboard.events.bridge import (
+    LastEventIdHeader,
+    serve_socket,
+    sse_response,
+    sse_responses,
+)
 from leaderboard.events.sse import EventStreamResponse
 from leaderboard.events.topics import league_topic
 from leaderboard.leagues.deps import LeagueEventsDep
 from leaderboard.lib.cors import same_origin_or_allowed
-from leaderboard.lib.openapi import ApiOperation, errors
+from leaderboard.lib.openapi import ApiOperation
 
 
 class LeagueEventsController(Controller):
@@ -32,25 +36,14 @@ class LeagueEventsController(Controller):
         response_description="An endless `text/event-stream`",
         operation_id="streamLeagueEvents",
         operation_class=ApiOperation,
-        responses={
-            200: ResponseSpec(
-                str,
-                media_type="text/event-stream",
-                description="An endless `text/event-stream` of league events.",
-                generate_examples=False,
-            ),
-            **errors(
-                400,
-                404,
-                429,
-                503,
-                notes={
-                    400: "A Last-Event-ID that is not an event id (of this league).",
-                    404: "No such league.",
-                    429: "This client address holds too many event streams.",
-                },
-            ),
-        },
+        responses=sse_responses(
+            "league events",
+            {
+                400: "A Last-Event-ID that is not an event id (of this league).",
+                404: "No such league.",
+                429: "This client address holds too many event streams.",
+            },
+        ),
     )
     async def sse(
         self,

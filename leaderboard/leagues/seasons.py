@@ -110,18 +110,9 @@ class SeasonCloser:
         """
         league = await self._leagues.fresh(league_id)
         wanted = league.season if season is None else season
-        now = self._clock()
-        early = now < league.season_ends_at
         closed = None
         if wanted == league.season:
-            closed = await self._seasons.close_season(
-                league,
-                wanted,
-                now=now,
-                early=True,
-                next_season=next_season(league.schedule, now, early=early),
-                actor=actor,
-            )
+            closed = await self._close(league, wanted, actor=actor)
         if closed is None:
             raise ConflictError(
                 f"season {wanted} of league {league_id!r} is not open "
@@ -201,18 +192,26 @@ class SeasonCloser:
             league = await self._leagues.fresh(league_id)
         except NotFoundError:
             return None
-        now = self._clock()
-        closed = await self._seasons.close_season(
-            league,
-            season,
-            now=now,
-            early=False,
-            next_season=next_season(league.schedule, now, early=False),
-            actor=None,
-        )
+        closed = await self._close(league, season, actor=None)
         if closed is not None:
             await self._announce_change(league_id)
         return closed
+
+    async def _close(self, league: League, season: int, *, actor: str | None) -> Close | None:
+        """Close ``season`` now, if it is still the league's open one.
+
+        By the admin (``actor``): even before its end; by the job: only once it is due. A
+        season ended before its end starts the next one at once.
+        """
+        now = self._clock()
+        return await self._seasons.close_season(
+            league,
+            season,
+            now=now,
+            early=actor is not None,
+            next_season=next_season(league.schedule, now, early=now < league.season_ends_at),
+            actor=actor,
+        )
 
     @contextlib.asynccontextmanager
     async def _leased(self, league_id: str, report: CloseReport) -> AsyncIterator[Lease | None]:

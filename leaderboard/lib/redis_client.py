@@ -123,6 +123,18 @@ async def initialize(client: AnyRedis) -> None:
             await client.initialize()
 
 
+async def unlink_matching(client: AnyRedis, pattern: str, batch: int = 500) -> None:
+    """UNLINK every key matching ``pattern`` (SCAN, never KEYS; every primary of a cluster)."""
+    found: list[str] = []
+    async for key in client.scan_iter(match=pattern, count=batch):
+        found.append(key)
+        if len(found) >= batch:
+            await client.unlink(*found)
+            found.clear()
+    if found:
+        await client.unlink(*found)
+
+
 async def run_id_of(client: AnyRedis, key: str) -> str:
     """The run id of the server that holds ``key`` (a new one after a restart or failover)."""
     if isinstance(client, RedisCluster):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -158,7 +158,7 @@ async def run_demo(
         reused = len(player_ids)
         if progress:
             progress(reused, players, reused)
-        submitted = await _fill(api, board_id, player_ids, players, rng, progress, reused)
+        submitted = await _fill(api, board_id, player_ids, players, rng, progress)
         log(f"board {board_id!r}: {len(player_ids)} players; now submitting ~{rate:g} scores/s")
         deadline = None if duration is None else time.monotonic() + duration
         while deadline is None or time.monotonic() < deadline:
@@ -196,10 +196,29 @@ async def _fill(
     wanted: int,
     rng: random.Random,
     progress: Progress | None,
-    reused: int,
 ) -> int:
     """Create the missing players, each with a first score; returns the scores submitted."""
-    missing = wanted - len(player_ids)
+
+    async def first_score(player: str) -> None:
+        await _submit(api, board_id, player, rng.randint(100, 5000))
+
+    return await fill_players(api, player_ids, wanted, rng, progress, first_score)
+
+
+async def fill_players(
+    api: DemoApi,
+    player_ids: list[str],
+    wanted: int,
+    rng: random.Random,
+    progress: Progress | None,
+    first_score: Callable[[str], Awaitable[None]],
+) -> int:
+    """Create players until ``player_ids`` has ``wanted``, each with ``first_score``.
+
+    Returns how many it created (and so submitted for); progress as (done, wanted, reused).
+    """
+    missing = max(wanted - len(player_ids), 0)
+    reused = len(player_ids)
     slots = asyncio.Semaphore(FILL_CONCURRENCY)
 
     async def one() -> None:
@@ -208,7 +227,7 @@ async def _fill(
                 "POST", "/v1/players", expect=(201,), json={"display_name": player_name(rng)}
             )
             player = created.json()["player_id"]
-            await _submit(api, board_id, player, rng.randint(100, 5000))
+            await first_score(player)
             player_ids.append(player)
             if progress:
                 progress(len(player_ids), wanted, reused)

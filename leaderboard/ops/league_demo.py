@@ -21,7 +21,7 @@ from leaderboard.ops.demo import (
     REQUEST_TIMEOUT_SECONDS,
     DemoApi,
     Progress,
-    player_name,
+    fill_players,
     run_together,
 )
 
@@ -115,23 +115,11 @@ async def _fill(
     progress: Progress | None,
 ) -> int:
     """Create the missing players, each with first points; returns the scores submitted."""
-    missing = wanted - len(found)
-    reused = len(found)
-    slots = asyncio.Semaphore(FILL_CONCURRENCY)
 
-    async def one() -> None:
-        async with slots:
-            made = await api.call(
-                "POST", "/v1/players", expect=(201,), json={"display_name": player_name(rng)}
-            )
-            player = made.json()["player_id"]
-            await _submit(api, league_id, player, rng.randint(10, 200))
-            found.append(player)
-            if progress:
-                progress(len(found), wanted, reused)
+    async def first_points(player: str) -> None:
+        await _submit(api, league_id, player, rng.randint(10, 200))
 
-    await run_together([one() for _ in range(max(missing, 0))])
-    return max(missing, 0)
+    return await fill_players(api, found, wanted, rng, progress, first_points)
 
 
 async def _score_all(api: DemoApi, league_id: str, players: list[str], rng: random.Random) -> int:

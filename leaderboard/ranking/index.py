@@ -29,7 +29,7 @@ from leaderboard.boards.models import Board
 from leaderboard.boards.periods import oldest_kept, period_key, period_start
 from leaderboard.lib.clock import Clock
 from leaderboard.lib.keys import IndexKeys, Keys
-from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
+from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis, unlink_matching
 from leaderboard.ranking.announce import Announcements, EventSettings
 from leaderboard.ranking.checks import IndexChecks
 from leaderboard.ranking.late_writes import LateWrites
@@ -254,14 +254,7 @@ class RankIndex:
 
     async def forget_board(self, board_id: str) -> None:
         """Unlink every index key of a board (created anew, or deleted) and its pages."""
-        batch: list[str] = []
-        async for key in self._redis.scan_iter(match=self._keys.board_pattern(board_id), count=500):
-            batch.append(key)
-            if len(batch) >= 500:
-                await self._redis.unlink(*batch)
-                batch.clear()
-        if batch:
-            await self._redis.unlink(*batch)
+        await unlink_matching(self._redis, self._keys.board_pattern(board_id))
         self._top_pages.drop_board(board_id)
 
     def forget_names(self) -> None:

@@ -33,7 +33,8 @@
 --           previous rank and score are false when the player had no entry.
 -- Why the sequence check: two submissions of one player may reach Redis in the opposite
 -- order of their Postgres commits; the older one must never overwrite the newer.
--- TOMBSTONE, member_of, journal and torn: from index_common.lua; emit: events/emit.lua.
+-- TOMBSTONE, member_of and journal: index_common.lua; torn: lib/index_torn.lua; emit:
+-- events/emit.lua.
 if redis.call('EXISTS', KEYS[3]) == 0 or torn(KEYS[1], KEYS[2], KEYS[3]) then
   return {-1}
 end

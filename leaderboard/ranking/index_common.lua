@@ -24,16 +24,3 @@ local function journal(lock_key, journal_key, entry)
     redis.call('PEXPIRE', journal_key, lock_ttl)
   end
 end
-
--- Whether a period's two keys still agree: every entry of the sorted set has its field in
--- the members hash (which also keeps tombstones, so it may hold more). A lost hash, or
--- lost fields, would make the next write of such a player add a second member; so an
--- index torn like this is treated as not built: its ready marker goes, and the caller
--- rebuilds it from Postgres.
-local function torn(scores_key, members_key, ready_key)
-  if redis.call('HLEN', members_key) < redis.call('ZCARD', scores_key) then
-    redis.call('DEL', ready_key)
-    return true
-  end
-  return false
-end

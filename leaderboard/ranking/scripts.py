@@ -45,7 +45,12 @@ def _index_script(name: str, *more_prelude: str) -> LuaScript:
     return LuaScript.load(
         __package__,
         name,
-        prelude=["leaderboard.events:emit.lua", "index_common.lua", *more_prelude],
+        prelude=[
+            "leaderboard.events:emit.lua",
+            "leaderboard.lib:index_torn.lua",
+            "index_common.lua",
+            *more_prelude,
+        ],
         constants={"TOMBSTONE": TOMBSTONE},
     )
 
