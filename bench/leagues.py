@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import secrets
 import statistics
 import time
@@ -130,7 +131,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     stores = Stores(opts, env)
     await stores.setup()
     servers = Servers(env, workers=2)
-    results: dict[str, Any] = {"players": args.players, "duration_s": args.duration}
+    results: dict[str, Any] = {
+        "players": args.players,
+        "duration_s": args.duration,
+        "load_average": [os.getloadavg()[0]],
+    }
     try:
         step("serve --workers 2; a board, a league, 10,000 players")
         servers.start()
@@ -208,6 +213,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await conn.close()
             console.print(f"  loaded in {results['load_s']:.1f} s")
             results["close"] = await close_under_load(api, wrk, url, board_env, league_env, opts)
+            results["load_average"].append(os.getloadavg()[0])
         return results
     finally:
         servers.stop()

@@ -38,6 +38,20 @@ def _load_row(name: str, alone: dict[str, Any], during: dict[str, Any]) -> str:
     )
 
 
+def _load_note(res: dict[str, Any]) -> list[str]:
+    """What else the machine was doing: its load average at the start and at the end."""
+    loads = res.get("load_average")
+    if not loads:
+        return []
+    return [
+        "The machine's 1-minute load average was "
+        + " at the start, ".join(f"{load:.1f}" for load in loads)
+        + " after the close (2 cores; other work on the machine ran meanwhile): read the "
+        "ratios, which come from one run, before the absolute figures.",
+        "",
+    ]
+
+
 def section_lines(res: dict[str, Any]) -> list[str]:
     board = statistics.median(res["board_cpu_us"])
     league = statistics.median(res["league_cpu_us"])
@@ -50,8 +64,8 @@ def section_lines(res: dict[str, Any]) -> list[str]:
     return [
         "## Leagues",
         "",
-        "`uv run --group bench python -m bench.leagues` (`bench/leagues.py`; about "
-        "5 minutes). `leaderboard serve --workers 2`; a board and a league (`sum`, cohorts "
+        "`uv run --group bench python -m bench.leagues` (`bench/leagues.py`; 10-15 "
+        "minutes). `leaderboard serve --workers 2`; a board and a league (`sum`, cohorts "
         "of 30, three tiers) of 10,000 players, every player placed by a warm-up run first; "
         f"wrk submits to each in turn, {len(res['board_cpu_us'])} rounds of "
         f"{res['duration_s']:g} s, 64 connections.",
@@ -91,6 +105,7 @@ def section_lines(res: dict[str, Any]) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
+        *_load_note(res),
         "Submissions to the closing league itself are answered 409 with `Retry-After` while "
         "its results are written (its lock is held); nothing else waits on that lock. What "
         "the other loads lose is the machine's two cores: Postgres sorts and writes a "
