@@ -1,7 +1,8 @@
 """The wrk runs against the service and the bare app (docs/benchmarks.md, Throughput).
 
-/hello first and last, rank lookups at every board size, around, top-100, and score
-submission flat out, paced at half that rate, and once under py-spy.
+/hello first and last, rank lookups at every board size, around, top-100, score
+submission as the admin, the signed-in players' loads (measure_players.py), and
+signed-in submissions paced at half their peak rate and once under py-spy.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from pathlib import Path
 
 import httpx
 
-from bench import profile
+from bench import measure_players, profile
 from bench.common import RUN, Options, console
 from bench.load import Board, player
-from bench.records import PacedRecord, Profile, ProfiledRun, RankBySize, Runs
+from bench.players import RisingScores, SignedIn
+from bench.records import PacedRecord, PlayerLoads, Profile, ProfiledRun, RankBySize, Runs
 from bench.servers import Servers
+from bench.store_cpu import StoreCpu, StoreMeter, StoreReading
 from bench.wrk import WrkResult, combined, finish_wrk, run_wrk, start_wrk
 
 SCORE_BASE = 2_000_000_000  # above every preloaded score: each submission improves `best`
@@ -34,12 +37,35 @@ class Load:
 
 
 class Wrk:
-    """Runs wrk against one of the servers, adds its CPU per request, keeps every result."""
+    """Runs wrk against one of the servers, adds its CPU per request, keeps every result.
 
-    def __init__(self, opts: Options, servers: Servers) -> None:
+    With a ``meter``, each run also gets Postgres' and Redis' CPU per request
+    (bench/store_cpu.py).
+    """
+
+    def __init__(self, opts: Options, servers: Servers, meter: StoreMeter | None = None) -> None:
         self.opts = opts
         self.servers = servers
+        self.meter = meter
         self.history: list[WrkResult] = []  # every run, warm-ups and calibrations included
+
+    def _stores(self) -> StoreReading | None:
+        return self.meter.read() if self.meter is not None else None
+
+    def _add_stores(
+        self, runs: list[WrkResult], before: StoreReading | None
+    ) -> tuple[float, float] | None:
+        """Postgres' and Redis' CPU µs per request of ``runs`` together, set on each run."""
+        after = self._stores()
+        requests = sum(r.requests for r in runs)
+        if before is None or after is None or not requests:
+            return None
+        spent = StoreCpu.between(before, after)
+        pg, rd = spent.postgres_s / requests * 1e6, spent.redis_s / requests * 1e6
+        for r in runs:
+            r.postgres_cpu_us_per_request, r.redis_cpu_us_per_request = pg, rd
+            r.redis_other_clients = spent.redis_other_clients
+        return pg, rd
 
     def __call__(
         self,
@@ -51,6 +77,7 @@ class Wrk:
         connections: int | None = None,
         duration: float | None = None,
     ) -> WrkResult:
+        stores_before = self._stores()
         cpu_before = self.servers.cpu_seconds(url)
         r = run_wrk(
             name,
@@ -63,6 +90,7 @@ class Wrk:
         if r.requests:
             cpu = self.servers.cpu_seconds(url) - cpu_before
             r.cpu_us_per_request = cpu / r.requests * 1e6
+        self._add_stores([r], stores_before)
         self._keep(r)
         if r.non_2xx and script == "get.lua":
             explain(url, env)
@@ -74,9 +102,11 @@ class Wrk:
         """Run ``loads`` at once against one server, for the same duration.
 
         Returns each load's result and the server CPU µs per request of all of them
-        together: the same processes serve every load, so their CPU cannot be split by load.
+        together: the same processes serve every load, so their CPU cannot be split by load
+        (nor can Postgres' and Redis', set on each result as the figure of all of them).
         """
         url = loads[0].url
+        stores_before = self._stores()
         cpu_before = self.servers.cpu_seconds(url)
         started = [
             start_wrk(
@@ -98,16 +128,27 @@ class Wrk:
                     s.proc.wait()
         requests = sum(r.requests for r in results)
         cpu = (self.servers.cpu_seconds(url) - cpu_before) / requests * 1e6 if requests else None
+        stores = self._add_stores(results, stores_before)
         for r in results:
             self._keep(r)
-        console.print(f"  {'(together)':<34} server cpu {cpu or 0:,.0f} µs/req over both")
+        console.print(
+            f"  {'(together)':<34} server cpu {cpu or 0:,.0f} µs/req over both"
+            + (f" (+ Postgres {stores[0]:,.0f}, Redis {stores[1]:,.0f})" if stores else "")
+        )
         return results, cpu
 
     def _keep(self, r: WrkResult) -> None:
+        stores = (
+            f" + pg {r.postgres_cpu_us_per_request:,.0f} + redis {r.redis_cpu_us_per_request:,.0f}"
+            if r.postgres_cpu_us_per_request is not None and r.redis_cpu_us_per_request is not None
+            else ""
+        )
+        counted = "".join(f"  {k} {v:,}" for k, v in r.counters.items())
         console.print(
             f"  {r.name:<34} {r.rps:>9,.0f} req/s  p50 {r.p50_ms:6.2f} ms  "
             f"p99 {r.p99_ms:7.2f} ms  errors {r.errors}  "
-            + (f"cpu {cpu:,.0f} µs/req" if (cpu := r.cpu_us_per_request) else "cpu –")
+            + (f"cpu {cpu:,.0f}{stores} µs/req" if (cpu := r.cpu_us_per_request) else "cpu –")
+            + counted
         )
         for said in r.answers:
             console.print(f"    {said}", style="red", markup=False)
@@ -130,6 +171,7 @@ class HttpResults:
     runs: Runs
     rank_by_size: list[RankBySize]
     profile: Profile | None
+    players: PlayerLoads
 
 
 def write_paths(name: str, paths: list[str]) -> str:
@@ -184,7 +226,8 @@ def rank_by_size(wrk: Wrk, opts: Options, base: str, boards: list[Board]) -> lis
 def submit_paced(
     wrk: Wrk, opts: Options, base: str, env: dict[str, str], peak: float
 ) -> PacedRecord:
-    """Half the peak rate, paced with wrk's delay() over 8 connections.
+    """Signed-in submissions (random scores) at half their peak rate, paced with wrk's
+    delay() over 8 connections.
 
     The rate is about conns / (delay + latency); calibrate the delay twice with short runs.
     """
@@ -195,12 +238,8 @@ def submit_paced(
         cal = wrk(
             f"submit paced (calibration {k + 1})",
             base,
-            "submit.lua",
-            {
-                **env,
-                "BENCH_SCORE_BASE": str(SCORE_BASE + (k + 1) * 50_000_000),
-                "BENCH_DELAY_MS": f"{delay:.3f}",
-            },
+            "player_submit.lua",
+            {**env, "BENCH_DELAY_MS": f"{delay:.3f}"},
             connections=conns,
             duration=max(opts.min_run_s, opts.duration / 4),
         )
@@ -208,19 +247,21 @@ def submit_paced(
     paced = wrk(
         "submit paced at ½ peak",
         base,
-        "submit.lua",
-        {
-            **env,
-            "BENCH_SCORE_BASE": str(SCORE_BASE + 200_000_000),
-            "BENCH_DELAY_MS": f"{delay:.3f}",
-        },
+        "player_submit.lua",
+        {**env, "BENCH_DELAY_MS": f"{delay:.3f}"},
         connections=conns,
     )
     return {**paced.as_dict(), "target_rps": target, "delay_ms": delay}
 
 
 def load_tests(
-    wrk: Wrk, opts: Options, servers: Servers, boards: list[Board], admin_token: str
+    wrk: Wrk,
+    opts: Options,
+    servers: Servers,
+    boards: list[Board],
+    admin_token: str,
+    signed: SignedIn,
+    rising: RisingScores,
 ) -> HttpResults:
     base, hello = servers.base, f"{servers.hello}/hello"
     small = boards[0]
@@ -238,18 +279,28 @@ def load_tests(
     ids.write_text("\n".join(player(i)[0] for i in range(small.size)) + "\n")
     sub_env = {"BENCH_IDS": str(ids), "BENCH_BOARD": small.id, "BENCH_ADMIN_TOKEN": admin_token}
     submit = wrk(
-        "submit score", base, "submit.lua", {**sub_env, "BENCH_SCORE_BASE": str(SCORE_BASE)}
+        "submit score (admin)",
+        base,
+        "submit.lua",
+        {**sub_env, "BENCH_SCORE_BASE": str(SCORE_BASE)},
     ).as_dict()
-    paced = submit_paced(wrk, opts, base, sub_env, submit["rps"])
+    players = measure_players.measure(wrk, base, signed, rising)
+    random_env = measure_players.submit_env(signed, "random")
+    paced = submit_paced(wrk, opts, base, random_env, players["submit_random"]["rps"])
     profiled: ProfiledRun = {}
     summary = None
     if not opts.no_profile:
         secs = int(max(3, opts.duration))
-        env = {**sub_env, "BENCH_SCORE_BASE": str(SCORE_BASE + 300_000_000)}
         recorded = profile.record(
             servers.worker_pids(),
             secs,
-            lambda: wrk("submit score (under py-spy)", base, "submit.lua", env, duration=secs - 1),
+            lambda: wrk(
+                "submit as a player (under py-spy)",
+                base,
+                "player_submit.lua",
+                random_env,
+                duration=secs - 1,
+            ),
         )
         if recorded is not None:
             run, summary = recorded
@@ -267,7 +318,7 @@ def load_tests(
         **profiled,
         "hello_end": hello_end,
     }
-    return HttpResults(runs=runs, rank_by_size=by_size, profile=summary)
+    return HttpResults(runs=runs, rank_by_size=by_size, profile=summary, players=players)
 
 
 def failed_runs(history: list[WrkResult]) -> list[WrkResult]:

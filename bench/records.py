@@ -21,6 +21,11 @@ class WrkRecord(TypedDict):
     errors: int  # socket errors + non-2xx/3xx answers
     non_2xx: int
     cpu_us_per_request: float | None  # server CPU per request; None when not measured
+    # Absent from results of runs before Postgres' and Redis' CPU was measured.
+    postgres_cpu_us_per_request: NotRequired[float | None]  # the database's backends
+    redis_cpu_us_per_request: NotRequired[float | None]  # the whole redis-server
+    redis_other_clients: NotRequired[int | None]  # clients of other Redis dbs meanwhile
+    counters: NotRequired[dict[str, int]]  # what the script counted (changed, unchanged)
 
 
 class PacedRecord(WrkRecord):
@@ -40,6 +45,20 @@ class Runs(ProfiledRun):
     submit: WrkRecord
     submit_paced: PacedRecord
     hello_end: WrkRecord
+
+
+class PlayerLoads(TypedDict):
+    """Submissions and sign-ins as signed-in players (bench/players.py), at full load."""
+
+    devices: int  # signed in before the loads (POST /v1/auth/device)
+    players: int  # of them, on each of the two boards
+    sign_in_s: float  # how long signing the devices in took
+    board: str  # random scores 1 … max_score
+    rising_board: str  # every score above every stored one
+    max_score: int
+    submit_random: WrkRecord  # counters: changed, unchanged
+    submit_rising: WrkRecord
+    signin: WrkRecord  # counters: created (0: every device was known)
 
 
 class RankBySize(TypedDict):
@@ -64,12 +83,13 @@ class CacheSample(TypedDict):
     misses: float
     shared: NotRequired[float]  # missed, then joined another reader's read (no read of its own)
     hit_rate: float | None  # None when nothing was asked of it
-    workers: int  # workers whose /metrics both scrapes (before, after) read
-    of_workers: int
 
 
 class MixRecord(TypedDict):
     name: str  # what the reads are: top-100, rank, around ±5
+    # Absent from runs before signed-in submitters: admin submissions, rising scores.
+    submissions: NotRequired[str]  # "random" (most leave the best) or "rising" (all change it)
+    board: NotRequired[str]
     reads: MixSide
     writes: MixSide
     cpu_us_per_request: float | None  # the server's CPU per request of both loads together
@@ -82,6 +102,7 @@ class MixedResults(TypedDict):
     write_connections: int
     mixes: list[MixRecord]
     solo_cache: CacheSample | None  # the cache during the solo top-100 run
+    players: NotRequired[int]  # signed-in players on each board (absent: admin submissions)
 
 
 class HotBoard(TypedDict):
@@ -93,7 +114,6 @@ class HotBoard(TypedDict):
     credential: str
     run: WrkRecord  # duration_s: from the first request to the last answer (± 1 ms)
     accepted: float  # leaderboard_submissions_total{outcome="accepted"} grown (all workers)
-    accepted_workers: int  # workers whose counters were read before and after
     entries_after: int  # ZCARD of the board's index afterwards
     wall_s: float  # the wrk process' whole life, around which Redis' CPU was read
     redis_cpu_s: float  # INFO cpu used_cpu_user + used_cpu_sys grown
@@ -123,6 +143,62 @@ class BigReads(TypedDict):
     # index_read.lua alone on a quiet Redis (measure_redis.big_reads): server µs per call
     players_read_us: NotRequired[float]
     histogram_read_us: NotRequired[float]
+
+
+class Latency(TypedDict):
+    """Percentiles of a list of durations, in ms (0 for an empty list)."""
+
+    count: int
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+class FanoutStep(TypedDict):
+    """Paced submissions to the fan-out board while every subscriber listens."""
+
+    target_rate: float  # submissions per second asked of the submitter
+    seconds: float  # how long the submitter's schedule ran
+    submitted: int
+    accepted: int  # answered 200
+    submit_errors: int  # other answers and broken connections
+    submit_rate: float  # accepted ÷ the time from the first send to the last answer
+    submit_latency: Latency  # answered - sent
+    submit_latency_scheduled: Latency  # answered - when the schedule said to send
+    unchanged: int  # accepted, but a later one of the same player's had overtaken it
+    expected: int  # (accepted - unchanged) * subscribers
+    delivered: int  # (subscriber, submission) pairs received, each once
+    missing: int  # (subscriber, submission) pairs never received
+    duplicates: int
+    unexpected: int  # events of no submission of this step
+    dropped: int  # what the service said it dropped for slow readers (events_dropped)
+    closed: int  # subscribers whose connection ended
+    from_answered: Latency  # received - the submission's answer
+    from_sent: Latency  # received - the submission's send
+    before_answer: int  # deliveries received before their submission's answer
+    events_per_s: float  # delivered ÷ (last receipt - first send)
+    window_s: float  # last receipt - first send
+    service_cores: float  # CPU seconds per second of the step's window, each
+    postgres_cores: float
+    redis_cores: float
+    subscriber_cores: float  # the subscribers' process (the client)
+    submitter_cores: float  # the submitter's process (the client)
+    load_average: float  # the machine's 1-minute load average at the step's end
+
+
+class Fanout(TypedDict):
+    board: str
+    subscribers: int
+    processes: int  # subscriber processes
+    connect_s: float  # until every subscriber had its {"type":"subscribed"}
+    extensions: str  # Sec-WebSocket-Extensions the service answered
+    base: FanoutStep  # at the issue's rate (50/s)
+    ceiling: list[FanoutStep]  # rising rates until delivery p99 passed 1 s
+    rss_before: int  # the service's resident memory, every process: no subscriber
+    rss_subscribed: int  # every subscriber connected, idle
+    rss_after: int  # after the last step, still connected
+    rss_closed: int  # a moment after they closed
 
 
 class TopSelfRow(TypedDict):
@@ -212,6 +288,7 @@ class Facts(TypedDict):
     redis_server: str
     postgres: str
     wrk: str
+    load_average: NotRequired[list[float]]  # 1, 5 and 15 minutes, at the start of the run
 
 
 class ProfilePart(TypedDict, total=False):
@@ -238,3 +315,6 @@ class Results(ProfilePart):
     mixed: NotRequired[MixedResults]
     hot_board: NotRequired[HotBoard]
     big_reads: NotRequired[BigReads]
+    players: NotRequired[PlayerLoads]
+    fanout: NotRequired[Fanout]
+    load_average_end: NotRequired[list[float]]  # 1, 5 and 15 minutes, before the cleanup
