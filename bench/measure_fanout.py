@@ -163,7 +163,7 @@ class Fan:
             cwd=ROOT,
             capture_output=True,
             text=True,
-            timeout=seconds + 120,
+            timeout=seconds + 300,  # a starved service answers a step slowly
             check=True,
         )
         sub: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
