@@ -91,6 +91,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """How long a worker serves a top page it built again (0: never); see page_cache.py."""
     events_max_streams_per_client: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 16
     """SSE and WebSocket streams one client address may hold open in a worker; more: 429."""
+    read_slots: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 4
+    """While a worker has a write in flight, at most this many of its reads run at once, so
+    that a flood of cached reads cannot starve submissions (lib/priority.py); 0: off."""
     http_header_timeout_seconds: PositiveSeconds = 10.0
     """A connection that has not sent a whole request head within this time is closed."""
     index_check_seconds: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 20.0

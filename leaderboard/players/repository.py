@@ -64,9 +64,17 @@ class PlayerRepository:
         """The player owning ``device_id``, created on first sight; and whether it was created."""
         digest = device_hash(device_id)
         async with self._db.connection() as conn:
-            # Two statements, not one CTE: a concurrent first call for the same device
-            # commits between them, and the SELECT (a new snapshot) then sees its row.
+            # A known device (the usual case) is one read and no write. A first sight is an
+            # insert; two first calls at once both insert, one gets DO NOTHING and reads
+            # the other's row (its statement, a new snapshot, sees it committed).
             for _ in range(3):
+                row = await conn.fetchrow(
+                    f"SELECT {_COLUMNS}, banned_at FROM players WHERE device_hash = $1", digest
+                )
+                if row is not None:
+                    if row["banned_at"] is not None:
+                        raise PermissionDeniedError("this player is banned")
+                    return to_profile(row), False
                 player_id = str(uuid.uuid4())
                 row = await conn.fetchrow(
                     f"""
@@ -81,13 +89,6 @@ class PlayerRepository:
                 )
                 if row is not None:
                     return to_profile(row), True
-                row = await conn.fetchrow(
-                    f"SELECT {_COLUMNS}, banned_at FROM players WHERE device_hash = $1", digest
-                )
-                if row is not None:
-                    if row["banned_at"] is not None:
-                        raise PermissionDeniedError("this player is banned")
-                    return to_profile(row), False
         raise RuntimeError("device row vanished three times in a row")  # deleted concurrently
 
     async def create(

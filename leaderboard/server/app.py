@@ -16,6 +16,7 @@ from leaderboard.lib.openapi import (
     StructSchemas,
     allow_methods_middleware,
 )
+from leaderboard.lib.priority import WritesFirst
 from leaderboard.lib.request_middleware import request_middleware
 from leaderboard.lib.settings import Settings
 from leaderboard.server.error_handlers import EXCEPTION_HANDLERS
@@ -48,7 +49,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         cors_config=cors,
         # allow_methods_middleware answers OPTIONS (Litestar 2's Allow header is wrong for
         # paths with several handlers; see lib/openapi.py), after the request got its id.
-        middleware=[request_middleware, allow_methods_middleware],
+        middleware=[
+            request_middleware,
+            WritesFirst(settings.read_slots).middleware,
+            allow_methods_middleware,
+        ],
         # StructSchemas: the Structs' OpenAPI schemas refuse what the Structs refuse (unknown
         # fields, list items that break their constraints), with ECMA patterns (openapi.py).
         plugins=[InfrastructurePlugin(settings, clock), StructSchemas()],
