@@ -79,12 +79,11 @@ def _players_why(res: Results, p: PlayerLoads, bare: float) -> list[str]:
         "Python side of the round trips, the same as the bare request's times several, "
         "plus what Postgres and Redis spend themselves.",
         f"- **Sign-in of a known device: {w_in:,.0f} µs, {w_in / bare:.2f}× (target 2.0×).** "
-        f"Spent by {_parts(signin)}. A sign-in takes the address' rate-limit slot "
-        "(a Redis script), finds the device's player in Postgres (`INSERT … ON CONFLICT DO "
-        "NOTHING` first, as a new device needs, then a `SELECT` of the row the insert "
-        "found: two statements for a known device, one after the other) and creates the "
-        "session (another Redis script): three round trips that wait on each other, with "
-        "nothing cached in front of them, since a device signs in once per session.",
+        f"Spent by {_parts(signin)}. A sign-in takes the address' rate-limit slot (a Redis "
+        "script), reads the device's player in Postgres (one `SELECT` by the device's hash; "
+        "only a device seen for the first time inserts) and creates the session (another "
+        "Redis script): three round trips that wait on each other, with nothing cached in "
+        "front of them, since a device signs in once per session.",
         f"- **p99 against p50 at {c} connections: {rnd['p99_ms'] / rnd['p50_ms']:.1f}× "
         f"(random), {rise['p99_ms'] / rise['p50_ms']:.1f}× (rising), target 3×.** With "
         f"{c} connections and two workers every submission queues behind the others in its "
@@ -114,23 +113,37 @@ def _mixed_why(res: Results) -> list[str]:
 
     share = changed_share(rnd["writes"]["run"])
     changed = f"{share:.0%}" if share is not None else "–"
+
+    def misses(m: MixRecord) -> str:
+        c = m["cache"]
+        if not c:
+            return "not read"
+        return f"{c['misses']:,.0f} rebuilds, {c.get('shared', 0.0):,.0f} readers joining one"
+
+    cpu_r, cpu_s = rnd["cpu_us_per_request"] or 0.0, rise["cpu_us_per_request"] or 0.0
+    if cpu_s > 1.1 * cpu_r:
+        verdict = ": the rebuilt pages are the difference"
+    elif cpu_r > 1.1 * cpu_s:
+        verdict = ", the other way round from the rebuilds: this run's noise is larger"
+    else:
+        verdict = ": the rebuilds, shared by the readers that miss together, cost little"
     return [
         f"- **Mixed load, random scores: {side(rnd)}; rising scores: {side(rise)}.** The "
         "top-100 page comes from each worker's cache of top pages (`ranking/page_cache.py`, "
         "500 ms): a change that a worker applies drops the cached pages of the ranks it "
         "touches at once, so that the worker never hides its own changes. A random score "
         f"changed the player's best in {changed} of these submissions, and a changed best "
-        "moves into the top 100 only when it lands there, so the page stays cached and "
-        "a read stays a cached read. A rising score puts its player first every time: "
-        "every submission drops the top page in the worker that applied it, the next "
-        "reader there rebuilds it from Redis (one index read and the names; readers that "
-        "miss together share it), and reads cost several times a cached one. So with "
-        "rising scores the same 48 readers take more of the workers' CPU and the "
-        "submissions wait behind them longer: that is the difference between the two "
-        "rows, not the submissions' own cost. The event loop serves whatever is ready, in "
-        "order, so neither side can be given a share; a deployment that needs the "
-        "submissions' p99 under load sends `POST …/scores` to workers of their own "
-        "(docs/operations.md)."
+        "drops the top page only when it lands in the top 100; a rising score puts its "
+        "player first every time, so every submission drops the top page in the worker "
+        "that applied it (those applied in one batch drop it once) and the next reader "
+        "there rebuilds it from Redis (one index read "
+        "and the names, several times a cached read's CPU). The top-100 readers' cache "
+        f"saw {misses(rnd)} beside random submissions, {misses(rise)} beside rising ones; "
+        f"the workers spent {cpu_r:,.0f} and {cpu_s:,.0f} µs per request of both loads "
+        f"together{verdict}. While a worker has a write in flight its reads take turns "
+        "(`lib/priority.py`: at most `LEADERBOARD_READ_SLOTS` run at once), so a "
+        "submission's next step waits for a few reads, not for every ready one; the two "
+        "kinds still share the same two cores."
     ]
 
 
