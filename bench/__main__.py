@@ -50,9 +50,11 @@ from bench import (
     preload,
 )
 from bench.common import RESULTS, ROOT, Mode, Options, console, step
-from bench.measure_http import Wrk, failed_runs, load_tests
-from bench.records import Fanout, ProfilePart, Results
+from bench.measure_http import load_tests
+from bench.records import ProfilePart, Results
+from bench.records_players import Fanout
 from bench.report import default_paths, write_report
+from bench.runner import Wrk, failed_runs
 from bench.servers import Servers, service_env
 from bench.store_cpu import StoreMeter
 from bench.stores import Stores

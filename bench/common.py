@@ -55,3 +55,10 @@ _STARTED = time.monotonic()
 
 def step(msg: str) -> None:
     console.print(f"[bold cyan]▶[/] [dim]{time.monotonic() - _STARTED:4.0f} s[/] {msg}")
+
+
+def write_lines(name: str, lines: list[str]) -> str:
+    """Write ``lines`` to bench/results/run/<name> (for wrk's scripts); its path."""
+    path = RUN / name
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)

@@ -33,7 +33,7 @@ import psutil
 from bench.common import ROOT, RUN, Mode, console
 from bench.percentiles import latency
 from bench.players import RisingScores, SignedIn, board_body
-from bench.records import Fanout, FanoutStep
+from bench.records_players import Fanout, FanoutStep
 from bench.servers import Servers
 from bench.store_cpu import StoreCpu, StoreMeter
 
@@ -67,7 +67,13 @@ class SubscriberProcesses:
             )
             for share in shares
         ]
-        ready = [self._line(p, "READY").split(maxsplit=2) for p in self.procs]
+        try:
+            ready = [self._line(p, "READY").split(maxsplit=2) for p in self.procs]
+        except BaseException:
+            for p in self.procs:
+                p.kill()
+                p.wait()
+            raise
         self.connect_s = max(float(r[1]) for r in ready)
         self.extensions = ready[0][2] if len(ready[0]) > 2 else ""
 

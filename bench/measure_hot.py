@@ -19,13 +19,13 @@ import time
 import httpx
 from redis.asyncio import Redis
 
-from bench.common import Mode, Options, console
+from bench.common import Mode, Options, console, write_lines
 from bench.load import PERIOD_KEY
-from bench.measure_http import Wrk, write_paths
 from bench.measure_redis import other_clients
 from bench.package import Keys
 from bench.players import SignedIn, board_body
 from bench.records import HotBoard
+from bench.runner import Wrk
 from bench.servers import Servers
 from bench.worker_metrics import delta, scrape
 
@@ -62,7 +62,7 @@ async def measure(
     setup_board(servers.base, admin_token)
     rng = random.Random(10_000)
     order = rng.sample(range(n), n)
-    bodies = write_paths(
+    bodies = write_lines(
         "hot-bodies.txt",
         [f'{signed.tokens[i]} {{"score":{rng.randrange(1_000_000_000)}}}' for i in order],
     )

@@ -8,162 +8,19 @@ signed-in submissions paced at half their peak rate and once under py-spy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
-import httpx
 
 from bench import measure_players, profile
-from bench.common import RUN, Options, console
+from bench.common import Options, write_lines
 from bench.load import Board, player
 from bench.players import RisingScores, SignedIn
-from bench.records import PacedRecord, PlayerLoads, Profile, ProfiledRun, RankBySize, Runs
+from bench.records import PacedRecord, Profile, ProfiledRun, RankBySize, Runs
+from bench.records_players import PlayerLoads
+from bench.runner import Wrk
 from bench.servers import Servers
-from bench.store_cpu import StoreCpu, StoreMeter, StoreReading
-from bench.wrk import WrkResult, combined, finish_wrk, run_wrk, start_wrk
+from bench.wrk import WrkResult, combined
 
 SCORE_BASE = 2_000_000_000  # above every preloaded score: each submission improves `best`
 PACED_CONNECTIONS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class Load:
-    """One of several wrk processes that ``Wrk.together`` runs at the same time."""
-
-    name: str
-    url: str
-    script: str
-    env: dict[str, str]
-    connections: int
-
-
-class Wrk:
-    """Runs wrk against one of the servers, adds its CPU per request, keeps every result.
-
-    With a ``meter``, each run also gets Postgres' and Redis' CPU per request
-    (bench/store_cpu.py).
-    """
-
-    def __init__(self, opts: Options, servers: Servers, meter: StoreMeter | None = None) -> None:
-        self.opts = opts
-        self.servers = servers
-        self.meter = meter
-        self.history: list[WrkResult] = []  # every run, warm-ups and calibrations included
-
-    def _stores(self) -> StoreReading | None:
-        return self.meter.read() if self.meter is not None else None
-
-    def _add_stores(
-        self, runs: list[WrkResult], before: StoreReading | None
-    ) -> tuple[float, float] | None:
-        """Postgres' and Redis' CPU µs per request of ``runs`` together, set on each run."""
-        after = self._stores()
-        requests = sum(r.requests for r in runs)
-        if before is None or after is None or not requests:
-            return None
-        spent = StoreCpu.between(before, after)
-        pg, rd = spent.postgres_s / requests * 1e6, spent.redis_s / requests * 1e6
-        for r in runs:
-            r.postgres_cpu_us_per_request, r.redis_cpu_us_per_request = pg, rd
-            r.redis_other_clients = spent.redis_other_clients
-        return pg, rd
-
-    def __call__(
-        self,
-        name: str,
-        url: str,
-        script: str,
-        env: dict[str, str],
-        *,
-        connections: int | None = None,
-        duration: float | None = None,
-    ) -> WrkResult:
-        stores_before = self._stores()
-        cpu_before = self.servers.cpu_seconds(url)
-        r = run_wrk(
-            name,
-            url,
-            script,
-            env,
-            connections=connections or self.opts.connections,
-            duration=duration or self.opts.duration,
-        )
-        if r.requests:
-            cpu = self.servers.cpu_seconds(url) - cpu_before
-            r.cpu_us_per_request = cpu / r.requests * 1e6
-        self._add_stores([r], stores_before)
-        self._keep(r)
-        if r.non_2xx and script == "get.lua":
-            explain(url, env)
-        return r
-
-    def together(
-        self, loads: list[Load], duration: float | None = None
-    ) -> tuple[list[WrkResult], float | None]:
-        """Run ``loads`` at once against one server, for the same duration.
-
-        Returns each load's result and the server CPU µs per request of all of them
-        together: the same processes serve every load, so their CPU cannot be split by load
-        (nor can Postgres' and Redis', set on each result as the figure of all of them).
-        """
-        url = loads[0].url
-        stores_before = self._stores()
-        cpu_before = self.servers.cpu_seconds(url)
-        started = [
-            start_wrk(
-                ld.name,
-                ld.url,
-                ld.script,
-                ld.env,
-                connections=ld.connections,
-                duration=duration or self.opts.duration,
-            )
-            for ld in loads
-        ]
-        try:
-            results = [finish_wrk(s) for s in started]
-        finally:
-            for s in started:
-                if s.proc.poll() is None:
-                    s.proc.kill()
-                    s.proc.wait()
-        requests = sum(r.requests for r in results)
-        cpu = (self.servers.cpu_seconds(url) - cpu_before) / requests * 1e6 if requests else None
-        stores = self._add_stores(results, stores_before)
-        for r in results:
-            self._keep(r)
-        console.print(
-            f"  {'(together)':<34} server cpu {cpu or 0:,.0f} µs/req over both"
-            + (f" (+ Postgres {stores[0]:,.0f}, Redis {stores[1]:,.0f})" if stores else "")
-        )
-        return results, cpu
-
-    def _keep(self, r: WrkResult) -> None:
-        stores = (
-            f" + pg {r.postgres_cpu_us_per_request:,.0f} + redis {r.redis_cpu_us_per_request:,.0f}"
-            if r.postgres_cpu_us_per_request is not None and r.redis_cpu_us_per_request is not None
-            else ""
-        )
-        counted = "".join(f"  {k} {v:,}" for k, v in r.counters.items())
-        console.print(
-            f"  {r.name:<34} {r.rps:>9,.0f} req/s  p50 {r.p50_ms:6.2f} ms  "
-            f"p99 {r.p99_ms:7.2f} ms  errors {r.errors}  "
-            + (f"cpu {cpu:,.0f}{stores} µs/req" if (cpu := r.cpu_us_per_request) else "cpu –")
-            + counted
-        )
-        for said in r.answers:
-            console.print(f"    {said}", style="red", markup=False)
-        self.history.append(r)
-
-
-def explain(url: str, env: dict[str, str]) -> None:
-    """After a GET run with non-2xx answers: what the first of its paths answers now."""
-    path = env.get("BENCH_PATH") or Path(env["BENCH_PATHS"]).read_text().split("\n", 1)[0]
-    try:
-        r = httpx.get(url + path, timeout=10)
-        said = f"{r.status_code}: {r.text[:300]}"
-    except httpx.HTTPError as e:
-        said = repr(e)
-    console.print(f"    GET {path[:100]} → {said}", style="red", markup=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,12 +29,6 @@ class HttpResults:
     rank_by_size: list[RankBySize]
     profile: Profile | None
     players: PlayerLoads
-
-
-def write_paths(name: str, paths: list[str]) -> str:
-    f = RUN / name
-    f.write_text("\n".join(paths) + "\n")
-    return str(f)
 
 
 def rank_by_size(wrk: Wrk, opts: Options, base: str, boards: list[Board]) -> list[RankBySize]:
@@ -190,7 +41,7 @@ def rank_by_size(wrk: Wrk, opts: Options, base: str, boards: list[Board]) -> lis
     d, shortest = opts.duration, opts.min_run_s
     envs = {}
     for b in boards:
-        paths = write_paths(
+        paths = write_lines(
             f"rank-{b.id}.txt", [f"/v1/leaderboards/{b.id}/players/{p}" for p in b.sample_ids]
         )
         envs[b.id] = {"BENCH_PATHS": paths}
@@ -267,7 +118,7 @@ def load_tests(
     small = boards[0]
     hello_start = wrk("bare /hello", hello, "get.lua", {"BENCH_PATH": "/hello"}).as_dict()
     by_size = rank_by_size(wrk, opts, base, boards)
-    paths = write_paths(
+    paths = write_lines(
         "around.txt",
         [f"/v1/leaderboards/{small.id}/players/{p}/around?radius=5" for p in small.sample_ids],
     )
@@ -275,9 +126,8 @@ def load_tests(
     top100 = wrk(
         "top-100", base, "get.lua", {"BENCH_PATH": f"/v1/leaderboards/{small.id}/top?limit=100"}
     ).as_dict()
-    ids = RUN / "submit-ids.txt"
-    ids.write_text("\n".join(player(i)[0] for i in range(small.size)) + "\n")
-    sub_env = {"BENCH_IDS": str(ids), "BENCH_BOARD": small.id, "BENCH_ADMIN_TOKEN": admin_token}
+    ids = write_lines("submit-ids.txt", [player(i)[0] for i in range(small.size)])
+    sub_env = {"BENCH_IDS": ids, "BENCH_BOARD": small.id, "BENCH_ADMIN_TOKEN": admin_token}
     submit = wrk(
         "submit score (admin)",
         base,
@@ -319,8 +169,3 @@ def load_tests(
         "hello_end": hello_end,
     }
     return HttpResults(runs=runs, rank_by_size=by_size, profile=summary, players=players)
-
-
-def failed_runs(history: list[WrkResult]) -> list[WrkResult]:
-    """Runs that saw socket errors or non-2xx/3xx answers."""
-    return [r for r in history if r.errors or r.non_2xx]

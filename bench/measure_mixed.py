@@ -17,10 +17,11 @@ hits and misses are read from the service's /metrics (bench/worker_metrics.py).
 
 from __future__ import annotations
 
-from bench.measure_http import Load, Wrk, write_paths
+from bench.common import write_lines
 from bench.measure_players import submit_env
 from bench.players import RANDOM_BOARD, RISING_BOARD, RisingScores, SignedIn
 from bench.records import CacheSample, MixedResults, MixRecord
+from bench.runner import Load, Wrk
 from bench.worker_metrics import Scrape, delta, scrape
 from bench.wrk import WrkResult
 
@@ -51,7 +52,7 @@ def read_env(name: str, board: str, player_ids: list[str]) -> dict[str, str]:
     tail = "/around?radius=5" if name == "around ±5" else ""
     slug = "around" if tail else "rank"
     paths = [f"/v1/leaderboards/{board}/players/{p}{tail}" for p in player_ids]
-    return {"BENCH_PATHS": write_paths(f"mix-{slug}-{board}.txt", paths)}
+    return {"BENCH_PATHS": write_lines(f"mix-{slug}-{board}.txt", paths)}
 
 
 def measure(wrk: Wrk, base: str, signed: SignedIn, rising: RisingScores) -> MixedResults:

@@ -8,13 +8,9 @@ of known devices (bench/lua/signin.lua).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bench.players import MAX_SCORE, RANDOM_BOARD, RISING_BOARD, RisingScores, SignedIn
-from bench.records import PlayerLoads
-
-if TYPE_CHECKING:
-    from bench.measure_http import Wrk  # which runs this module's loads
+from bench.records_players import PlayerLoads
+from bench.runner import Wrk
 
 
 def submit_env(signed: SignedIn, scores: str, rising: RisingScores | None = None) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from bench.records import Latency
+from bench.records_players import Latency
 
 
 def latency(seconds: Iterable[float]) -> Latency:

@@ -21,15 +21,13 @@ import json
 import random
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from bench.common import RUN
-
-if TYPE_CHECKING:
-    from bench.measure_http import Wrk  # which runs the bursts
-    from bench.wrk import WrkResult
+from bench.common import write_lines
+from bench.runner import Wrk
+from bench.wrk import WrkResult
 
 RANDOM_BOARD = "bench-players"
 RISING_BOARD = "bench-rising"
@@ -96,12 +94,6 @@ def burst(wrk: Wrk, name: str, base: str, path: str, lines: list[str], *, show: 
     if r.requests < len(lines) or r.errors:
         raise SystemExit(f"error: {name}: {r.errors} errors in {r.requests} of {len(lines)}")
     return r
-
-
-def write_lines(name: str, lines: list[str]) -> str:
-    path = RUN / name
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
 
 
 def sign_in(wrk: Wrk, base: str, devices: int, players: int) -> SignedIn:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.records import Fanout, FanoutStep
+from bench.records_players import Fanout, FanoutStep
 
 BUSY_CLIENT = 0.85  # a client process this busy (cores) may be what held a step back
 

@@ -5,7 +5,8 @@ Each is left out for results that do not have it (runs before these measurements
 
 from __future__ import annotations
 
-from bench.records import FanoutStep, Latency, Results, WrkRecord
+from bench.records import Results, WrkRecord
+from bench.records_players import FanoutStep, Latency
 from bench.report_common import bare_cpu, changed_share, cpu_of, store_cpu, whole_cpu
 
 

@@ -7,7 +7,8 @@ run lacks a measurement (results of runs before it existed), its line is left ou
 
 from __future__ import annotations
 
-from bench.records import Fanout, MixRecord, PlayerLoads, Results, WrkRecord
+from bench.records import MixRecord, Results, WrkRecord
+from bench.records_players import Fanout, PlayerLoads
 from bench.report_common import bare_cpu, changed_share, cpu_of, store_cpu, whole_cpu
 from bench.report_fanout_why import fanout_why
 from bench.report_players import best_ceiling
