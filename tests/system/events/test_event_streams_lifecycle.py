@@ -27,6 +27,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import ADMIN
 from tests.helpers import free_port, wait_until
+from tests.paths import REPO
 from tests.procs import clean_env, descendants, service_env, start_cli
 from tests.streams_helpers import open_raw_websocket, read_until, read_until_closed, send_head
 
@@ -265,7 +266,7 @@ def test_the_protocol_works_in_worker_processes_as_serve_would_use_it(tmp_path: 
     process = subprocess.Popen(
         [sys.executable, "-c", WORKERS_SCRIPT.format(port=port)],
         env=env,
-        cwd=Path(__file__).parents[2],
+        cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

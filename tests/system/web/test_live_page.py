@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -22,6 +21,7 @@ from tests.live_page_helpers import (
     seed_fixture,
 )
 from tests.pages import offline, problems
+from tests.paths import REPO
 from tests.procs import server_fixture
 
 pytestmark = pytest.mark.slow
@@ -30,9 +30,9 @@ pytestmark = pytest.mark.slow
 # (LEADERBOARD_UPDATE_SCREENSHOTS=1): a plain test run leaves the working tree clean and
 # writes them to test-output/ instead.
 IMAGES = (
-    Path(__file__).resolve().parents[2] / "docs" / "images"
+    REPO / "docs" / "images"
     if os.environ.get("LEADERBOARD_UPDATE_SCREENSHOTS") == "1"
-    else Path(__file__).resolve().parents[2] / "test-output"
+    else REPO / "test-output"
 )
 
 

@@ -4,7 +4,6 @@ that it does what docs/operations.md (and the README) say a deployment should do
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,8 +11,9 @@ import pytest
 import yaml
 
 from leaderboard.lib.settings import Settings, env_name
+from tests.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 CONTRACT_VARIABLES = {
     "LEADERBOARD_DATABASE_URL",
     "LEADERBOARD_REDIS_URL",

@@ -2,7 +2,7 @@
 
 A real uvicorn in a thread with LimitedHttpToolsProtocol; raw sockets, so that a head can
 be exactly at a limit, one byte or one field past it, or sent in any number of reads.
-(tests/system/test_request_heads.py sends the same to `leaderboard serve` and watches the
+(tests/system/ops/test_request_heads.py sends the same to `leaderboard serve` and watches the
 worker's memory.)
 """
 

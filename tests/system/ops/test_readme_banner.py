@@ -10,11 +10,12 @@ import pytest
 
 from leaderboard import __version__
 from leaderboard.ops.migrations import discover
+from tests.paths import REPO
 from tests.procs import clean_env, running_service
 
 pytestmark = pytest.mark.slow
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+README = (REPO / "README.md").read_text()
 _SERVER_URL = re.compile(r"((?:postgresql://postgres@|redis://)127\.0\.0\.1):\d+")
 
 

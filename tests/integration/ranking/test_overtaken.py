@@ -1,7 +1,7 @@
 """``overtaken`` events: the nearest players a move passes, each told once, by the apply script.
 
 The events are read back from the board's event stream, which the same script writes
-right before it publishes each one (pub/sub delivery: tests/system/test_events_http.py).
+right before it publishes each one (pub/sub delivery: tests/system/events/test_events_http.py).
 """
 
 from __future__ import annotations

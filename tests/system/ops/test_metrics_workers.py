@@ -10,7 +10,7 @@ import httpx
 
 from tests.helpers import assert_error_shape
 from tests.procs import running_service, service_env
-from tests.system.test_operations import metric
+from tests.system.ops.test_operations import metric
 
 METRICS_TOKEN = "metrics-token-for-the-test-0123"
 

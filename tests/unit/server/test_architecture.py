@@ -17,8 +17,9 @@ from litestar.di import Dependency
 
 from leaderboard.lib.db import Database
 from leaderboard.lib.keys import Keys
+from tests.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 PACKAGE = ROOT / "leaderboard"
 DOC = ROOT / "docs" / "architecture.md"
 BEGIN, END = "<!-- arrows: begin -->", "<!-- arrows: end -->"

@@ -1,6 +1,6 @@
 """Browser pages of other origins (LEADERBOARD_CORS_ORIGINS), through the app over real services.
 
-The WebSocket's origin check against a real `leaderboard serve`: tests/system/test_cors_origins.py.
+The WebSocket origin check against a real serve: tests/system/web/test_cors_origins.py.
 """
 
 from __future__ import annotations
