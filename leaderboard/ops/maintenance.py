@@ -11,7 +11,7 @@ from leaderboard.boards.periods import period_start, public_period
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import Keys
-from leaderboard.lib.redis_client import create_redis
+from leaderboard.lib.redis_client import close_redis, create_redis
 from leaderboard.lib.settings import Settings
 from leaderboard.server.services import Services
 
@@ -52,7 +52,7 @@ async def rebuild_indexes(
     finally:
         # Closes what the services opened beside these two (a replica's pool).
         await services.close()
-        await redis.aclose()
+        await close_redis(redis)
         await db.close()
 
 

@@ -23,7 +23,13 @@ from leaderboard.auth.guards import AUTHENTICATOR
 from leaderboard.lib.clock import Clock, system_clock
 from leaderboard.lib.db import Database
 from leaderboard.lib.keys import Keys
-from leaderboard.lib.redis_client import AnyRedis, check_memory_policy, create_redis, initialize
+from leaderboard.lib.redis_client import (
+    AnyRedis,
+    check_memory_policy,
+    close_redis,
+    create_redis,
+    initialize,
+)
 from leaderboard.lib.settings import Settings
 from leaderboard.server.services import Services
 
@@ -86,7 +92,7 @@ class InfrastructurePlugin(InitPluginProtocol):
         finally:
             await self._services.close()
             self._db = self._redis = self._services = None
-            await redis.aclose()
+            await close_redis(redis)
             await db.close()
 
     @property
