@@ -20,7 +20,12 @@ import redis.exceptions
 from leaderboard.events.models import Envelope, event_from_stream, stream_id_key
 from leaderboard.events.pubsub import close_quietly, next_message, subscribe
 from leaderboard.lib.keys import Keys
-from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, create_subscriber, initialize
+from leaderboard.lib.redis_client import (
+    REDIS_OUTAGE_ERRORS,
+    cluster_nodes,
+    create_subscriber,
+    initialize,
+)
 from leaderboard.lib.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -54,8 +59,9 @@ async def watch(
     since: str | None = None  # the stream id of the moment we started, once known
     printed = 0
     announced = False
+    nodes: list[tuple[str, int]] = []  # a cluster's nodes, known from the last connection
     while stop_after is None or printed < stop_after:
-        client = create_subscriber(settings, settings.redis_url)
+        client = create_subscriber(settings, settings.redis_url, known_nodes=nodes)
         pubsub = client.pubsub()
         sharded = settings.redis_cluster
         try:
@@ -102,6 +108,7 @@ async def watch(
             logger.warning("lost Redis (%s); reconnecting", exc)
             await asyncio.sleep(0.5)
         finally:
+            nodes = cluster_nodes(client) or nodes
             await close_quietly(pubsub, client)
 
 
