@@ -44,6 +44,8 @@ from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedPostgres, EmbeddedValkey
 from leaderboard.ops.migrations import apply_migrations
 from leaderboard.server.app import create_app
+from leaderboard.server.plugin import InfrastructurePlugin
+from leaderboard.server.services import Services
 from tests.cluster import local_cluster
 
 # The `browser` and `page` fixtures (headless Chromium) for tests of HTML pages.
@@ -345,9 +347,11 @@ async def running(app: Litestar) -> AsyncIterator[None]:
         await task
 
 
-@pytest.fixture
-async def live(settings: Settings, redis: AnyRedis) -> AsyncIterator[httpx.AsyncClient]:
-    """The app in this test's event loop, for requests that really run concurrently.
+@asynccontextmanager
+async def serving(
+    settings: Settings, *, timeout: float = 5.0
+) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
+    """The app in this test's event loop: a client to it, and its services.
 
     Litestar's AsyncTestClient hands every request to a portal thread and blocks the
     calling loop until the response is complete, so ``asyncio.gather`` over it runs the
@@ -357,6 +361,15 @@ async def live(settings: Settings, redis: AnyRedis) -> AsyncIterator[httpx.Async
     transport = httpx.ASGITransport(app=cast("Any", app))  # Litestar's own ASGI types
     async with (
         running(app),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http,
+        httpx.AsyncClient(
+            transport=transport, base_url="http://testserver.local", timeout=timeout
+        ) as http,
     ):
+        yield http, app.plugins.get(InfrastructurePlugin).services
+
+
+@pytest.fixture
+async def live(settings: Settings, redis: AnyRedis) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in this test's event loop, for requests that really run concurrently."""
+    async with serving(settings) as (http, _):
         yield http

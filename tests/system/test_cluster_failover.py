@@ -42,12 +42,15 @@ from leaderboard.events.models import RankChanged
 from leaderboard.events.subscription import Subscription
 from leaderboard.lib.metrics import INDEX_REPAIRS
 from leaderboard.lib.settings import Settings
-from leaderboard.server.app import create_app
-from leaderboard.server.plugin import InfrastructurePlugin
 from leaderboard.server.services import Services
 from tests.cluster import LocalCluster, Node, running_cluster
-from tests.conftest import ADMIN, CLUSTER_OFF_REASON, TEST_ADMIN_TOKEN, cluster_tests_enabled
-from tests.conftest import running as running_app
+from tests.conftest import (
+    ADMIN,
+    CLUSTER_OFF_REASON,
+    TEST_ADMIN_TOKEN,
+    cluster_tests_enabled,
+    serving,
+)
 from tests.helpers import async_wait_until
 from tests.scores_helpers import (
     create_board,
@@ -89,15 +92,8 @@ async def service(
         data_dir=tmp_path / "data",
         index_check_seconds=1,
     )
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with (
-        running_app(app),
-        httpx.AsyncClient(
-            transport=transport, base_url="http://failover.local", timeout=30
-        ) as http,
-    ):
-        yield http, app.plugins.get(InfrastructurePlugin).services, settings
+    async with serving(settings, timeout=30) as (http, services):
+        yield http, services, settings
 
 
 @dataclass
