@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -186,19 +187,15 @@ class Service:
             return FaultResult(minute, "worker killed", "no worker found", None)
         victim = before[-1]
         os.kill(victim, signal.SIGKILL)
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < RESTART_TIMEOUT_S:
+
+        def replaced() -> str | None:
             now = self.worker_pids()
-            if len(now) == self.workers and victim not in now and self._ready():
-                new = sorted(set(now) - set(before))
-                return FaultResult(
-                    minute,
-                    "worker killed",
-                    f"SIGKILL worker {victim}; uvicorn started {', '.join(map(str, new))}",
-                    time.monotonic() - t0,
-                )
-            time.sleep(0.1)
-        return FaultResult(minute, "worker killed", f"SIGKILL {victim}; no new worker", None)
+            if len(now) < self.workers or victim in now or not self._ready():
+                return None
+            started = ", ".join(map(str, sorted(set(now) - set(before))))
+            return f"SIGKILL worker {victim}; uvicorn started {started}"
+
+        return _recovery(minute, "worker killed", replaced, f"SIGKILL {victim}; no new worker")
 
     def restart_valkey(self, minute: int) -> FaultResult:
         """SIGKILL the embedded Valkey; `serve`'s supervisor starts it again."""
@@ -207,19 +204,15 @@ class Service:
             return FaultResult(minute, "Valkey restarted", "no Valkey found", None)
         old = valkey.pid
         valkey.send_signal(signal.SIGKILL)
-        t0 = time.monotonic()
         port = int(self.urls["redis_url"].rsplit(":", 1)[1].split("/")[0])
-        while time.monotonic() - t0 < RESTART_TIMEOUT_S:
+
+        def restarted() -> str | None:
             new = self.valkey()
-            if new is not None and new.pid != old and _pong(port):
-                return FaultResult(
-                    minute,
-                    "Valkey restarted",
-                    f"SIGKILL Valkey {old}; serve restarted it as {new.pid}",
-                    time.monotonic() - t0,
-                )
-            time.sleep(0.1)
-        return FaultResult(minute, "Valkey restarted", f"SIGKILL {old}; not back", None)
+            if new is None or new.pid == old or not _pong(port):
+                return None
+            return f"SIGKILL Valkey {old}; serve restarted it as {new.pid}"
+
+        return _recovery(minute, "Valkey restarted", restarted, f"SIGKILL {old}; not back")
 
     def pause_postgres(self, minute: int, seconds: float) -> FaultResult:
         """SIGSTOP every Postgres process for ``seconds`` (past the service's timeout)."""
@@ -231,17 +224,13 @@ class Service:
             _signal(process, signal.SIGSTOP)
         time.sleep(seconds)  # the fault itself: Postgres hangs this long
         self.resume_postgres()
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < RESTART_TIMEOUT_S:
-            if self._ready():
-                return FaultResult(
-                    minute,
-                    "Postgres paused",
-                    f"SIGSTOP {len(tree)} processes for {seconds:g} s, then SIGCONT",
-                    time.monotonic() - t0,
-                )
-            time.sleep(0.1)
-        return FaultResult(minute, "Postgres paused", "/ready not 200 after SIGCONT", None)
+        done = f"SIGSTOP {len(tree)} processes for {seconds:g} s, then SIGCONT"
+        return _recovery(
+            minute,
+            "Postgres paused",
+            lambda: done if self._ready() else None,
+            "/ready not 200 after SIGCONT",
+        )
 
     def resume_postgres(self) -> None:
         for process in reversed(self._stopped):
@@ -268,6 +257,19 @@ class Service:
                 continue
             tracked = self.tracked.setdefault(process.pid, Tracked(process.pid, role, born))
             tracked.samples.append(Sample(now, rss))
+
+
+def _recovery(
+    minute: int, fault: str, recovered: Callable[[], str | None], failure: str
+) -> FaultResult:
+    """Poll ``recovered`` (what it saw once the service is whole again, else None)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < RESTART_TIMEOUT_S:
+        detail = recovered()
+        if detail is not None:
+            return FaultResult(minute, fault, detail, time.monotonic() - t0)
+        time.sleep(0.1)
+    return FaultResult(minute, fault, failure, None)
 
 
 def _signal(process: psutil.Process, sig: int) -> None:
