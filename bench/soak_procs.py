@@ -49,6 +49,7 @@ class FaultResult:
 class Sample:
     at_s: float  # seconds since the soak started
     rss: int
+    uss: int  # private memory: RSS without shared pages (Postgres' buffer pool among them)
 
 
 @dataclass
@@ -251,12 +252,12 @@ class Service:
         roles += [("Postgres", process) for process in self.postgres_tree()]
         for role, process in roles:
             try:
-                rss = process.memory_info().rss
+                memory = process.memory_full_info()
                 born = max(0.0, process.create_time() - self.started_epoch)
             except psutil.Error:
                 continue
             tracked = self.tracked.setdefault(process.pid, Tracked(process.pid, role, born))
-            tracked.samples.append(Sample(now, rss))
+            tracked.samples.append(Sample(now, memory.rss, memory.uss))
 
 
 def _recovery(

@@ -20,15 +20,26 @@ class Verdict:
     baseline_mib: float | None  # RSS once the process was five minutes old (and the soak too)
     last_mib: float
     judged_s: float  # how long after the baseline the last sample came
-    growth: float | None  # None: the process did not live long enough to judge
+    growth: float | None  # of RSS; None: the process did not live long enough to judge
+    private_growth: float | None  # of USS (RSS without shared pages)
+
+    @property
+    def judged_growth(self) -> float | None:
+        """What the verdict looks at: RSS, but private memory for Postgres.
+
+        A Postgres process' RSS counts each page of the shared buffer pool it has touched,
+        so it grows for minutes while the pool warms up, without any memory of its own.
+        """
+        return self.private_growth if self.role == "Postgres" else self.growth
 
     @property
     def ok(self) -> bool:
-        return self.growth is None or self.growth < MAX_GROWTH
+        growth = self.judged_growth
+        return growth is None or growth < MAX_GROWTH
 
 
 def memory_verdicts(tracked: dict[int, Tracked]) -> list[Verdict]:
-    """Per process: RSS growth from its five-minute mark to its last sample.
+    """Per process: memory growth from its five-minute mark to its last sample.
 
     A process judged must have lived at least five more minutes after that mark; the
     others (a worker started by a fault, each Valkey between restarts, short-lived
@@ -40,9 +51,10 @@ def memory_verdicts(tracked: dict[int, Tracked]) -> list[Verdict]:
         mark = max(WARM_UP_S, process.born_s + WARM_UP_S)
         baseline = next((s for s in process.samples if s.at_s >= mark), None)
         judged = last.at_s - baseline.at_s if baseline is not None else 0.0
-        growth = None
+        growth = private = None
         if baseline is not None and judged >= WARM_UP_S:
             growth = last.rss / baseline.rss - 1
+            private = last.uss / baseline.uss - 1
         verdicts.append(
             Verdict(
                 process.pid,
@@ -51,6 +63,7 @@ def memory_verdicts(tracked: dict[int, Tracked]) -> list[Verdict]:
                 last.rss / 2**20,
                 judged,
                 growth,
+                private,
             )
         )
     return verdicts
@@ -95,14 +108,19 @@ def print_report(
     else:
         out(f"ranks served equal Postgres' {converged_s:.1f} s after the load stopped")
     judged = [v for v in verdicts if v.growth is not None]
-    out(f"memory (RSS), {len(judged)} of {len(verdicts)} processes lived long enough to judge:")
+    out(
+        f"memory, {len(judged)} of {len(verdicts)} processes lived long enough to judge "
+        "(RSS; for Postgres its private part, as RSS counts the shared buffer pool):"
+    )
     for v in sorted(judged, key=lambda v: (v.role, v.pid)):
         mark = "ok" if v.ok else "[red]grew[/]"
         assert v.growth is not None
+        assert v.private_growth is not None
         assert v.baseline_mib is not None
         out(
-            f"  {v.role} {v.pid}: {v.baseline_mib:.1f} → {v.last_mib:.1f} MiB over "
-            f"{v.judged_s / 60:.0f} min ({v.growth:+.1%}) {mark}"
+            f"  {v.role} {v.pid}: RSS {v.baseline_mib:.1f} → {v.last_mib:.1f} MiB over "
+            f"{v.judged_s / 60:.0f} min ({v.growth:+.1%}; private {v.private_growth:+.1%}) "
+            f"{mark}"
         )
     servers = [v for v in verdicts if v.growth is None]
     by_role: dict[str, list[Verdict]] = {}
