@@ -142,7 +142,7 @@ class OutageAwareRedisCluster(RedisCluster):
             raise redis.exceptions.ConnectionError(f"Redis Cluster unavailable: {exc}") from exc
 
     async def aclose(self) -> None:
-        """Drop every connection when it is next free; the next call loads the slot map.
+        """Disconnect the idle connections now and the others when their call is done.
 
         redis-py calls ``aclose()`` itself to start afresh after a cluster error
         (CLUSTERDOWN or a slot not covered during a failover, a pipeline's retry, every
@@ -150,16 +150,22 @@ class OutageAwareRedisCluster(RedisCluster):
         once, also those that other requests are writing to or reading from at that
         moment: a call about to write fails with ``AttributeError: 'NoneType' object has
         no attribute 'writelines'`` (a 500, not the 503 of an outage), and a call that had
-        sent its command is retried and runs twice (an INCR counts twice). Disconnecting
-        only the idle ones races too: one may be taken while its disconnect is under way.
-        Here every connection is only marked, as redis-py marks them itself when its slot
-        map changes: it disconnects one when its call is done, or before the next call
-        takes it. :func:`close_redis` closes a client for good.
+        sent its command is retried and runs twice (an INCR counts twice). Here the
+        connections in use are only marked, and redis-py disconnects each when its call
+        is done (as it does itself when its slot map changes); the idle ones are taken off
+        the free list while they are disconnected, so that no call takes one meanwhile,
+        and put back (they reconnect on their next use). The next call loads the slot map
+        again. :func:`close_redis` closes a client for good, in use or not.
         """
         self._initialize = True
         for node in self._all_nodes():
-            for connection in node._connections:
-                connection.mark_for_reconnect()  # type: ignore[no-untyped-call]
+            node.update_active_connections_for_reconnect()
+            idle = list(node._free)
+            node._free.clear()
+            await asyncio.gather(
+                *(connection.disconnect() for connection in idle), return_exceptions=True
+            )
+            node._free.extend(idle)
 
     async def close_now(self) -> None:
         """Disconnect every connection at once, in use or not (the client's end)."""
