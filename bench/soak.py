@@ -87,7 +87,7 @@ async def run(args: argparse.Namespace) -> int:
         ok = print_report(
             args, load.tally, faults, lost, converged_s, diverged, verdicts, load_avg, log
         )
-        _save(args, load, faults, lost, converged_s, verdicts, load_avg)
+        _save(args, service, load, faults, lost, converged_s, verdicts, load_avg)
         return 0 if ok else 1
     finally:
         service.stop()
@@ -171,6 +171,7 @@ async def _postgres_ranking(database_url: str, board: str) -> list[tuple[str, in
 
 def _save(
     args: argparse.Namespace,
+    service: Service,
     load: Load,
     faults: list[FaultResult],
     lost: list[str],
@@ -188,6 +189,10 @@ def _save(
         "lost": lost,
         "converged_s": converged_s,
         "memory": [asdict(v) for v in verdicts],
+        "samples": {
+            pid: {"role": t.role, "title": t.title, "samples": [asdict(x) for x in t.samples]}
+            for pid, t in service.tracked.items()
+        },
         "load_avg": load_avg,
     }
     (RUN / "soak.json").write_text(json.dumps(result, indent=2))

@@ -57,6 +57,7 @@ class Tracked:
     pid: int
     role: str
     born_s: float  # seconds since the soak started (0: before it)
+    title: str = ""  # a Postgres process' title: checkpointer, a client backend …
     samples: list[Sample] = field(default_factory=list)
 
 
@@ -256,7 +257,11 @@ class Service:
                 born = max(0.0, process.create_time() - self.started_epoch)
             except psutil.Error:
                 continue
-            tracked = self.tracked.setdefault(process.pid, Tracked(process.pid, role, born))
+            tracked = self.tracked.get(process.pid)
+            if tracked is None:
+                tracked = self.tracked[process.pid] = Tracked(process.pid, role, born)
+                if role == "Postgres":
+                    tracked.title = _title(process)
             tracked.samples.append(Sample(now, memory.rss, memory.uss))
 
 
@@ -271,6 +276,19 @@ def _recovery(
             return FaultResult(minute, fault, detail, time.monotonic() - t0)
         time.sleep(0.1)
     return FaultResult(minute, fault, failure, None)
+
+
+def _title(process: psutil.Process) -> str:
+    """What a Postgres process says it is (``postgres: checkpointer`` → ``checkpointer``)."""
+    try:
+        title = " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+    if not title.startswith("postgres: "):
+        return "postmaster"
+    rest = title.removeprefix("postgres: ").strip()
+    # A client backend: "postgres: <user> <database> 127.0.0.1(40112) idle".
+    return "client backend" if "(" in rest or "[local]" in rest else rest
 
 
 def _signal(process: psutil.Process, sig: int) -> None:

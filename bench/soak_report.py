@@ -17,11 +17,13 @@ MAX_GROWTH = 0.10
 class Verdict:
     pid: int
     role: str
+    title: str
     baseline_mib: float | None  # RSS once the process was five minutes old (and the soak too)
     last_mib: float
     judged_s: float  # how long after the baseline the last sample came
     growth: float | None  # of RSS; None: the process did not live long enough to judge
     private_growth: float | None  # of USS (RSS without shared pages)
+    private_mib: tuple[float, float] | None  # USS at the baseline and at the end
 
     @property
     def judged_growth(self) -> float | None:
@@ -52,18 +54,22 @@ def memory_verdicts(tracked: dict[int, Tracked]) -> list[Verdict]:
         baseline = next((s for s in process.samples if s.at_s >= mark), None)
         judged = last.at_s - baseline.at_s if baseline is not None else 0.0
         growth = private = None
+        private_mib = None
         if baseline is not None and judged >= WARM_UP_S:
             growth = last.rss / baseline.rss - 1
             private = last.uss / baseline.uss - 1
+            private_mib = (baseline.uss / 2**20, last.uss / 2**20)
         verdicts.append(
             Verdict(
                 process.pid,
                 process.role,
+                process.title,
                 baseline.rss / 2**20 if baseline is not None else None,
                 last.rss / 2**20,
                 judged,
                 growth,
                 private,
+                private_mib,
             )
         )
     return verdicts
@@ -117,10 +123,12 @@ def print_report(
         assert v.growth is not None
         assert v.private_growth is not None
         assert v.baseline_mib is not None
+        assert v.private_mib is not None
+        name = f"{v.role} ({v.title})" if v.title else v.role
         out(
-            f"  {v.role} {v.pid}: RSS {v.baseline_mib:.1f} → {v.last_mib:.1f} MiB over "
-            f"{v.judged_s / 60:.0f} min ({v.growth:+.1%}; private {v.private_growth:+.1%}) "
-            f"{mark}"
+            f"  {name} {v.pid}, over {v.judged_s / 60:.0f} min: RSS {v.baseline_mib:.1f} → "
+            f"{v.last_mib:.1f} MiB ({v.growth:+.1%}), private {v.private_mib[0]:.2f} → "
+            f"{v.private_mib[1]:.2f} MiB ({v.private_growth:+.1%}) {mark}"
         )
     servers = [v for v in verdicts if v.growth is None]
     by_role: dict[str, list[Verdict]] = {}
