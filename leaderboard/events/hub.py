@@ -35,6 +35,7 @@ from leaderboard.lib.pubsub import close_quietly, next_message, subscribe, unsub
 from leaderboard.lib.redis_client import (
     REDIS_OUTAGE_ERRORS,
     AnyRedis,
+    cluster_nodes,
     create_subscriber,
     initialize,
 )
@@ -211,7 +212,10 @@ class EventHub:
         The set of channels follows the boards local clients watch, checked between
         messages; a board's first client waits (wait_connected) until its channel is in.
         """
-        client = create_subscriber(self._settings, self._url)
+        # The worker's client knows every node: the URL's may be the master that died.
+        client = create_subscriber(
+            self._settings, self._url, known_nodes=cluster_nodes(self._redis)
+        )
         pubsub = client.pubsub()
         subscribed: dict[str, str] = {}  # channel → board id
         try:

@@ -18,7 +18,7 @@ from leaderboard.events.hub import EventHub
 from leaderboard.events.models import RankChanged
 from leaderboard.events.watch import watch
 from leaderboard.lib.keys import Keys
-from leaderboard.lib.redis_client import create_redis, initialize
+from leaderboard.lib.redis_client import close_redis, create_redis, initialize
 from leaderboard.lib.scripts import ScriptPipeline
 from leaderboard.lib.settings import Settings
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
@@ -177,3 +177,25 @@ async def test_every_subscriber_of_every_worker_gets_every_event_on_a_cluster(
         assert [msgspec.json.decode(line, type=RankChanged).score for line in watched] == [
             10, 20, 30, 40,
         ]  # fmt: skip
+
+
+async def test_a_reset_of_the_client_lets_the_calls_in_flight_finish(
+    cluster_settings: Settings,
+) -> None:
+    """redis-py resets a cluster client (``aclose``) after CLUSTERDOWN, a failed pipeline
+    or MOVED; the other requests' calls under way at that moment must not fail for it."""
+    assert cluster_settings.redis_url is not None
+    client = create_redis(cluster_settings, cluster_settings.redis_url)
+    await initialize(client)
+    prefix = f"{cluster_settings.redis_key_prefix}reset:"
+    try:
+        for _ in range(3):
+            calls = [asyncio.ensure_future(client.incr(f"{prefix}{i}")) for i in range(300)]
+            await asyncio.sleep(0)  # one turn of the loop: every call is on a connection now
+            await client.aclose()
+            results = await asyncio.gather(*calls, return_exceptions=True)
+            failed = [r for r in results if isinstance(r, BaseException)]
+            assert not failed, failed[:3]
+        assert await client.get(f"{prefix}0") == "3"  # and the client works on
+    finally:
+        await close_redis(client)

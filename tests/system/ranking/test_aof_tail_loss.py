@@ -19,9 +19,7 @@ from leaderboard.lib.features import Services
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedValkey
 from leaderboard.ranking.guard import IndexGuard
-from leaderboard.server.app import create_app
-from leaderboard.server.plugin import InfrastructurePlugin
-from tests.conftest import ADMIN, TEST_ADMIN_TOKEN, running
+from tests.conftest import ADMIN, TEST_ADMIN_TOKEN, serving
 from tests.scores_helpers import insert_players, postgres_ranking, ranked, submit, top
 
 MULTI = b"*1\r\n$5\r\nMULTI\r\n"
@@ -53,13 +51,8 @@ async def service(
         data_dir=tmp_path / "data",
         redis_timeout=0.5,
     )
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with (
-        running(app),
-        httpx.AsyncClient(transport=transport, base_url="http://aof.local", timeout=30) as http,
-    ):
-        yield http, app.plugins.get(InfrastructurePlugin).services
+    async with serving(settings, timeout=30) as served:
+        yield served
 
 
 async def test_lost_writes_at_the_end_of_the_aof_are_rebuilt(
