@@ -5,20 +5,26 @@ docs/benchmarks.md describes what it measures and shows the last full run.
 1. create the database `leaderboard_bench`, migrate it, preload the boards (COPY +
    pipelined Redis writes, Redis db 15 under the key prefix `lbbench:`), check one board
    against the service's own `leaderboard rebuild` (stores.py, preload.py, load.py);
-2. start the service (`leaderboard serve --workers N`) and the bare Litestar app (servers.py);
-3. wrk: /hello, rank lookups at every board size, around, top-100, score submission
-   (flat out, paced at half that rate, and once under py-spy) (measure_http.py, profile.py);
-   the mixed load: reads and submissions on one board at once (measure_mixed.py); one hot
-   board: thousands of players submitting at once (measure_hot.py); friends and histogram
-   on the largest board (measure_big.py);
+2. start the service (`leaderboard serve --workers N`) and the bare Litestar app
+   (servers.py), and the meter of Postgres' and Redis' CPU (store_cpu.py); sign in
+   thousands of devices and make the signed-in players' boards (players.py);
+3. wrk: /hello, rank lookups at every board size, around, top-100, score submission as
+   the admin; as signed-in players (random and rising scores) and sign-ins of known
+   devices (measure_players.py); signed-in submissions paced at half their peak rate and
+   once under py-spy (measure_http.py, profile.py); the mixed load: reads and signed-in
+   submissions on one board at once (measure_mixed.py); one hot board: thousands of
+   signed-in players submitting at once (measure_hot.py); friends and histogram on the
+   largest board (measure_big.py); the fan-out: 1,000 WebSocket subscribers and paced
+   submissions, then the ceiling (measure_fanout.py);
 4. Redis ZRANK / index_read.lua server time and memory per entry, Postgres-only ranks
    (measure_redis.py, measure_big.py, measure_postgres.py);
 5. write the report (+ plot), then stop everything, unlink the keys, drop the database
    (report.py).
 
-`--smoke` runs every step on tiny boards with 1 s wrk runs and no profile, writes
-bench/results/smoke.md, and exits non-zero if a step fails or any wrk run saw socket
-errors or non-2xx answers: `uv run python -m bench --smoke` (CI; about a minute).
+`--smoke` runs every step on tiny boards with 1 s wrk runs, 200 signed-in players, 20
+WebSocket subscribers and no profile, writes bench/results/smoke.md, and exits non-zero if
+a step fails, any wrk run saw socket errors or non-2xx answers, or the fan-out lost,
+doubled or refused anything: `uv run python -m bench --smoke` (CI; about a minute).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import secrets
 import sys
 import time
@@ -34,17 +41,22 @@ from pathlib import Path
 from bench import (
     facts,
     measure_big,
+    measure_fanout,
     measure_hot,
     measure_mixed,
     measure_postgres,
     measure_redis,
+    players,
     preload,
 )
 from bench.common import RESULTS, ROOT, Mode, Options, console, step
-from bench.measure_http import Wrk, failed_runs, load_tests
+from bench.measure_http import load_tests
 from bench.records import ProfilePart, Results
+from bench.records_players import Fanout
 from bench.report import default_paths, write_report
+from bench.runner import Wrk, failed_runs
 from bench.servers import Servers, service_env
+from bench.store_cpu import StoreMeter
 from bench.stores import Stores
 
 SIZES: dict[Mode, list[int]] = {
@@ -53,6 +65,7 @@ SIZES: dict[Mode, list[int]] = {
     "smoke": [1_000, 2_000],
 }
 DURATION: dict[Mode, float] = {"full": 10.0, "quick": 3.0, "smoke": 1.0}
+PLAYERS: dict[Mode, int] = {"full": 2_000, "quick": 2_000, "smoke": 200}
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -61,7 +74,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     modes.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run: boards of 10k and 100k, 3 s per wrk run; report goes to "
+        help="shorter run: boards of 10k and 100k, 3 s per wrk run; report goes to "
         "bench/results/quick.md instead of docs/benchmarks.md",
     )
     modes.add_argument(
@@ -114,7 +127,8 @@ async def run(opts: Options) -> int:
     env = service_env(opts, token)
     stores = Stores(opts, env)
     servers = Servers(env, opts.workers)
-    wrk = Wrk(opts, servers)
+    meter = StoreMeter(opts.db_url, opts.db_name, opts.redis_url, opts.redis_db)
+    wrk = Wrk(opts, servers, meter)
     try:
         step("setup: database, migrations, Redis db 15 / prefix " + opts.key_prefix)
         keys_before = await stores.setup()
@@ -123,15 +137,26 @@ async def run(opts: Options) -> int:
         boards, timings, rebuild_check = await preload.preload(opts, stores.redis, env)
         step(f"start the service and the bare app ({opts.workers} uvicorn workers each)")
         servers.start()
+        meter.start()
+        n_players = PLAYERS[opts.mode]
+        devices = max(n_players, measure_hot.players(opts.mode))
+        step(f"sign in {devices:,} devices; {n_players:,} of them on two boards")
+        signed = players.sign_in(wrk, servers.base, devices, n_players)
+        players.make_boards(wrk, servers.base, token, signed)
+        rising = players.RisingScores()
         step(f"wrk -t1 -c{opts.connections} -d{opts.duration:g}s --latency")
-        http = load_tests(wrk, opts, servers, boards, token)
-        small, big = boards[0], boards[-1]
-        step(f"mixed load on {small.id}: reads (c48) and submissions (c16) at once")
-        mixed = measure_mixed.measure(wrk, servers, small, token)
-        step("one hot board: distinct players submitting at once")
-        hot = await measure_hot.measure(wrk, opts, servers, stores.redis, token)
+        http = load_tests(wrk, opts, servers, boards, token, signed, rising)
+        big = boards[-1]
+        step("mixed load: reads (c48) and signed-in submissions (c16) on one board at once")
+        mixed = measure_mixed.measure(wrk, servers.base, signed, rising)
+        step("one hot board: distinct signed-in players submitting at once")
+        hot = await measure_hot.measure(wrk, opts, servers, stores.redis, token, signed)
         step(f"friends (100 ids) and histogram on {big.id}")
         big_reads = await measure_big.measure(wrk, opts, servers, stores.redis, big)
+        step(f"fan-out: {measure_fanout.SUBSCRIBERS[opts.mode]:,} WebSocket subscribers")
+        fanout = measure_fanout.measure(opts.mode, servers, meter, token, signed)
+        load_end = [round(x, 2) for x in os.getloadavg()]
+        meter.stop()
         servers.stop()  # Redis/Postgres measurements run on a quiet machine
         step("Redis alone: ZRANK and index_read.lua server time, memory per entry")
         redis = await measure_redis.measure(stores.redis, opts, boards)
@@ -142,6 +167,7 @@ async def run(opts: Options) -> int:
         postgres = await measure_postgres.measure(opts, boards)
     finally:
         step("cleanup")
+        meter.stop()
         servers.stop()
         await stores.teardown()
     profile: ProfilePart = {"profile": http.profile} if http.profile else {}
@@ -165,6 +191,9 @@ async def run(opts: Options) -> int:
         "mixed": mixed,
         "hot_board": hot,
         "big_reads": big_reads,
+        "players": http.players,
+        "fanout": fanout,
+        "load_average_end": load_end,
     }
     (RESULTS / f"{opts.mode}.json").write_text(json.dumps(res, indent=2))
     drawn = write_report(res, opts.report, opts.plot, ROOT)
@@ -172,7 +201,7 @@ async def run(opts: Options) -> int:
         f"[bold green]done[/] in {res['elapsed_s'] / 60:.1f} min: {_shown(opts.report)}"
         + (f", {_shown(opts.plot)}" if drawn else " (no plot: matplotlib missing)")
     )
-    return smoke_verdict(wrk) if opts.mode == "smoke" else 0
+    return smoke_verdict(wrk, fanout) if opts.mode == "smoke" else 0
 
 
 def _shown(path: Path) -> str:
@@ -180,17 +209,36 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def smoke_verdict(wrk: Wrk) -> int:
+def smoke_verdict(wrk: Wrk, fanout: Fanout) -> int:
+    """1 when a wrk run saw errors or the fan-out lost, doubled or refused anything."""
     failed = failed_runs(wrk.history)
     for r in failed:
         console.print(
             f"[bold red]✗[/] {r.name}: {r.errors - r.non_2xx} socket errors, "
             f"{r.non_2xx} non-2xx answers out of {r.requests:,} requests"
         )
-    if failed:
-        console.print(f"[bold red]smoke failed[/]: {len(failed)} of {len(wrk.history)} wrk runs")
+    steps = [fanout["base"], *fanout["ceiling"]]
+    lossy = [
+        s
+        for s in steps
+        if s["submit_errors"] or s["missing"] or s["duplicates"] or s["unexpected"] or s["closed"]
+    ]
+    for s in lossy:
+        console.print(
+            f"[bold red]✗[/] fan-out at {s['target_rate']:g}/s: {s['submit_errors']} failed "
+            f"submissions, {s['missing']} missing, {s['duplicates']} duplicate and "
+            f"{s['unexpected']} unexpected events, {s['closed']} subscribers closed"
+        )
+    if failed or lossy:
+        console.print(
+            f"[bold red]smoke failed[/]: {len(failed)} of {len(wrk.history)} wrk runs, "
+            f"{len(lossy)} of {len(steps)} fan-out steps"
+        )
         return 1
-    console.print(f"[bold green]smoke passed[/]: {len(wrk.history)} wrk runs, no errors")
+    console.print(
+        f"[bold green]smoke passed[/]: {len(wrk.history)} wrk runs and {len(steps)} fan-out "
+        "steps, no errors"
+    )
     return 0
 
 

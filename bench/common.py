@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -49,5 +50,15 @@ class Options:
         return f"{self.key_prefix}scratch:"
 
 
+_STARTED = time.monotonic()
+
+
 def step(msg: str) -> None:
-    console.print(f"[bold cyan]▶[/] {msg}")
+    console.print(f"[bold cyan]▶[/] [dim]{time.monotonic() - _STARTED:4.0f} s[/] {msg}")
+
+
+def write_lines(name: str, lines: list[str]) -> str:
+    """Write ``lines`` to bench/results/run/<name> (for wrk's scripts); its path."""
+    path = RUN / name
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)

@@ -55,4 +55,5 @@ async def gather(db_url: str, redis: Redis) -> Facts:
         "redis_server": str(info.get("redis_version")),
         "postgres": f"{pg} (shared_buffers {shared})",
         "wrk": wrk_v.split(" [")[0],
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }

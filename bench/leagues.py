@@ -34,9 +34,10 @@ import asyncpg
 import httpx
 
 from bench.common import RESULTS, ROOT, RUN, Options, console, step
-from bench.measure_http import Wrk
 from bench.report_leagues import write_section
+from bench.runner import Load, Wrk
 from bench.servers import Servers, service_env
+from bench.store_cpu import StoreMeter
 from bench.stores import Stores
 from bench.wrk import WrkResult
 
@@ -162,7 +163,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 hot = ids_file("league-hot", await copy_players(conn, HOT_PLAYERS))
             finally:
                 await conn.close()
-            wrk = Wrk(opts, servers)
+            meter = StoreMeter(opts.db_url, opts.db_name, opts.redis_url, opts.redis_db)
+            meter.start()
+            wrk = Wrk(opts, servers, meter)
             board_env = {
                 "BENCH_BOARD": "bench-board",
                 "BENCH_IDS": hot,
@@ -194,6 +197,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
             results["board_cpu_us"] = [run.cpu_us_per_request for run in board_runs]
             results["league_cpu_us"] = [run.cpu_us_per_request for run in league_runs]
+            # Postgres' and Redis' CPU per request too (bench/store_cpu.py): a league's
+            # statement is a PL/pgSQL loop where a board's is one set-based upsert.
+            results["board_store_us"] = [
+                (run.postgres_cpu_us_per_request, run.redis_cpu_us_per_request)
+                for run in board_runs
+            ]
+            results["league_store_us"] = [
+                (run.postgres_cpu_us_per_request, run.redis_cpu_us_per_request)
+                for run in league_runs
+            ]
             results["board_rps"] = [run.rps for run in board_runs]
             results["league_rps"] = [run.rps for run in league_runs]
             results["cpu_ratio"] = statistics.median(
@@ -213,6 +226,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await conn.close()
             console.print(f"  loaded in {results['load_s']:.1f} s")
             results["close"] = await close_under_load(api, wrk, url, board_env, league_env, opts)
+            meter.stop()
             results["load_average"].append(os.getloadavg()[0])
         return results
     finally:
@@ -229,8 +243,6 @@ async def close_under_load(
     opts: Options,
 ) -> dict[str, Any]:
     """The other loads alone, then again while the season closes."""
-    from bench.measure_http import Load
-
     loads = [
         Load("board submit (c16)", url, "submit.lua", board_env, 16),
         Load("other league submit (c16)", url, "league_submit.lua", league_env, 16),

@@ -16,12 +16,12 @@ import random
 
 from redis.asyncio import Redis
 
-from bench.common import Options
+from bench.common import Options, write_lines
 from bench.load import Board, player
-from bench.measure_http import Wrk, write_paths
 from bench.measure_redis import CommandStats, other_clients, per_call
 from bench.package import index_reader
 from bench.records import BigRead, BigReads
+from bench.runner import Wrk
 from bench.servers import Servers
 
 FRIENDS_IDS = 100  # the most one query may list
@@ -66,7 +66,7 @@ async def measure(
     others = await other_clients(redis, opts.redis_db)
     lists = friends_ids(board, FRIENDS_PATHS[opts.mode])
     paths = [f"/v1/leaderboards/{board.id}/players?ids={','.join(ids)}" for ids in lists]
-    friends_env = {"BENCH_PATHS": write_paths(f"friends-{board.id}.txt", paths)}
+    friends_env = {"BENCH_PATHS": write_lines(f"friends-{board.id}.txt", paths)}
     wrk(
         f"warm-up friends {board.id}",
         base,

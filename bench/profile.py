@@ -34,6 +34,7 @@ STEPS = {
     "ScoreWriter._run_batch (group-committed Postgres upserts)": "ScoreWriter._run_batch",
     "KwargsModel.resolve_dependencies (Litestar DI)": "KwargsModel.resolve_dependencies",
     "provide_principal (admin token check)": "provide_principal",
+    "SessionStore.resolve (a player's session token)": "SessionStore.resolve",
     "negotiated (response encoding)": "negotiated",
     "PrometheusMiddleware (request metrics, whole request inside)": "PrometheusMiddleware",
 }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import NotRequired, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
+
+if TYPE_CHECKING:  # bench/records_players.py refers to WrkRecord here
+    from bench.records_players import Fanout, PlayerLoads
 
 
 class WrkRecord(TypedDict):
@@ -21,6 +24,11 @@ class WrkRecord(TypedDict):
     errors: int  # socket errors + non-2xx/3xx answers
     non_2xx: int
     cpu_us_per_request: float | None  # server CPU per request; None when not measured
+    # Absent from results of runs before Postgres' and Redis' CPU was measured.
+    postgres_cpu_us_per_request: NotRequired[float | None]  # the database's backends
+    redis_cpu_us_per_request: NotRequired[float | None]  # the whole redis-server
+    redis_other_clients: NotRequired[int | None]  # clients of other Redis dbs meanwhile
+    counters: NotRequired[dict[str, int]]  # what the script counted (changed, unchanged)
 
 
 class PacedRecord(WrkRecord):
@@ -64,12 +72,13 @@ class CacheSample(TypedDict):
     misses: float
     shared: NotRequired[float]  # missed, then joined another reader's read (no read of its own)
     hit_rate: float | None  # None when nothing was asked of it
-    workers: int  # workers whose /metrics both scrapes (before, after) read
-    of_workers: int
 
 
 class MixRecord(TypedDict):
     name: str  # what the reads are: top-100, rank, around ±5
+    # Absent from runs before signed-in submitters: admin submissions, rising scores.
+    submissions: NotRequired[str]  # "random" (most leave the best) or "rising" (all change it)
+    board: NotRequired[str]
     reads: MixSide
     writes: MixSide
     cpu_us_per_request: float | None  # the server's CPU per request of both loads together
@@ -82,6 +91,7 @@ class MixedResults(TypedDict):
     write_connections: int
     mixes: list[MixRecord]
     solo_cache: CacheSample | None  # the cache during the solo top-100 run
+    players: NotRequired[int]  # signed-in players on each board (absent: admin submissions)
 
 
 class HotBoard(TypedDict):
@@ -93,7 +103,6 @@ class HotBoard(TypedDict):
     credential: str
     run: WrkRecord  # duration_s: from the first request to the last answer (± 1 ms)
     accepted: float  # leaderboard_submissions_total{outcome="accepted"} grown (all workers)
-    accepted_workers: int  # workers whose counters were read before and after
     entries_after: int  # ZCARD of the board's index afterwards
     wall_s: float  # the wrk process' whole life, around which Redis' CPU was read
     redis_cpu_s: float  # INFO cpu used_cpu_user + used_cpu_sys grown
@@ -212,6 +221,7 @@ class Facts(TypedDict):
     redis_server: str
     postgres: str
     wrk: str
+    load_average: NotRequired[list[float]]  # 1, 5 and 15 minutes, at the start of the run
 
 
 class ProfilePart(TypedDict, total=False):
@@ -238,3 +248,6 @@ class Results(ProfilePart):
     mixed: NotRequired[MixedResults]
     hot_board: NotRequired[HotBoard]
     big_reads: NotRequired[BigReads]
+    players: NotRequired[PlayerLoads]
+    fanout: NotRequired[Fanout]
+    load_average_end: NotRequired[list[float]]  # 1, 5 and 15 minutes, before the cleanup

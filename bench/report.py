@@ -3,11 +3,11 @@
 `uv run --group bench python -m bench.report bench/results/full.json` rewrites the
 report from saved results without running anything.
 
-The parts: report_run.py (how to run, this run), report_targets.py, report_why.py
-(what each target's figure is made of), report_tables.py
-(throughput, rank lookups by size, memory), report_loads.py (mixed load, hot board,
-friends and histogram), report_profile.py (py-spy), report_notes.py
-(reading the results) and plot.py.
+The parts: report_run.py (how to run, this run), report_targets.py, report_why.py and
+report_fanout_why.py (what each target's figure is made of), report_tables.py
+(throughput, rank lookups by size, memory), report_players.py (signed-in players, the
+fan-out), report_loads.py (mixed load, hot board, friends and histogram),
+report_profile.py (py-spy), report_notes.py (reading the results) and plot.py.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bench.records import Results
 from bench.report_leagues import kept_section
 from bench.report_loads import big_reads_section, hot_section, mixed_section
 from bench.report_notes import notes
+from bench.report_players import fanout_section, players_section
 from bench.report_profile import profile_section
 from bench.report_run import run_section
 from bench.report_tables import memory, rank_by_size, throughput
@@ -44,7 +45,9 @@ def markdown(res: Results, plot_rel: str | None) -> str:
         *targets_table(res),
         *why_section(res),
         *throughput(res),
+        *players_section(res),
         *mixed_section(res),
+        *fanout_section(res),
         *hot_section(res),
         *rank_by_size(res, plot_line),
         *big_reads_section(res),

@@ -31,3 +31,33 @@ def bare_cpu(runs: Runs) -> float | None:
     """The bare app's mean server CPU µs per request, when both runs have it."""
     first, last = cpu_of(runs["hello"]), cpu_of(runs["hello_end"])
     return (first + last) / 2 if first and last else None
+
+
+def store_cpu(run: WrkRecord) -> tuple[float, float] | None:
+    """Postgres' and Redis' CPU µs per request; None when not measured."""
+    pg, rd = run.get("postgres_cpu_us_per_request"), run.get("redis_cpu_us_per_request")
+    return (pg, rd) if pg is not None and rd is not None else None
+
+
+def whole_cpu(run: WrkRecord) -> float | None:
+    """Service + Postgres + Redis CPU µs per request; None when any part is missing."""
+    own, stores = cpu_of(run), store_cpu(run)
+    return own + stores[0] + stores[1] if own and stores else None
+
+
+def cpu_split(run: WrkRecord) -> str:
+    """ "612 µs (service 480 + Postgres 70 + Redis 62)", or the service's alone."""
+    own, stores = cpu_of(run), store_cpu(run)
+    if not own:
+        return "–"
+    if stores is None:
+        return f"{own:,.0f} µs (service only)"
+    pg, rd = stores
+    return f"{own + pg + rd:,.0f} µs (service {own:,.0f} + Postgres {pg:,.0f} + Redis {rd:,.0f})"
+
+
+def changed_share(run: WrkRecord) -> float | None:
+    """The share of accepted submissions that changed the player's best (player_submit.lua)."""
+    counters = run.get("counters") or {}
+    changed, unchanged = counters.get("changed", 0), counters.get("unchanged", 0)
+    return changed / (changed + unchanged) if changed + unchanged else None

@@ -38,6 +38,25 @@ def _load_row(name: str, alone: dict[str, Any], during: dict[str, Any]) -> str:
     )
 
 
+def _store_lines(res: dict[str, Any]) -> list[str]:
+    """Postgres' and Redis' CPU per submission of each kind (medians), when measured."""
+    board, league = res.get("board_store_us"), res.get("league_store_us")
+    if not board or not league or None in (board[0][0], league[0][0]):
+        return []
+
+    def medians(runs: list[list[float]]) -> tuple[float, float]:
+        return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+    (bpg, brd), (lpg, lrd) = medians(board), medians(league)
+    return [
+        "",
+        f"Beside the service: Postgres spent {bpg:,.0f} µs per board submission and "
+        f"{lpg:,.0f} per league submission, Redis {brd:,.0f} and {lrd:,.0f} (medians; "
+        "Redis' figure is the whole server's, which other work shares on this machine).",
+        "",
+    ]
+
+
 def _load_note(res: dict[str, Any]) -> list[str]:
     """What else the machine was doing: its load average at the start and at the end."""
     loads = res.get("load_average")
@@ -83,6 +102,7 @@ def section_lines(res: dict[str, Any]) -> list[str]:
         + ", ".join(f"{v:,.0f}" for v in res["league_rps"])
         + " |",
         "",
+        *_store_lines(res),
         f"**A league submission costs {res['cpu_ratio']:.2f}× a board submission's CPU** "
         "(the median of the rounds' ratios; target ≤ 1.2×). Both take the same steps: the "
         "session or admin check, the rate limiter's script, one group-committed statement "

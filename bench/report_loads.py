@@ -4,7 +4,7 @@ histogram on the largest board. Each is left out for results that do not have it
 from __future__ import annotations
 
 from bench.records import BigRead, CacheSample, MixRecord, Results, WrkRecord
-from bench.report_common import cpu_of, met, size_label
+from bench.report_common import changed_share, cpu_of, cpu_split, met, size_label, store_cpu
 
 # This round's goals for the mixed load (each side against itself alone).
 WRITES_KEEP = 0.25
@@ -29,17 +29,17 @@ def _errors(r: WrkRecord) -> str:
 def _cache(c: CacheSample | None) -> str:
     if c is None or c["hit_rate"] is None:
         return "not read"
-    who = (
-        "both workers' /metrics"
-        if c["workers"] == c["of_workers"]
-        else f"{c['workers']} of {c['of_workers']} workers' /metrics only"
-    )
     shared = c.get("shared")
     joined = f", {shared:,.0f} shared a read under way" if shared is not None else ""
     return (
-        f"**{c['hit_rate']:.1%}** hits ({c['hits']:,.0f} hits, {c['misses']:,.0f} misses"
-        f"{joined}; {who})"
+        f"**{c['hit_rate']:.1%}** hits ({c['hits']:,.0f} hits, {c['misses']:,.0f} misses{joined})"
     )
+
+
+def _label(m: MixRecord) -> str:
+    """ "top-100 (rising)": the reads and, for signed-in submitters, their kind of scores."""
+    kind = m.get("submissions")
+    return f"{m['name']} ({kind})" if kind else m["name"]
 
 
 def mixed_section(res: Results) -> list[str]:
@@ -47,58 +47,77 @@ def mixed_section(res: Results) -> list[str]:
     if not mixed:
         return []
     rc, wc = mixed["read_connections"], mixed["write_connections"]
+    players = mixed.get("players")
     out: list[str] = []
     add = out.append
     add("## Mixed load: reads and submissions on one board at once\n")
+    who = (
+        f"as random signed-in players with their own session tokens, on boards of "
+        f"{players:,} players (Signed-in players, above): *random*, scores from 1 to "
+        "1,000,000 on `bench-players`, most of which leave the player's best, and the top "
+        "page, as they were; *rising*, scores above every stored one on `bench-rising`, "
+        "each of which changes its player's best and puts the player first, so the top "
+        "page changes with every submission"
+        if players
+        else "(admin, random players, each score above every stored one: the full path, and "
+        "the top 100 changes with every submission)"
+    )
     add(
-        f"Two wrk processes started together against `{mixed['board']}` for the same "
+        f"Two wrk processes started together against one board for the same "
         f"{res['duration_s']:g} s: {rc} connections reading and {wc} connections submitting "
-        "(admin, random players, each score above every stored one: the full path, and the "
-        "top 100 changes with every submission). Each side against the same load alone at "
-        "the same connection count, measured just before in the same run. Goals this round: "
-        f"submissions keep ≥ {WRITES_KEEP:.0%} of their solo rate with p99 < "
-        f"{WRITES_P99_MS:.0f} ms, reads ≥ {READS_KEEP:.0%} of theirs.\n"
+        f"{who}. Each side against the same load alone on the same board at the same "
+        "connection count, measured just before in the same run. Goals: submissions keep "
+        f"≥ {WRITES_KEEP:.0%} of their solo rate with p99 < {WRITES_P99_MS:.0f} ms, reads "
+        f"≥ {READS_KEEP:.0%} of theirs.\n"
     )
     add(
         "| load | conns | alone req/s | alone p50 / p99 ms | mixed req/s | kept | "
-        "mixed p50 / p99 / max ms | non-2xx / socket errors | goal |"
+        "mixed p50 / p99 / max ms | changed the best | non-2xx / socket errors | goal |"
     )
-    add("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for m in mixed["mixes"]:
         keep_w, p99_w, keep_r = mix_verdicts(m)
+        kind = m.get("submissions")
+        subs = f"{kind} submissions" if kind else "submissions"
         rows = [
-            (f"{m['name']} beside submissions", m["reads"], f"kept ≥ 70 %: {met(keep_r)}"),
+            (f"{m['name']} beside {subs}", m["reads"], f"kept ≥ 70 %: {met(keep_r)}"),
             (
-                f"submissions beside {m['name']}",
+                f"{subs} beside {m['name']}",
                 m["writes"],
                 f"kept ≥ 25 %: {met(keep_w)}; p99 < 50 ms: {met(p99_w)}",
             ),
         ]
         for name, side, goal in rows:
             s, r = side["solo"], side["run"]
+            share = changed_share(r)
             add(
                 f"| {name} | {r['connections']} | {s['rps']:,.0f} | "
                 f"{s['p50_ms']:.2f} / {s['p99_ms']:.2f} | {r['rps']:,.0f} | "
                 f"{side['ratio']:.0%} | {r['p50_ms']:.2f} / {r['p99_ms']:.2f} / "
-                f"{r['max_ms']:.0f} | {_errors(r)} | {goal} |"
+                f"{r['max_ms']:.0f} | {f'{share:.0%}' if share is not None else '–'} | "
+                f"{_errors(r)} | {goal} |"
             )
     cpus = ", ".join(
-        f"{m['name']} {m['cpu_us_per_request']:,.0f} µs"
+        f"{_label(m)} {cpu:,.0f} µs"
+        + (f" (whole: {cpu + st[0] + st[1]:,.0f})" if (st := store_cpu(m["reads"]["run"])) else "")
         for m in mixed["mixes"]
-        if m["cpu_us_per_request"]
+        if (cpu := m["cpu_us_per_request"])
     )
     add(
-        f"\nServer CPU per request of both loads together (the same workers serve both, so "
-        f"it is not split by side): {cpus}.\n"
+        "\nService CPU per request of both loads together (the same workers serve both, so "
+        "it is not split by side; *whole* adds Postgres' and Redis' CPU per request of both): "
+        f"{cpus}.\n"
     )
-    top = next((m for m in mixed["mixes"] if m["cache"] is not None), None)
-    beside = _cache(top["cache"] if top else None)
+    caches = "; ".join(
+        f"beside {_label(m)} submissions {_cache(m['cache'])}"
+        for m in mixed["mixes"]
+        if m["cache"] is not None
+    )
     add(
-        "**Top-page cache** (`leaderboard_top_page_cache_total{result}`, read from every "
-        "worker's `/metrics` before and after the run: a scrape's connection is matched to "
-        "the worker holding its other end; the hit rate counts a reader that joined a read "
-        "under way, `shared`, as a hit: it sent nothing to Redis): top-100 alone "
-        f"{_cache(mixed['solo_cache'])}; beside submissions {beside}.\n"
+        "**Top-page cache** (`leaderboard_top_page_cache_total{result}` from the service's "
+        "`/metrics`, every worker's added up, before and after the run; the hit rate counts "
+        "a reader that joined a read under way, `shared`, as a hit: it sent nothing to "
+        f"Redis): top-100 alone {_cache(mixed['solo_cache'])}; {caches or 'not read'}.\n"
     )
     return out
 
@@ -114,36 +133,30 @@ def hot_section(res: Results) -> list[str]:
     add(
         f"{hot['players']:,} distinct players each submit once to a fresh board "
         f"`{hot['board']}` (created through the API, rate limit 10,000 per player per second), "
-        f"with {hot['credential']} (`POST /v1/server-keys`), as a game server submits. wrk "
+        f"each with {hot['credential']}. wrk "
         f"keeps {hot['connections']} submissions in flight: the players in a random order, "
         "random scores, each connection taking the next player as soon as it has its answer, "
         "until every player has sent one; the run ends at the last answer "
-        "(`bench/lua/hot.lua`). Every submission is a new entry.\n"
+        "(`bench/lua/once.lua`). Every submission is a new entry.\n"
     )
     add(
         "| players | conns | took s | submissions/s | p50 / p90 / p99 / max ms | "
-        "non-2xx / socket errors | service CPU µs/submission | Redis CPU µs/submission | "
-        "Redis CPU, share of one core |"
+        "non-2xx / socket errors | CPU per submission | Redis CPU, share of one core |"
     )
-    add("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    cpu = cpu_of(r)
+    add("|---:|---:|---:|---:|---:|---:|---:|---:|")
     add(
         f"| {hot['players']:,} | {hot['connections']} | {r['duration_s']:.2f} | "
         f"{r['rps']:,.0f} | {r['p50_ms']:.1f} / {r['p90_ms']:.1f} / {r['p99_ms']:.1f} / "
-        f"{r['max_ms']:.0f} | {_errors(r)} | {f'{cpu:,.0f}' if cpu else '–'} | "
-        f"{hot['redis_cpu_us_per_submission']:,.1f} | {hot['redis_cores']:.0%} |"
-    )
-    counted = (
-        "both workers"
-        if hot["accepted_workers"] >= 2
-        else f"{hot['accepted_workers']} worker(s) only"
+        f"{r['max_ms']:.0f} | {_errors(r)} | {cpu_split(r)} | {hot['redis_cores']:.0%} |"
     )
     add(
-        f"\nAfterwards the board holds {hot['entries_after']:,} entries; the workers counted "
-        f"{hot['accepted']:,.0f} accepted submissions (`leaderboard_submissions_total`, "
-        f"{counted}). Redis' CPU is `INFO cpu` (used_cpu_user + used_cpu_sys of the whole "
-        f"redis-server) over the {hot['wall_s']:.2f} s of the wrk process; the service's is "
-        "every process of `leaderboard serve` (psutil) per answered submission."
+        f"\nAfterwards the board holds {hot['entries_after']:,} entries; the service counted "
+        f"{hot['accepted']:,.0f} accepted submissions (`leaderboard_submissions_total` from "
+        "`/metrics`, every worker's added up). CPU per submission: every process of "
+        "`leaderboard serve`, the Postgres backends of the benchmark's database and the "
+        "whole redis-server (as under Signed-in players), per answered submission; Redis' "
+        f"share of a core is its `INFO cpu` over the {hot['wall_s']:.2f} s of the wrk "
+        f"process ({hot['redis_cpu_us_per_submission']:,.0f} µs per submission)."
         + _shared(hot["redis_other_clients"])
         + "\n"
     )

@@ -14,10 +14,11 @@ def profile_section(res: Results) -> list[str]:
     out: list[str] = []
     add = out.append
     add("## Where a submission's time goes (py-spy)\n")
+    who = "(signed-in players, random scores) " if res.get("players") else ""
     add(
         f"`py-spy record --rate 200 --nonblocking --full-filenames --format raw` on each of "
         f"the "
-        f"{prof['workers']} workers during a {pr['duration_s']:.0f} s submission run "
+        f"{prof['workers']} workers during a {pr['duration_s']:.0f} s submission run {who}"
         f"({pr['rps']:,.0f} req/s under the profiler; {prof['samples']:,} samples of "
         "busy CPU, idle excluded). Top 5 functions by own (self) time:\n"
     )

@@ -24,10 +24,11 @@ def run_section(res: Results) -> list[str]:
     add(f"Run them ({took}everything it starts or writes is removed at the end):\n")
     add(
         "```console\n$ bash bench/run.sh            # full run: boards of 10 k, 1 M, 10 M; "
-        "rewrites this file\n$ bash bench/run.sh --quick    # quick run (~2 min): 10 k and "
+        "rewrites this file\n$ bash bench/run.sh --quick    # quick run (~5 min): 10 k and "
         "100 k, 3 s per wrk run; writes bench/results/quick.md\n"
         "$ bash bench/run.sh --smoke    # CI's check (~1 min): 1 k and 2 k, 1 s per wrk run, "
-        "no profile; fails on any error; writes bench/results/smoke.md\n```\n"
+        "20 WebSocket subscribers, no profile; fails on any error or lost event; writes "
+        "bench/results/smoke.md\n```\n"
     )
     add(
         '`bench/run.sh` is `uv run --group bench python -m bench "$@"` (the group brings '
@@ -48,9 +49,17 @@ def run_section(res: Results) -> list[str]:
         else res["command"]
     )
     add(f"- **Date:** {f['date']}; the whole run took {res['elapsed_s'] / 60:.1f} min (`{cmd}`).")
+    load = ""
+    if "load_average" in f and "load_average_end" in res:
+        start, end = f["load_average"][0], res["load_average_end"][0]
+        busy = max(start, end) > 2.5
+        load = (
+            f" Load average (1 min) {start:.1f} at the start, {end:.1f} at the end of the "
+            f"loads: {'other work competed for the cores' if busy else 'little other work'}."
+        )
     add(
         f"- **Machine:** {f['cpu']}, {f['memory_gib']} GiB, Linux {f['kernel']}; "
-        "client, service, Redis and Postgres all on this machine, over loopback."
+        "client, service, Redis and Postgres all on this machine, over loopback." + load
     )
     pk = f["packages"]
     add(

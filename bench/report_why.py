@@ -1,110 +1,201 @@
-"""The report's "Why" section: for each of this round's targets, what the figure is made of.
+"""The report's "Why" section: for each target, what the figure is made of.
 
-The explanations are fixed text (what the code does and what was measured while changing
-it); the figures in them come from the run, so the text never disagrees with the tables.
+The explanations are fixed text (what the code does, what the benchmark measures); the
+figures in them come from the run, so the text never disagrees with the tables. Where a
+run lacks a measurement (results of runs before it existed), its line is left out.
 """
 
 from __future__ import annotations
 
-from bench.records import MixRecord, Results
-from bench.report_common import bare_cpu, cpu_of
+from bench.records import MixRecord, Results, WrkRecord
+from bench.records_players import Fanout, PlayerLoads
+from bench.report_common import bare_cpu, changed_share, cpu_of, store_cpu, whole_cpu
+from bench.report_fanout_why import fanout_why
+from bench.report_players import best_ceiling
 
 
-def _mix(res: Results, name: str) -> MixRecord | None:
+def _mix(res: Results, name: str, kind: str | None = None) -> MixRecord | None:
     mixed = res.get("mixed")
-    return next((m for m in mixed["mixes"] if m["name"] == name), None) if mixed else None
+    if not mixed:
+        return None
+    return next(
+        (m for m in mixed["mixes"] if m["name"] == name and m.get("submissions") == kind), None
+    )
 
 
-def why_section(res: Results) -> list[str]:
-    runs = res["runs"]
-    bare = bare_cpu(runs) or 0.0
-    submit = cpu_of(runs["submit"]) or 0.0
-    rank = cpu_of(runs["rank"]) or 0.0
-    around = cpu_of(runs["around"]) or 0.0
-    top = cpu_of(runs["top100"]) or 0.0
+def _parts(run: WrkRecord) -> str:
+    own, stores = cpu_of(run) or 0.0, store_cpu(run) or (0.0, 0.0)
+    return f"the service {own:,.0f} µs, Postgres {stores[0]:,.0f}, Redis {stores[1]:,.0f}"
+
+
+def _profile_line(res: Results) -> str:
     prof = res.get("profile")
-    shares = {r["package"]: r["pct"] for r in (prof["by_package"] if prof else [])}
+    if not prof:
+        return "(No profile in this run.)"
+    shares = {r["package"]: r["pct"] for r in prof["by_package"]}
     frame = sum(shares.get(p, 0.0) for p in ("asyncio", "uvicorn", "litestar"))
     drivers = sum(shares.get(p, 0.0) for p in ("asyncpg", "redis"))
     ours = shares.get("leaderboard", 0.0)
-    profile_line = (
-        f"In the profile below, the event loop, uvicorn and Litestar take {frame:.0f} % of a "
-        f"submitting worker's busy samples, the two drivers {drivers:.0f} % and our own code "
-        f"{ours:.0f} %."
-        if prof
-        else "(No profile in this run.)"
+    return (
+        f"In the profile below (signed-in, random scores), the event loop, uvicorn and "
+        f"Litestar take {frame:.0f} % of a submitting worker's busy samples, the two drivers "
+        f"{drivers:.0f} % and our own code {ours:.0f} %."
     )
-    mem = max(r["ratio_to_bare"] for r in res["redis"])
-    out = [
-        "## Why each target was met or missed\n",
-        f"- **Submission, {submit:,.0f} µs (target 190).** A bare request costs {bare:,.0f} µs "
-        "here; a submission adds a JSON body, a guard, and three steps that wait on each other "
-        "(the rate limiter's script, the Postgres upsert, the index script), each a round trip "
-        f"that concurrent submissions share (`lib/batching.py`). {profile_line} So most of the "
-        "cost is the frameworks' per-request work and the Python side of the round trips, not "
-        "the leaderboard's logic, and no single lever is worth the 3× left: the ones this "
-        "round weighed are in docs/decisions.md (D-023) with what each measured. One price "
-        "was paid on purpose: a call that finds its batcher idle goes at once instead of "
-        "waiting a loop turn for company (the starvation fix below), which halves the mean "
-        "batch (an A/B at 1 worker: upserts 6.2 → 3.2 per statement, scripts 6.6 → 3.7 "
-        "per pipeline) and raised asyncpg's CPU per submission from ~16 to ~56 µs.",
-        f"- **Rank lookup, {rank:,.0f} µs (target 160); around ±5, {around:,.0f} µs (target "
-        "190).** Each is one `index_read.lua` call that returns the entries' display names "
-        "too (the second round trip for names is gone), so the read is the bare request plus "
-        "one shared Redis round trip plus routing and encoding. One redis-py round trip costs "
-        "more Python CPU than the whole bare request (Baselines: ~240 µs unbatched), so 160 µs "
-        "is out of reach with redis-py on the path; it would take a cache in front of the "
-        "index (changing what a player sees of their own rank) or a thinner Redis client.",
-        f"- **Top-100, {top:,.0f} µs (target 100).** Served from the worker's page cache "
-        "without touching Redis; what is left over the bare request is routing with a path "
-        "and query parameters, the board's settings, the metrics and request-id layer, "
-        "encoding 100 entries and writing ~10 KB. Caching the encoded bytes instead of the "
-        "page would save the encoding, but msgspec encodes a 100-entry page in ~14 µs "
-        "(measured alone on this machine): not worth a second cache path.",
-        f"- **Memory, {mem:.2f}× (target 1.8×).** The exact tie rule needs each entry's "
-        "sequence in the member and a player → sequence field (Reading the results, below). "
-        "With the sequence as 8 raw bytes instead of 16 hex digits in both, and the player id "
-        "as its 16 bytes instead of 36 characters in the member, the estimate is 1.6–1.7×. That "
-        "is a change of the index format "
-        "(every index rebuilt at the upgrade, binary-safe reads in every script and in the "
-        "Python that decodes them) and was left for its own change.",
+
+
+def _change_cost(diff: float, base: float) -> str:
+    """What the rising variant's difference from the random one says."""
+    what = "the index write, the event on the board's channel, the top pages dropped"
+    if diff > 0.1 * base:
+        return f"The rising variant's extra {diff:,.0f} µs is what a change costs on top: {what}."
+    return (
+        f"The rising variant differs by {diff:+,.0f} µs, within this run's noise: what a "
+        f"change adds ({what}) is small beside the rest."
+    )
+
+
+def _players_why(res: Results, p: PlayerLoads, bare: float) -> list[str]:
+    rnd, rise, signin = p["submit_random"], p["submit_rising"], p["signin"]
+    w_rnd, w_rise, w_in = whole_cpu(rnd) or 0.0, whole_cpu(rise) or 0.0, whole_cpu(signin) or 0.0
+    admin = whole_cpu(res["runs"]["submit"])
+    share = changed_share(rnd)
+    changed = f"{share:.0%}" if share is not None else "an unknown share"
+    c = res["connections"]
+    return [
+        f"- **Signed-in submission: {w_rnd:,.0f} µs with random scores, {w_rise:,.0f} µs "
+        f"with rising ones: {w_rnd / bare:.2f}× and {w_rise / bare:.2f}× a bare request's "
+        f"{bare:,.0f} µs (target {2.5}×).** Random: {_parts(rnd)}; rising: {_parts(rise)}. "
+        "A player's submission resolves the session token (a worker keeps the sessions it "
+        "resolved for a few seconds, so most requests do not ask Redis for it), takes its "
+        "rate-limit slot in Redis, commits in Postgres (group commit with the submissions "
+        "of the same moment) and applies the result to the Redis index. With random scores "
+        f"{changed} of them changed the player's best here; the rest still update the "
+        "player's row in Postgres (the submission count) but move nothing in the index, "
+        "publish no event and leave the top pages cached. "
+        + _change_cost(w_rise - w_rnd, w_rnd)
+        + (f" The admin path (earlier rounds' line) costs {admin:,.0f} µs." if admin else "")
+        + " "
+        + _profile_line(res)
+        + " So most of a submission's CPU is per-request work of the frameworks and the "
+        "Python side of the round trips, the same as the bare request's times several, "
+        "plus what Postgres and Redis spend themselves.",
+        f"- **Sign-in of a known device: {w_in:,.0f} µs, {w_in / bare:.2f}× (target 2.0×).** "
+        f"Spent by {_parts(signin)}. A sign-in takes the address' rate-limit slot (a Redis "
+        "script), reads the device's player in Postgres (one `SELECT` by the device's hash; "
+        "only a device seen for the first time inserts) and creates the session (another "
+        "Redis script): three round trips that wait on each other, with nothing cached in "
+        "front of them, since a device signs in once per session.",
+        f"- **p99 against p50 at {c} connections: {rnd['p99_ms'] / rnd['p50_ms']:.1f}× "
+        f"(random), {rise['p99_ms'] / rise['p50_ms']:.1f}× (rising), target 3×.** With "
+        f"{c} connections and two workers every submission queues behind the others in its "
+        "worker's event loop, and each of its steps waits for its batch (the group commit, "
+        "the script pipeline): the p50 is mostly that queue, and the tail is where a "
+        "request's steps each landed behind a full batch, or a worker paused (a garbage "
+        "collection, the machine's other work on the two cores).",
     ]
-    top_mix = _mix(res, "top-100")
-    if top_mix is not None:
-        out.append(_mixed_why(top_mix, submit, top))
+
+
+def _mixed_why(res: Results) -> list[str]:
+    rnd, rise = _mix(res, "top-100", "random"), _mix(res, "top-100", "rising")
+    if rnd is None or rise is None:
+        old = _mix(res, "top-100")
+        return [] if old is None else [_old_mixed_why(old)]
+
+    def hit(m: MixRecord) -> str:
+        c = m["cache"]
+        return f"{c['hit_rate']:.0%}" if c and c["hit_rate"] is not None else "–"
+
+    def side(m: MixRecord) -> str:
+        w, r = m["writes"], m["reads"]
+        return (
+            f"submissions kept {w['ratio']:.0%} (p99 {w['run']['p99_ms']:.0f} ms), top-100 "
+            f"reads {r['ratio']:.0%}, cache hits {hit(m)}"
+        )
+
+    share = changed_share(rnd["writes"]["run"])
+    changed = f"{share:.0%}" if share is not None else "–"
+
+    def misses(m: MixRecord) -> str:
+        c = m["cache"]
+        if not c:
+            return "not read"
+        return f"{c['misses']:,.0f} rebuilds, {c.get('shared', 0.0):,.0f} readers joining one"
+
+    cpu_r, cpu_s = rnd["cpu_us_per_request"] or 0.0, rise["cpu_us_per_request"] or 0.0
+    if cpu_s > 1.1 * cpu_r:
+        verdict = ": the rebuilt pages are the difference"
+    elif cpu_r > 1.1 * cpu_s:
+        verdict = ", the other way round from the rebuilds: this run's noise is larger"
+    else:
+        verdict = ": the rebuilds, shared by the readers that miss together, cost little"
+    return [
+        f"- **Mixed load, random scores: {side(rnd)}; rising scores: {side(rise)}.** The "
+        "top-100 page comes from each worker's cache of top pages (`ranking/page_cache.py`, "
+        "500 ms): a change that a worker applies drops the cached pages of the ranks it "
+        "touches at once, so that the worker never hides its own changes. A random score "
+        f"changed the player's best in {changed} of these submissions, and a changed best "
+        "drops the top page only when it lands in the top 100; a rising score puts its "
+        "player first every time, so every submission drops the top page in the worker "
+        "that applied it (those applied in one batch drop it once) and the next reader "
+        "there rebuilds it from Redis (one index read "
+        "and the names, several times a cached read's CPU). The top-100 readers' cache "
+        f"saw {misses(rnd)} beside random submissions, {misses(rise)} beside rising ones; "
+        f"the workers spent {cpu_r:,.0f} and {cpu_s:,.0f} µs per request of both loads "
+        f"together{verdict}. While a worker has a write in flight its reads take turns "
+        "(`lib/priority.py`: at most `LEADERBOARD_READ_SLOTS` run at once), so a "
+        "submission's next step waits for a few reads, not for every ready one; the two "
+        "kinds still share the same two cores."
+    ]
+
+
+def _old_mixed_why(mix: MixRecord) -> str:
+    w, r = mix["writes"], mix["reads"]
+    return (
+        f"- **Mixed load: submissions kept {w['ratio']:.0%}, p99 {w['run']['p99_ms']:.0f} ms; "
+        f"top-100 reads kept {r['ratio']:.0%}.** (Admin submissions, from a run before "
+        "signed-in players were measured.)"
+    )
+
+
+def _reads_why(res: Results) -> list[str]:
+    runs = res["runs"]
+    rank = cpu_of(runs["rank"]) or 0.0
+    around = cpu_of(runs["around"]) or 0.0
+    top = cpu_of(runs["top100"]) or 0.0
+    mem = max(r["ratio_to_bare"] for r in res["redis"])
+    return [
+        f"- **Rank lookup, {rank:,.0f} µs (earlier target 160); around ±5, {around:,.0f} µs "
+        "(190).** Each is one `index_read.lua` call that returns the entries' display names "
+        "too, so the read is the bare request plus one shared Redis round trip plus "
+        "routing and encoding. One redis-py round trip costs more Python CPU than the whole "
+        "bare request (Baselines: ~240 µs unbatched), so 160 µs is out of reach with "
+        "redis-py on the path; it would take a cache in front of the index (changing what a "
+        "player sees of their own rank) or a thinner Redis client.",
+        f"- **Top-100, {top:,.0f} µs (earlier target 100).** Served from the worker's page "
+        "cache without touching Redis; what is left over the bare request is routing with a "
+        "path and query parameters, the board's settings, the metrics and request-id layer, "
+        "encoding 100 entries and writing ~10 KB.",
+        f"- **Memory, {mem:.2f}× (earlier target 1.8×).** The exact tie rule needs each "
+        "entry's sequence in the member and a player → sequence field (Reading the "
+        "results, below); with the sequence as 8 raw bytes and the player id as its 16 "
+        "bytes the estimate is 1.6–1.7×, a change of the index format left for its own "
+        "change.",
+    ]
+
+
+def why_section(res: Results) -> list[str]:
+    out = ["## Why each target was met or missed\n"]
+    p, bare = res.get("players"), bare_cpu(res["runs"])
+    if p and bare:
+        out += _players_why(res, p, bare)
+    out += _mixed_why(res)
+    fan: Fanout | None = res.get("fanout")
+    if fan:
+        out += fanout_why(fan, best_ceiling([fan["base"], *fan["ceiling"]]))
+    out += _reads_why(res)
     out += _earlier_misses(res)
     out.append("")
     return out
-
-
-def _mixed_why(mix: MixRecord, submit_cpu: float, top_cpu: float) -> str:
-    w, r = mix["writes"], mix["reads"]
-    cache = mix["cache"]
-    hit = f"{cache['hit_rate']:.0%}" if cache and cache["hit_rate"] is not None else "–"
-    # The workers' CPU in the mixed run, priced at each side's solo CPU per request: what
-    # the reads would have kept had the submissions been held to their 25 % floor.
-    spent = w["run"]["rps"] * submit_cpu + r["run"]["rps"] * top_cpu
-    floor = 0.25 * w["solo"]["rps"]
-    reads_then = (spent - floor * submit_cpu) / top_cpu / r["solo"]["rps"] if top_cpu else 0.0
-    return (
-        f"- **Mixed load: submissions kept {w['ratio']:.0%}, p99 {w['run']['p99_ms']:.0f} ms; "
-        f"top-100 reads kept {r['ratio']:.0%}.** A cached read ends in one turn of the event "
-        "loop; a submission needs several (each step waits for its batch), and every turn "
-        "waits behind every ready read: with 48 readers, that is where the p99 goes. Two "
-        "changes cut what submissions lose: a call that finds its batcher idle goes at once, "
-        "in its own task, and readers that miss the same top page share one Redis read "
-        "(before, each change sent every reader waiting for the rebuilt page to Redis on its "
-        f"own; cache hits beside submissions here: {hit}, counting shared reads). The two "
-        "sides share the same CPU, and a submission costs "
-        f"{submit_cpu / max(top_cpu, 1):.1f}× a cached read: priced at their solo CPU per "
-        "request, the workers' CPU in this run would have let the reads keep "
-        f"{reads_then:.0%} had the submissions been held to 25 %. So the two goals trade "
-        "against each other, and the event loop has no way to give one kind of request a "
-        "share: it serves whatever is ready, in order. A p99 under 50 ms beside 48 busy "
-        "readers would need submissions served ahead of reads inside a worker, which asyncio "
-        "does not offer; a deployment that needs it sends `POST …/scores` to workers of "
-        "their own (docs/operations.md)."
-    )
 
 
 def _earlier_misses(res: Results) -> list[str]:

@@ -1,37 +1,26 @@
-"""Read the service's counters from ``/metrics`` of every worker, not of whichever answers.
+"""Read the service's counters from ``/metrics``: every worker's, added up.
 
-Each worker counts for itself and ``/metrics`` answers for the worker that accepted the
-connection; the answer does not say which one that was. So each scrape opens a new
-connection, reads ``/metrics`` over it and, while the connection is still open
-(keep-alive), finds the worker holding its other end among the workers' sockets
-(psutil): that connection was served by that worker, by its pid. Scrapes repeat until
-every worker has answered once (or ``tries`` run out: then the sample is partial, and
-says how many workers it covers).
+With several workers, ``leaderboard serve`` keeps the workers' metrics in one directory
+(prometheus_client's multiprocess mode), and ``/metrics`` of any worker answers with the
+sum over all of them. So one scrape is the whole service's. (Reading each worker's answer
+and adding them up, as this module did before that, counted everything once per worker.)
 """
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-import psutil
+import httpx
 
 _SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>[^}]*)\})? (?P<v>\S+)")
 
 
 @dataclass
 class Scrape:
-    """Counter values of each worker that answered, by pid."""
+    """Counter values of the whole service at one moment."""
 
-    expected: int  # how many workers the service has
-    by_worker: dict[int, dict[str, float]] = field(default_factory=dict)
-
-    @property
-    def complete(self) -> bool:
-        return len(self.by_worker) == self.expected
+    values: dict[str, float] = field(default_factory=dict)
 
 
 def key(name: str, **labels: str) -> str:
@@ -39,12 +28,10 @@ def key(name: str, **labels: str) -> str:
     return name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
 
 
-def delta(before: Scrape, after: Scrape, name: str, **labels: str) -> tuple[float, int]:
-    """How much a counter grew, summed over the workers both scrapes reached; and how many."""
+def delta(before: Scrape, after: Scrape, name: str, **labels: str) -> float:
+    """How much a counter grew between two scrapes."""
     k = key(name, **labels)
-    common = before.by_worker.keys() & after.by_worker.keys()
-    grown = sum(after.by_worker[p].get(k, 0.0) - before.by_worker[p].get(k, 0.0) for p in common)
-    return grown, len(common)
+    return after.values.get(k, 0.0) - before.values.get(k, 0.0)
 
 
 def parse(text: str, prefixes: tuple[str, ...]) -> dict[str, float]:
@@ -60,39 +47,8 @@ def parse(text: str, prefixes: tuple[str, ...]) -> dict[str, float]:
     return out
 
 
-def _owner(pids: list[int], local: tuple[str, int]) -> int | None:
-    """The worker whose socket's remote end is ``local`` (our end of the connection)."""
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):
-            for c in psutil.Process(pid).net_connections(kind="tcp"):
-                if c.raddr and (c.raddr.ip, c.raddr.port) == local:
-                    return pid
-    return None
-
-
-def scrape(
-    base: str, pids: list[int], prefixes: tuple[str, ...] = ("leaderboard_",), tries: int = 200
-) -> Scrape:
-    """One ``/metrics`` answer from each worker in ``pids`` (fewer when ``tries`` run out)."""
-    parts = urlsplit(base)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    out = Scrape(expected=len(pids))
-    for _ in range(tries):
-        conn = http.client.HTTPConnection(host, port, timeout=10)
-        try:
-            conn.request("GET", "/metrics")
-            resp = conn.getresponse()
-            body = resp.read().decode()
-            if resp.status != 200:
-                raise RuntimeError(f"GET /metrics answered {resp.status}")
-            assert conn.sock is not None  # still open: HTTP/1.1 keep-alive
-            name = conn.sock.getsockname()
-            pid = _owner(pids, (str(name[0]), int(name[1])))
-        finally:
-            conn.close()
-        if pid is None or pid in out.by_worker:
-            continue
-        out.by_worker[pid] = parse(body, prefixes)
-        if out.complete:
-            break
-    return out
+def scrape(base: str, prefixes: tuple[str, ...] = ("leaderboard_",)) -> Scrape:
+    """The service's counters (every worker's, added up by the service)."""
+    r = httpx.get(f"{base}/metrics", timeout=10)
+    r.raise_for_status()
+    return Scrape(parse(r.text, prefixes))

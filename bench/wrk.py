@@ -34,8 +34,17 @@ class WrkResult:
     # CPU (user + system) of the server's processes per request: unlike req/s, barely
     # moved by whatever else this noisy machine runs at the same time.
     cpu_us_per_request: float | None = None
-    # Non-2xx answers that the script printed (hot.lua: the first few), for the console.
+    # Postgres' (the database's backends) and Redis' (the whole server) CPU per request
+    # during the run (bench/store_cpu.py); None when not measured.
+    postgres_cpu_us_per_request: float | None = None
+    redis_cpu_us_per_request: float | None = None
+    redis_other_clients: int | None = None  # clients of other Redis dbs meanwhile
+    # What the script counted in its answers (player_submit.lua: changed, unchanged).
+    counters: dict[str, int] = field(default_factory=dict)
+    # Non-2xx answers that the script printed (once.lua: the first few), for the console.
     answers: list[str] = field(default_factory=list)
+    # 2xx answers' bodies that the script printed (once.lua with BENCH_PRINT=1).
+    bodies: list[str] = field(default_factory=list)
 
     def as_dict(self) -> WrkRecord:
         return {
@@ -52,6 +61,10 @@ class WrkResult:
             "errors": self.errors,
             "non_2xx": self.non_2xx,
             "cpu_us_per_request": self.cpu_us_per_request,
+            "postgres_cpu_us_per_request": self.postgres_cpu_us_per_request,
+            "redis_cpu_us_per_request": self.redis_cpu_us_per_request,
+            "redis_other_clients": self.redis_other_clients,
+            "counters": dict(self.counters),
         }
 
 
@@ -67,8 +80,16 @@ def combined(name: str, runs: list[WrkResult]) -> WrkResult:
     def mean(field: str) -> float:
         return float(sum(getattr(r, field) for r in runs)) / len(runs)
 
-    # CPU per request weighted by requests, when every run has it.
-    cpu = [(r.cpu_us_per_request, r.requests) for r in runs if r.cpu_us_per_request]
+    def weighted(field: str) -> float | None:
+        """CPU per request weighted by requests, when every run has it."""
+        cpu = [(v, r.requests) for r in runs if (v := getattr(r, field)) is not None]
+        return sum(c * n for c, n in cpu) / requests if requests and len(cpu) == len(runs) else None
+
+    counters: dict[str, int] = {}
+    for r in runs:
+        for k, v in r.counters.items():
+            counters[k] = counters.get(k, 0) + v
+    others = [r.redis_other_clients for r in runs if r.redis_other_clients is not None]
     return WrkResult(
         name=name,
         connections=runs[0].connections,
@@ -82,9 +103,11 @@ def combined(name: str, runs: list[WrkResult]) -> WrkResult:
         max_ms=max(r.max_ms for r in runs),
         errors=sum(r.errors for r in runs),
         non_2xx=sum(r.non_2xx for r in runs),
-        cpu_us_per_request=(
-            sum(c * n for c, n in cpu) / requests if requests and len(cpu) == len(runs) else None
-        ),
+        cpu_us_per_request=weighted("cpu_us_per_request"),
+        postgres_cpu_us_per_request=weighted("postgres_cpu_us_per_request"),
+        redis_cpu_us_per_request=weighted("redis_cpu_us_per_request"),
+        redis_other_clients=max(others) if others else None,
+        counters=counters,
     )
 
 
@@ -140,8 +163,10 @@ def finish_wrk(started: Started) -> WrkResult:
     line = next((ln for ln in stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result for {name}:\n{stdout}\n{stderr}")
-    # Every field of the line is a number (bench/lua/common.lua's done()).
+    # Every field of the line is a number (bench/lua/common.lua's done()); the script's own
+    # counters come as "count_<name>".
     r: dict[str, float] = json.loads(line.removeprefix("BENCH_JSON "))
+    counters = {k.removeprefix("count_"): int(v) for k, v in r.items() if k.startswith("count_")}
     secs = r["duration_us"] / 1e6
     socket_errors = int(
         sum(r[k] for k in ("errors_connect", "errors_read", "errors_write", "errors_timeout"))
@@ -151,6 +176,11 @@ def finish_wrk(started: Started) -> WrkResult:
             ln.removeprefix("BENCH_ANSWER ")
             for ln in stdout.splitlines()
             if ln.startswith("BENCH_ANSWER ")
+        ],
+        bodies=[
+            ln.removeprefix("BENCH_BODY ")
+            for ln in stdout.splitlines()
+            if ln.startswith("BENCH_BODY ")
         ],
         name=name,
         connections=started.connections,
@@ -164,6 +194,7 @@ def finish_wrk(started: Started) -> WrkResult:
         max_ms=r["max_us"] / 1000,
         errors=socket_errors + int(r["errors_status"]),
         non_2xx=int(r["errors_status"]),
+        counters=counters,
     )
 
 

@@ -47,6 +47,7 @@ from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedPostgres, EmbeddedValkey
 from leaderboard.ops.migrations import apply_migrations
 from leaderboard.server.app import create_app
+from leaderboard.server.plugin import InfrastructurePlugin
 from tests.calendar import DAYS_THAT_MATTER, ORDINARY_DAY, noon
 from tests.cluster import local_cluster
 
@@ -376,11 +377,11 @@ async def running(app: Litestar) -> AsyncIterator[None]:
         await task
 
 
-@pytest.fixture
-async def live(
-    settings: Settings, redis: AnyRedis, clock: MovableClock
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The app in this test's event loop, for requests that really run concurrently.
+@asynccontextmanager
+async def serving(
+    settings: Settings, *, clock: MovableClock | None = None, timeout: float = 5.0
+) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
+    """The app in this test's event loop: a client to it, and its services.
 
     Litestar's AsyncTestClient hands every request to a portal thread and blocks the
     calling loop until the response is complete, so ``asyncio.gather`` over it runs the
@@ -390,8 +391,19 @@ async def live(
     transport = httpx.ASGITransport(app=cast("Any", app))  # Litestar's own ASGI types
     async with (
         running(app),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http,
+        httpx.AsyncClient(
+            transport=transport, base_url="http://testserver.local", timeout=timeout
+        ) as http,
     ):
+        yield http, app.plugins.get(InfrastructurePlugin).services
+
+
+@pytest.fixture
+async def live(
+    settings: Settings, redis: AnyRedis, clock: MovableClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in this test's event loop, for requests that really run concurrently."""
+    async with serving(settings, clock=clock) as (http, _):
         yield http
 
 
@@ -411,7 +423,6 @@ async def workers(
     """Two app instances over one Postgres and Redis, as two worker processes are, each
     subscribed to the invalidation channel (and on the test's clock)."""
     from leaderboard.lib.invalidation import Invalidations
-    from leaderboard.server.plugin import InfrastructurePlugin
     from tests.helpers import async_wait_until
 
     apps: list[Litestar] = [create_app(settings, clock=clock), create_app(settings, clock=clock)]

@@ -7,7 +7,9 @@ it arrived (replayed from the topic's stream, or live from the hub).
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 import msgspec
 
@@ -44,6 +46,12 @@ def dropped_notice(topic: Topic, dropped: int) -> EventsDropped | LeagueEventsDr
     return EventsDropped(leaderboard=topic.id, dropped=dropped)
 
 
+@functools.lru_cache(maxsize=4096)
+def envelope_of(message: str) -> Envelope:
+    """An event's envelope, decoded once for every subscriber it goes to."""
+    return msgspec.json.decode(message, type=Envelope)
+
+
 class Delivery:
     """What one client receives: missed events first (on resume), then live ones, filtered."""
 
@@ -62,7 +70,7 @@ class Delivery:
         Any type of event (``rank_changed``, ``zone_changed`` … and types added later);
         ``player_id`` keeps those about that player.
         """
-        event = msgspec.json.decode(message, type=Envelope)
+        event = envelope_of(message)
         if event.id is not None:
             key = stream_id_key(event.id)
             if self.last_id is not None and key <= self.last_id:
@@ -71,6 +79,31 @@ class Delivery:
         if self._player_id is not None and event.player_id != self._player_id:
             return None
         return event
+
+    def go_direct(self, write: Callable[[str], bool]) -> bool:
+        """Have the hub write this client's next events itself (no task wakes per event).
+
+        Only for a client that receives every event and is caught up (nothing queued, no
+        drop to report); until ``write`` refuses a message, which then queues as before.
+        """
+        subscription = self._subscription
+        if self._player_id is not None or subscription.pending or subscription.dropped:
+            return False
+        subscription.direct = write
+        return True
+
+    def take_ready(self) -> list[str]:
+        """The messages queued now that this client is to receive, without waiting.
+
+        Empty when a drop notice is due: :meth:`next` sends it first.
+        """
+        ready: list[str] = []
+        subscription = self._subscription
+        while subscription.pending and not subscription.dropped:
+            message = subscription.take()
+            if self.accept(message) is not None:
+                ready.append(message)
+        return ready
 
     async def next(self) -> tuple[str, Envelope | EventsDropped | LeagueEventsDropped | None]:
         """The next message to send: (json, event), or ("", None) for a heartbeat."""

@@ -37,6 +37,7 @@ from leaderboard.lib.pubsub import close_quietly, next_message, subscribe, unsub
 from leaderboard.lib.redis_client import (
     REDIS_OUTAGE_ERRORS,
     AnyRedis,
+    cluster_nodes,
     create_subscriber,
     initialize,
 )
@@ -226,7 +227,10 @@ class EventHub:
         The set of channels follows the topics local clients watch, checked between
         messages; a topic's first client waits (wait_connected) until its channel is in.
         """
-        client = create_subscriber(self._settings, self._url)
+        # The worker's client knows every node: the URL's may be the master that died.
+        client = create_subscriber(
+            self._settings, self._url, known_nodes=cluster_nodes(self._redis)
+        )
         pubsub = client.pubsub()
         subscribed: set[str] = set()
         try:

@@ -30,8 +30,16 @@ class Subscription:
         self._wakeup = asyncio.Event()
         self.dropped = 0
         self.closed = False
+        self.direct: Callable[[str], bool] | None = None
+        """Writes a message to the client at once, if it can (True): set while the client
+        is caught up (websocket.py), so that an event wakes no task of the client's."""
 
     def push(self, message: str) -> None:
+        direct = self.direct
+        if direct is not None and not self._messages:
+            if direct(message):
+                return
+            self.direct = None  # the connection cannot take it now: its task sends it
         if len(self._messages) == self._messages.maxlen:
             self.dropped += 1
         self._messages.append(message)
@@ -58,6 +66,10 @@ class Subscription:
         if on_release is not None:
             on_release(self)
 
+    def take(self) -> str:
+        """The oldest queued message (the caller checked ``pending``)."""
+        return self._messages.popleft()
+
     async def next(self, timeout: float) -> str | None:
         """The next message; None when ``timeout`` passed without one (time for a heartbeat).
 
@@ -67,8 +79,10 @@ class Subscription:
         """
         if not self._messages and not self.closed:
             self._wakeup.clear()
+            # asyncio.timeout, not wait_for: no task of its own for every wait.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wakeup.wait()
         if self._messages:
             return self._messages.popleft()
         if self.closed:

@@ -19,7 +19,12 @@ import msgspec
 from leaderboard.events.models import Envelope, event_from_stream, stream_id_key
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.pubsub import close_quietly, confirmed, next_message, subscribe
-from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, create_subscriber, initialize
+from leaderboard.lib.redis_client import (
+    REDIS_OUTAGE_ERRORS,
+    cluster_nodes,
+    create_subscriber,
+    initialize,
+)
 from leaderboard.lib.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -59,8 +64,9 @@ async def watch(
     printed = 0
     announced = False
     outage = False
+    nodes: list[tuple[str, int]] = []  # a cluster's nodes, known from the last connection
     while stop_after is None or printed < stop_after:
-        client = create_subscriber(settings, redis_url)
+        client = create_subscriber(settings, redis_url, known_nodes=nodes)
         pubsub = client.pubsub()
         sharded = settings.redis_cluster
         try:
@@ -116,6 +122,7 @@ async def watch(
             await asyncio.sleep(0.5)
             redis_url = (relocate() if relocate is not None else None) or redis_url
         finally:
+            nodes = cluster_nodes(client) or nodes
             await close_quietly(pubsub, client)
 
 

@@ -22,6 +22,7 @@ from leaderboard.events.hub import EventHub, EventStream, HubClosedError
 from leaderboard.events.models import stream_id_key
 from leaderboard.lib.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
+from leaderboard.lib.ws_frames import FRAMES, FrameWriter, text_frame
 
 _HEARTBEAT = '{"type":"heartbeat"}'
 WS_NOT_FOUND = 4404
@@ -29,6 +30,12 @@ WS_BAD_REQUEST = 4400
 # "Try again later": a client reconnects after a while.
 WS_TRY_AGAIN_LATER = 1013
 _OUTAGES: tuple[type[Exception], ...] = (DependencyUnavailableError, *REDIS_OUTAGE_ERRORS)
+
+
+def frame_writer(socket: WebSocket[Any, Any, Any]) -> FrameWriter | None:
+    """The connection's writer of prebuilt frames, when served by our protocol."""
+    writer = (socket.scope.get("extensions") or {}).get(FRAMES)
+    return writer if isinstance(writer, FrameWriter) else None
 
 
 def close_code(exc: Exception) -> int:
@@ -105,13 +112,25 @@ async def _send_events(
                 await close(socket, WS_TRY_AGAIN_LATER, "redis is unavailable; try again later")
                 return
         await socket.send_text('{"type":"subscribed"}')
+        frames = frame_writer(socket)
         for _, message in missed:
             if delivery.accept(message) is not None:
                 await socket.send_text(message)
+
+        def write(text: str) -> bool:
+            return frames is not None and frames.write(text_frame(text))
+
         while True:
+            # Caught up: the hub writes the events itself (this task wakes for heartbeats,
+            # a message the connection could not take, or the end).
+            if frames is not None:
+                delivery.go_direct(write)
             try:
                 message, _ = await delivery.next()
             except HubClosedError:
                 await socket.close(code=1001, reason="server shutting down")
                 return
-            await socket.send_text(message or _HEARTBEAT)
+            # What else is queued goes in the same turn: one write for all of it.
+            for text in (message or _HEARTBEAT, *delivery.take_ready()):
+                if not write(text):
+                    await socket.send_text(text)

@@ -106,6 +106,7 @@ def outage_reason(exc: BaseException) -> str:
         "OutOfMemoryError": "out of memory",
         "ReadOnlyError": "read-only (a replica)",
         "ClusterDownError": "cluster down",
+        "SlotNotCoveredError": "cluster down",
         "TryAgainError": "cluster resharding",
     }
     if name in reasons:

@@ -2,7 +2,8 @@
 
 On a single node, channels are plain pub/sub (SUBSCRIBE / PSUBSCRIBE); on a Redis
 Cluster the score script publishes with SPUBLISH, so subscribers use SSUBSCRIBE, which
-has no patterns. These helpers hide that difference.
+has no patterns. These helpers hide that difference, and turn a sharded subscription
+that the server ended (its slot moved) into a lost connection, which callers handle.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import time
 from typing import Any
 
 import redis.exceptions
+
+from leaderboard.lib.redis_client import AnyRedis, close_redis
 
 _DATA_TYPES = {"message", "pmessage", "smessage"}
 _CONFIRMATIONS = {"subscribe", "ssubscribe"}
@@ -32,10 +35,36 @@ async def unsubscribe(pubsub: Any, channel: str, *, sharded: bool) -> None:
         await pubsub.unsubscribe(channel)
 
 
+class ShardChannelMovedError(redis.exceptions.ConnectionError):
+    """The server ended a sharded subscription: the channel's slot has another master now.
+
+    A failover by hand (or by a managed service's maintenance) or resharding moves a
+    slot while its old master stays up; that master then unsubscribes the channel's
+    subscribers (``sunsubscribe``), and redis-py subscribes again only if its client
+    happens to reload the slot map. For the caller it is a lost connection: subscribe
+    again, on a fresh client.
+    """
+
+
 async def next_message(pubsub: Any, *, sharded: bool, timeout: float) -> tuple[str, str] | None:
-    """The next published (channel, data), or None when ``timeout`` passed without one."""
+    """The next published (channel, data), or None when ``timeout`` passed without one.
+
+    Raises:
+        ShardChannelMovedError: the server ended a sharded subscription we still hold.
+
+    """
     if sharded:
-        message = await pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=timeout)
+        message = await pubsub.get_sharded_message(timeout=timeout)
+        # Our own SUNSUBSCRIBE's confirmation has dropped the channel from the pubsub's
+        # channels by now; one the server sent has not.
+        if (
+            message is not None
+            and message["type"] == "sunsubscribe"
+            and message["channel"] in pubsub.shard_channels
+        ):
+            raise ShardChannelMovedError(
+                f"the server ended the subscription to {message['channel']}"
+            )
     else:
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
     if message is None or message["type"] not in _DATA_TYPES:
@@ -65,5 +94,6 @@ async def confirmed(pubsub: Any, *, sharded: bool, timeout: float) -> None:
 async def close_quietly(*resources: Any) -> None:
     """Close pub/sub objects and clients on the way out, without waiting on a dead peer."""
     for resource in resources:
+        closing = close_redis(resource) if isinstance(resource, AnyRedis) else resource.aclose()
         with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.wait_for(resource.aclose(), 1.0)
+            await asyncio.wait_for(closing, 1.0)

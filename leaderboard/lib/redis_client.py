@@ -7,12 +7,16 @@ the shapes Litestar's Redis integrations and our Lua scripts are written against
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import redis.exceptions
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
+from redis.asyncio.cluster import ClusterNode
+from redis.asyncio.connection import Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
@@ -33,6 +37,8 @@ REDIS_OUTAGE_ERRORS: tuple[type[Exception], ...] = (
     redis.exceptions.BusyLoadingError,
     redis.exceptions.TryAgainError,
     redis.exceptions.ClusterDownError,
+    # A slot no node serves in the client's map: a cluster in the middle of a failover.
+    redis.exceptions.SlotNotCoveredError,
     # Out of memory (noeviction) or a read-only replica after a failover: Redis cannot
     # take writes right now, which for the caller is an outage, not a bug.
     redis.exceptions.OutOfMemoryError,
@@ -76,11 +82,15 @@ def create_redis(settings: Settings, url: str) -> AnyRedis:
     return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
 
 
-def create_subscriber(settings: Settings, url: str) -> AnyRedis:
+def create_subscriber(
+    settings: Settings, url: str, *, known_nodes: Sequence[tuple[str, int]] = ()
+) -> AnyRedis:
     """A client for long-lived pub/sub connections.
 
     No command timeout (a subscription is idle between events); a health check every
-    5 s and TCP keepalive notice a dead or hung peer instead.
+    5 s and TCP keepalive notice a dead or hung peer instead. On a cluster,
+    ``known_nodes`` (see :func:`cluster_nodes`) are asked for the slot map besides the
+    URL's node, which may be the master that just died.
     """
     common: dict[str, Any] = {
         "protocol": RESP_PROTOCOL,
@@ -90,25 +100,123 @@ def create_subscriber(settings: Settings, url: str) -> AnyRedis:
         "socket_keepalive": True,
     }
     if settings.redis_cluster:
-        return OutageAwareRedisCluster.from_url(url, **common)
+        startup_nodes = [ClusterNode(host, port) for host, port in known_nodes]
+        return OutageAwareRedisCluster.from_url(url, startup_nodes=startup_nodes, **common)
     return Redis.from_url(url, **common)
 
 
-class OutageAwareRedisCluster(RedisCluster):
-    """A RedisCluster for which "no cluster node answers" is a ConnectionError.
+def cluster_nodes(client: AnyRedis) -> list[tuple[str, int]]:
+    """The (host, port) of every node a cluster client knows of; empty for a single node."""
+    if not isinstance(client, RedisCluster):
+        return []
+    return [(node.host, int(node.port)) for node in client.get_nodes()]
 
-    redis-py raises a plain RedisClusterException when it cannot load the slot map (no
-    startup node reachable, slots not covered). It raises the same class for client
-    mistakes (a command its cluster pipeline refuses), so the class cannot join
-    REDIS_OUTAGE_ERRORS; loading the slot map is where an outage is known for sure, and
-    every command and pipeline goes through it while the map is not loaded.
+
+class OutageAwareRedisCluster(RedisCluster):
+    """A RedisCluster that rides out a failover: outages are outages, others' calls go on.
+
+    - "No cluster node answers" is a ConnectionError. redis-py raises a plain
+      RedisClusterException when it cannot load the slot map (no startup node reachable,
+      slots not covered). It raises the same class for client mistakes (a command its
+      cluster pipeline refuses), so the class cannot join REDIS_OUTAGE_ERRORS; loading the
+      slot map is where an outage is known for sure, and every command and pipeline goes
+      through it while the map is not loaded.
+    - ``aclose()`` lets calls in flight finish (see there).
+    - A write on a connection closed under the call is a ConnectionError (see
+      :class:`_WriteGuard`).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The nodes' connection class, guarded; the nodes found later take it from the
+        # shared keyword arguments, the startup nodes (made already) are told here.
+        guarded = _write_guarded(self.connection_kwargs["connection_class"])
+        self.connection_kwargs["connection_class"] = guarded
+        for node in self.nodes_manager.startup_nodes.values():
+            node.connection_class = guarded
 
     async def initialize(self, *args: Any, **kwargs: Any) -> RedisCluster:
         try:
             return await super().initialize(*args, **kwargs)
         except redis.exceptions.RedisClusterException as exc:
             raise redis.exceptions.ConnectionError(f"Redis Cluster unavailable: {exc}") from exc
+
+    async def aclose(self) -> None:
+        """Disconnect the idle connections now and the others when their call is done.
+
+        redis-py calls ``aclose()`` itself to start afresh after a cluster error
+        (CLUSTERDOWN or a slot not covered during a failover, a pipeline's retry, every
+        ``reinitialize_steps``-th MOVED). Its own version disconnects every connection at
+        once, also those that other requests are writing to or reading from at that
+        moment: a call about to write fails with ``AttributeError: 'NoneType' object has
+        no attribute 'writelines'`` (a 500, not the 503 of an outage), and a call that had
+        sent its command is retried and runs twice (an INCR counts twice). Here the
+        connections in use are only marked, and redis-py disconnects each when its call
+        is done (as it does itself when its slot map changes); the idle ones are taken off
+        the free list while they are disconnected, so that no call takes one meanwhile,
+        and put back (they reconnect on their next use). The next call loads the slot map
+        again. :func:`close_redis` closes a client for good, in use or not.
+        """
+        self._initialize = True
+        for node in self._all_nodes():
+            node.update_active_connections_for_reconnect()
+            idle = list(node._free)
+            node._free.clear()
+            await asyncio.gather(
+                *(connection.disconnect() for connection in idle), return_exceptions=True
+            )
+            node._free.extend(idle)
+
+    async def close_now(self) -> None:
+        """Disconnect every connection at once, in use or not (the client's end)."""
+        self._initialize = True
+        await asyncio.gather(*(node.disconnect() for node in self._all_nodes()))
+
+    def _all_nodes(self) -> list[ClusterNode]:
+        # The two maps may hold distinct objects of one name, each with its connections.
+        manager = self.nodes_manager
+        nodes = [*manager.startup_nodes.values(), *manager.nodes_cache.values()]
+        return list({id(node): node for node in nodes}.values())
+
+
+class _WriteGuard(Connection):
+    """A write on a connection closed under the call raises ConnectionError.
+
+    After a connection error on a node, redis-py's cluster client disconnects that node's
+    idle connections while other calls may be taking one of them; the taker then writes
+    to a socket that was set to None (``AttributeError: 'NoneType' object has no
+    attribute 'writelines'``), and on Python 3.12+ a socket the peer reset fails the same
+    way (redis-py issue 4287). Neither is an error redis-py retries or we count as an
+    outage, so the call would end in a 500 instead of a retry or a 503. Packing happens
+    before this method, so a bad argument never reaches it.
+    """
+
+    async def send_packed_command(
+        self, command: bytes | str | Iterable[bytes], check_health: bool = True
+    ) -> None:
+        try:
+            await super().send_packed_command(command, check_health)
+        except (AttributeError, TypeError) as exc:  # redis-py disconnected it already
+            raise redis.exceptions.ConnectionError(
+                f"the connection was closed while writing to it ({exc})"
+            ) from exc
+
+
+def _write_guarded(base: type[Connection]) -> type[Connection]:
+    """``base`` (a plain or TLS connection class) with :class:`_WriteGuard`'s write."""
+    if issubclass(base, _WriteGuard):
+        return base
+    if base is Connection:
+        return _WriteGuard
+    return type(f"WriteGuarded{base.__name__}", (_WriteGuard, base), {})
+
+
+async def close_redis(client: AnyRedis) -> None:
+    """Close a client for good: every connection now (``aclose`` waits for calls in use)."""
+    if isinstance(client, OutageAwareRedisCluster):
+        await client.close_now()
+    else:
+        await client.aclose()
 
 
 async def initialize(client: AnyRedis) -> None:

@@ -4,6 +4,11 @@ Each layer a request passes through costs the worker CPU on every request, so th
 (for logs and the ``X-Request-ID`` header) and the per-route metrics share one layer
 and one wrapped ``send``, in place of a layer each (Litestar's Prometheus middleware
 measured ~4 % of a rank lookup's CPU on its own, docs/benchmarks.md).
+
+The layer also notes a client that hangs up before its request body is whole (see
+:func:`client_hung_up`): Litestar then raises a bare 500 ``InternalServerException``
+("client disconnected prematurely"), which the error handlers log as one line instead
+of a bug's traceback. Only requests that may carry a body get the wrapped ``receive``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import time
 from typing import Any
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 from prometheus_client import Counter, Gauge, Histogram
 
 from leaderboard.lib.logs import REQUEST_ID
@@ -40,6 +45,10 @@ IN_PROGRESS = Gauge(
 )
 # Not counted: the scrape itself.
 UNCOUNTED = frozenset({"/metrics"})
+# Requests that never carry a body: their ``receive`` is left alone.
+_BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Key in the scope's state: the client hung up before its request body was whole.
+_HUNG_UP = "leaderboard.client_hung_up"
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Request ids: unique per process (a random prefix) and cheap (a counter), where a UUID
@@ -70,6 +79,27 @@ def _children_of(method: str, path: str, status: int) -> _Children:
     return found
 
 
+def client_hung_up(scope: Scope) -> bool:
+    """Whether the client of this request hung up before its request body was whole."""
+    return bool(scope.get("state", {}).get(_HUNG_UP))
+
+
+def _noting_hang_ups(scope: Scope, receive: Receive) -> Receive:
+    """``receive``, noting in the scope a disconnect that comes before the body's end."""
+    whole = False
+
+    async def receive_noting() -> ReceiveMessage:
+        nonlocal whole
+        message = await receive()
+        if message["type"] == "http.request":
+            whole = whole or not message.get("more_body", False)
+        elif message["type"] == "http.disconnect" and not whole:
+            scope.setdefault("state", {})[_HUNG_UP] = True
+        return message
+
+    return receive_noting
+
+
 def request_middleware(app: ASGIApp) -> ASGIApp:
     """Give each HTTP/WebSocket request an id; count and time each HTTP request per route."""
 
@@ -85,6 +115,8 @@ def request_middleware(app: ASGIApp) -> ASGIApp:
         token = REQUEST_ID.set(request_id)
         path = scope.get("path_template") or scope["path"]
         counted = scope["type"] == ScopeType.HTTP and path not in UNCOUNTED
+        if scope["type"] == ScopeType.HTTP and scope.get("method") not in _BODILESS:
+            receive = _noting_hang_ups(scope, receive)
         status = 500  # what an exception that escapes every handler becomes
 
         async def send_with_id(message: Message) -> None:

@@ -91,6 +91,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """How long a worker serves a top page it built again (0: never); see page_cache.py."""
     events_max_streams_per_client: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 16
     """SSE and WebSocket streams one client address may hold open in a worker; more: 429."""
+    ws_compression: bool = False
+    """Accept WebSocket clients' offer of permessage-deflate. Off: every event frame would
+    be compressed for each subscriber on its own, the largest cost of a fan-out (an event
+    is a few hundred bytes; docs/benchmarks.md)."""
     read_slots: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 4
     """While a worker has a write in flight, at most this many of its reads run at once, so
     that a flood of cached reads cannot starve submissions (lib/priority.py); 0: off."""

@@ -12,7 +12,7 @@ from leaderboard.lib.clock import started_at
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import Keys
-from leaderboard.lib.redis_client import create_redis
+from leaderboard.lib.redis_client import close_redis, create_redis
 from leaderboard.lib.settings import Settings
 from leaderboard.lib.validation import BOARD_ID
 from leaderboard.ranking.index import RankIndex
@@ -57,7 +57,7 @@ async def rebuild_indexes(
     finally:
         # Closes what the services opened beside these two (a replica's pool).
         await close_services(services)
-        await redis.aclose()
+        await close_redis(redis)
         await db.close()
 
 

@@ -64,7 +64,7 @@ def discover(directory: Path | None = None) -> list[Migration]:
 
     A version may be missing: numbers are handed out to work in progress, and one branch
     lands before another (``0010`` before ``0009``). A missing number is simply applied
-    when its file arrives (docs/decisions.md, D-031); two files of one version are refused.
+    when its file arrives (docs/decisions.md, D-032); two files of one version are refused.
     """
     directory = directory or default_directory()
     if not directory.is_dir():

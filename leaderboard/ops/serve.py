@@ -262,6 +262,9 @@ def _run_uvicorn(settings: Settings, workers: int, listener: socket.socket) -> N
         "log_level": settings.log_level.lower(),
         "timeout_graceful_shutdown": 10,
         "server_header": False,
+        "ws_per_message_deflate": settings.ws_compression,
+        # Events framed once for every subscriber (lib/ws_frames.py).
+        "ws": "leaderboard.lib.ws_frames:FramedWebSocketProtocol",
         "log_config": None,  # keep the process' logging (leaderboard/lib/logs.py)
     }
     if workers == 1:

@@ -17,7 +17,12 @@ from typing import Any
 import asyncpg
 import msgspec
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    InternalServerException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
@@ -47,8 +52,12 @@ from leaderboard.lib.errors import (
 )
 from leaderboard.lib.openapi import ErrorBody, FieldProblem
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
+from leaderboard.lib.request_middleware import client_hung_up
 
 logger = logging.getLogger(__name__)
+
+# What the metrics count for a request whose client hung up (nginx's code; never sent).
+CLIENT_CLOSED_REQUEST = 499
 
 _STATUS_BY_ERROR: Mapping[type[ServiceError], int] = {
     InvalidInputError: HTTP_400_BAD_REQUEST,
@@ -181,7 +190,18 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Resp
 
 
 def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
-    """A bug: log it with its traceback, answer 500 without internals."""
+    """A bug: log it with its traceback, answer 500 without internals.
+
+    Unless the client hung up before its request body was whole (Litestar raises a 500
+    for that too): a normal event, one line, and a 499 for the metrics (nobody reads it).
+    """
+    if isinstance(exc, InternalServerException) and client_hung_up(request.scope):
+        logger.info(
+            "client hung up before its request body was whole: %s %s",
+            request.method,
+            request.url.path,
+        )
+        return error_response(CLIENT_CLOSED_REQUEST, "Client closed the request")
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error")
 

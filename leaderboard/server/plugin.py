@@ -27,7 +27,13 @@ from leaderboard.lib.db import Database
 from leaderboard.lib.features import Feature, Services
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.metrics import forget_this_process
-from leaderboard.lib.redis_client import AnyRedis, check_memory_policy, create_redis, initialize
+from leaderboard.lib.redis_client import (
+    AnyRedis,
+    check_memory_policy,
+    close_redis,
+    create_redis,
+    initialize,
+)
 from leaderboard.lib.settings import Settings
 from leaderboard.server.features import FEATURES
 from leaderboard.server.services import build_services, close_services
@@ -93,7 +99,7 @@ class InfrastructurePlugin(InitPluginProtocol):
         finally:
             await close_services(self._services)
             self._db = self._redis = self._services = None
-            await redis.aclose()
+            await close_redis(redis)
             await db.close()
             forget_this_process(self.settings.metrics_dir)
 
