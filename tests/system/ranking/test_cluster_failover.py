@@ -181,7 +181,7 @@ async def test_a_master_killed_under_load_fails_over_without_losing_anything(
     board_id = new_board_id()
     while cluster.master_of_key(f"{{{board_id}}}") is not victim:
         board_id = new_board_id()
-    await create_board(http, board_id=board_id)
+    await create_board(http, id=board_id)
     players = [player for player, _ in await insert_players(database_url, PLAYERS)]
     rebuilds_before = INDEX_REPAIRS.labels("restart")._value.get()
 
