@@ -17,6 +17,10 @@ BoardId = Annotated[
 Order = Literal["desc", "asc"]
 Operator = Literal["best", "latest", "sum"]
 Reset = Literal["never", "daily", "weekly", "monthly"]
+RankStyle = Literal["ordinal", "competition", "dense"]
+"""How tied scores are numbered: 1, 2, 3, 4 (ordinal), 1, 2, 2, 4 (competition) or
+1, 2, 2, 3 (dense); the order of the entries is the same under all three."""
+RANK_STYLES: tuple[RankStyle, ...] = ("ordinal", "competition", "dense")
 MAX_SCORE = 2**53 - 1
 Score = Annotated[int, Meta(ge=-MAX_SCORE, le=MAX_SCORE, description="|score| ≤ 2^53 - 1")]
 BoardName = Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_CONTROLS)]
@@ -55,6 +59,9 @@ class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     keep_periods: KeepPeriods | None = None
     """Resetting boards only: how many periods to keep, the current one included (2: this
     one and the previous); older ones are dropped and read as nothing recorded. None: all."""
+    ranks: RankStyle = "ordinal"
+    """How reads, submission answers and events number tied scores (``?ranks=`` overrides
+    it on a read)."""
 
 
 class BoardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -78,6 +85,8 @@ class BoardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     max_submissions: MaxSubmissions | UnsetType | None = UNSET
     overtake_events: OvertakeEvents | UnsetType = UNSET
     keep_periods: KeepPeriods | UnsetType | None = UNSET
+    ranks: RankStyle | UnsetType = UNSET
+    """Only the numbers change (the order of entries never does): allowed at any time."""
 
     def changes(self) -> dict[str, Any]:
         """The fields sent, by name."""
@@ -106,6 +115,8 @@ class Board(msgspec.Struct, kw_only=True):
     overtake_events: int = 10
     keep_periods: int | None = None
     """How many periods are kept, the current one included; None: all (docs/postgres.md)."""
+    ranks: RankStyle = "ordinal"
+    """How tied scores are numbered (RankStyle)."""
     open: bool = True
     """Whether submissions are accepted now (between ``starts_at`` and ``ends_at``)."""
 

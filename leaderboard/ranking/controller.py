@@ -27,6 +27,17 @@ PeriodQuery = Annotated[
         },
     ),
 ]
+RanksQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="How tied scores are numbered: ordinal (1, 2, 3, 4), competition "
+        "(1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another "
+        "value). The order of the entries is the same under all three.",
+        max_length=16,
+        # In the schema only: the service answers a 400 naming `ranks`.
+        schema_extra={"enum": ["ordinal", "competition", "dense"]},
+    ),
+]
 # The 400 and 404 of every ranked read.
 _READ_NOTES = {
     400: "A bad query parameter, or a `period` the board does not have.",
@@ -70,8 +81,9 @@ class RankingController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 10,
         offset: Annotated[int, QueryParameter(ge=0, le=2**31)] = 0,
         period: PeriodQuery = None,
+        ranks: RanksQuery = None,
     ) -> Response[Page]:
-        return negotiated(request, await rankings.top(board_id, period, offset, limit))
+        return negotiated(request, await rankings.top(board_id, period, offset, limit, ranks))
 
     @get(
         "/players/{player_id:str}",
@@ -87,8 +99,9 @@ class RankingController(Controller):
         player_id: FromPath[str],
         rankings: RankingsDep,
         period: PeriodQuery = None,
+        ranks: RanksQuery = None,
     ) -> Response[PlayerEntry]:
-        return negotiated(request, await rankings.entry(board_id, player_id, period))
+        return negotiated(request, await rankings.entry(board_id, player_id, period, ranks))
 
     @get(
         "/players",
@@ -125,14 +138,15 @@ class RankingController(Controller):
         name: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_NAMED)] = 10,
         period: PeriodQuery = None,
+        ranks: RanksQuery = None,
     ) -> Response[Page]:
         if (ids is None) == (name is None):
             raise InvalidInputError("ids", "give either ids (a friends list) or name (a search)")
         if ids is not None:
-            page = await rankings.players(board_id, listed_ids(ids), period)
+            page = await rankings.players(board_id, listed_ids(ids), period, ranks)
         else:
             assert name is not None
-            page = await rankings.named(board_id, name, limit, period)
+            page = await rankings.named(board_id, name, limit, period, ranks)
         return negotiated(request, page)
 
     @get(
@@ -149,8 +163,9 @@ class RankingController(Controller):
         rankings: RankingsDep,
         buckets: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         period: PeriodQuery = None,
+        ranks: RanksQuery = None,
     ) -> Response[HistogramPage]:
-        return negotiated(request, await rankings.histogram(board_id, buckets, period))
+        return negotiated(request, await rankings.histogram(board_id, buckets, period, ranks))
 
     @get(
         "/players/{player_id:str}/around",
@@ -167,5 +182,8 @@ class RankingController(Controller):
         rankings: RankingsDep,
         radius: Annotated[int, QueryParameter(ge=0, le=100)] = 5,
         period: PeriodQuery = None,
+        ranks: RanksQuery = None,
     ) -> Response[Page]:
-        return negotiated(request, await rankings.around(board_id, player_id, period, radius))
+        return negotiated(
+            request, await rankings.around(board_id, player_id, period, radius, ranks)
+        )

@@ -323,4 +323,5 @@ class RankIndex:
             ttl_ms=self._locator.ttl_ms(board, period),
             events=events,
             after_rebuild=after_rebuild,
+            ranks=board.ranks,
         )

@@ -24,3 +24,63 @@ local function journal(lock_key, journal_key, entry)
     redis.call('PEXPIRE', journal_key, lock_ttl)
   end
 end
+
+-- The distinct scores (docs/ranking.md, shared ranks): a sorted set of the distinct Redis
+-- scores of the index and a hash counting the entries at each, kept with every change of
+-- the scores zset, so that a dense rank is one ZCOUNT on the distinct set.
+-- A score as the distinct set and the counts hash name it: the integer, in decimal.
+local function score_name(score)
+  return string.format('%d', tonumber(score))
+end
+
+local function distinct_add(distinct_key, counts_key, score)
+  local name = score_name(score)
+  if redis.call('HINCRBY', counts_key, name, 1) == 1 then
+    redis.call('ZADD', distinct_key, name, name)
+  end
+end
+
+local function distinct_remove(distinct_key, counts_key, score)
+  local name = score_name(score)
+  if redis.call('HINCRBY', counts_key, name, -1) <= 0 then
+    redis.call('HDEL', counts_key, name)
+    redis.call('ZREM', distinct_key, name)
+  end
+end
+
+-- Take a member out of a scores zset, and its score out of the distinct scores; returns
+-- its Redis score (false when the member was not there).
+local function take_member(scores_key, distinct_key, counts_key, member)
+  local score = redis.call('ZSCORE', scores_key, member)
+  if score then
+    redis.call('ZREM', scores_key, member)
+    distinct_remove(distinct_key, counts_key, score)
+  end
+  return score
+end
+
+-- A rank as `style` numbers it ("ordinal", "competition" or "dense"), of the entry at
+-- 0-based position `position` holding Redis score `score`, in the index as it is now:
+-- competition counts the strictly better entries, dense the distinct better scores.
+local function styled_rank(style, scores_key, distinct_key, position, score)
+  if style == 'competition' then
+    return redis.call('ZCOUNT', scores_key, '-inf', '(' .. score) + 1
+  elseif style == 'dense' then
+    return redis.call('ZCOUNT', distinct_key, '-inf', '(' .. score) + 1
+  end
+  return position + 1
+end
+
+-- Whether the distinct scores were lost or torn from the scores zset (Redis lost a key,
+-- or the index was built before they existed): then the index counts as not built, as
+-- with torn(), and is built again from Postgres.
+local function distinct_torn(scores_key, distinct_key, counts_key, ready_key)
+  local entries = redis.call('ZCARD', scores_key)
+  local distinct = redis.call('ZCARD', distinct_key)
+  if (entries > 0) ~= (distinct > 0) or distinct ~= redis.call('HLEN', counts_key)
+      or distinct > entries then
+    redis.call('DEL', ready_key)
+    return true
+  end
+  return false
+end

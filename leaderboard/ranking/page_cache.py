@@ -29,7 +29,7 @@ from datetime import date
 from leaderboard.lib.metrics import TOP_PAGE_CACHE
 from leaderboard.ranking.models import Page
 
-PageKey = tuple[date, int, int]  # period start, offset, limit
+PageKey = tuple[date, int, int, str]  # period start, offset, limit, rank style
 _HITS, _MISSES = TOP_PAGE_CACHE.labels("hit"), TOP_PAGE_CACHE.labels("miss")
 _SHARED = TOP_PAGE_CACHE.labels("shared")
 # What the cache had seen of a board when a page's read began (see TopPageCache.version).
@@ -117,15 +117,22 @@ class TopPageCache:
         pages[key] = (self._clock() + self._ttl, page)
 
     def changed(self, board_id: str, period: date, rank: int, previous_rank: int | None) -> None:
-        """A change this worker applied: drop the pages it touches (all if a new entry)."""
+        """A change this worker applied: drop the pages it touches (all if a new entry).
+
+        Pages numbered in competition or dense ranks go from the change's upper rank down:
+        a change may renumber entries below its positions (a tie broken, a new distinct
+        score).
+        """
         self._bump(board_id)
         pages = self._boards.get(board_id)
         if not pages:
             return
         low, high = (rank, rank) if previous_rank is None else sorted((rank, previous_rank))
         for key in [k for k in pages if k[0] == period]:
-            _, offset, limit = key
+            _, offset, limit, style = key
             first, last = offset + 1, offset + limit
+            if style != "ordinal":
+                high = max(high, last)
             if previous_rank is None or (first <= high and low <= last):
                 del pages[key]
                 self._size -= 1

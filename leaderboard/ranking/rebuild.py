@@ -15,6 +15,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -64,6 +65,8 @@ class Rebuilder:
             return None
         started = time.monotonic()
         temp_scores, temp_members = keys.temporary(token)
+        temp_distinct, temp_counts = keys.temporary_distinct(token)
+        temporary = (temp_scores, temp_members, temp_distinct, temp_counts)
         done = 0
         try:
             # A board deleted since the caller looked it up gets no index (a late
@@ -89,6 +92,9 @@ class Rebuilder:
                 for key in (temp_scores, temp_members, keys.lock):
                     pipe.pexpire(key, LOCK_TTL_MS)  # a long rebuild keeps its lock alive
                 await pipe.execute()
+                # The distinct scores and how many entries hold each (dense ranks).
+                counts = Counter(to_redis_score(score, board.order) for _, score, _ in batch)
+                await self._index.add_distinct((temp_distinct, temp_counts), counts, LOCK_TTL_MS)
                 done += len(batch)
                 if progress:
                     progress(done, max(total, done))
@@ -97,7 +103,7 @@ class Rebuilder:
                 keys, token, (temp_scores, temp_members), ttl_ms, run_id
             )
         except BaseException:
-            await self._release(keys, token, temp_scores, temp_members)
+            await self._release(keys, token, temporary)
             raise
         if entries < 0:
             logger.warning("rebuild of %s lost its lock and was discarded", keys.scores)
@@ -145,11 +151,9 @@ class Rebuilder:
             if await self._redis.get(keys.lock) == token:
                 await self._redis.delete(keys.lock)
 
-    async def _release(
-        self, keys: IndexKeys, token: str, temp_scores: str, temp_members: str
-    ) -> None:
+    async def _release(self, keys: IndexKeys, token: str, temporary: tuple[str, ...]) -> None:
         try:
-            await self._redis.delete(temp_scores, temp_members)
+            await self._redis.delete(*temporary)
             if await self._redis.get(keys.lock) == token:
                 await self._redis.delete(keys.lock)
         except Exception:
@@ -181,7 +185,14 @@ class IndexLock:
         """Delete the period's index (its rows are gone: retention), still under the lock."""
         keys = self.keys
         await self._redis.delete(
-            keys.scores, keys.members, keys.ready, keys.journal, keys.check, keys.cursors
+            keys.scores,
+            keys.members,
+            keys.ready,
+            keys.journal,
+            keys.check,
+            keys.cursors,
+            keys.distinct,
+            keys.counts,
         )
         if self._on_drop is not None:
             self._on_drop()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date
 
-from leaderboard.boards.models import Board
+from leaderboard.boards.models import RANK_STYLES, Board, RankStyle
 from leaderboard.boards.periods import public_period, resolve_period
 from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import Clock
-from leaderboard.lib.errors import NotFoundError
+from leaderboard.lib.errors import InvalidInputError, NotFoundError
 from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.keys import IndexKeys
 from leaderboard.players.service import PlayerService
@@ -17,7 +17,7 @@ from leaderboard.ranking.index import RankIndex
 from leaderboard.ranking.models import Bucket, Entry, HistogramPage, Page, PlayerEntry
 from leaderboard.ranking.records import ScoreRecords
 from leaderboard.ranking.scripts import IndexScripts
-from leaderboard.ranking.values import Histogram, Slice
+from leaderboard.ranking.values import Histogram, ReadView, Slice
 
 
 def percentile(rank: int, total: int) -> float:
@@ -25,6 +25,29 @@ def percentile(rank: int, total: int) -> float:
     if total <= 1:
         return 100.0
     return round(100 * (total - rank) / (total - 1), 2)
+
+
+def rank_style(board: Board, ranks: str | None) -> RankStyle:
+    """``?ranks=``: the board's style when absent; 400 naming ``ranks`` for another value."""
+    if ranks is None:
+        return board.ranks
+    for style in RANK_STYLES:
+        if ranks == style:
+            return style
+    raise InvalidInputError("ranks", "must be one of ordinal, competition, dense")
+
+
+def points_to_next(
+    score: int, above: int | None, better: int | None, style: RankStyle
+) -> int | None:
+    """``to_next``: the points that improve the player's rank; None at the top.
+
+    Ordinal: to pass the entry just above (ties go to who reached the score first).
+    Competition and dense: to equal the next better score (a tie shares the rank).
+    """
+    if style == "ordinal":
+        return None if above is None else abs(above - score) + 1
+    return None if better is None else abs(better - score)
 
 
 class RankingService:
@@ -46,15 +69,20 @@ class RankingService:
         self._clock = clock
         self._players = players
 
-    async def top(self, board_id: str, period: str | None, offset: int, limit: int) -> Page:
+    async def top(
+        self, board_id: str, period: str | None, offset: int, limit: int, ranks: str | None = None
+    ) -> Page:
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
+        style = rank_style(board, ranks)
 
         async def read() -> Page:
             page = await self._read(
                 board,
                 start,
-                lambda scripts, keys: scripts.top(keys, board.order, offset, limit, self._names),
+                lambda scripts, keys: scripts.top(
+                    keys, board.order, offset, limit, ReadView(self._names, style)
+                ),
             )
             return Page(
                 leaderboard=board.id,
@@ -63,10 +91,17 @@ class RankingService:
                 entries=await self._entries(page),
             )
 
-        return await self._index.top_page(board, (start, offset, limit), read)
+        return await self._index.top_page(board, (start, offset, limit, style), read)
 
-    async def around(self, board_id: str, player_id: str, period: str | None, radius: int) -> Page:
-        board, start, page = await self._around(board_id, player_id, period, radius)
+    async def around(
+        self,
+        board_id: str,
+        player_id: str,
+        period: str | None,
+        radius: int,
+        ranks: str | None = None,
+    ) -> Page:
+        board, start, page = await self._around(board_id, player_id, period, radius, ranks)
         return Page(
             leaderboard=board.id,
             period=public_period(start),
@@ -74,15 +109,20 @@ class RankingService:
             entries=await self._entries(page),
         )
 
-    async def entry(self, board_id: str, player_id: str, period: str | None) -> PlayerEntry:
+    async def entry(
+        self, board_id: str, player_id: str, period: str | None, ranks: str | None = None
+    ) -> PlayerEntry:
         """A player's entry, with how far it is to the next rank (one index read)."""
         player_id = canonical_player_id(player_id)
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
+        style = rank_style(board, ranks)
         page = await self._read(
             board,
             start,
-            lambda scripts, keys: scripts.entry(keys, board.order, player_id, self._names),
+            lambda scripts, keys: scripts.entry(
+                keys, board.order, player_id, ReadView(self._names, style)
+            ),
         )
         if page.player_rank is None:
             raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r}")
@@ -95,20 +135,26 @@ class RankingService:
             player_id=player_id,
             display_name=names.get(player_id),
             score=score,
-            rank=page.player_rank,
+            rank=page.shown_ranks()[-1],
             total=page.total,
             leaderboard=board.id,
             period=public_period(start),
+            # By position, whatever the style: the share of the entries ranked below.
             percentile=percentile(page.player_rank, page.total),
-            # Equal scores rank by who reached them first: passing means doing better.
-            to_next=None if above is None else abs(above - score) + 1,
+            to_next=points_to_next(score, above, page.better, style),
         )
 
-    async def players(self, board_id: str, player_ids: list[str], period: str | None) -> Page:
+    async def players(
+        self,
+        board_id: str,
+        player_ids: list[str],
+        period: str | None,
+        ranks: str | None = None,
+    ) -> Page:
         """The listed players that have an entry, best first, ranked on the whole board."""
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
-        page = await self._listed(board, start, player_ids)
+        page = await self._listed(board, start, player_ids, rank_style(board, ranks))
         return Page(
             leaderboard=board.id,
             period=public_period(start),
@@ -116,16 +162,23 @@ class RankingService:
             entries=await self._entries(page),
         )
 
-    async def named(self, board_id: str, prefix: str, limit: int, period: str | None) -> Page:
+    async def named(
+        self, board_id: str, prefix: str, limit: int, period: str | None, ranks: str | None = None
+    ) -> Page:
         """The board's players whose display name starts with ``prefix``, best first."""
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
+        rank_style(board, ranks)  # a bad value is a 400 before any read
         ids = await self._records.players_named(board.id, start, prefix, limit)
-        return await self.players(board.id, ids, period)
+        return await self.players(board.id, ids, period, ranks)
 
-    async def histogram(self, board_id: str, buckets: int, period: str | None) -> HistogramPage:
+    async def histogram(
+        self, board_id: str, buckets: int, period: str | None, ranks: str | None = None
+    ) -> HistogramPage:
+        """The board's shape; ``ranks`` is checked (every read takes it) but numbers nothing."""
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
+        rank_style(board, ranks)
         if self._index.holds_nothing(board, start):
             shape = Histogram(total=0, lowest=0, width=1, counts=[])
         else:
@@ -147,13 +200,17 @@ class RankingService:
             ],
         )
 
-    async def _listed(self, board: Board, start: date, player_ids: list[str]) -> Slice:
+    async def _listed(
+        self, board: Board, start: date, player_ids: list[str], style: RankStyle
+    ) -> Slice:
         if not player_ids:
             return Slice(total=0, first_rank=1, entries=[])
         return await self._read(
             board,
             start,
-            lambda scripts, keys: scripts.players(keys, board.order, player_ids, self._names),
+            lambda scripts, keys: scripts.players(
+                keys, board.order, player_ids, ReadView(self._names, style)
+            ),
         )
 
     def _read_period(self, board: Board, period: str | None) -> date:
@@ -171,15 +228,23 @@ class RankingService:
         return await self._index.read(board, start, read)
 
     async def _around(
-        self, board_id: str, player_id: str, period: str | None, radius: int
+        self,
+        board_id: str,
+        player_id: str,
+        period: str | None,
+        radius: int,
+        ranks: str | None,
     ) -> tuple[Board, date, Slice]:
         player_id = canonical_player_id(player_id)
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
+        style = rank_style(board, ranks)
         page = await self._read(
             board,
             start,
-            lambda scripts, keys: scripts.around(keys, board.order, player_id, radius, self._names),
+            lambda scripts, keys: scripts.around(
+                keys, board.order, player_id, radius, ReadView(self._names, style)
+            ),
         )
         if page.player_rank is None:
             raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r}")
@@ -190,8 +255,7 @@ class RankingService:
         names = await self._players.display_names(
             [player for player, _ in page.entries], cached=page.names
         )
-        ranks = page.ranks or range(page.first_rank, page.first_rank + len(page.entries))
         return [
             Entry(rank=rank, player_id=player, display_name=names.get(player), score=score)
-            for rank, (player, score) in zip(ranks, page.entries, strict=True)
+            for rank, (player, score) in zip(page.shown_ranks(), page.entries, strict=True)
         ]

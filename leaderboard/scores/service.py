@@ -163,8 +163,8 @@ class ScoreService:
         result = SubmitResult(
             player_id=player_id,
             score=stored.score,
-            rank=change.rank,
-            previous_rank=change.previous_rank if stored.changed else change.rank,
+            rank=change.board_rank,
+            previous_rank=change.board_previous_rank if stored.changed else change.board_rank,
             previous_score=change.previous_score if stored.changed else stored.score,
             changed=stored.changed,
             leaderboard=board.id,
@@ -202,7 +202,7 @@ class ScoreService:
         result = SubmitResult(
             player_id=player_id,
             score=change.score,
-            rank=change.rank,
+            rank=change.board_rank,
             previous_rank=None,
             previous_score=None,
             changed=True,
