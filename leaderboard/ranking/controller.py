@@ -11,8 +11,8 @@ from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.negotiation import negotiated
 from leaderboard.lib.openapi import ApiOperation, errors
-from leaderboard.ranking.deps import RankingsDep
-from leaderboard.ranking.models import HistogramPage, Page, PlayerEntry
+from leaderboard.ranking.deps import HistoriesDep, RankingsDep
+from leaderboard.ranking.models import HistogramPage, History, Page, PlayerEntry
 
 PeriodQuery = Annotated[
     str | None,
@@ -187,3 +187,23 @@ class RankingController(Controller):
         return negotiated(
             request, await rankings.around(board_id, player_id, period, radius, ranks)
         )
+
+    @get(
+        "/players/{player_id:str}/history",
+        summary="The player's rank in each period, newest first (final ranks once ended)",
+        description="The periods in which the player has an entry (the current one live), "
+        "with `best`: the best rank of any period (the newest of equal ones).",
+        operation_id="getHistory",
+        operation_class=ApiOperation,
+        responses=errors(400, 404, 503, notes=_READ_NOTES),
+    )
+    async def history(
+        self,
+        request: Request[Any, Any, Any],
+        board_id: FromPath[str],
+        player_id: FromPath[str],
+        histories: HistoriesDep,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
+        ranks: RanksQuery = None,
+    ) -> Response[History]:
+        return negotiated(request, await histories.history(board_id, player_id, limit, ranks))

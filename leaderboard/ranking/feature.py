@@ -8,11 +8,13 @@ from leaderboard.lib.features import Feature, Provided, Services
 from leaderboard.players.service import PlayerService
 from leaderboard.ranking.controller import RankingController
 from leaderboard.ranking.guard import IndexGuard
+from leaderboard.ranking.history import PlayerHistory
 from leaderboard.ranking.index import EventSettings, RankIndex
 from leaderboard.ranking.locator import IndexLocator
 from leaderboard.ranking.page_cache import TopPageCache
 from leaderboard.ranking.rebuild import Rebuilder
 from leaderboard.ranking.records import ScoreRecords
+from leaderboard.ranking.results import PeriodResults
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ranking.service import RankingService
 
@@ -39,6 +41,7 @@ def build(services: Services) -> None:
                 sharded_pubsub=settings.redis_cluster,
             ),
             clock=infra.clock,
+            results=PeriodResults(infra.db, infra.clock),
         )
     )
     boards.forget_index.append(index.forget_board)
@@ -49,6 +52,7 @@ def build(services: Services) -> None:
             boards=boards, index=index, records=records, players=players, clock=infra.clock
         )
     )
+    services.add(PlayerHistory(boards=boards, index=index, results=index.results))
     services.add(
         IndexGuard(
             boards=boards,
@@ -64,5 +68,5 @@ FEATURE = Feature(
     name="ranking",
     handlers=[RankingController],
     build=build,
-    provides=[Provided("rankings", RankingService)],
+    provides=[Provided("rankings", RankingService), Provided("histories", PlayerHistory)],
 )

@@ -38,6 +38,7 @@ from leaderboard.ranking.models import Page
 from leaderboard.ranking.page_cache import PageKey, TopPageCache
 from leaderboard.ranking.rebuild import IndexLock, Progress, Rebuilder
 from leaderboard.ranking.records import ScoreRecords
+from leaderboard.ranking.results import PeriodResults
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ranking.values import (
     EventTarget,
@@ -73,12 +74,16 @@ class RankIndex:
         top_pages: TopPageCache,
         events: EventSettings,
         clock: Clock,
+        results: PeriodResults,
     ) -> None:
         self._clock = clock
         self._announce = Announcements(keys, events, clock)
         self._late = LateWrites(self.apply_stored)
         self.checks = IndexChecks(redis, scripts, locator, keys)
         """What the guard reads of an index to check it (checks.py); it repairs here."""
+        self.results = results
+        """Ended periods' frozen standings (results.py): retention freezes them, moderation
+        after the end freezes a period again (``results.changed``)."""
         self._redis = redis
         self._scripts = scripts
         self._records = records

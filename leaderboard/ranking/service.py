@@ -142,6 +142,7 @@ class RankingService:
             # By position, whatever the style: the share of the entries ranked below.
             percentile=percentile(page.player_rank, page.total),
             to_next=points_to_next(score, above, page.better, style),
+            position=page.player_rank,
         )
 
     async def players(

@@ -17,7 +17,9 @@ For each board with ``keep_periods`` and each period before its kept window, it:
 A period read afterwards has no rows: its index is rebuilt empty, and the answer is
 "nothing recorded" (200, total 0). Until a round gets to a period, it reads as before.
 
-Each round also forgets Idempotency-Keys past their 24 hours (bounded batches).
+Each round also forgets Idempotency-Keys past their 24 hours (bounded batches), and
+freezes the final standings of periods that ended (ranking/results.py: a player's history
+reads them), dropping those of periods dropped here.
 
 Once ``scores`` is partitioned (partitions.py), each round first makes the month
 partitions of this month and the next, then drops whole any settled month partition
@@ -100,6 +102,8 @@ class RetentionReport:
     partitions_dropped: list[MonthPartition] = field(default_factory=list)
     partitions_busy: list[MonthPartition] = field(default_factory=list)
     """Month partitions left for the next round: a lock was busy."""
+    frozen: list[tuple[str, date]] = field(default_factory=list)
+    """(board id, period) whose final standings this round froze (ranking/results.py)."""
 
 
 class RetentionJob:
@@ -147,6 +151,11 @@ class RetentionJob:
                 cutoff = oldest_kept(board, today)
                 if cutoff is not None:
                     await self._drop_before(board, cutoff, report)
+                    await self._index.results.forget_before(board, cutoff)
+                # Ended periods' final standings, for the players' history.
+                report.frozen += [
+                    (board.id, p) for p in await self._index.results.freeze_ended(board)
+                ]
         except LostLease:
             logger.warning("retention lease lost to another worker; it carries on")
         finally:

@@ -228,6 +228,9 @@ class ScoreService:
                 try:
                     board = await self._boards.get(board_id)
                     await self._index.remove(board, period, player_id, forever=True)
+                    # An ended period's final standings lose them too (they are ranked
+                    # again without them).
+                    await self._index.results.changed(board, period)
                 except NotFoundError:
                     continue  # the board went meanwhile, and its index with it
                 except _RETRIED as exc:

@@ -39,6 +39,7 @@ OPERATION_IDS = {
     ("get", "/v1/leaderboards/{board_id}/players/{player_id}"): "getEntry",
     ("delete", "/v1/leaderboards/{board_id}/players/{player_id}"): "removeEntry",
     ("get", "/v1/leaderboards/{board_id}/players/{player_id}/around"): "getAround",
+    ("get", "/v1/leaderboards/{board_id}/players/{player_id}/history"): "getHistory",
     ("get", "/v1/leaderboards/{board_id}/histogram"): "getHistogram",
     ("get", "/v1/leaderboards/{board_id}/events"): "streamEvents",
     ("post", "/v1/server-keys"): "createServerKey",

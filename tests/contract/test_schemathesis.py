@@ -51,8 +51,8 @@ BOARD = "contract-board"
 # Operations whose caller must be a player: the admin token gets a 403 from them.
 PLAYER_ONLY = {"getMe", "endSession"}
 # Operations that read or write a board's entries: aimed at BOARD (see the module doc).
-ON_THE_BOARD = {"getTop", "getEntry", "getAround", "getPlayers", "getHistogram"}
-ON_THE_BOARD_AND_PLAYER = {"getEntry", "getAround"}
+ON_THE_BOARD = {"getTop", "getEntry", "getAround", "getPlayers", "getHistogram", "getHistory"}
+ON_THE_BOARD_AND_PLAYER = {"getEntry", "getAround", "getHistory"}
 
 
 class Known:

@@ -367,14 +367,35 @@ async function choose(playerId, name) {
   if (name) $("player").value = name;
   chosenText = $("player").value.trim();
   const entry = await refreshEntry();
+  refreshBest().catch(() => {});
   if (!entry) return;
-  view.offset = Math.floor((entry.rank - 1) / PAGE_SIZE) * PAGE_SIZE;
+  // Their place in the order (under shared ranks a rank may be far from it).
+  view.offset = Math.floor(((entry.position || entry.rank) - 1) / PAGE_SIZE) * PAGE_SIZE;
   lastRanks = new Map();
   if (await refreshTop().catch(showError)) {
     const mine = $("top").querySelector("tr.me");
     if (mine) mine.scrollIntoView({ block: "nearest", behavior: "smooth" });
   }
   if (lastShape) drawHistogram(lastShape);
+}
+
+const sharedRanks = () => board.ranks === "competition" || board.ranks === "dense";
+const RANK_NOTES = {
+  competition: "Tied scores share a rank (1, 2, 2, 4)",
+  dense: "Tied scores share a rank (1, 2, 2, 3)",
+};
+
+// The chosen player's best rank of any period (resetting boards: their history).
+async function refreshBest() {
+  $("entry-best").hidden = true;
+  if (!watched || board.reset === "never") return;
+  const player = watched;
+  const history = await getJson(api(`/players/${encodeURIComponent(player)}/history?limit=1`));
+  if (player !== watched || !history.best) return;
+  const when = history.best.period === currentStart ? "this period"
+    : `the period from ${history.best.period}`;
+  $("entry-best").textContent = `Best: #${num(history.best.rank)}, in ${when}`;
+  $("entry-best").hidden = false;
 }
 
 async function refreshEntry() {
@@ -402,9 +423,10 @@ async function refreshEntry() {
   $("entry-percentile").textContent = `${pct}%`;
   $("entry-percentile").title = `ahead of ${pct}% of the other players`;
   const points = entry.to_next === null ? "" : plural(entry.to_next, "point", "points");
+  // Under shared ranks a tie shares the rank: the next rank takes equalling the score above.
+  const goal = sharedRanks() ? "to tie the next score up" : "to pass the next player";
   $("entry-next").textContent = entry.to_next === null ? "First place: nobody left to pass."
-    : board.order === "asc" ? `${points} lower to pass the next player`
-      : `${points} to pass the next player`;
+    : board.order === "asc" ? `${points} lower ${goal}` : `${points} ${goal}`;
   $("entry").hidden = false;
   return entry;
 }
@@ -526,6 +548,10 @@ async function main() {
   setStatus("connecting…");
   document.title = `${board.name} · Leaderboard`;
   $("title").textContent = board.name;
+  if (RANK_NOTES[board.ranks]) {
+    $("ranks").textContent = RANK_NOTES[board.ranks];
+    $("ranks").hidden = false;
+  }
   $("board").hidden = false;
   await refreshTop().catch(showError); // read again once the WebSocket is up
   setUpPeriods();

@@ -26,6 +26,7 @@ from leaderboard.ranking.locator import IndexLocator
 from leaderboard.ranking.page_cache import TopPageCache
 from leaderboard.ranking.rebuild import Rebuilder
 from leaderboard.ranking.records import ScoreRecords
+from leaderboard.ranking.results import PeriodResults
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ratelimit import RateLimiter
 from leaderboard.scores.admission import Admission
@@ -69,6 +70,7 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
         top_pages=TopPageCache(0),
         events=EventSettings(),
         clock=system_clock,
+        results=PeriodResults(db, system_clock),
     )
     idem = IdempotencyStore(db, ScriptPipeline(redis), keys)
     service = ScoreService(

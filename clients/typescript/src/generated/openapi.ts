@@ -189,7 +189,7 @@ export interface paths {
         head?: never;
         /**
          * Change a board's rules (admin); in effect at once in every worker
-         * @description Any of `name`, `metadata`, `rate_limit`, `client_submissions`, `min_score`, `max_score`, `starts_at`, `ends_at`, `max_submissions`, `overtake_events`, `keep_periods`; absent fields stay, null clears the optional ones. `id`, `order`, `operator` and `reset` are fixed at creation (400). Audited.
+         * @description Any of `name`, `metadata`, `rate_limit`, `client_submissions`, `min_score`, `max_score`, `starts_at`, `ends_at`, `max_submissions`, `overtake_events`, `keep_periods`, `ranks`; absent fields stay, null clears the optional ones. `id`, `order`, `operator` and `reset` are fixed at creation (400). Audited.
          */
         patch: operations["updateLeaderboard"];
         trace?: never;
@@ -241,6 +241,26 @@ export interface paths {
         };
         /** How many entries score in each of equal-width ranges (the board's shape) */
         get: operations["getHistogram"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/leaderboards/{board_id}/players/{player_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The player's rank in each period, newest first (final ranks once ended)
+         * @description The periods in which the player has an entry (the current one live), with `best`: the best rank of any period (the newest of equal ones).
+         */
+        get: operations["getHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -561,6 +581,11 @@ export interface components {
         BanRequest: {
             reason?: string | null;
         };
+        /** BestRank */
+        BestRank: {
+            period: string | null;
+            rank: number;
+        };
         /** Board */
         Board: {
             id: string;
@@ -587,6 +612,11 @@ export interface components {
             /** @default 10 */
             overtake_events: number;
             keep_periods?: number | null;
+            /**
+             * @default ordinal
+             * @enum {string}
+             */
+            ranks: "ordinal" | "competition" | "dense";
             /** @default true */
             open: boolean;
         };
@@ -626,6 +656,11 @@ export interface components {
             /** @default 10 */
             overtake_events: number;
             keep_periods?: number | null;
+            /**
+             * @default ordinal
+             * @enum {string}
+             */
+            ranks: "ordinal" | "competition" | "dense";
         };
         /** BoardList */
         BoardList: {
@@ -648,6 +683,7 @@ export interface components {
             max_submissions?: number | null;
             overtake_events?: number;
             keep_periods?: number | null;
+            ranks?: "ordinal" | "competition" | "dense";
         };
         /** Bucket */
         Bucket: {
@@ -733,6 +769,14 @@ export interface components {
             total: number;
             buckets: components["schemas"]["Bucket"][];
         };
+        /** History */
+        History: {
+            leaderboard: string;
+            span: string;
+            player_id: string;
+            periods: components["schemas"]["PeriodStanding"][];
+            best: components["schemas"]["BestRank"] | null;
+        };
         /** League */
         League: {
             id: string;
@@ -793,6 +837,14 @@ export interface components {
             total: number;
             entries: components["schemas"]["Entry"][];
         };
+        /** PeriodStanding */
+        PeriodStanding: {
+            period: string | null;
+            score: number;
+            rank: number;
+            total: number;
+            percentile: number;
+        };
         /** PlayerCreate */
         PlayerCreate: {
             /** @description 1 to 64 characters, not blank; no control or format characters (bidi overrides and isolates, zero-width characters, U+FEFF) and no line or paragraph separators */
@@ -818,6 +870,8 @@ export interface components {
             period: string | null;
             percentile: number;
             to_next: number | null;
+            /** @default 0 */
+            position: number;
         };
         /** Profile */
         Profile: {
@@ -1841,6 +1895,8 @@ export interface operations {
                 radius?: number;
                 /** @description current (default), previous, or any date YYYY-MM-DD inside the period (400 for another value, for previous or a date on a board that never resets, and for a period that has not started) */
                 period?: string | null;
+                /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
+                ranks?: "ordinal" | "competition" | "dense";
             };
             header?: never;
             path: {
@@ -1896,6 +1952,8 @@ export interface operations {
             query?: {
                 /** @description current (default), previous, or any date YYYY-MM-DD inside the period (400 for another value, for previous or a date on a board that never resets, and for a period that has not started) */
                 period?: string | null;
+                /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
+                ranks?: "ordinal" | "competition" | "dense";
             };
             header?: never;
             path: {
@@ -2025,6 +2083,8 @@ export interface operations {
                 buckets?: number;
                 /** @description current (default), previous, or any date YYYY-MM-DD inside the period (400 for another value, for previous or a date on a board that never resets, and for a period that has not started) */
                 period?: string | null;
+                /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
+                ranks?: "ordinal" | "competition" | "dense";
             };
             header?: never;
             path: {
@@ -2074,6 +2134,62 @@ export interface operations {
             };
         };
     };
+    getHistory: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
+                ranks?: "ordinal" | "competition" | "dense";
+            };
+            header?: never;
+            path: {
+                board_id: string;
+                player_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["History"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. A bad query parameter, or a `period` the board does not have. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. No such leaderboard. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     getPlayers: {
         parameters: {
             query?: {
@@ -2083,6 +2199,8 @@ export interface operations {
                 limit?: number;
                 /** @description current (default), previous, or any date YYYY-MM-DD inside the period (400 for another value, for previous or a date on a board that never resets, and for a period that has not started) */
                 period?: string | null;
+                /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
+                ranks?: "ordinal" | "competition" | "dense";
             };
             header?: never;
             path: {
@@ -2139,6 +2257,8 @@ export interface operations {
                 offset?: number;
                 /** @description current (default), previous, or any date YYYY-MM-DD inside the period (400 for another value, for previous or a date on a board that never resets, and for a period that has not started) */
                 period?: string | null;
+                /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
+                ranks?: "ordinal" | "competition" | "dense";
             };
             header?: never;
             path: {
