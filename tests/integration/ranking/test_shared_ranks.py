@@ -6,6 +6,7 @@ after random changes, removals and a lost index (the distinct scores are rebuilt
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from typing import Any
@@ -195,3 +196,29 @@ async def test_random_changes_removals_and_a_lost_index_keep_every_style_exact(
             await redis.unlink(keys.distinct)  # lost: the next read rebuilds the index
         if round_ == 2:
             await redis.unlink(keys.scores, keys.members, keys.distinct, keys.counts)
+
+
+async def test_concurrent_submissions_keep_every_style_exact(
+    client: Client, database_url: str
+) -> None:
+    """Submissions of many players at once (sums, many ties): the numbers stay exact."""
+    rng = random.Random(38)
+    board_id = await create_board(client, operator="sum")
+    players = [player for player, _ in await insert_players(database_url, 30)]
+    sends = [(rng.choice(players), rng.choice([-2, -1, 1, 2, 3])) for _ in range(150)]
+    answers = await asyncio.gather(
+        *(submit(client, board_id, player, value) for player, value in sends)
+    )
+    assert len(answers) == len(sends)
+    for style in STYLES:
+        page = await read(client, f"/v1/leaderboards/{board_id}/top", limit=100, ranks=style)
+        scores = [e["score"] for e in page["entries"]]
+        assert scores == sorted(scores, reverse=True)
+        assert [e["rank"] for e in page["entries"]] == reference(scores, style), style
+        for entry in page["entries"][:5]:
+            mine = await read(
+                client,
+                f"/v1/leaderboards/{board_id}/players/{entry['player_id']}",
+                ranks=style,
+            )
+            assert mine["rank"] == entry["rank"], style
