@@ -40,17 +40,14 @@ class IndexKeys:
     distinct: str
     """Sorted set of the distinct Redis scores of ``scores`` (member: the score as an
     integer, score: the same), so that a dense rank is one ``ZCOUNT`` (docs/ranking.md)."""
-    counts: str
-    """Hash: Redis score (as an integer) → how many entries of ``scores`` hold it; a score
-    leaves ``distinct`` when its count reaches 0."""
 
     def temporary(self, token: str) -> tuple[str, str]:
         """Where a rebuild writes the new index before swapping it in (with a TTL)."""
         return f"{self.scores}:tmp:{token}", f"{self.members}:tmp:{token}"
 
-    def temporary_distinct(self, token: str) -> tuple[str, str]:
-        """Where a rebuild writes the new distinct scores and their counts (with a TTL)."""
-        return f"{self.distinct}:tmp:{token}", f"{self.counts}:tmp:{token}"
+    def temporary_distinct(self, token: str) -> str:
+        """Where a rebuild writes the new distinct scores (with a TTL)."""
+        return f"{self.distinct}:tmp:{token}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +143,6 @@ class Keys:
             check=f"{base}:check",
             cursors=f"{base}:cursors",
             distinct=f"{base}:d",
-            counts=f"{base}:c",
         )
 
     def suspects(self, board_id: str) -> str:

@@ -4,8 +4,8 @@
 --          the player's member)                    KEYS[3]  ready marker
 -- KEYS[4]  rebuild lock    KEYS[5]  rebuild journal
 -- KEYS[6]  the board's event stream (capped; the last events, for clients that resume)
--- KEYS[7]  distinct scores zset   KEYS[8]  counts hash (Redis score → entries): both kept
---          with the scores zset, for dense ranks (index_common.lua)
+-- KEYS[7]  distinct scores zset: kept with the scores zset, for dense ranks
+--          (index_common.lua)
 -- ARGV[1]  player id
 -- ARGV[2]  Redis score (the stored score, negated on desc boards)
 -- ARGV[3]  member: "<reached seq as 16 hex digits>:<player id>"
@@ -41,7 +41,7 @@
 -- TOMBSTONE, member_of and journal: index_common.lua; torn: lib/index_torn.lua; emit:
 -- events/emit.lua.
 if redis.call('EXISTS', KEYS[3]) == 0 or torn(KEYS[1], KEYS[2], KEYS[3])
-    or distinct_torn(KEYS[1], KEYS[7], KEYS[8], KEYS[3]) then
+    or distinct_torn(KEYS[1], KEYS[7], KEYS[3]) then
   return {-1}
 end
 local style = ARGV[15]
@@ -125,15 +125,13 @@ if current and string.sub(member, 1, 16) <= string.sub(current, 1, 16) then
   }
 end
 if current then
-  redis.call('ZREM', KEYS[1], current)
-  distinct_remove(KEYS[7], KEYS[8], previous_score)
+  take_member(KEYS[1], KEYS[7], current)
 end
 redis.call('ZADD', KEYS[1], score, member)
 redis.call('HSET', KEYS[2], player, string.sub(member, 1, 16))
-local new_score = redis.call('HGET', KEYS[8], score_name(score)) == false
-distinct_add(KEYS[7], KEYS[8], score)
+local new_score = distinct_add(KEYS[7], score)
 if ARGV[4] ~= '0' then
-  for _, key in ipairs({KEYS[1], KEYS[2], KEYS[3], KEYS[7], KEYS[8]}) do
+  for _, key in ipairs({KEYS[1], KEYS[2], KEYS[3], KEYS[7]}) do
     redis.call('PEXPIRE', key, ARGV[4])
   end
 end

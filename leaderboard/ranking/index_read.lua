@@ -1,7 +1,7 @@
 -- Read a period's index in one atomic step: a page by position, the entries around a
 -- player, one player's entry with the one above it, a list of players, or a histogram.
 -- KEYS[1]  scores zset   KEYS[2]  members hash (player id → sequence)   KEYS[3]  ready marker
--- KEYS[4]  rebuild lock   KEYS[5]  distinct scores zset   KEYS[6]  counts hash
+-- KEYS[4]  rebuild lock   KEYS[5]  distinct scores zset
 -- ARGV[1]  the read (its own arguments follow from ARGV[5]):
 --   "top"       ARGV[5] first position (0-based), ARGV[6] last position (inclusive)
 --   "around"    ARGV[5] player id, ARGV[6] radius
@@ -30,7 +30,7 @@
 --     player"; false when not cached (or a write in progress); {} when not asked.
 -- TOMBSTONE (from values.py) and member_of (index_common.lua): prepended by scripts.py.
 if (redis.call('EXISTS', KEYS[3]) == 0 or torn(KEYS[1], KEYS[2], KEYS[3])
-    or distinct_torn(KEYS[1], KEYS[5], KEYS[6], KEYS[3]))
+    or distinct_torn(KEYS[1], KEYS[5], KEYS[3]))
     and not (redis.call('EXISTS', KEYS[4]) == 1 and redis.call('EXISTS', KEYS[1]) == 1) then
   return {-1}
 end

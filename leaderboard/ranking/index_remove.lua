@@ -4,7 +4,7 @@
 -- is refused. Otherwise (an entry Postgres does not have) the player may come back.
 -- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  rebuild lock   KEYS[4]  journal
 -- KEYS[5]  the board's event stream (a key of the same slot when no event is published)
--- KEYS[6]  distinct scores zset   KEYS[7]  counts hash (index_common.lua)
+-- KEYS[6]  distinct scores zset (index_common.lua)
 -- ARGV[1]  player id
 -- ARGV[2]  "1": for good (TOMBSTONE); "0": just the entry
 -- ARGV[3]  event channel; empty: publish nothing.  ARGV[4] the event (JSON without its
@@ -17,7 +17,7 @@ if current == TOMBSTONE then  -- removed already
   current = false
 end
 if current then
-  take_member(KEYS[1], KEYS[6], KEYS[7], member_of(ARGV[1], current))
+  take_member(KEYS[1], KEYS[6], member_of(ARGV[1], current))
 end
 -- Only in an index that exists: an expired past period must not come back as a
 -- members hash without a TTL; a rebuild of it reads Postgres, where the player is gone.

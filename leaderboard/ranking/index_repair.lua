@@ -3,7 +3,7 @@
 -- a value left from an index Postgres never had). Compare-and-set: only if the entry is
 -- still what the caller saw, so a change applied meanwhile is never overwritten.
 -- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  rebuild lock   KEYS[4]  journal
--- KEYS[5]  distinct scores zset   KEYS[6]  counts hash (index_common.lua)
+-- KEYS[5]  distinct scores zset (index_common.lua)
 -- ARGV[1]  player id
 -- ARGV[2]  the members-hash value the caller saw ("" for none)
 -- ARGV[3]  the Redis score the caller saw ("" for none)
@@ -21,12 +21,11 @@ local score = current and redis.call('ZSCORE', KEYS[1], current)
 if (score or '') ~= ARGV[3] then
   return 0
 end
-if current and score then
-  redis.call('ZREM', KEYS[1], current)
-  distinct_remove(KEYS[5], KEYS[6], score)
+if current then
+  take_member(KEYS[1], KEYS[5], current)
 end
 redis.call('ZADD', KEYS[1], ARGV[4], ARGV[5])
-distinct_add(KEYS[5], KEYS[6], ARGV[4])
+distinct_add(KEYS[5], ARGV[4])
 redis.call('HSET', KEYS[2], player, string.sub(ARGV[5], 1, 16))
 journal(KEYS[3], KEYS[4], player .. ' ' .. ARGV[4] .. ' ' .. ARGV[5])
 return 1

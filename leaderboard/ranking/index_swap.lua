@@ -2,8 +2,8 @@
 -- KEYS[1]  new scores zset (temporary)   KEYS[2]  new members hash (temporary)
 -- KEYS[3]  scores zset    KEYS[4]  members hash    KEYS[5]  ready marker
 -- KEYS[6]  rebuild lock   KEYS[7]  journal
--- KEYS[8]  new distinct scores zset (temporary)   KEYS[9]  new counts hash (temporary)
--- KEYS[10] distinct scores zset   KEYS[11] counts hash (index_common.lua)
+-- KEYS[8]  new distinct scores zset (temporary)   KEYS[9]  distinct scores zset
+--          (index_common.lua)
 -- ARGV[1]  the rebuild's lock token
 -- ARGV[2]  the index keys' time to live, ms ("0": no TTL)
 -- ARGV[3]  the run id of this Redis server: the ready marker's value (index_guard.py)
@@ -11,12 +11,12 @@
 --          (it expired and another rebuild took over: ours is discarded).
 -- TOMBSTONE (from values.py) and member_of (index_common.lua): prepended by scripts.py.
 if redis.call('GET', KEYS[6]) ~= ARGV[1] then
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[8], KEYS[9])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[8])
   return -1
 end
 -- Take the player's entry out of the new index (and its score out of the distinct ones).
 local function take_out(player, current)
-  take_member(KEYS[1], KEYS[8], KEYS[9], member_of(player, current))
+  take_member(KEYS[1], KEYS[8], member_of(player, current))
 end
 -- Journal entries: "<player> <score> <member>" (applied), "<player> - -" (removed for
 -- good) or "<player> ~ ~" (the entry removed; the player may come back).
@@ -37,7 +37,7 @@ for _, entry in ipairs(redis.call('LRANGE', KEYS[7], 0, -1)) do
       take_out(player, current)
     end
     redis.call('ZADD', KEYS[1], score, member)
-    distinct_add(KEYS[8], KEYS[9], score)
+    distinct_add(KEYS[8], score)
     redis.call('HSET', KEYS[2], player, string.sub(member, 1, 16))
   end
 end
@@ -45,16 +45,15 @@ local total = redis.call('ZCARD', KEYS[1])
 if total > 0 then
   redis.call('RENAME', KEYS[1], KEYS[3])
   redis.call('RENAME', KEYS[2], KEYS[4])
-  redis.call('DEL', KEYS[10], KEYS[11])
+  redis.call('DEL', KEYS[9])
   if redis.call('EXISTS', KEYS[8]) == 1 then  -- always, with entries; never fail the swap
-    redis.call('RENAME', KEYS[8], KEYS[10])
-    redis.call('RENAME', KEYS[9], KEYS[11])
+    redis.call('RENAME', KEYS[8], KEYS[9])
   end
 else
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[8], KEYS[9], KEYS[10], KEYS[11])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[8], KEYS[9])
 end
 redis.call('SET', KEYS[5], ARGV[3])
-for _, key in ipairs({KEYS[3], KEYS[4], KEYS[5], KEYS[10], KEYS[11]}) do
+for _, key in ipairs({KEYS[3], KEYS[4], KEYS[5], KEYS[9]}) do
   if ARGV[2] == '0' then
     redis.call('PERSIST', key)
   else

@@ -115,7 +115,7 @@ class IndexReads:
     async def _ask(self, keys: IndexKeys, view: ReadView, read: str, *args: ScriptArg) -> Any:
         """One read of index_read.lua: ``read`` with its arguments, names inline if asked."""
         return await self._read(
-            [keys.scores, keys.members, keys.ready, keys.lock, keys.distinct, keys.counts],
+            [keys.scores, keys.members, keys.ready, keys.lock, keys.distinct],
             [read, *view.names, view.ranks, *args],
         )
 

@@ -15,7 +15,6 @@ import asyncio
 import logging
 import secrets
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -65,8 +64,8 @@ class Rebuilder:
             return None
         started = time.monotonic()
         temp_scores, temp_members = keys.temporary(token)
-        temp_distinct, temp_counts = keys.temporary_distinct(token)
-        temporary = (temp_scores, temp_members, temp_distinct, temp_counts)
+        temp_distinct = keys.temporary_distinct(token)
+        temporary = (temp_scores, temp_members, temp_distinct)
         done = 0
         try:
             # A board deleted since the caller looked it up gets no index (a late
@@ -89,12 +88,12 @@ class Rebuilder:
                     temp_members,
                     mapping={player: seq_hex(seq) for player, _, seq in batch},
                 )
-                for key in (temp_scores, temp_members, keys.lock):
+                # The distinct scores (dense ranks).
+                distinct = {to_redis_score(score, board.order) for _, score, _ in batch}
+                pipe.zadd(temp_distinct, {str(score): score for score in distinct})
+                for key in (*temporary, keys.lock):
                     pipe.pexpire(key, LOCK_TTL_MS)  # a long rebuild keeps its lock alive
                 await pipe.execute()
-                # The distinct scores and how many entries hold each (dense ranks).
-                counts = Counter(to_redis_score(score, board.order) for _, score, _ in batch)
-                await self._index.add_distinct((temp_distinct, temp_counts), counts, LOCK_TTL_MS)
                 done += len(batch)
                 if progress:
                     progress(done, max(total, done))
@@ -192,7 +191,6 @@ class IndexLock:
             keys.check,
             keys.cursors,
             keys.distinct,
-            keys.counts,
         )
         if self._on_drop is not None:
             self._on_drop()

@@ -36,7 +36,6 @@ CHECK = LuaScript.load(__package__, "index_check.lua")
 ENTRIES = index_script("index_entries.lua")
 REPAIR = index_script("index_repair.lua")
 NOTES = LuaScript.load(__package__, "index_notes.lua")
-DISTINCT = LuaScript.load(__package__, "index_distinct.lua")
 
 
 class IndexScripts(IndexReads):
@@ -55,7 +54,6 @@ class IndexScripts(IndexReads):
         self._entries = pipeline.bind(ENTRIES)
         self._repair = pipeline.bind(REPAIR)
         self._notes = pipeline.bind(NOTES)
-        self._distinct = pipeline.bind(DISTINCT)
 
     async def apply(
         self,
@@ -85,7 +83,6 @@ class IndexScripts(IndexReads):
                 keys.journal,
                 events.stream or keys.journal,  # a key of the same slot; unused then
                 keys.distinct,
-                keys.counts,
             ],
             [
                 player_id,
@@ -149,7 +146,6 @@ class IndexScripts(IndexReads):
                 keys.journal,
                 events.stream or keys.journal,  # a key of the same slot; unused then
                 keys.distinct,
-                keys.counts,
             ],
             [
                 player_id,
@@ -210,7 +206,7 @@ class IndexScripts(IndexReads):
     ) -> bool:
         """Set a player's entry to Postgres' (score, sequence) if it is still ``seen``."""
         repaired = await self._repair(
-            [keys.scores, keys.members, keys.lock, keys.journal, keys.distinct, keys.counts],
+            [keys.scores, keys.members, keys.lock, keys.journal, keys.distinct],
             [
                 player_id,
                 seen.value or "",
@@ -220,14 +216,6 @@ class IndexScripts(IndexReads):
             ],
         )
         return int(repaired) == 1
-
-    async def add_distinct(
-        self, temporary: tuple[str, str], counts: dict[int, int], ttl_ms: int
-    ) -> None:
-        """A rebuild's batch: ``counts`` (Redis score → entries) into the new distinct set."""
-        if counts:
-            pairs = [value for item in counts.items() for value in item]
-            await self._distinct(list(temporary), [ttl_ms, *pairs])
 
     async def save_cursors(self, keys: IndexKeys, player_cursor: str, rank_cursor: int) -> None:
         """Where the rolling check goes on next round (any worker's)."""
@@ -249,13 +237,13 @@ class IndexScripts(IndexReads):
     ) -> int:
         """Finish a rebuild: replay its journal into ``temporary`` and swap it in.
 
-        ``temporary``: the new scores and members; the new distinct scores and counts are
-        at ``keys.temporary_distinct(token)``. ``run_id`` (the server's) becomes the ready
+        ``temporary``: the new scores and members; the new distinct scores are at
+        ``keys.temporary_distinct(token)``. ``run_id`` (the server's) becomes the ready
         marker's value. Returns the new index's entry count, or -1 when the rebuild lost
         its lock.
         """
         temp_scores, temp_members = temporary
-        temp_distinct, temp_counts = keys.temporary_distinct(token)
+        temp_distinct = keys.temporary_distinct(token)
         entries = await self._swap(
             [
                 temp_scores,
@@ -266,9 +254,7 @@ class IndexScripts(IndexReads):
                 keys.lock,
                 keys.journal,
                 temp_distinct,
-                temp_counts,
                 keys.distinct,
-                keys.counts,
             ],
             [token, ttl_ms, run_id],
         )

@@ -195,7 +195,7 @@ async def test_random_changes_removals_and_a_lost_index_keep_every_style_exact(
         if round_ == 1:
             await redis.unlink(keys.distinct)  # lost: the next read rebuilds the index
         if round_ == 2:
-            await redis.unlink(keys.scores, keys.members, keys.distinct, keys.counts)
+            await redis.unlink(keys.scores, keys.members, keys.distinct)
 
 
 async def test_concurrent_submissions_keep_every_style_exact(

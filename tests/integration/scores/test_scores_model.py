@@ -411,7 +411,6 @@ async def test_an_index_whose_hash_holds_whole_members_still_works(
     await redis.hset(keys.members, mapping={old: member_for(3, old), gone: member_for(4, gone)})
     # The distinct scores came later still; an index without them is rebuilt (D-038).
     await redis.zadd(keys.distinct, {"-50": -50, "-40": -40})
-    await redis.hset(keys.counts, mapping={"-50": 1, "-40": 1})
     await redis.set(keys.ready, "1")
 
     around = await index.around(keys, "desc", old, 0)
