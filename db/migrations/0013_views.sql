@@ -4,3 +4,9 @@
 ALTER TABLE leaderboards
     ADD COLUMN ranks text NOT NULL DEFAULT 'ordinal'
         CHECK (ranks IN ('ordinal', 'competition', 'dense'));
+
+-- Segments: the views of a board within part of its players; today `country` (the
+-- players' profile country). A segmented board keeps an index per country beside its own.
+ALTER TABLE leaderboards
+    ADD COLUMN segments text[] NOT NULL DEFAULT '{}'
+        CHECK (segments <@ ARRAY['country']::text[]);

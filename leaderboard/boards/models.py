@@ -21,6 +21,8 @@ RankStyle = Literal["ordinal", "competition", "dense"]
 """How tied scores are numbered: 1, 2, 3, 4 (ordinal), 1, 2, 2, 4 (competition) or
 1, 2, 2, 3 (dense); the order of the entries is the same under all three."""
 RANK_STYLES: tuple[RankStyle, ...] = ("ordinal", "competition", "dense")
+Segment = Literal["country"]
+Segments = Annotated[list[Segment], Meta(max_length=1)]
 MAX_SCORE = 2**53 - 1
 Score = Annotated[int, Meta(ge=-MAX_SCORE, le=MAX_SCORE, description="|score| ≤ 2^53 - 1")]
 BoardName = Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_CONTROLS)]
@@ -62,6 +64,8 @@ class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ranks: RankStyle = "ordinal"
     """How reads, submission answers and events number tied scores (``?ranks=`` overrides
     it on a read)."""
+    segments: Segments = msgspec.field(default_factory=list)
+    """``["country"]``: reads may ask for the players of one country (``?country=``)."""
 
 
 class BoardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -117,6 +121,8 @@ class Board(msgspec.Struct, kw_only=True):
     """How many periods are kept, the current one included; None: all (docs/postgres.md)."""
     ranks: RankStyle = "ordinal"
     """How tied scores are numbered (RankStyle)."""
+    segments: list[Segment] = msgspec.field(default_factory=list)
+    """The segments reads may ask for (``country``); fixed at creation."""
     open: bool = True
     """Whether submissions are accepted now (between ``starts_at`` and ``ends_at``)."""
 

@@ -13,7 +13,7 @@ from leaderboard.lib.errors import ConflictError
 _BOARD_COLUMNS = (
     "id, name, sort_order, operator, reset, rate_limit, rate_window_seconds, metadata, created_at, "
     "client_submissions, min_score, max_score, starts_at, ends_at, max_submissions, "
-    "overtake_events, keep_periods, ranks"
+    "overtake_events, keep_periods, ranks, segments"
 )
 
 
@@ -38,6 +38,7 @@ def to_board(row: asyncpg.Record) -> Board:
         overtake_events=row["overtake_events"],
         keep_periods=row["keep_periods"],
         ranks=row["ranks"],
+        segments=list(row["segments"]),
     )
 
 
@@ -56,9 +57,10 @@ class BoardRepository:
                 INSERT INTO leaderboards
                     (id, name, sort_order, operator, reset, rate_limit, rate_window_seconds,
                      metadata, client_submissions, min_score, max_score, starts_at, ends_at,
-                     max_submissions, overtake_events, keep_periods, created_at, ranks)
+                     max_submissions, overtake_events, keep_periods, created_at, ranks,
+                     segments)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                        $17, $18)
+                        $17, $18, $19)
                 RETURNING {_BOARD_COLUMNS}
                 """,
                 spec.id,
@@ -79,6 +81,7 @@ class BoardRepository:
                 spec.keep_periods,
                 created_at,
                 spec.ranks,
+                list(dict.fromkeys(spec.segments)),
             )
         except asyncpg.UniqueViolationError:
             raise ConflictError(f"leaderboard {spec.id!r} exists already") from None

@@ -126,14 +126,17 @@ class Keys:
         """SCAN pattern of every index key of a board (all periods)."""
         return f"{self.prefix}lb:{{{board_id}}}:*"
 
-    def index(self, board_id: str, period: str) -> IndexKeys:
+    def index(self, board_id: str, period: str, country: str | None = None) -> IndexKeys:
         """The index of one period (``all`` for boards that never reset, else its start date).
 
         Leaderboard data: on boards that never reset these keys have no TTL; a periodic
         board's keys expire a week after their period ends (past periods rebuilt on demand
-        live an hour).
+        live an hour). ``country``: the period's index of that country's players only (a
+        segmented board's), under the same hash tag; built from Postgres when first read.
         """
         base = f"{self.prefix}lb:{{{board_id}}}:{period}"
+        if country is not None:
+            base = f"{base}:country:{country}"
         return IndexKeys(
             scores=f"{base}:z",
             members=f"{base}:m",

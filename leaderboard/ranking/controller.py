@@ -38,6 +38,17 @@ RanksQuery = Annotated[
         schema_extra={"enum": ["ordinal", "competition", "dense"]},
     ),
 ]
+CountryQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="Boards with the `country` segment: the players of that country only "
+        "(ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board "
+        "without the segment, or for another value.",
+        max_length=8,
+        # In the schema only: the service answers a 400 naming `country`.
+        schema_extra={"pattern": "^[A-Za-z]{2}$"},
+    ),
+]
 # The 400 and 404 of every ranked read.
 _READ_NOTES = {
     400: "A bad query parameter, or a `period` the board does not have.",
@@ -82,8 +93,10 @@ class RankingController(Controller):
         offset: Annotated[int, QueryParameter(ge=0, le=2**31)] = 0,
         period: PeriodQuery = None,
         ranks: RanksQuery = None,
+        country: CountryQuery = None,
     ) -> Response[Page]:
-        return negotiated(request, await rankings.top(board_id, period, offset, limit, ranks))
+        page = await rankings.top(board_id, period, offset, limit, ranks, country)
+        return negotiated(request, page)
 
     @get(
         "/players/{player_id:str}",
@@ -100,8 +113,10 @@ class RankingController(Controller):
         rankings: RankingsDep,
         period: PeriodQuery = None,
         ranks: RanksQuery = None,
+        country: CountryQuery = None,
     ) -> Response[PlayerEntry]:
-        return negotiated(request, await rankings.entry(board_id, player_id, period, ranks))
+        entry = await rankings.entry(board_id, player_id, period, ranks, country)
+        return negotiated(request, entry)
 
     @get(
         "/players",
@@ -139,14 +154,15 @@ class RankingController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_NAMED)] = 10,
         period: PeriodQuery = None,
         ranks: RanksQuery = None,
+        country: CountryQuery = None,
     ) -> Response[Page]:
         if (ids is None) == (name is None):
             raise InvalidInputError("ids", "give either ids (a friends list) or name (a search)")
         if ids is not None:
-            page = await rankings.players(board_id, listed_ids(ids), period, ranks)
+            page = await rankings.players(board_id, listed_ids(ids), period, ranks, country)
         else:
             assert name is not None
-            page = await rankings.named(board_id, name, limit, period, ranks)
+            page = await rankings.named(board_id, name, limit, period, ranks, country)
         return negotiated(request, page)
 
     @get(
@@ -164,8 +180,10 @@ class RankingController(Controller):
         buckets: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         period: PeriodQuery = None,
         ranks: RanksQuery = None,
+        country: CountryQuery = None,
     ) -> Response[HistogramPage]:
-        return negotiated(request, await rankings.histogram(board_id, buckets, period, ranks))
+        shape = await rankings.histogram(board_id, buckets, period, ranks, country)
+        return negotiated(request, shape)
 
     @get(
         "/players/{player_id:str}/around",
@@ -183,10 +201,10 @@ class RankingController(Controller):
         radius: Annotated[int, QueryParameter(ge=0, le=100)] = 5,
         period: PeriodQuery = None,
         ranks: RanksQuery = None,
+        country: CountryQuery = None,
     ) -> Response[Page]:
-        return negotiated(
-            request, await rankings.around(board_id, player_id, period, radius, ranks)
-        )
+        page = await rankings.around(board_id, player_id, period, radius, ranks, country)
+        return negotiated(request, page)
 
     @get(
         "/players/{player_id:str}/history",

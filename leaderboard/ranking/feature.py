@@ -7,6 +7,7 @@ from leaderboard.boards.service import BoardService
 from leaderboard.lib.features import Feature, Provided, Services
 from leaderboard.players.service import PlayerService
 from leaderboard.ranking.controller import RankingController
+from leaderboard.ranking.countries import CountryMoves
 from leaderboard.ranking.guard import IndexGuard
 from leaderboard.ranking.history import PlayerHistory
 from leaderboard.ranking.index import EventSettings, RankIndex
@@ -45,6 +46,11 @@ def build(services: Services) -> None:
         )
     )
     boards.forget_index.append(index.forget_board)
+    # A new profile country moves the player's entries between country indexes.
+    moves = CountryMoves(
+        index=index, scripts=scripts, locator=locator, records=records, board_of=boards.get
+    )
+    players.country_changed.append(moves.move)
     # Top pages show display names: a renamed or deleted player drops them all.
     players.after_change.append(lambda _player_id: index.forget_names())
     services.add(

@@ -14,8 +14,8 @@ from leaderboard.lib.ids import canonical_player_id
 from leaderboard.ranking.index import RankIndex
 from leaderboard.ranking.models import BestRank, History, PeriodStanding
 from leaderboard.ranking.results import PeriodResults, PeriodRow
-from leaderboard.ranking.service import percentile, rank_style
 from leaderboard.ranking.values import ReadView
+from leaderboard.ranking.views import percentile, rank_style
 
 
 class PlayerHistory:

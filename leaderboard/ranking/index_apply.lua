@@ -6,6 +6,10 @@
 -- KEYS[6]  the board's event stream (capped; the last events, for clients that resume)
 -- KEYS[7]  distinct scores zset: kept with the scores zset, for dense ranks
 --          (index_common.lua)
+-- KEYS[8…13] (segmented boards, when the player has a country): that country's index of
+--          the period: scores, members, ready, rebuild lock, journal, distinct. Changed
+--          alike (no events) when it is built; noted in its journal while it is rebuilt;
+--          else left alone (it is built from Postgres when first read).
 -- ARGV[1]  player id
 -- ARGV[2]  Redis score (the stored score, negated on desc boards)
 -- ARGV[3]  member: "<reached seq as 16 hex digits>:<player id>"
@@ -112,7 +116,32 @@ local function announce_overtaken(rank, previous_rank, new_score)
   end
 end
 
+-- The same change in the player's country segment, if any (older changes refused alike).
+local function put_segment()
+  if #KEYS < 13 then
+    return
+  end
+  if redis.call('EXISTS', KEYS[10]) == 1 then
+    local held = redis.call('HGET', KEYS[9], player)
+    if held ~= TOMBSTONE and (not held or string.sub(member, 1, 16) > string.sub(held, 1, 16)) then
+      if held then
+        take_member(KEYS[8], KEYS[13], member_of(player, held))
+      end
+      redis.call('ZADD', KEYS[8], score, member)
+      redis.call('HSET', KEYS[9], player, string.sub(member, 1, 16))
+      distinct_add(KEYS[13], score)
+      if ARGV[4] ~= '0' then
+        for _, key in ipairs({KEYS[8], KEYS[9], KEYS[10], KEYS[13]}) do
+          redis.call('PEXPIRE', key, ARGV[4])
+        end
+      end
+    end
+  end
+  journal(KEYS[11], KEYS[12], player .. ' ' .. score .. ' ' .. member)
+end
+
 if current and string.sub(member, 1, 16) <= string.sub(current, 1, 16) then
+  put_segment()
   local status = 0
   if ARGV[11] == '1' and current == member and ARGV[5] ~= '' then
     announce(previous_shown, false, false)
@@ -136,6 +165,7 @@ if ARGV[4] ~= '0' then
   end
 end
 journal(KEYS[4], KEYS[5], player .. ' ' .. score .. ' ' .. member)
+put_segment()
 local rank = redis.call('ZRANK', KEYS[1], member)
 local shown = styled_rank(style, KEYS[1], KEYS[7], rank, score)
 announce(shown, previous_shown, previous_score)

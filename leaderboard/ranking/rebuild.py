@@ -54,10 +54,17 @@ class Rebuilder:
         self.rebuilds = 0  # how many this worker ran (metrics, tests)
 
     async def rebuild(
-        self, board: Board, period: date, progress: Progress | None = None
+        self,
+        board: Board,
+        period: date,
+        progress: Progress | None = None,
+        country: str | None = None,
     ) -> int | None:
-        """Rebuild now; the entry count, or None when another rebuild holds the lock."""
-        keys = self._locator.keys(board, period)
+        """Rebuild now; the entry count, or None when another rebuild holds the lock.
+
+        ``country``: that country's segment of the period (segmented boards).
+        """
+        keys = self._locator.keys(board, period, country)
         ttl_ms = self._locator.ttl_ms(board, period)
         token = secrets.token_hex(8)
         if not await self._redis.set(keys.lock, token, nx=True, px=LOCK_TTL_MS):
@@ -72,10 +79,10 @@ class Rebuilder:
             # submission would otherwise leave keys behind that nothing ever deletes).
             if not await self._boards.exists(board.id):
                 raise NotFoundError(f"no leaderboard {board.id!r}")
-            total = await self._records.count(board.id, period)
+            total = await self._records.count(board.id, period, country)
             if progress:
                 progress(done, total)
-            async for batch in self._records.stream(board.id, period):
+            async for batch in self._records.stream(board.id, period, country=country):
                 pipe = self._redis.pipeline(transaction=False)
                 pipe.zadd(
                     temp_scores,
@@ -114,14 +121,14 @@ class Rebuilder:
         )
         return entries
 
-    async def ensure_ready(self, board: Board, period: date) -> None:
+    async def ensure_ready(self, board: Board, period: date, country: str | None = None) -> None:
         """Make the index ready: rebuild it here, or wait for the worker that does."""
-        keys = self._locator.keys(board, period)
+        keys = self._locator.keys(board, period, country)
         deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if await self._redis.exists(keys.ready):
                 return
-            if await self.rebuild(board, period) is not None:
+            if await self.rebuild(board, period, country=country) is not None:
                 return
             await asyncio.sleep(0.05)
         raise DependencyUnavailableError(

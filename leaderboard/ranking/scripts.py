@@ -67,12 +67,15 @@ class IndexScripts(IndexReads):
         events: EventTarget | None = None,
         after_rebuild: bool = False,
         ranks: RankStyle = "ordinal",
+        segment: IndexKeys | None = None,
     ) -> IndexChange:
         """Apply a committed score; publishes one rank_changed event when it changes.
 
         Without ``events`` nothing is published (tools and tests that drive the index).
         ``ranks``: the board's style, which the events and ``board_rank`` follow.
+        ``segment``: the player's country index of the period, changed alike if built.
         """
+        more = [] if segment is None else _segment_keys(segment)
         events = events or NO_EVENTS
         reply = await self._apply(
             [
@@ -83,6 +86,7 @@ class IndexScripts(IndexReads):
                 keys.journal,
                 events.stream or keys.journal,  # a key of the same slot; unused then
                 keys.distinct,
+                *more,
             ],
             [
                 player_id,
@@ -259,3 +263,15 @@ class IndexScripts(IndexReads):
             [token, ttl_ms, run_id],
         )
         return int(entries)
+
+
+def _segment_keys(segment: IndexKeys) -> list[str]:
+    """A country index's keys, as index_apply.lua takes them (KEYS[8…13])."""
+    return [
+        segment.scores,
+        segment.members,
+        segment.ready,
+        segment.lock,
+        segment.journal,
+        segment.distinct,
+    ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date
 
-from leaderboard.boards.models import RANK_STYLES, Board, RankStyle
+from leaderboard.boards.models import Board, RankStyle
 from leaderboard.boards.periods import public_period, resolve_period
 from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import Clock
-from leaderboard.lib.errors import InvalidInputError, NotFoundError
+from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.keys import IndexKeys
 from leaderboard.players.service import PlayerService
@@ -18,36 +18,7 @@ from leaderboard.ranking.models import Bucket, Entry, HistogramPage, Page, Playe
 from leaderboard.ranking.records import ScoreRecords
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ranking.values import Histogram, ReadView, Slice
-
-
-def percentile(rank: int, total: int) -> float:
-    """The share of the other entries ranked below ``rank``, 0-100 (100 when alone)."""
-    if total <= 1:
-        return 100.0
-    return round(100 * (total - rank) / (total - 1), 2)
-
-
-def rank_style(board: Board, ranks: str | None) -> RankStyle:
-    """``?ranks=``: the board's style when absent; 400 naming ``ranks`` for another value."""
-    if ranks is None:
-        return board.ranks
-    for style in RANK_STYLES:
-        if ranks == style:
-            return style
-    raise InvalidInputError("ranks", "must be one of ordinal, competition, dense")
-
-
-def points_to_next(
-    score: int, above: int | None, better: int | None, style: RankStyle
-) -> int | None:
-    """``to_next``: the points that improve the player's rank; None at the top.
-
-    Ordinal: to pass the entry just above (ties go to who reached the score first).
-    Competition and dense: to equal the next better score (a tie shares the rank).
-    """
-    if style == "ordinal":
-        return None if above is None else abs(above - score) + 1
-    return None if better is None else abs(better - score)
+from leaderboard.ranking.views import percentile, points_to_next, rank_style, segment_of
 
 
 class RankingService:
@@ -70,11 +41,18 @@ class RankingService:
         self._players = players
 
     async def top(
-        self, board_id: str, period: str | None, offset: int, limit: int, ranks: str | None = None
+        self,
+        board_id: str,
+        period: str | None,
+        offset: int,
+        limit: int,
+        ranks: str | None = None,
+        country: str | None = None,
     ) -> Page:
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
         style = rank_style(board, ranks)
+        segment = segment_of(board, country)
 
         async def read() -> Page:
             page = await self._read(
@@ -83,6 +61,7 @@ class RankingService:
                 lambda scripts, keys: scripts.top(
                     keys, board.order, offset, limit, ReadView(self._names, style)
                 ),
+                segment,
             )
             return Page(
                 leaderboard=board.id,
@@ -91,7 +70,7 @@ class RankingService:
                 entries=await self._entries(page),
             )
 
-        return await self._index.top_page(board, (start, offset, limit, style), read)
+        return await self._index.top_page(board, (start, offset, limit, style, segment), read)
 
     async def around(
         self,
@@ -100,8 +79,9 @@ class RankingService:
         period: str | None,
         radius: int,
         ranks: str | None = None,
+        country: str | None = None,
     ) -> Page:
-        board, start, page = await self._around(board_id, player_id, period, radius, ranks)
+        board, start, page = await self._around(board_id, player_id, period, radius, ranks, country)
         return Page(
             leaderboard=board.id,
             period=public_period(start),
@@ -110,7 +90,12 @@ class RankingService:
         )
 
     async def entry(
-        self, board_id: str, player_id: str, period: str | None, ranks: str | None = None
+        self,
+        board_id: str,
+        player_id: str,
+        period: str | None,
+        ranks: str | None = None,
+        country: str | None = None,
     ) -> PlayerEntry:
         """A player's entry, with how far it is to the next rank (one index read)."""
         player_id = canonical_player_id(player_id)
@@ -123,6 +108,7 @@ class RankingService:
             lambda scripts, keys: scripts.entry(
                 keys, board.order, player_id, ReadView(self._names, style)
             ),
+            segment_of(board, country),
         )
         if page.player_rank is None:
             raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r}")
@@ -151,11 +137,14 @@ class RankingService:
         player_ids: list[str],
         period: str | None,
         ranks: str | None = None,
+        country: str | None = None,
     ) -> Page:
         """The listed players that have an entry, best first, ranked on the whole board."""
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
-        page = await self._listed(board, start, player_ids, rank_style(board, ranks))
+        page = await self._listed(
+            board, start, player_ids, rank_style(board, ranks), segment_of(board, country)
+        )
         return Page(
             leaderboard=board.id,
             period=public_period(start),
@@ -164,27 +153,43 @@ class RankingService:
         )
 
     async def named(
-        self, board_id: str, prefix: str, limit: int, period: str | None, ranks: str | None = None
+        self,
+        board_id: str,
+        prefix: str,
+        limit: int,
+        period: str | None,
+        ranks: str | None = None,
+        country: str | None = None,
     ) -> Page:
         """The board's players whose display name starts with ``prefix``, best first."""
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
         rank_style(board, ranks)  # a bad value is a 400 before any read
+        segment_of(board, country)
         ids = await self._records.players_named(board.id, start, prefix, limit)
-        return await self.players(board.id, ids, period, ranks)
+        return await self.players(board.id, ids, period, ranks, country)
 
     async def histogram(
-        self, board_id: str, buckets: int, period: str | None, ranks: str | None = None
+        self,
+        board_id: str,
+        buckets: int,
+        period: str | None,
+        ranks: str | None = None,
+        country: str | None = None,
     ) -> HistogramPage:
         """The board's shape; ``ranks`` is checked (every read takes it) but numbers nothing."""
         board = await self._boards.get(board_id)
         start = self._read_period(board, period)
         rank_style(board, ranks)
+        segment = segment_of(board, country)
         if self._index.holds_nothing(board, start):
             shape = Histogram(total=0, lowest=0, width=1, counts=[])
         else:
             shape = await self._index.read(
-                board, start, lambda scripts, keys: scripts.histogram(keys, board.order, buckets)
+                board,
+                start,
+                lambda scripts, keys: scripts.histogram(keys, board.order, buckets),
+                segment,
             )
         highest = shape.highest
         return HistogramPage(
@@ -202,7 +207,12 @@ class RankingService:
         )
 
     async def _listed(
-        self, board: Board, start: date, player_ids: list[str], style: RankStyle
+        self,
+        board: Board,
+        start: date,
+        player_ids: list[str],
+        style: RankStyle,
+        segment: str | None,
     ) -> Slice:
         if not player_ids:
             return Slice(total=0, first_rank=1, entries=[])
@@ -212,6 +222,7 @@ class RankingService:
             lambda scripts, keys: scripts.players(
                 keys, board.order, player_ids, ReadView(self._names, style)
             ),
+            segment,
         )
 
     def _read_period(self, board: Board, period: str | None) -> date:
@@ -222,11 +233,15 @@ class RankingService:
         board: Board,
         start: date,
         read: Callable[[IndexScripts, IndexKeys], Awaitable[Slice]],
+        segment: str | None = None,
     ) -> Slice:
-        """Read a period's index (built first when missing); empty where nothing can be."""
+        """Read a period's index (built first when missing); empty where nothing can be.
+
+        ``segment``: that country's index of the period instead.
+        """
         if self._index.holds_nothing(board, start):
             return Slice(total=0, first_rank=1, entries=[])
-        return await self._index.read(board, start, read)
+        return await self._index.read(board, start, read, segment)
 
     async def _around(
         self,
@@ -235,6 +250,7 @@ class RankingService:
         period: str | None,
         radius: int,
         ranks: str | None,
+        country: str | None,
     ) -> tuple[Board, date, Slice]:
         player_id = canonical_player_id(player_id)
         board = await self._boards.get(board_id)
@@ -246,6 +262,7 @@ class RankingService:
             lambda scripts, keys: scripts.around(
                 keys, board.order, player_id, radius, ReadView(self._names, style)
             ),
+            segment_of(board, country),
         )
         if page.player_rank is None:
             raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r}")

@@ -24,6 +24,11 @@ class ScoreRepository:
         )
         return [(row["leaderboard_id"], row["period_start"]) for row in rows]
 
+    async def player_country(self, conn: Connection, player_id: str) -> str | None:
+        """The player's profile country (which country index holds their entries)."""
+        value = await conn.fetchval("SELECT country FROM players WHERE id = $1", player_id)
+        return None if value is None else str(value)
+
     async def delete_entry(
         self, conn: Connection, board_id: str, period: date, player_id: str
     ) -> StoredScore | None:

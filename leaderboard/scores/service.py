@@ -148,7 +148,13 @@ class ScoreService:
             raise
         try:
             change = await self._index.apply(
-                board, period, player_id, stored.score, stored.reached_seq, changed=stored.changed
+                board,
+                period,
+                player_id,
+                stored.score,
+                stored.reached_seq,
+                changed=stored.changed,
+                country=stored.country,
             )
         except REDIS_OUTAGE_ERRORS as exc:
             # Committed in Postgres, not yet in the index: keep trying in the background,
@@ -222,12 +228,15 @@ class ScoreService:
         player where they were.
         """
         entries = await self._scores.player_entries(conn, player_id)
+        country = await self._scores.player_country(conn, player_id)  # gone after the commit
 
         async def remove_from_indexes() -> None:
             for board_id, period in entries:
                 try:
                     board = await self._boards.get(board_id)
-                    await self._index.remove(board, period, player_id, forever=True)
+                    await self._index.remove(
+                        board, period, player_id, forever=True, country=country
+                    )
                     # An ended period's final standings lose them too (they are ranked
                     # again without them).
                     await self._index.results.changed(board, period)

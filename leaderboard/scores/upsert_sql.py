@@ -101,6 +101,9 @@ def upsert_sql(operator: Operator, order: Order) -> str:
                    EXISTS (SELECT 1 FROM players pl
                             WHERE pl.id = t.player::uuid AND pl.banned_at IS NOT NULL)
                        AS banned,
+                   -- a segmented board's country index takes the entry too (ranking/)
+                   (SELECT pl.country FROM players pl WHERE pl.id = t.player::uuid)
+                       AS country,
                    t.max_submissions IS NOT NULL AND EXISTS (
                        SELECT 1 FROM scores c
                         WHERE c.leaderboard_id = t.board AND c.period_start = t.period
@@ -159,7 +162,7 @@ def upsert_sql(operator: Operator, order: Order) -> str:
                            AND w.player_id = i.player::uuid
              WHERE i.actor IS NOT NULL
         )
-        SELECT i.n, i.banned, w.score, w.reached_seq, w.previous_score, w.inserted,
+        SELECT i.n, i.banned, i.country, w.score, w.reached_seq, w.previous_score, w.inserted,
                w.score IS NULL AND i.idempotency_key IS NOT NULL AND NOT i.banned
                    AND NOT i.limited AND NOT EXISTS (
                        SELECT 1 FROM keyed

@@ -56,6 +56,8 @@ class StoredScore:
     changed: bool
     inserted: bool = False
     """The player's first entry in this period."""
+    country: str | None = None
+    """The player's profile country (a segmented board's index takes the entry there)."""
 
 
 class AlreadySubmitted(Exception):
@@ -212,6 +214,7 @@ class ScoreWriter:
                 reached_seq=row["reached_seq"],
                 changed=row["inserted"] or row["previous_score"] != row["score"],
                 inserted=row["inserted"],
+                country=row["country"],
             )
 
 

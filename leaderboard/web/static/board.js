@@ -23,7 +23,8 @@ const PERIOD_NAMES = {
 
 let board = null;
 // What is shown: the period ("current", "previous" or a day YYYY-MM-DD) and the page.
-const view = { period: "current", offset: 0 };
+// country: the players of one country only (boards with the country segment), or null.
+const view = { period: "current", offset: 0, country: null };
 let currentStart = null; // the current period's first day, as the API says it
 let watched = null; // the chosen player's id
 let watchedEntry = null; // and their entry in the period shown
@@ -55,6 +56,7 @@ async function getJson(url) {
 function query(params = {}) {
   const q = new URLSearchParams(params);
   if (view.period !== "current") q.set("period", view.period);
+  if (view.country) q.set("country", view.country);
   const text = q.toString();
   return text ? `?${text}` : "";
 }
@@ -218,6 +220,28 @@ function setPeriod(period) {
   if (period === "current" || period === "previous") $("period-date").value = "";
   showStatus();
   refreshAll(true);
+}
+
+// The country filter: two letters show that country's players, ranked among themselves.
+function setCountry(text) {
+  const country = /^[a-z]{2}$/i.test(text) ? text.toUpperCase() : null;
+  if (country === view.country) return;
+  view.country = country;
+  view.offset = 0;
+  lastRanks = new Map();
+  marks.clear();
+  $("country-shown").textContent = country ? `ranked within ${country}` : "";
+  refreshAll(true);
+}
+
+function setUpCountries() {
+  if (!(board.segments || []).includes("country")) return;
+  $("country").addEventListener("input", () => {
+    const text = $("country").value.trim();
+    if (text === "" || text.length === 2) setCountry(text);
+  });
+  $("countries").addEventListener("submit", (event) => event.preventDefault());
+  $("countries").hidden = false;
 }
 
 // ---- the histogram ---------------------------------------------------------------
@@ -463,6 +487,10 @@ function onEvent(event) {
     return;
   }
   if (!isLive()) return; // a past period does not change
+  if (view.country) { // events number the whole board: the country's table is read again
+    scheduleRefresh();
+    return;
+  }
   if (event.type === "rank_changed") {
     if (event.previous_rank !== event.rank) mark(event.player_id, event.previous_rank, event.rank);
   } else if (event.type === "overtaken") {
@@ -555,6 +583,7 @@ async function main() {
   $("board").hidden = false;
   await refreshTop().catch(showError); // read again once the WebSocket is up
   setUpPeriods();
+  setUpCountries();
   setInterval(tick, 1000);
   refreshHistogram().catch(() => {});
   $("first").addEventListener("click", () => goTo(0));

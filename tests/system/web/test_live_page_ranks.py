@@ -53,3 +53,36 @@ def test_an_ordinal_board_says_nothing_of_ties(server: str, seed: Seed, page: Pa
     page.locator("#player").fill(ids["Linus"])
     page.locator("#player").press("Enter")
     expect(page.locator("#entry-next")).to_have_text("1 point to pass the next player")
+
+
+def test_a_country_filter_ranks_the_players_of_one_country(
+    server: str, seed: Seed, page: Page
+) -> None:
+    board = seed.board("By country", segments=["country"])
+    ids = seed.players(board, SCORES)
+    for name, country in {"Ada": "GB", "Grace": "US", "Linus": "FI", "Sam": "US"}.items():
+        moved = seed.http.patch(f"/v1/players/{ids[name]}", json={"country": country})
+        assert moved.status_code == 200, moved.text
+    opened = open_board(page, server, board)
+    expect(page.locator("#countries")).to_be_visible()
+    expect(page.locator("#top tr")).to_have_count(5)
+    page.locator("#country").fill("us")
+    expect(page.locator("#top td.name")).to_have_text(["Grace", "Sam"])
+    expect(page.locator("#top td.rank")).to_have_text(["1", "2"])
+    expect(page.locator("#country-shown")).to_have_text("ranked within US")
+    assert any("country=US" in url for url in opened.reads("/top")), opened.requests
+    # A score of a player from the US moves the table at once (events refresh it).
+    seed.score(board, ids["Sam"], 850)
+    expect(page.locator("#top td.name")).to_have_text(["Sam", "Grace"])
+    page.locator("#country").fill("")
+    expect(page.locator("#top tr")).to_have_count(5)
+
+
+def test_boards_without_segments_have_no_country_filter(
+    server: str, seed: Seed, page: Page
+) -> None:
+    board = seed.board("Plain")
+    seed.players(board, SCORES)
+    open_board(page, server, board)
+    expect(page.locator("#top tr")).to_have_count(5)
+    expect(page.locator("#countries")).to_be_hidden()

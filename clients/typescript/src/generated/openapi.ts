@@ -617,6 +617,7 @@ export interface components {
              * @enum {string}
              */
             ranks: "ordinal" | "competition" | "dense";
+            segments?: "country"[];
             /** @default true */
             open: boolean;
         };
@@ -661,6 +662,7 @@ export interface components {
              * @enum {string}
              */
             ranks: "ordinal" | "competition" | "dense";
+            segments?: "country"[];
         };
         /** BoardList */
         BoardList: {
@@ -1897,6 +1899,8 @@ export interface operations {
                 period?: string | null;
                 /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
                 ranks?: "ordinal" | "competition" | "dense";
+                /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
+                country?: string | null;
             };
             header?: never;
             path: {
@@ -1954,6 +1958,8 @@ export interface operations {
                 period?: string | null;
                 /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
                 ranks?: "ordinal" | "competition" | "dense";
+                /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
+                country?: string | null;
             };
             header?: never;
             path: {
@@ -2085,6 +2091,8 @@ export interface operations {
                 period?: string | null;
                 /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
                 ranks?: "ordinal" | "competition" | "dense";
+                /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
+                country?: string | null;
             };
             header?: never;
             path: {
@@ -2201,6 +2209,8 @@ export interface operations {
                 period?: string | null;
                 /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
                 ranks?: "ordinal" | "competition" | "dense";
+                /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
+                country?: string | null;
             };
             header?: never;
             path: {
@@ -2259,6 +2269,8 @@ export interface operations {
                 period?: string | null;
                 /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
                 ranks?: "ordinal" | "competition" | "dense";
+                /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
+                country?: string | null;
             };
             header?: never;
             path: {
