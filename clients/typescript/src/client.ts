@@ -16,6 +16,7 @@ export type Page = Schemas["Page"];
 export type Entry = Schemas["Entry"];
 export type PlayerEntry = Schemas["PlayerEntry"];
 export type HistogramPage = Schemas["HistogramPage"];
+export type History = Schemas["History"];
 export type Board = Schemas["Board"];
 export type Profile = Schemas["Profile"];
 type QueryOf<O extends keyof operations> = NonNullable<operations[O]["parameters"]["query"]>;
@@ -24,6 +25,7 @@ export type AroundQuery = QueryOf<"getAround">;
 export type EntryQuery = QueryOf<"getEntry">;
 export type PlayersQuery = Omit<QueryOf<"getPlayers">, "ids">;
 export type HistogramQuery = QueryOf<"getHistogram">;
+export type HistoryQuery = QueryOf<"getHistory">;
 
 export interface ClientOptions {
   /** Where the service is, e.g. `https://leaderboard.example.com`. */
@@ -220,6 +222,17 @@ export class LeaderboardClient {
       path,
       query,
     });
+    return answer.body;
+  }
+
+  /** The player's rank in each period, newest first (final ranks once ended), and the best. */
+  async history(boardId: string, playerId: string, query: HistoryQuery = {}): Promise<History> {
+    const path = { board_id: boardId, player_id: playerId };
+    const answer = await this.http.call(
+      "/v1/leaderboards/{board_id}/players/{player_id}/history",
+      "get",
+      { path, query },
+    );
     return answer.body;
   }
 

@@ -7,6 +7,8 @@ export {
   type EntryQuery,
   type HistogramPage,
   type HistogramQuery,
+  type History,
+  type HistoryQuery,
   LeaderboardClient,
   type Page,
   type PlayerEntry,
