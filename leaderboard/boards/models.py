@@ -23,6 +23,10 @@ BoardName = Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_CONTROL
 MaxSubmissions = Annotated[int, Meta(ge=1, le=1_000_000)]
 OvertakeEvents = Annotated[int, Meta(ge=0, le=100)]
 KeepPeriods = Annotated[int, Meta(ge=1, le=100_000)]
+LedgerDays = Annotated[int, Meta(ge=0, le=3650)]
+Review = Literal["none", "rules", "all"]
+ReviewJump = Annotated[int, Meta(ge=1, le=MAX_SCORE)]
+ReviewTop = Annotated[int, Meta(ge=1, le=1_000_000)]
 
 
 class RateLimitConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -55,6 +59,14 @@ class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     keep_periods: KeepPeriods | None = None
     """Resetting boards only: how many periods to keep, the current one included (2: this
     one and the previous); older ones are dropped and read as nothing recorded. None: all."""
+    ledger_days: LedgerDays = 30
+    """How many whole days the ledger keeps each submission; 0: no ledger (no voids)."""
+    review: Review = "none"
+    """Which player submissions wait for a decision: none, those the rules pick, all."""
+    review_jump: ReviewJump | None = None
+    """``rules``: hold a submission that improves the stored score by more than this."""
+    review_top: ReviewTop | None = None
+    """``rules``: hold a submission that would rank the player within this top."""
 
 
 class BoardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -78,6 +90,12 @@ class BoardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     max_submissions: MaxSubmissions | UnsetType | None = UNSET
     overtake_events: OvertakeEvents | UnsetType = UNSET
     keep_periods: KeepPeriods | UnsetType | None = UNSET
+    ledger_days: LedgerDays | UnsetType = UNSET
+    """Between 1 and 3650 on a board with a ledger; a board's ledger is not added or
+    removed after its creation (0 to more, or back: 400)."""
+    review: Review | UnsetType = UNSET
+    review_jump: ReviewJump | UnsetType | None = UNSET
+    review_top: ReviewTop | UnsetType | None = UNSET
 
     def changes(self) -> dict[str, Any]:
         """The fields sent, by name."""
@@ -106,6 +124,10 @@ class Board(msgspec.Struct, kw_only=True):
     overtake_events: int = 10
     keep_periods: int | None = None
     """How many periods are kept, the current one included; None: all (docs/postgres.md)."""
+    ledger_days: int = 30
+    review: Review = "none"
+    review_jump: int | None = None
+    review_top: int | None = None
     open: bool = True
     """Whether submissions are accepted now (between ``starts_at`` and ``ends_at``)."""
 

@@ -14,7 +14,7 @@ from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.negotiation import negotiated
 from leaderboard.lib.openapi import BEARER, RATE_LIMIT_HEADERS, ApiOperation, errors
 from leaderboard.scores.deps import ScoresDep
-from leaderboard.scores.models import ScoreSubmission, SubmitResult
+from leaderboard.scores.models import HeldResult, ScoreSubmission, SubmitResult
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,128}$")
 # The header as the OpenAPI document shows it. Its constraint goes to the schema only
@@ -88,7 +88,7 @@ class ScoresController(Controller):
         data: JSONBody[ScoreSubmission],
         scores: ScoresDep,
         idempotency_key_header: IdempotencyKeyHeader = None,  # documents it; see above
-    ) -> Response[SubmitResult]:
+    ) -> Response[SubmitResult | HeldResult]:
         # Litestar converts bodies leniently ("10" would become 10); a score must be a
         # JSON integer. The parsed body is cached, so this reads no byte twice.
         raw = await request.json()
@@ -103,8 +103,12 @@ class ScoresController(Controller):
             data.metadata,
             idempotency_key=idempotency_key(request),
             actor=caller.actor,
+            evidence_url=data.evidence_url,
         )
         headers = submitted.headers
         if submitted.replayed:
             headers = {**headers, "Idempotent-Replayed": "true"}
-        return negotiated(request, submitted.result, headers=headers)
+        held = isinstance(submitted.result, HeldResult)
+        return negotiated(
+            request, submitted.result, headers=headers, status_code=202 if held else 200
+        )
