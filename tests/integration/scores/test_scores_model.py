@@ -202,9 +202,7 @@ async def test_submissions_and_reads_follow_the_reference_model(
             "leaderboard": board_id,
             "period": None,
             "submission_id": got["submission_id"],
-        }, (
-            f"submission #{step + 1} ({operator}/{order}): {score} for player {who}"
-        )
+        }, f"submission #{step + 1} ({operator}/{order}): {score} for player {who}"
 
     ranking = model.ranking()
     total = len(ranking)

@@ -128,7 +128,7 @@ async def test_a_void_recomputes_the_stored_score(
             expected,
             before,
         )
-    audit = (await client.get("/v1/audit", params={"action": "submission.void"}, headers=ADMIN))
+    audit = await client.get("/v1/audit", params={"action": "submission.void"}, headers=ADMIN)
     assert any(e["details"]["submission_id"] == ids[voided] for e in audit.json()["entries"])
 
 

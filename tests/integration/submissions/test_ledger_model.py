@@ -13,6 +13,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import httpx
 import msgspec
 import pytest
 from hypothesis import HealthCheck, given
@@ -160,11 +161,11 @@ async def test_voids_follow_the_reference_model(
 @pytest.mark.redis_modes
 @pytest.mark.parametrize("operator", ["best", "latest", "sum"])
 async def test_a_void_and_the_players_new_submissions_serialise(
-    live: TestClient, db: Database, operator: str
+    live: httpx.AsyncClient, db: Database, operator: str
 ) -> None:
     """Submissions of the player arriving while a void recomputes: the end is exact."""
     client = live
-    board_id = await create_board(client, operator=operator)  # type: ignore[arg-type]
+    board_id = await create_board(client, operator=operator)
     player, _ = await sign_in(client)  # type: ignore[arg-type]
     first = [(await submit(client, board_id, player, v))["submission_id"] for v in (50, 7, 90)]
     for round_ in range(3):
@@ -182,7 +183,7 @@ async def test_a_void_and_the_players_new_submissions_serialise(
         )
         scores = [row["score"] for row in counted]
         want = {"best": max(scores), "latest": scores[-1], "sum": sum(scores)}[operator]
-        assert await stored(client, board_id, player) == want  # type: ignore[arg-type]
+        assert await stored(client, board_id, player) == want
         row = await db.fetchrow(
             "SELECT score FROM scores WHERE leaderboard_id = $1 AND player_id = $2",
             board_id,

@@ -91,9 +91,8 @@ async def test_the_queue_is_for_the_admin_and_the_boards_server_keys(client: Cli
     assert (await queue(client, board_id, headers)).status_code == 403
     assert (await queue(client, board_id, keys["other"])).status_code == 403
     assert (await queue(client, board_id, keys["all"])).status_code == 200
-    assert [s["id"] for s in (await queue(client, board_id, keys["own"])).json()["submissions"]] == [
-        sid
-    ]
+    own = (await queue(client, board_id, keys["own"])).json()["submissions"]
+    assert [s["id"] for s in own] == [sid]
     assert (await client.get(f"/v1/submissions/{sid}", headers=keys["other"])).status_code == 403
     url = f"/v1/submissions/{sid}/approve"
     assert (await client.post(url, headers=keys["other"])).status_code == 403
@@ -143,7 +142,8 @@ async def test_an_approval_counts_in_the_period_it_was_submitted_in(client: Clie
     await submit(client, board_id, player, 1)  # the admin's counts at once
     for s in await history(client, board_id, player):
         if s["status"] == "pending" and s["id"] != sid:
-            assert (await client.post(f"/v1/submissions/{s['id']}/approve", headers=ADMIN)).is_success
+            url = f"/v1/submissions/{s['id']}/approve"
+            assert (await client.post(url, headers=ADMIN)).is_success
     assert await stored(client, board_id, player) == 6
     assert (await client.post(f"/v1/submissions/{sid}/approve", headers=ADMIN)).is_success
     assert await stored(client, board_id, player) == 13
