@@ -6,6 +6,7 @@ import re
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from leaderboard.auth.guards import authenticated
@@ -41,6 +42,17 @@ def idempotency_key(request: Request[Any, Any, Any]) -> str | None:
     return key
 
 
+# A player's own submission on a board that reviews it (CONTRACT "Verified results").
+HELD = {
+    202: ResponseSpec(
+        HeldResult,
+        description="Held for review (the board's `review`): it counts once approved; "
+        "no rank changed.",
+        generate_examples=False,
+    )
+}
+
+
 class ScoresController(Controller):
     path = "/v1/leaderboards/{board_id:str}"
     tags = ["leaderboards"]  # noqa: RUF012 - Litestar reads it as a class attribute
@@ -56,7 +68,8 @@ class ScoresController(Controller):
         operation_class=ApiOperation,
         security=BEARER,
         response_headers=RATE_LIMIT_HEADERS,
-        responses=errors(
+        responses=HELD
+        | errors(
             400,
             401,
             403,
