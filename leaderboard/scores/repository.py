@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import msgspec
 
 from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.errors import NotFoundError
@@ -99,7 +98,7 @@ class ScoreRepository:
             score,
             period,
             PENDING,
-            None if details is None else msgspec.json.encode(details).decode(),
+            details,
         )
         if rows[0]["banned"]:
             raise PlayerBanned(f"player {player_id!r} is banned")

@@ -201,3 +201,22 @@ async def test_one_approval_wins_between_two_workers(workers: Workers) -> None:
         )
     for answers in await asyncio.gather(*races):
         assert sorted(r.status_code for r in answers) == [200, 409]
+
+
+async def test_a_held_submission_keeps_its_metadata_and_evidence(client: Client) -> None:
+    board_id = await create_board(client, review="all", reset="weekly")
+    player, headers = await sign_in(client)
+    sent = await client.post(
+        f"/v1/leaderboards/{board_id}/scores",
+        json={"score": 7, "metadata": {"lap": [1, 2]}, "evidence_url": "https://r.example/7"},
+        headers=headers,
+    )
+    assert sent.status_code == 202, sent.text
+    sid = sent.json()["submission_id"]
+    (pending,) = (await queue(client, board_id)).json()["submissions"]
+    assert (pending["metadata"], pending["evidence_url"]) == ({"lap": [1, 2]}, "https://r.example/7")
+    assert pending["period"] is not None
+    approved = await client.post(f"/v1/submissions/{sid}/approve", headers=ADMIN)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["metadata"] == {"lap": [1, 2]}
+    assert await stored(client, board_id, player) == 7
