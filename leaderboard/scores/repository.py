@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-
 from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.scores.writer import PlayerBanned, StoredScore

@@ -214,7 +214,10 @@ async def test_a_held_submission_keeps_its_metadata_and_evidence(client: Client)
     assert sent.status_code == 202, sent.text
     sid = sent.json()["submission_id"]
     (pending,) = (await queue(client, board_id)).json()["submissions"]
-    assert (pending["metadata"], pending["evidence_url"]) == ({"lap": [1, 2]}, "https://r.example/7")
+    assert (pending["metadata"], pending["evidence_url"]) == (
+        {"lap": [1, 2]},
+        "https://r.example/7",
+    )
     assert pending["period"] is not None
     approved = await client.post(f"/v1/submissions/{sid}/approve", headers=ADMIN)
     assert approved.status_code == 200, approved.text
