@@ -13,10 +13,10 @@ ALTER TABLE leaderboards
 
 -- One row per submission the ledger keeps: accepted ones (written by the statement that
 -- applies them to `scores`), held ones and their decisions. Kept small (docs/data-model.md):
--- eight columns, so that the row header holds its null bitmap (24 bytes), the rare parts
--- (metadata, evidence_url, decided_at, reason, who decided) sharing `details`, null for
--- most rows; the board by its 4-byte ledger_key; columns in an order that needs no padding.
--- status: 0 accepted, 1 pending, 2 approved, 3 rejected, 4 voided (submissions/models.py).
+-- seven columns of fixed width in an order that needs no padding (72 bytes with the row
+-- header, which holds the null bitmap), the board by its 4-byte ledger_key, and what most
+-- rows lack in one nullable `details`: `status` (absent: accepted; else pending, approved,
+-- rejected or voided), metadata, evidence_url, decided_at, reason, who decided.
 CREATE SEQUENCE submission_id_seq AS bigint;
 CREATE TABLE submissions (
     id             bigint PRIMARY KEY DEFAULT nextval('submission_id_seq'),
@@ -26,8 +26,7 @@ CREATE TABLE submissions (
     player_id      uuid NOT NULL REFERENCES players (id) ON DELETE CASCADE,
     period_start   date NOT NULL,
     board_key      integer NOT NULL REFERENCES leaderboards (ledger_key) ON DELETE CASCADE,
-    status         smallint NOT NULL CHECK (status BETWEEN 0 AND 4),
-    details        jsonb
+    details        jsonb CHECK (details->>'status' IN ('pending', 'approved', 'rejected', 'voided'))
 );
 ALTER SEQUENCE submission_id_seq OWNED BY submissions.id;
 
@@ -37,7 +36,8 @@ ALTER SEQUENCE submission_id_seq OWNED BY submissions.id;
 -- (A board's deletion reads the table through: board deletions are rare.)
 CREATE INDEX submissions_entry ON submissions (player_id, board_key, period_start);
 -- The review queue: only pending rows are in it, oldest first.
-CREATE INDEX submissions_pending ON submissions (board_key, id) WHERE status = 1;
+CREATE INDEX submissions_pending ON submissions (board_key, id)
+    WHERE details->>'status' = 'pending';
 
 -- What counts in a stored score but is not in the ledger: the operator applied to the
 -- submissions the ledger dropped (older than ledger_days) and to those made before it

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from leaderboard.boards.models import Board
 from leaderboard.lib.db import Database
-from leaderboard.scores.repository import ACCEPTED, APPROVED, PENDING
+from leaderboard.scores.repository import PENDING, counted, status_of
 
 # The operator over one batch's dropped counted submissions, and how it joins what the
 # entry had dropped before (``c.unledgered``).
@@ -37,16 +37,17 @@ def _drop_batch(kind: str) -> str:
     return f"""
         WITH old AS (
             SELECT id FROM submissions
-             WHERE board_key = $1 AND submitted_at < $2 AND id < $3 AND status <> {PENDING}
+             WHERE board_key = $1 AND submitted_at < $2 AND id < $3
+               AND {status_of("submissions")} <> '{PENDING}'
              ORDER BY id LIMIT $4
         ),
         gone AS (
             DELETE FROM submissions s USING old WHERE s.id = old.id
-            RETURNING s.id, s.player_id, s.period_start, s.score, s.status
+            RETURNING s.id, s.player_id, s.period_start, s.score, s.details
         ),
         counted AS (
             SELECT player_id, period_start, {over} AS value FROM gone
-             WHERE status IN ({ACCEPTED}, {APPROVED})
+             WHERE {counted("gone")}
              GROUP BY player_id, period_start
         ),
         entries AS (

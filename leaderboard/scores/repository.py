@@ -13,9 +13,25 @@ from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.scores.writer import PlayerBanned, StoredScore
 
-# A submission's status in the ledger (submissions.status), and its name in the API.
-ACCEPTED, PENDING, APPROVED, REJECTED, VOIDED = range(5)
-STATUSES = ("accepted", "pending", "approved", "rejected", "voided")
+# A submission's status in the ledger: ``details->>'status'``, absent on accepted rows (most
+# rows have no details at all: a smaller row, docs/data-model.md).
+ACCEPTED, PENDING, APPROVED, REJECTED, VOIDED = (
+    "accepted",
+    "pending",
+    "approved",
+    "rejected",
+    "voided",
+)
+
+
+def status_of(row: str) -> str:
+    """SQL: the status of the ledger row ``row`` (an alias of ``submissions``)."""
+    return f"COALESCE({row}.details->>'status', '{ACCEPTED}')"
+
+
+def counted(row: str) -> str:
+    """SQL: whether the ledger row ``row`` counts in its entry (accepted or approved)."""
+    return f"COALESCE({row}.details->>'status', '{APPROVED}') = '{APPROVED}'"
 
 
 class ScoreRepository:
@@ -47,12 +63,11 @@ class ScoreRepository:
             ),
             voided AS (
                 UPDATE submissions s
-                   SET status = {VOIDED},
-                       details = COALESCE(s.details, '{{}}'::jsonb) || jsonb_build_object(
-                           'decided_at', now(), 'reason', 'entry removed')
+                   SET details = COALESCE(s.details, '{{}}'::jsonb) || jsonb_build_object(
+                           'status', '{VOIDED}', 'decided_at', now(), 'reason', 'entry removed')
                  WHERE s.player_id = $3 AND s.period_start = $2
                    AND s.board_key = (SELECT ledger_key FROM leaderboards WHERE id = $1)
-                   AND s.status IN ({ACCEPTED}, {APPROVED}) AND EXISTS (SELECT 1 FROM gone)
+                   AND {counted("s")} AND EXISTS (SELECT 1 FROM gone)
             )
             SELECT score, reached_seq FROM gone
             """,
@@ -85,8 +100,8 @@ class ScoreRepository:
             ),
             held AS (
                 INSERT INTO submissions
-                    (score, player_id, period_start, board_key, status, details)
-                SELECT $3, $2, $4, f.board_key, $5, $6::jsonb FROM f
+                    (score, player_id, period_start, board_key, details)
+                SELECT $3, $2, $4, f.board_key, $5::jsonb FROM f
                  WHERE NOT f.banned AND f.board_key IS NOT NULL
                 RETURNING id
             )
@@ -96,8 +111,7 @@ class ScoreRepository:
             player_id,
             score,
             period,
-            PENDING,
-            details,
+            {"status": PENDING, **(details or {})},
         )
         if rows[0]["banned"]:
             raise PlayerBanned(f"player {player_id!r} is banned")

@@ -170,8 +170,8 @@ def upsert_sql(operator: Operator, order: Order) -> str:
              WHERE i.actor IS NOT NULL
         ),
         ledgered AS (
-            INSERT INTO submissions (score, player_id, period_start, board_key, status, details)
-            SELECT i.submitted, w.player_id, w.period_start, i.board_key, 0,
+            INSERT INTO submissions (score, player_id, period_start, board_key, details)
+            SELECT i.submitted, w.player_id, w.period_start, i.board_key,
                    CASE WHEN i.metadata IS NOT NULL OR i.evidence_url IS NOT NULL
                         THEN jsonb_build_object('metadata', i.metadata::jsonb,
                                                 'evidence_url', i.evidence_url) END

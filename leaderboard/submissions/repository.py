@@ -16,18 +16,18 @@ import msgspec
 from leaderboard.boards.models import Board
 from leaderboard.boards.periods import public_period
 from leaderboard.lib.db import Connection, Database
-from leaderboard.scores.repository import ACCEPTED, APPROVED, STATUSES
+from leaderboard.scores.repository import PENDING, counted, status_of
 from leaderboard.submissions.models import SubmissionView
 
 _COLUMNS = """
     s.id, l.id AS leaderboard_id, s.period_start, s.player_id::text AS player_id, s.score,
-    s.status, s.submitted_at, s.details
+    s.submitted_at, s.details
 """
 _FROM = "submissions s JOIN leaderboards l ON l.ledger_key = s.board_key"
-# What a decision adds to a row's details: when, why, and who.
+# What a decision adds to a row's details: the status, when, why, and who.
 _DECIDED = """
-    details = COALESCE(s.details, '{}'::jsonb)
-              || jsonb_build_object('decided_at', now(), 'reason', $3::text, 'by', $4::text)
+    details = COALESCE(s.details, '{}'::jsonb) || jsonb_build_object(
+        'status', $5::text, 'decided_at', now(), 'reason', $3::text, 'by', $4::text)
 """
 # The remaining counted submissions of a player's entry, by operator.
 _REMAINING = {
@@ -45,7 +45,7 @@ class LedgerRow:
     period: date
     player_id: str
     score: int
-    status: int
+    status: str
     submitted_at: datetime
     details: dict[str, Any]
 
@@ -58,7 +58,7 @@ class LedgerRow:
             period=public_period(self.period),
             player_id=self.player_id,
             score=self.score,
-            status=STATUSES[self.status],  # type: ignore[arg-type]
+            status=self.status,  # type: ignore[arg-type]
             submitted_at=self.submitted_at,
             decided_at=None if decided is None else datetime.fromisoformat(decided),
             reason=details.get("reason"),
@@ -77,7 +77,7 @@ def _row(record: asyncpg.Record) -> LedgerRow:
         period=record["period_start"],
         player_id=record["player_id"],
         score=record["score"],
-        status=record["status"],
+        status=(details or {}).get("status", "accepted"),
         submitted_at=record["submitted_at"],
         details=details or {},
     )
@@ -126,15 +126,17 @@ class LedgerRepository:
         )
         return [_row(record) for record in records]
 
-    async def with_status(self, board_id: str, status: int, limit: int) -> list[LedgerRow]:
-        """A board's submissions of one status, oldest first (the review queue)."""
+    async def pending(self, board_id: str, limit: int) -> list[LedgerRow]:
+        """A board's pending submissions, oldest first (the review queue).
+
+        The condition is the partial index's, written out so that the index serves it.
+        """
         records = await self._db.fetch(
             f"""
             SELECT {_COLUMNS} FROM {_FROM}
-             WHERE l.id = $1 AND s.status = $2 ORDER BY s.id LIMIT $3
+             WHERE l.id = $1 AND s.details->>'status' = '{PENDING}' ORDER BY s.id LIMIT $2
             """,
             board_id,
-            status,
             limit,
         )
         return [_row(record) for record in records]
@@ -144,8 +146,8 @@ class LedgerRepository:
         conn: Connection,
         submission_id: int,
         *,
-        was: tuple[int, ...],
-        now: int,
+        was: tuple[str, ...],
+        now: str,
         reason: str | None,
         actor: str,
     ) -> LedgerRow | None:
@@ -157,8 +159,8 @@ class LedgerRepository:
         record = await conn.fetchrow(
             f"""
             WITH s AS (
-                UPDATE submissions s SET status = $5, {_DECIDED}
-                 WHERE s.id = $1 AND s.status = ANY($2::smallint[])
+                UPDATE submissions s SET {_DECIDED}
+                 WHERE s.id = $1 AND {status_of("s")} = ANY($2::text[])
                 RETURNING s.*
             )
             SELECT {_COLUMNS} FROM s JOIN leaderboards l ON l.ledger_key = s.board_key
@@ -203,7 +205,7 @@ class LedgerRepository:
             SELECT {_REMAINING[kind]} FROM submissions
              WHERE player_id = $1 AND period_start = $2
                AND board_key = (SELECT ledger_key FROM leaderboards WHERE id = $3)
-               AND status IN ({ACCEPTED}, {APPROVED})
+               AND {counted("submissions")}
             """,
             player_id,
             period,

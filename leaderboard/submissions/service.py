@@ -112,7 +112,7 @@ class SubmissionService:
         """The board's pending submissions, oldest first."""
         board = await self._boards.get(board_id)
         self._require_reviewer(caller, board.id)
-        return [row.view() for row in await self._ledger.with_status(board.id, PENDING, limit)]
+        return [row.view() for row in await self._ledger.pending(board.id, limit)]
 
     # -- decisions -----------------------------------------------------------------------
 
@@ -218,11 +218,11 @@ class SubmissionService:
         self,
         conn: Connection,
         row: LedgerRow,
-        was: int,
-        now: int,
+        was: str,
+        now: str,
         reason: str | None,
         actor: str,
-        *also_was: int,
+        *also_was: str,
     ) -> LedgerRow:
         decided = await self._ledger.decide(
             conn, row.id, was=(was, *also_was), now=now, reason=reason, actor=actor

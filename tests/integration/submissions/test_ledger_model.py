@@ -177,7 +177,8 @@ async def test_a_void_and_the_players_new_submissions_serialise(
         counted = await db.fetch(
             """
             SELECT s.score FROM submissions s JOIN leaderboards l ON l.ledger_key = s.board_key
-             WHERE l.id = $1 AND s.status IN (0, 2) ORDER BY s.id
+             WHERE l.id = $1 AND COALESCE(s.details->>'status', 'approved') = 'approved'
+             ORDER BY s.id
             """,
             board_id,
         )
