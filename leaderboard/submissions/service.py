@@ -12,6 +12,7 @@ commit, with its events; the audit entry commits with the change.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 import asyncpg
@@ -26,6 +27,7 @@ from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.errors import ConflictError, NotFoundError, PermissionDeniedError
 from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.logs import REQUEST_ID
+from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.ranking.index import RankIndex
 from leaderboard.scores.repository import (
     ACCEPTED,
@@ -134,9 +136,13 @@ class SubmissionService:
                     ledger=False,  # its row is there: now approved
                 ),
             )
-        await self._index.apply(
-            board, row.period, row.player_id, stored.score, stored.reached_seq,
-            changed=stored.changed,
+        await self._follow(
+            board,
+            row,
+            lambda: self._index.apply(
+                board, row.period, row.player_id, stored.score, stored.reached_seq,
+                changed=stored.changed,
+            ),
         )  # fmt: skip
         return decided.view()
 
@@ -188,12 +194,35 @@ class SubmissionService:
                 details=_details(row, reason) | {"score_before": before, "score_after": after},
             )
         if outcome is not None:
-            await self._index.apply(
-                board, row.period, row.player_id, *outcome, changed=outcome[0] != before
+            score, seq = outcome
+            await self._follow(
+                board,
+                row,
+                lambda: self._index.apply(
+                    board, row.period, row.player_id, score, seq, changed=score != before
+                ),
             )
         elif entry is not None:
-            await self._index.remove(board, row.period, row.player_id, announce=True)
+            await self._follow(
+                board,
+                row,
+                lambda: self._index.remove(board, row.period, row.player_id, announce=True),
+            )
         return decided.view()
+
+    async def _follow(
+        self, board: Board, row: LedgerRow, change: Callable[[], Awaitable[object]]
+    ) -> None:
+        """Bring the index to what was committed; on a Redis outage, later (the decision stands).
+
+        A change that cannot reach the index now is retried in the background, and the
+        index guard compares the entry with Postgres in any case.
+        """
+        try:
+            await change()
+        except REDIS_OUTAGE_ERRORS as exc:
+            logger.warning("submission %d: the index follows later (%s)", row.id, exc)
+            self._index.apply_later(board, row.period, row.player_id)
 
     # -- inside --------------------------------------------------------------------------
 

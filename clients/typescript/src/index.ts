@@ -6,6 +6,7 @@ export {
   type Entry,
   type EntryQuery,
   type HistogramPage,
+  type HeldResult,
   type HistogramQuery,
   LeaderboardClient,
   type Page,
