@@ -1,6 +1,7 @@
 """The ledger's retention: a board keeps each submission ``ledger_days`` whole days.
 
-A submission made on UTC day D goes once day D + ``ledger_days`` is over, in bounded
+A submission made on UTC day D goes once day D + ``ledger_days`` is over (by Postgres'
+clock, which wrote its ``submitted_at``), in bounded
 batches, oldest first (one short statement each), by the retention job (retention.py)
 under its lease. Pending submissions stay until decided.
 
@@ -11,8 +12,6 @@ in id order, so each batch's newest is newer than anything dropped before it (``
 """
 
 from __future__ import annotations
-
-from datetime import UTC, date, datetime, time, timedelta
 
 from leaderboard.boards.models import Board
 from leaderboard.lib.db import Database
@@ -26,9 +25,18 @@ _OVER_BATCH = {
     "sum": ("sum(score)::bigint", "COALESCE(c.unledgered, 0) + f.value"),
     "latest": ("(array_agg(score ORDER BY id DESC))[1]", "f.value"),
 }
-# The first submission (of any board) still inside a cutoff: ids below it are older, so
-# a board's batches read the primary key up to there and no further.
-_BOUNDARY = "SELECT min(id) FROM submissions WHERE submitted_at >= $1"
+# The moment before which a board's submissions are past its window (whole UTC days
+# back from today, $1 of them), and the first submission (of any board) still inside
+# it: ids below it are older, so a board's batches read the primary key up to there.
+_BOUNDARY = """
+    WITH w AS (
+        SELECT (date_trunc('day', now() AT TIME ZONE 'UTC') - make_interval(days => $1))
+               AT TIME ZONE 'UTC' AS cutoff
+    )
+    SELECT w.cutoff, (SELECT min(id) FROM submissions WHERE submitted_at >= w.cutoff)
+           AS boundary
+      FROM w
+"""
 
 
 def _drop_batch(kind: str) -> str:
@@ -71,25 +79,21 @@ def _drop_batch(kind: str) -> str:
 _DROP_BATCH = {kind: _drop_batch(kind) for kind in _OVER_BATCH}
 
 
-def ledger_cutoff(board: Board, today: date) -> datetime:
-    """Submissions made before this moment are past the board's ``ledger_days``."""
-    return datetime.combine(today - timedelta(days=board.ledger_days), time(), tzinfo=UTC)
-
-
 class LedgerRetention:
     def __init__(self, db: Database, batch_size: int) -> None:
         self._db = db
         self.batch_size = batch_size
 
-    async def drop_batch(self, board: Board, today: date) -> int | None:
+    async def drop_batch(self, board: Board) -> int | None:
         """Drop one batch of the board's submissions past its window; how many went.
 
         None for a board without a ledger.
         """
         if board.ledger_days == 0:
             return None
-        cutoff = ledger_cutoff(board, today)
-        boundary = await self._db.fetchval(_BOUNDARY, cutoff)
+        window = await self._db.fetchrow(_BOUNDARY, board.ledger_days)
+        assert window is not None
+        cutoff, boundary = window["cutoff"], window["boundary"]
         key = await self._db.fetchval("SELECT ledger_key FROM leaderboards WHERE id = $1", board.id)
         if key is None:  # deleted meanwhile
             return 0

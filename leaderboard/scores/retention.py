@@ -153,7 +153,7 @@ class RetentionJob:
                 cutoff = oldest_kept(board, today)
                 if cutoff is not None:
                     await self._drop_before(board, cutoff, report)
-                await self._drop_ledger(board, today, report)
+                await self._drop_ledger(board, report)
         except LostLease:
             logger.warning("retention lease lost to another worker; it carries on")
         finally:
@@ -244,11 +244,11 @@ class RetentionJob:
         await lock.drop()
         return True
 
-    async def _drop_ledger(self, board: Board, today: date, report: RetentionReport) -> None:
+    async def _drop_ledger(self, board: Board, report: RetentionReport) -> None:
         """Drop the board's ledger rows past its ``ledger_days``, a batch at a time."""
         while True:
             try:
-                dropped = await self._ledger.drop_batch(board, today)
+                dropped = await self._ledger.drop_batch(board)
             except asyncpg.DeadlockDetectedError:  # with a void: the next round goes on
                 logger.info("retention: the ledger of %s waits for the next round", board.id)
                 return

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import httpx
 import msgspec
@@ -108,7 +107,7 @@ async def drop_oldest(db: Database, client: TestClient, board_id: str, count: in
         " WHERE l.id = $1",
         board_id,
     )
-    while (await retention.drop_batch(board, datetime.now(UTC).date()) or 0) == 2:
+    while (await retention.drop_batch(board) or 0) == 2:
         pass
     after = await db.fetch(
         "SELECT s.id FROM submissions s JOIN leaderboards l ON l.ledger_key = s.board_key"
