@@ -155,6 +155,8 @@ class SubmissionService:
     async def void(self, submission_id: int, reason: str, caller: Principal) -> SubmissionView:
         """The submission stops counting; the player's stored score is recomputed."""
         caller.require_admin()
+        if not _valid(submission_id):
+            raise NotFoundError(f"no submission {submission_id}")
         row = await self._ledger.get(submission_id)
         if row is None:
             if await self._ledger.ever_issued(submission_id):
@@ -227,7 +229,7 @@ class SubmissionService:
     # -- inside --------------------------------------------------------------------------
 
     async def _found(self, submission_id: int) -> LedgerRow:
-        row = await self._ledger.get(submission_id)
+        row = await self._ledger.get(submission_id) if _valid(submission_id) else None
         if row is None:
             raise NotFoundError(f"no submission {submission_id} in the ledger")
         return row
@@ -267,6 +269,11 @@ class SubmissionService:
                 details=_details(row, reason),
             )
         return decided
+
+
+def _valid(submission_id: int) -> bool:
+    """Whether the id can be one (a bigint, from 1): others are no submission (404)."""
+    return 0 < submission_id < 2**63
 
 
 def _target(row: LedgerRow) -> str:

@@ -161,6 +161,10 @@ async def test_only_the_admin_voids(client: Client) -> None:
     assert (await client.post(url, json={}, headers=ADMIN)).status_code == 400
     assert (await client.post(url, json={"reason": ""}, headers=ADMIN)).status_code == 400
     assert (await void(client, 10**15)).status_code == 404, "never issued"
+    assert (await void(client, 10**30)).status_code == 404, "not even a bigint"
+    assert (await client.get(f"/v1/submissions/{10**30}", headers=ADMIN)).status_code == 404
+    approve = await client.post(f"/v1/submissions/{-1}/approve", headers=ADMIN)
+    assert approve.status_code == 404
 
 
 async def test_a_removed_entry_takes_its_submissions_with_it(client: Client) -> None:
