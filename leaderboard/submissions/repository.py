@@ -90,6 +90,8 @@ class Entry:
     score: int
     reached_seq: int
     unledgered: int | None
+    hidden: bool = False
+    """The player is banned: the entry is out of the index until an unban."""
 
 
 class LedgerRepository:
@@ -183,7 +185,7 @@ class LedgerRepository:
         """
         record = await conn.fetchrow(
             """
-            SELECT score, reached_seq, unledgered FROM scores
+            SELECT score, reached_seq, unledgered, hidden FROM scores
              WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = $3
                FOR UPDATE
             """,
@@ -193,7 +195,7 @@ class LedgerRepository:
         )
         if record is None:
             return None
-        return Entry(record["score"], record["reached_seq"], record["unledgered"])
+        return Entry(record["score"], record["reached_seq"], record["unledgered"], record["hidden"])
 
     async def remaining(
         self, conn: Connection, board: Board, period: date, player_id: str

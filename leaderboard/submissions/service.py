@@ -195,7 +195,9 @@ class SubmissionService:
                 target=_target(row),
                 details=_details(row, reason) | {"score_before": before, "score_after": after},
             )
-        if outcome is not None:
+        if entry is not None and entry.hidden:
+            pass  # a banned player's: an unban puts the entry back as Postgres has it
+        elif outcome is not None:
             score, seq = outcome
             await self._follow(
                 board,

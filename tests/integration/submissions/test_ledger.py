@@ -179,3 +179,14 @@ async def test_a_removed_entry_takes_its_submissions_with_it(client: Client) -> 
     assert listed[first]["status"] == "voided"
     assert (await void(client, later)).status_code == 200
     assert await stored(client, board_id, player) is None, "90 does not come back"
+
+
+async def test_a_void_on_a_banned_players_entry_waits_for_the_unban(client: Client) -> None:
+    board_id = await create_board(client)
+    player, _ = await sign_in(client)
+    sids = [(await submit(client, board_id, player, s))["submission_id"] for s in (10, 40)]
+    assert (await client.post(f"/v1/players/{player}/ban", headers=ADMIN)).status_code == 204
+    assert (await void(client, sids[1])).status_code == 200
+    assert await stored(client, board_id, player) is None, "still hidden"
+    assert (await client.delete(f"/v1/players/{player}/ban", headers=ADMIN)).status_code == 204
+    assert await stored(client, board_id, player) == 10
