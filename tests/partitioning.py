@@ -21,6 +21,6 @@ def with_partitioning(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for path in default_directory().glob("*.sql"):
         shutil.copy(path, directory / path.name)
-    next_version = max(migration.version for migration in discover()) + 1
+    next_version = max(m.version for m in discover()) + 1  # numbers may have gaps (D-032)
     shutil.copy(STAGED, directory / f"{next_version:04d}_scores_partitioned.sql")
     return directory

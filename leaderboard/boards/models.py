@@ -29,6 +29,10 @@ BoardName = Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_CONTROL
 MaxSubmissions = Annotated[int, Meta(ge=1, le=1_000_000)]
 OvertakeEvents = Annotated[int, Meta(ge=0, le=100)]
 KeepPeriods = Annotated[int, Meta(ge=1, le=100_000)]
+LedgerDays = Annotated[int, Meta(ge=0, le=3650)]
+Review = Literal["none", "rules", "all"]
+ReviewJump = Annotated[int, Meta(ge=1, le=MAX_SCORE)]
+ReviewTop = Annotated[int, Meta(ge=1, le=1_000_000)]
 
 
 class RateLimitConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -66,6 +70,14 @@ class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     it on a read)."""
     segments: Segments = msgspec.field(default_factory=list)
     """``["country"]``: reads may ask for the players of one country (``?country=``)."""
+    ledger_days: LedgerDays = 30
+    """How many whole days the ledger keeps each submission; 0: no ledger (no voids)."""
+    review: Review = "none"
+    """Which player submissions wait for a decision: none, those the rules pick, all."""
+    review_jump: ReviewJump | None = None
+    """``rules``: hold a submission that improves the stored score by more than this."""
+    review_top: ReviewTop | None = None
+    """``rules``: hold a submission that would rank the player within this top."""
 
 
 class BoardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -91,6 +103,12 @@ class BoardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     keep_periods: KeepPeriods | UnsetType | None = UNSET
     ranks: RankStyle | UnsetType = UNSET
     """Only the numbers change (the order of entries never does): allowed at any time."""
+    ledger_days: LedgerDays | UnsetType = UNSET
+    """Between 1 and 3650 on a board with a ledger; a board's ledger is not added or
+    removed after its creation (0 to more, or back: 400)."""
+    review: Review | UnsetType = UNSET
+    review_jump: ReviewJump | UnsetType | None = UNSET
+    review_top: ReviewTop | UnsetType | None = UNSET
 
     def changes(self) -> dict[str, Any]:
         """The fields sent, by name."""
@@ -123,6 +141,10 @@ class Board(msgspec.Struct, kw_only=True):
     """How tied scores are numbered (RankStyle)."""
     segments: list[Segment] = msgspec.field(default_factory=list)
     """The segments reads may ask for (``country``); fixed at creation."""
+    ledger_days: int = 30
+    review: Review = "none"
+    review_jump: int | None = None
+    review_top: int | None = None
     open: bool = True
     """Whether submissions are accepted now (between ``starts_at`` and ``ends_at``)."""
 

@@ -13,7 +13,8 @@ from leaderboard.lib.errors import ConflictError
 _BOARD_COLUMNS = (
     "id, name, sort_order, operator, reset, rate_limit, rate_window_seconds, metadata, created_at, "
     "client_submissions, min_score, max_score, starts_at, ends_at, max_submissions, "
-    "overtake_events, keep_periods, ranks, segments"
+    "overtake_events, keep_periods, ranks, segments, ledger_days, review, review_jump, "
+    "review_top"
 )
 
 
@@ -39,6 +40,10 @@ def to_board(row: asyncpg.Record) -> Board:
         keep_periods=row["keep_periods"],
         ranks=row["ranks"],
         segments=list(row["segments"]),
+        ledger_days=row["ledger_days"],
+        review=row["review"],
+        review_jump=row["review_jump"],
+        review_top=row["review_top"],
     )
 
 
@@ -58,9 +63,9 @@ class BoardRepository:
                     (id, name, sort_order, operator, reset, rate_limit, rate_window_seconds,
                      metadata, client_submissions, min_score, max_score, starts_at, ends_at,
                      max_submissions, overtake_events, keep_periods, created_at, ranks,
-                     segments)
+                     segments, ledger_days, review, review_jump, review_top)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                        $17, $18, $19)
+                        $17, $18, $19, $20, $21, $22, $23)
                 RETURNING {_BOARD_COLUMNS}
                 """,
                 spec.id,
@@ -82,6 +87,10 @@ class BoardRepository:
                 created_at,
                 spec.ranks,
                 list(dict.fromkeys(spec.segments)),
+                spec.ledger_days,
+                spec.review,
+                spec.review_jump,
+                spec.review_top,
             )
         except asyncpg.UniqueViolationError:
             raise ConflictError(f"leaderboard {spec.id!r} exists already") from None
@@ -109,7 +118,8 @@ class BoardRepository:
                SET name = $2, metadata = $3, rate_limit = $4, rate_window_seconds = $5,
                    client_submissions = $6, min_score = $7, max_score = $8, starts_at = $9,
                    ends_at = $10, max_submissions = $11, overtake_events = $12,
-                   keep_periods = $13, ranks = $14
+                   keep_periods = $13, ranks = $14, ledger_days = $15, review = $16,
+                   review_jump = $17, review_top = $18
              WHERE id = $1
             RETURNING {_BOARD_COLUMNS}
             """,
@@ -127,6 +137,10 @@ class BoardRepository:
             board.overtake_events,
             board.keep_periods,
             board.ranks,
+            board.ledger_days,
+            board.review,
+            board.review_jump,
+            board.review_top,
         )
         assert row is not None  # the caller holds the row's lock
         return to_board(row)

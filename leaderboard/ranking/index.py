@@ -257,6 +257,28 @@ class RankIndex:
             await self.ensure_ready(board, period, country)
             return await read(self._scripts, keys)
 
+    async def standing(
+        self, board: Board, period: date, player_id: str, place: int
+    ) -> tuple[tuple[int, int] | None, dict[int, tuple[str, int]]]:
+        """The player's (rank, score) or None, and the entries ranked ``place`` and ``place + 1``.
+
+        By 1-based rank (two reads): what a review rule needs to tell whether a new score
+        would rank the player within the top ``place``.
+        """
+        if self.holds_nothing(board, period):
+            return None, {}
+        entry = await self.read(
+            board, period, lambda scripts, keys: scripts.entry(keys, board.order, player_id)
+        )
+        own = None
+        if entry.player_rank is not None:
+            own = (entry.player_rank, entry.entries[-1][1])
+        window = await self.read(
+            board, period, lambda scripts, keys: scripts.top(keys, board.order, place - 1, 2)
+        )
+        ranked = {window.first_rank + i: item for i, item in enumerate(window.entries)}
+        return own, ranked
+
     async def top_page(
         self, board: Board, key: PageKey, build: Callable[[], Awaitable[Page]]
     ) -> Page:

@@ -12,6 +12,7 @@ import {
 type Schemas = components["schemas"];
 export type DeviceAuthResponse = Schemas["DeviceAuthResponse"];
 export type SubmitResult = Schemas["SubmitResult"];
+export type HeldResult = Schemas["HeldResult"];
 export type Page = Schemas["Page"];
 export type Entry = Schemas["Entry"];
 export type PlayerEntry = Schemas["PlayerEntry"];
@@ -60,8 +61,11 @@ export interface SubmitOptions {
 }
 
 export interface Submitted {
-  /** The service's answer (the same again for a replay). */
+  /** The service's answer (the same again for a replay). When the board held the
+   * submission for review (`held` is set), it carries only `player_id` and `score`. */
   result: SubmitResult;
+  /** Set when the board held the submission for review (202): it counts once approved. */
+  held: HeldResult | null;
   /** True when an earlier attempt had been applied and this is its answer, replayed. */
   replayed: boolean;
   idempotencyKey: string;
@@ -164,8 +168,10 @@ export class LeaderboardClient {
       idempotencyKey,
       signal: options.signal,
     });
+    const held = answer.status === 202 ? (answer.body as HeldResult) : null;
     return {
-      result: answer.body,
+      result: answer.body as SubmitResult,
+      held,
       replayed: answer.headers.get("Idempotent-Replayed") === "true",
       idempotencyKey,
       attempts: answer.attempts,

@@ -6,6 +6,7 @@ export {
   type Entry,
   type EntryQuery,
   type HistogramPage,
+  type HeldResult,
   type HistogramQuery,
   type History,
   type HistoryQuery,

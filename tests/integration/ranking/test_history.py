@@ -131,6 +131,26 @@ async def test_moderation_after_the_end_changes_final_ranks(
     assert standings(await world.history(board_id, players[0]))[-1] == (first_day, 30, 2, 3)
 
 
+async def test_a_void_after_the_end_changes_final_ranks(world: World, database_url: str) -> None:
+    board_id, players, day0 = await three_days(world, database_url)
+    await world.freeze()
+    first_day = day0.isoformat()
+    # Day 0: 50 (player 1), 40, 30 (player 0), 10. Player 1's only run of day 0 is voided.
+    listed = await world.http.get(
+        f"/v1/leaderboards/{board_id}/players/{players[1]}/submissions",
+        params={"period": first_day},
+        headers=ADMIN,
+    )
+    assert listed.status_code == 200, listed.text
+    (run,) = listed.json()["submissions"]
+    response = await world.http.post(
+        f"/v1/submissions/{run['id']}/void", json={"reason": "replay"}, headers=ADMIN
+    )
+    assert response.status_code == 200, response.text
+    assert standings(await world.history(board_id, players[0]))[-1] == (first_day, 30, 2, 3)
+    assert standings(await world.history(board_id, players[1]))[-1][0] != first_day
+
+
 async def test_competition_ranks_are_frozen_too(world: World, database_url: str) -> None:
     board_id = await create_board(world.http, reset="daily", order="asc")
     players = [p for p, _ in await insert_players(database_url, 3)]

@@ -166,3 +166,21 @@ async def test_a_country_on_a_board_without_segments_is_a_400(
     )
     assert response.status_code == 400
     assert "segments" in response.json()["detail"]
+
+
+async def test_a_void_moves_the_country_ranking_too(client: Client, database_url: str) -> None:
+    board_id, ids = await world(client, database_url)
+    # de1's better run (95) is voided: back to 90, still first in DE; de2's only run
+    # voided: gone from DE.
+    better = await submit(client, board_id, ids["de1"], 95)
+    assert (await ranking(client, board_id, "DE"))[0] == (1, ids["de1"], 95)
+    listed = await client.get(
+        f"/v1/leaderboards/{board_id}/players/{ids['de2']}/submissions", headers=ADMIN
+    )
+    (only,) = listed.json()["submissions"]
+    for sid in (better["submission_id"], only["id"]):
+        response = await client.post(
+            f"/v1/submissions/{sid}/void", json={"reason": "replay"}, headers=ADMIN
+        )
+        assert response.status_code == 200, response.text
+    assert await ranking(client, board_id, "DE") == [(1, ids["de1"], 90), (2, ids["de3"], 50)]

@@ -196,9 +196,13 @@ async def test_submissions_and_reads_follow_the_reference_model(
         player_id = players[who][0]
         expected = model.submit(player_id, score)
         got = await submit(client, board_id, player_id, score)
-        assert got == {**expected, "leaderboard": board_id, "period": None}, (
-            f"submission #{step + 1} ({operator}/{order}): {score} for player {who}"
-        )
+        assert isinstance(got["submission_id"], int)
+        assert got == {
+            **expected,
+            "leaderboard": board_id,
+            "period": None,
+            "submission_id": got["submission_id"],
+        }, f"submission #{step + 1} ({operator}/{order}): {score} for player {who}"
 
     ranking = model.ranking()
     total = len(ranking)

@@ -32,6 +32,7 @@ from leaderboard.ratelimit import RateLimiter
 from leaderboard.scores.admission import Admission
 from leaderboard.scores.idempotency import IdempotencyStore
 from leaderboard.scores.repository import ScoreRepository
+from leaderboard.scores.review import ReviewRules
 from leaderboard.scores.service import ScoreService
 from leaderboard.scores.writer import ScoreWriter
 from tests.helpers import async_wait_until
@@ -80,6 +81,7 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
         index=index,
         admission=Admission(ScriptPipeline(redis), RateLimiter(ScriptPipeline(redis), keys), idem),
         idempotency=idem,
+        review=ReviewRules(index),
         clock=system_clock,
     )
     board = await boards.create(

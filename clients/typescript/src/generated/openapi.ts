@@ -344,6 +344,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/leaderboards/{board_id}/players/{player_id}/submissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A player's submissions of a period, newest first (that player, or admin)
+         * @description Every submission the ledger keeps (`ledger_days`), whatever its status: accepted, pending, approved, rejected (with the reason) or voided.
+         */
+        get: operations["listPlayerSubmissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/leaderboards/{board_id}/submissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The review queue: pending submissions, oldest first (admin, server key) */
+        get: operations["listPendingSubmissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/submissions/{submission_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a held submission (admin, server key): it counts now
+         * @description Applied with the board's operator to the period it was submitted in; ranks, events and audit as for an accepted submission.
+         */
+        post: operations["approveSubmission"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/submissions/{submission_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One submission (its player, the admin, a server key of its board) */
+        get: operations["getSubmission"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/submissions/{submission_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a held submission (admin, server key): it never counts */
+        post: operations["rejectSubmission"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/submissions/{submission_id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void a counted submission (admin): the player's score is recomputed
+         * @description The stored score of the submission's period is recomputed from the player's remaining counted submissions (`best`: the best; `latest`: the newest; `sum`: their total); with none left the entry is removed. Ranks, events (`rank_changed` or `entry_removed`) and the audit log follow.
+         */
+        post: operations["voidSubmission"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/server-keys": {
         parameters: {
             query?: never;
@@ -618,6 +729,15 @@ export interface components {
              */
             ranks: "ordinal" | "competition" | "dense";
             segments?: "country"[];
+            /** @default 30 */
+            ledger_days: number;
+            /**
+             * @default none
+             * @enum {string}
+             */
+            review: "none" | "rules" | "all";
+            review_jump?: number | null;
+            review_top?: number | null;
             /** @default true */
             open: boolean;
         };
@@ -663,6 +783,15 @@ export interface components {
              */
             ranks: "ordinal" | "competition" | "dense";
             segments?: "country"[];
+            /** @default 30 */
+            ledger_days: number;
+            /**
+             * @default none
+             * @enum {string}
+             */
+            review: "none" | "rules" | "all";
+            review_jump?: number | null;
+            review_top?: number | null;
         };
         /** BoardList */
         BoardList: {
@@ -686,6 +815,10 @@ export interface components {
             overtake_events?: number;
             keep_periods?: number | null;
             ranks?: "ordinal" | "competition" | "dense";
+            ledger_days?: number;
+            review?: "none" | "rules" | "all";
+            review_jump?: number | null;
+            review_top?: number | null;
         };
         /** Bucket */
         Bucket: {
@@ -712,6 +845,10 @@ export interface components {
             tier_level: number;
             closed: boolean;
             season_ends_at: string | null;
+        };
+        /** Decision */
+        Decision: {
+            reason: string;
         };
         /** DeviceAuthRequest */
         DeviceAuthRequest: {
@@ -763,6 +900,13 @@ export interface components {
              * @constant
              */
             status: "ok";
+        };
+        /** HeldResult */
+        HeldResult: {
+            submission_id: number;
+            status: string;
+            player_id: string;
+            score: number;
         };
         /** HistogramPage */
         HistogramPage: {
@@ -928,6 +1072,8 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             player_id?: string | null;
+            /** @description An http(s) URL, at most 512 characters */
+            evidence_url?: string | null;
         };
         /** SeasonEnd */
         SeasonEnd: {
@@ -985,6 +1131,28 @@ export interface components {
             tier_level: number;
             members: number;
         };
+        /** SubmissionList */
+        SubmissionList: {
+            submissions: components["schemas"]["SubmissionView"][];
+        };
+        /** SubmissionView */
+        SubmissionView: {
+            id: number;
+            leaderboard: string;
+            period: string | null;
+            player_id: string;
+            score: number;
+            /** @enum {string} */
+            status: "accepted" | "pending" | "approved" | "rejected" | "voided";
+            /** Format: date-time */
+            submitted_at: string;
+            decided_at: string | null;
+            reason: string | null;
+            evidence_url: string | null;
+            metadata: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** SubmitResult */
         SubmitResult: {
             player_id: string;
@@ -995,6 +1163,7 @@ export interface components {
             changed: boolean;
             leaderboard: string;
             period: string | null;
+            submission_id?: number | null;
         };
         /** Tier */
         Tier: {
@@ -1116,7 +1285,7 @@ export interface operations {
                 /** @description an entry's id */
                 before?: number | null;
                 /** @description one kind of write */
-                action?: "leaderboard.create" | "leaderboard.update" | "leaderboard.delete" | "server_key.create" | "server_key.revoke" | "entry.remove" | "player.ban" | "player.unban" | "player.create" | "player.update" | "player.delete" | "score.submit" | "league.create" | "league.delete" | "league.season_end" | null;
+                action?: "leaderboard.create" | "leaderboard.update" | "leaderboard.delete" | "server_key.create" | "server_key.revoke" | "entry.remove" | "player.ban" | "player.unban" | "player.create" | "player.update" | "player.delete" | "score.submit" | "submission.approve" | "submission.reject" | "submission.void" | "league.create" | "league.delete" | "league.season_end" | null;
                 /** @description `admin`, or `server-key:<id>` for one server key */
                 actor?: string | null;
                 /** @description a board's id */
@@ -2350,7 +2519,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubmitResult"];
+                    "application/json": components["schemas"]["SubmitResult"] | components["schemas"]["HeldResult"];
+                };
+            };
+            /** @description Held for review (the board's `review`): it counts once approved; no rank changed. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeldResult"];
                 };
             };
             /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. Also no player_id from the admin or a server key, a score written as a float (`1.0`: JSON Schema calls it an integer, the service does not), a score outside the board's min_score/max_score, a sum that would leave the range, or metadata over 4 KiB of JSON or holding NUL characters. */
@@ -2570,6 +2748,493 @@ export interface operations {
             };
             /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. No such player. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listPlayerSubmissions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description current (default), previous, or any date YYYY-MM-DD inside the period (400 for another value, for previous or a date on a board that never resets, and for a period that has not started) */
+                period?: string | null;
+            };
+            header?: never;
+            path: {
+                board_id: string;
+                player_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionList"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the token scheme expected. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. No such leaderboard. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listPendingSubmissions: {
+        parameters: {
+            query?: {
+                status?: "pending";
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                board_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionList"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the token scheme expected. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. No such leaderboard. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    approveSubmission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionView"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the token scheme expected. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but may not do this. Also a banned player's submission (it stays pending). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. Not in the ledger. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state. The submission is decided already (approved, rejected, voided). Or the player reached max_submissions. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getSubmission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionView"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the token scheme expected. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. Not in the ledger. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rejectSubmission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionView"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the token scheme expected. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. Not in the ledger. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state. The submission is decided already (approved, rejected, voided). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`LEADERBOARD_MAX_BODY_BYTES`, 1 MiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    voidSubmission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionView"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the token scheme expected. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. No submission ever had this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state. Voided already, not counted (pending, rejected), or no longer kept by the ledger. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`LEADERBOARD_MAX_BODY_BYTES`, 1 MiB by default). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
