@@ -237,6 +237,7 @@ async def test_submissions_and_reads_follow_the_reference_model(
             "display_name": name,
             "score": model.entries[player_id].score,
             "rank": rank,
+            "position": rank,  # ordinal ranks: the place in the order
             "total": total,
             "leaderboard": board_id,
             "period": None,
