@@ -29,7 +29,7 @@ ALTER TABLE scores_unpartitioned
     RENAME CONSTRAINT scores_player_id_fkey TO scores_unpartitioned_player_id_fkey;
 ALTER INDEX scores_player RENAME TO scores_unpartitioned_player;
 
--- The same columns, defaults, checks and keys as before (0003, 0004, 0006, 0012).
+-- The same columns, defaults, checks and keys as before (0003, 0004, 0006, 0012, 0015).
 CREATE TABLE scores (
     leaderboard_id text NOT NULL,
     period_start   date NOT NULL,
@@ -43,7 +43,8 @@ CREATE TABLE scores (
     previous_score bigint,
     hidden         boolean NOT NULL DEFAULT false,
     unledgered     bigint,
-    CONSTRAINT scores_pkey PRIMARY KEY (leaderboard_id, period_start, player_id),
+    span           smallint NOT NULL DEFAULT 0 CHECK (span BETWEEN 0 AND 3),
+    CONSTRAINT scores_pkey PRIMARY KEY (leaderboard_id, span, period_start, player_id),
     CONSTRAINT scores_score_check
         CHECK (score BETWEEN -9007199254740991 AND 9007199254740991),
     CONSTRAINT scores_leaderboard_id_fkey FOREIGN KEY (leaderboard_id)
@@ -152,9 +153,9 @@ END
 $$;
 
 INSERT INTO scores (leaderboard_id, period_start, player_id, score, reached_seq, reached_at,
-                    submissions, metadata, updated_at, previous_score, hidden, unledgered)
+                    submissions, metadata, updated_at, previous_score, hidden, unledgered, span)
 SELECT leaderboard_id, period_start, player_id, score, reached_seq, reached_at,
-       submissions, metadata, updated_at, previous_score, hidden, unledgered
+       submissions, metadata, updated_at, previous_score, hidden, unledgered, span
   FROM scores_unpartitioned;
 
 DO $$

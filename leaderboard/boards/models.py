@@ -21,6 +21,8 @@ RankStyle = Literal["ordinal", "competition", "dense"]
 """How tied scores are numbered: 1, 2, 3, 4 (ordinal), 1, 2, 2, 4 (competition) or
 1, 2, 2, 3 (dense); the order of the entries is the same under all three."""
 RANK_STYLES: tuple[RankStyle, ...] = ("ordinal", "competition", "dense")
+Spans = Annotated[list[Reset], Meta(min_length=1, max_length=4)]
+"""A board's spans: the periods it ranks the same submissions over, the primary first."""
 Segment = Literal["country"]
 Segments = Annotated[list[Segment], Meta(max_length=1)]
 MAX_SCORE = 2**53 - 1
@@ -45,7 +47,10 @@ class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: BoardName | None = None
     order: Order = "desc"
     operator: Operator = "best"
-    reset: Reset = "never"
+    reset: Reset | UnsetType = UNSET
+    """Default: the first of ``spans``, else ``never``."""
+    spans: Spans | UnsetType = UNSET
+    """Default: ``[reset]``. The first is the primary span and equals ``reset``."""
     rate_limit: RateLimitConfig = msgspec.field(default_factory=RateLimitConfig)
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     client_submissions: bool = True
@@ -79,12 +84,22 @@ class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     review_top: ReviewTop | None = None
     """``rules``: hold a submission that would rank the player within this top."""
 
+    def primary(self) -> Reset:
+        """The board's reset: as given, else the first span, else ``never``."""
+        if not isinstance(self.reset, UnsetType):
+            return self.reset
+        return "never" if isinstance(self.spans, UnsetType) else self.spans[0]
+
+    def span_list(self) -> list[Reset]:
+        """The board's spans, the primary first (``[reset]`` when not given)."""
+        return [self.primary()] if isinstance(self.spans, UnsetType) else list(self.spans)
+
 
 class BoardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Rules to change on an existing board (``PATCH``).
 
     Absent fields stay as they are, null clears the optional ones. ``id``, ``order``,
-    ``operator`` and ``reset`` are fixed when the board is created (they decide how its
+    ``operator``, ``reset``, ``spans`` and ``segments`` are fixed when the board is created (they decide how its
     stored scores rank): sending one is a 400 naming it.
     """
 
@@ -125,9 +140,13 @@ class Board(msgspec.Struct, kw_only=True):
     order: Order
     operator: Operator
     reset: Reset
+    """The primary span; in a span's view (:meth:`view`), that span."""
     rate_limit: RateLimitConfig
     metadata: dict[str, Any]
     created_at: datetime
+    spans: list[Reset] = msgspec.field(default_factory=list)
+    """The spans, the primary (the reset) first; fixed at creation. Empty: ``[reset]``
+    (a board made in code)."""
     client_submissions: bool = True
     min_score: int | None = None
     max_score: int | None = None
@@ -147,6 +166,38 @@ class Board(msgspec.Struct, kw_only=True):
     review_top: int | None = None
     open: bool = True
     """Whether submissions are accepted now (between ``starts_at`` and ``ends_at``)."""
+
+    @property
+    def span(self) -> Reset:
+        """The span this board object ranks: the primary, or that of a :meth:`view`."""
+        return self.reset
+
+    @property
+    def span_no(self) -> int:
+        """The span's position in ``spans`` (0: the primary): its rows' ``scores.span``."""
+        return self.spans.index(self.reset) if self.spans else 0
+
+    @property
+    def multi_span(self) -> bool:
+        return len(self.spans) > 1
+
+    def view(self, span: Reset) -> Board:
+        """The board as one of its spans ranks it: ``reset`` (what picks periods) is the span.
+
+        Everything that works on (board, period) works on a view: the period's keys, rows
+        and lifetime follow the span (``span_no``). Never stored: views are made per use.
+        """
+        if span == self.reset:
+            return self
+        return msgspec.structs.replace(self, reset=span)
+
+    def view_of(self, span_no: int) -> Board:
+        """The view of the span at ``span_no`` (a row's ``scores.span``)."""
+        return self.view(self.spans[span_no]) if self.spans else self
+
+    def views(self) -> list[Board]:
+        """A view of each span, the primary first."""
+        return [self.view(span) for span in self.spans] if self.multi_span else [self]
 
     def is_open(self, now: datetime) -> bool:
         return (self.starts_at is None or now >= self.starts_at) and (

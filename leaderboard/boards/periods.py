@@ -73,3 +73,14 @@ def public_period(start: date) -> date | None:
 def period_key(start: date) -> str:
     """The period's part of a Redis key."""
     return "all" if start == ALL_TIME else start.isoformat()
+
+
+def span_period_key(board: Board, start: date) -> str:
+    """The period's part of a Redis key, for the span ``board`` ranks (a view's).
+
+    The primary span's keys are ``period_key``'s (a board with one span is as it always
+    was); a secondary span's carry its name: a weekly period and a daily one may start on
+    the same day (``weekly.2026-11-30``, ``never.all``).
+    """
+    key = period_key(start)
+    return key if board.span_no == 0 else f"{board.span}.{key}"

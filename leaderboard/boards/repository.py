@@ -14,7 +14,7 @@ _BOARD_COLUMNS = (
     "id, name, sort_order, operator, reset, rate_limit, rate_window_seconds, metadata, created_at, "
     "client_submissions, min_score, max_score, starts_at, ends_at, max_submissions, "
     "overtake_events, keep_periods, ranks, segments, ledger_days, review, review_jump, "
-    "review_top"
+    "review_top, spans"
 )
 
 
@@ -25,6 +25,7 @@ def to_board(row: asyncpg.Record) -> Board:
         order=row["sort_order"],
         operator=row["operator"],
         reset=row["reset"],
+        spans=list(row["spans"] or [row["reset"]]),
         rate_limit=RateLimitConfig(
             limit=row["rate_limit"], window_seconds=row["rate_window_seconds"]
         ),
@@ -63,16 +64,16 @@ class BoardRepository:
                     (id, name, sort_order, operator, reset, rate_limit, rate_window_seconds,
                      metadata, client_submissions, min_score, max_score, starts_at, ends_at,
                      max_submissions, overtake_events, keep_periods, created_at, ranks,
-                     segments, ledger_days, review, review_jump, review_top)
+                     segments, ledger_days, review, review_jump, review_top, spans)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                        $17, $18, $19, $20, $21, $22, $23)
+                        $17, $18, $19, $20, $21, $22, $23, $24)
                 RETURNING {_BOARD_COLUMNS}
                 """,
                 spec.id,
                 spec.name or spec.id,
                 spec.order,
                 spec.operator,
-                spec.reset,
+                spec.primary(),
                 spec.rate_limit.limit,
                 spec.rate_limit.window_seconds,
                 spec.metadata,
@@ -91,6 +92,8 @@ class BoardRepository:
                 spec.review,
                 spec.review_jump,
                 spec.review_top,
+                # one span: NULL, as boards made before spans (to_board reads [reset])
+                spans if len(spans := spec.span_list()) > 1 else None,
             )
         except asyncpg.UniqueViolationError:
             raise ConflictError(f"leaderboard {spec.id!r} exists already") from None

@@ -222,7 +222,19 @@ def check_board_rules(spec: BoardCreate | Board, now: datetime, *, ends_at_given
         )
     if spec.review == "rules" and spec.review_jump is None and spec.review_top is None:
         raise InvalidInputError("review", "'rules' needs review_jump, review_top or both")
-    if spec.keep_periods is not None and spec.reset == "never":
+    spans = spec.span_list() if isinstance(spec, BoardCreate) else spec.spans or [spec.reset]
+    if isinstance(spec, BoardCreate):
+        check_spans(spec)
+    if spec.keep_periods is not None and all(span == "never" for span in spans):
         raise InvalidInputError(
             "keep_periods", "only boards that reset (daily, weekly, monthly) drop old periods"
         )
+
+
+def check_spans(spec: BoardCreate) -> None:
+    """``spans``: distinct, the first equal to ``reset`` when both are given."""
+    spans = spec.span_list()
+    if len(set(spans)) != len(spans):
+        raise InvalidInputError("spans", "each span may be listed once")
+    if spans[0] != spec.primary():
+        raise InvalidInputError("spans", "the first span is the primary: it must equal reset")

@@ -49,6 +49,17 @@ CountryQuery = Annotated[
         schema_extra={"pattern": "^[A-Za-z]{2}$"},
     ),
 ]
+SpanQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="Which of the board's spans (its `spans`: never, daily, weekly, monthly) "
+        "to read; default the primary (the board's `reset`). `period` is one of that span's "
+        "(400 naming `span` for a value that is not one of the board's spans).",
+        max_length=16,
+        # In the schema only: the service answers a 400 naming `span`.
+        schema_extra={"enum": ["never", "daily", "weekly", "monthly"]},
+    ),
+]
 # The 400 and 404 of every ranked read.
 _READ_NOTES = {
     400: "A bad query parameter, or a `period` the board does not have.",
@@ -94,8 +105,9 @@ class RankingController(Controller):
         period: PeriodQuery = None,
         ranks: RanksQuery = None,
         country: CountryQuery = None,
+        span: SpanQuery = None,
     ) -> Response[Page]:
-        page = await rankings.top(board_id, period, offset, limit, ranks, country)
+        page = await rankings.top(board_id, period, offset, limit, ranks, country, span)
         return negotiated(request, page)
 
     @get(
@@ -114,8 +126,9 @@ class RankingController(Controller):
         period: PeriodQuery = None,
         ranks: RanksQuery = None,
         country: CountryQuery = None,
+        span: SpanQuery = None,
     ) -> Response[PlayerEntry]:
-        entry = await rankings.entry(board_id, player_id, period, ranks, country)
+        entry = await rankings.entry(board_id, player_id, period, ranks, country, span)
         return negotiated(request, entry)
 
     @get(
@@ -155,14 +168,15 @@ class RankingController(Controller):
         period: PeriodQuery = None,
         ranks: RanksQuery = None,
         country: CountryQuery = None,
+        span: SpanQuery = None,
     ) -> Response[Page]:
         if (ids is None) == (name is None):
             raise InvalidInputError("ids", "give either ids (a friends list) or name (a search)")
         if ids is not None:
-            page = await rankings.players(board_id, listed_ids(ids), period, ranks, country)
+            page = await rankings.players(board_id, listed_ids(ids), period, ranks, country, span)
         else:
             assert name is not None
-            page = await rankings.named(board_id, name, limit, period, ranks, country)
+            page = await rankings.named(board_id, name, limit, period, ranks, country, span)
         return negotiated(request, page)
 
     @get(
@@ -181,8 +195,9 @@ class RankingController(Controller):
         period: PeriodQuery = None,
         ranks: RanksQuery = None,
         country: CountryQuery = None,
+        span: SpanQuery = None,
     ) -> Response[HistogramPage]:
-        shape = await rankings.histogram(board_id, buckets, period, ranks, country)
+        shape = await rankings.histogram(board_id, buckets, period, ranks, country, span)
         return negotiated(request, shape)
 
     @get(
@@ -202,8 +217,9 @@ class RankingController(Controller):
         period: PeriodQuery = None,
         ranks: RanksQuery = None,
         country: CountryQuery = None,
+        span: SpanQuery = None,
     ) -> Response[Page]:
-        page = await rankings.around(board_id, player_id, period, radius, ranks, country)
+        page = await rankings.around(board_id, player_id, period, radius, ranks, country, span)
         return negotiated(request, page)
 
     @get(
@@ -223,5 +239,7 @@ class RankingController(Controller):
         histories: HistoriesDep,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
         ranks: RanksQuery = None,
+        span: SpanQuery = None,
     ) -> Response[History]:
-        return negotiated(request, await histories.history(board_id, player_id, limit, ranks))
+        history = await histories.history(board_id, player_id, limit, ranks, span)
+        return negotiated(request, history)

@@ -41,9 +41,10 @@ class CountryMoves:
         whose index is not built is left: it is built from Postgres, where the new country
         is, when first read.
         """
-        for board_id, period, score, seq in await self._records.segmented_entries(player_id):
+        entries = await self._records.segmented_entries(player_id)
+        for board_id, span_no, period, score, seq in entries:
             try:
-                board = await self._board_of(board_id)
+                board = (await self._board_of(board_id)).view_of(span_no)
             except NotFoundError:
                 continue  # deleted meanwhile
             if old is not None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from leaderboard.boards.models import Board
-from leaderboard.boards.periods import period_key, resolve_period
+from leaderboard.boards.periods import resolve_period, span_period_key
 from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import Clock
 from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
@@ -125,16 +125,16 @@ class IndexGuard:
             return await self._rebuild(board, period, report, "restart")
         # Lost: the sorted set while Postgres has rows; or torn: members-hash fields lost
         # (a write would give such a player a second entry: index_common.lua's torn()).
-        if (state.entries == 0 and await self._records.has_entries(board.id, period)) or (
+        if (state.entries == 0 and await self._records.has_entries(board, period)) or (
             state.members < state.entries
         ):
             return await self._rebuild(board, period, report, "missing")
 
-        rows = await self._records.rows_after(board.id, period, state.player_cursor, self._slice)
+        rows = await self._records.rows_after(board, period, state.player_cursor, self._slice)
         player_cursor = rows[-1].player_id if len(rows) >= self._slice else ""
-        suspects = _suspects_of(state.suspects, period)
+        suspects = _suspects_of(state.suspects, board, period)
         if suspects:
-            rows += await self._records.rows_of(board.id, period, suspects)
+            rows += await self._records.rows_of(board, period, suspects)
         await self._compare(board, period, rows, report)
         rank_cursor = await self._remove_extras(board, period, state.rank_cursor, report)
         await self._index.checks.save_cursors(board, period, player_cursor, rank_cursor)
@@ -142,7 +142,7 @@ class IndexGuard:
             INDEX_REPAIRS.labels("diverged").inc(report.repaired + report.removed)
             logger.warning(
                 "index of %s (%s) disagreed with Postgres: %d entries repaired, %d removed",
-                board.id, period_key(period), report.repaired, report.removed,
+                board.id, span_period_key(board, period), report.repaired, report.removed,
             )  # fmt: skip
         return report
 
@@ -155,7 +155,7 @@ class IndexGuard:
             INDEX_REPAIRS.labels(cause).inc()
             logger.warning(
                 "index of %s (%s) rebuilt from Postgres (%s): %d entries",
-                board.id, period_key(period), cause, entries,
+                board.id, span_period_key(board, period), cause, entries,
             )  # fmt: skip
         return report
 
@@ -181,7 +181,7 @@ class IndexGuard:
         """
         window = await self._index.checks.window(board, period, first, self._slice)
         players = [player for player, _ in window]
-        rows = await self._records.rows_of(board.id, period, players)
+        rows = await self._records.rows_of(board, period, players)
         present = {row.player_id for row in rows}
         extras = {player for player in players if player not in present}
         confirmed = extras & self._extras.pop((board.id, period), set())
@@ -199,7 +199,7 @@ def _agrees(entry: HeldEntry, row: CheckedRow, board: Board) -> bool:
     return int(float(entry.redis_score)) == to_redis_score(row.score, board.order)
 
 
-def _suspects_of(suspects: list[str], period: date) -> list[str]:
+def _suspects_of(suspects: list[str], board: Board, period: date) -> list[str]:
     """The players among ``<period key>|<player id>`` suspects of this period."""
-    prefix = period_key(period) + "|"
+    prefix = span_period_key(board, period) + "|"
     return [item[len(prefix) :] for item in suspects if item.startswith(prefix)]

@@ -15,7 +15,7 @@ from leaderboard.ranking.index import RankIndex
 from leaderboard.ranking.models import BestRank, History, PeriodStanding
 from leaderboard.ranking.results import PeriodResults, PeriodRow
 from leaderboard.ranking.values import ReadView
-from leaderboard.ranking.views import percentile, rank_style
+from leaderboard.ranking.views import percentile, rank_style, span_of
 
 
 class PlayerHistory:
@@ -25,9 +25,14 @@ class PlayerHistory:
         self._results = results
 
     async def history(
-        self, board_id: str, player_id: str, limit: int, ranks: str | None = None
+        self,
+        board_id: str,
+        player_id: str,
+        limit: int,
+        ranks: str | None = None,
+        span: str | None = None,
     ) -> History:
-        board = await self._boards.get(board_id)
+        board = span_of(await self._boards.get(board_id), span)
         player_id = canonical_player_id(player_id)
         style = rank_style(board, ranks)
         rows = await self._results.history(board, player_id, limit, style)

@@ -26,7 +26,7 @@ from datetime import UTC, date
 from typing import TypeVar
 
 from leaderboard.boards.models import Board
-from leaderboard.boards.periods import oldest_kept, period_key, period_start
+from leaderboard.boards.periods import oldest_kept, period_start, span_period_key
 from leaderboard.lib.clock import Clock
 from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis, unlink_matching
@@ -169,7 +169,7 @@ class RankIndex:
 
     async def apply_stored(self, board: Board, period: date, player_id: str) -> IndexChange | None:
         """Put what Postgres holds for the player now in the index; None: no entry there."""
-        stored = await self._records.stored(board.id, period, player_id)
+        stored = await self._records.stored(board, period, player_id)
         if stored is None:
             return None
         return await self.apply(
@@ -220,7 +220,7 @@ class RankIndex:
         until = int(time.time() * 1000) + SUSPECT_FOR_MS
         try:
             await self._scripts.add_suspect(
-                self._keys.suspects(board.id), period_key(period), player_id, until
+                self._keys.suspects(board.id), span_period_key(board, period), player_id, until
             )
         except REDIS_OUTAGE_ERRORS:
             logger.warning("cannot note %s's unknown write on %s in Redis", player_id, board.id)

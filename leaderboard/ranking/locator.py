@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from leaderboard.boards.models import Board
-from leaderboard.boards.periods import period_end, period_key
+from leaderboard.boards.periods import period_end, span_period_key
 from leaderboard.lib.clock import Clock
 from leaderboard.lib.keys import IndexKeys, Keys
 
@@ -22,7 +22,7 @@ class IndexLocator:
 
     def keys(self, board: Board, period: date, country: str | None = None) -> IndexKeys:
         """The period's index; ``country``: that country's segment of it."""
-        return self._keys.index(board.id, period_key(period), country)
+        return self._keys.index(board.id, span_period_key(board, period), country)
 
     def ttl_ms(self, board: Board, period: date) -> int:
         """How long a period's index keys live from now, in ms (0: boards that never reset).

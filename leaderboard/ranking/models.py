@@ -16,6 +16,8 @@ class Entry(msgspec.Struct, kw_only=True):
 
 class Page(msgspec.Struct, kw_only=True):
     leaderboard: str
+    span: str
+    """The span read (``?span=``; the board's primary, its reset, by default)."""
     period: date | None
     total: int
     entries: list[Entry]
@@ -28,6 +30,7 @@ class PlayerEntry(msgspec.Struct, kw_only=True):
     rank: int
     total: int
     leaderboard: str
+    span: str
     period: date | None
     percentile: float
     """The share of the other entries ranked below this one, 0-100 (100 when alone)."""
@@ -49,6 +52,7 @@ class Bucket(msgspec.Struct, kw_only=True, rename={"low": "from", "high": "to"})
 
 class HistogramPage(msgspec.Struct, kw_only=True):
     leaderboard: str
+    span: str
     period: date | None
     total: int
     buckets: list[Bucket]

@@ -29,8 +29,8 @@ from datetime import date
 from leaderboard.lib.metrics import TOP_PAGE_CACHE
 from leaderboard.ranking.models import Page
 
-# period start, offset, limit, rank style, country (a segment's page) or None
-PageKey = tuple[date, int, int, str, str | None]
+# period start, offset, limit, rank style, country (a segment's page) or None, span
+PageKey = tuple[date, int, int, str, str | None, str]
 _HITS, _MISSES = TOP_PAGE_CACHE.labels("hit"), TOP_PAGE_CACHE.labels("miss")
 _SHARED = TOP_PAGE_CACHE.labels("shared")
 # What the cache had seen of a board when a page's read began (see TopPageCache.version).
@@ -130,7 +130,7 @@ class TopPageCache:
             return
         low, high = (rank, rank) if previous_rank is None else sorted((rank, previous_rank))
         for key in [k for k in pages if k[0] == period]:
-            _, offset, limit, style, country = key
+            _, offset, limit, style, country, _ = key  # a span of the same start: dropped alike
             first, last = offset + 1, offset + limit
             if style != "ordinal":
                 high = max(high, last)

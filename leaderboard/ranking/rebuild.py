@@ -79,10 +79,10 @@ class Rebuilder:
             # submission would otherwise leave keys behind that nothing ever deletes).
             if not await self._boards.exists(board.id):
                 raise NotFoundError(f"no leaderboard {board.id!r}")
-            total = await self._records.count(board.id, period, country)
+            total = await self._records.count(board, period, country)
             if progress:
                 progress(done, total)
-            async for batch in self._records.stream(board.id, period, country=country):
+            async for batch in self._records.stream(board, period, country=country):
                 pipe = self._redis.pipeline(transaction=False)
                 pipe.zadd(
                     temp_scores,

@@ -13,18 +13,21 @@ from datetime import date
 
 from asyncpg import Record
 
+from leaderboard.boards.models import Board
 from leaderboard.lib.db import Database
 from leaderboard.lib.replica import ReadReplica
 
 # A period's rows; a segment's: those of one country's players.
+# A span's rows (``span``: the board's span_no; a board view's, see boards/models.py).
 _ROWS = """
     SELECT player_id::text, score, reached_seq FROM scores
-     WHERE leaderboard_id = $1 AND period_start = $2 AND NOT hidden
+     WHERE leaderboard_id = $1 AND span = $2 AND period_start = $3 AND NOT hidden
 """
 _COUNTRY_ROWS = """
     SELECT s.player_id::text, s.score, s.reached_seq
       FROM scores s JOIN players p ON p.id = s.player_id
-     WHERE s.leaderboard_id = $1 AND s.period_start = $2 AND NOT s.hidden AND p.country = $3
+     WHERE s.leaderboard_id = $1 AND s.span = $2 AND s.period_start = $3 AND NOT s.hidden
+       AND p.country = $4
 """
 
 
@@ -36,8 +39,9 @@ def _rows_of(country: str | None) -> str:
     return _ROWS if country is None else _COUNTRY_ROWS
 
 
-def _row_args(board_id: str, period: date, country: str | None) -> tuple[object, ...]:
-    return (board_id, period) if country is None else (board_id, period, country)
+def _row_args(board: Board, period: date, country: str | None) -> tuple[object, ...]:
+    args = (board.id, board.span_no, period)
+    return args if country is None else (*args, country)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,29 +58,31 @@ class ScoreRecords:
         # Rebuilds (count and stream) may read a replica, fenced: see lib/replica.py.
         self._reads = reads or ReadReplica(db, None)
 
-    async def stored(self, board_id: str, period: date, player_id: str) -> StoredEntry | None:
+    async def stored(self, board: Board, period: date, player_id: str) -> StoredEntry | None:
         row = await self._db.fetchrow(
             """
             SELECT score, reached_seq FROM scores
-             WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = $3 AND NOT hidden
+             WHERE leaderboard_id = $1 AND span = $4 AND period_start = $2 AND player_id = $3
+               AND NOT hidden
             """,
-            board_id,
+            board.id,
             period,
             player_id,
+            board.span_no,
         )
         return StoredEntry(row["score"], row["reached_seq"]) if row else None
 
-    async def count(self, board_id: str, period: date, country: str | None = None) -> int:
+    async def count(self, board: Board, period: date, country: str | None = None) -> int:
         """The period's rows (a rebuild's progress: read where the rebuild reads)."""
         rows = await self._reads.fetch(
             _COUNT if country is None else _COUNTRY_COUNT,
-            *_row_args(board_id, period, country),
+            *_row_args(board, period, country),
             kind="scan",
         )
         return int(rows[0][0])
 
     async def stream(
-        self, board_id: str, period: date, batch_size: int = 5000, country: str | None = None
+        self, board: Board, period: date, batch_size: int = 5000, country: str | None = None
     ) -> AsyncIterator[list[tuple[str, int, int]]]:
         """Every (player id, score, reached_seq) of a period, in batches, from one snapshot.
 
@@ -86,7 +92,7 @@ class ScoreRecords:
         ``country``: only the rows of that country's players (a segment's index).
         """
         async with self._reads.snapshot() as conn:
-            cursor = await conn.cursor(_rows_of(country), *_row_args(board_id, period, country))
+            cursor = await conn.cursor(_rows_of(country), *_row_args(board, period, country))
             while True:
                 rows = await cursor.fetch(batch_size)
                 if not rows:
@@ -98,31 +104,34 @@ class ScoreRecords:
         value = await self._db.fetchval("SELECT country FROM players WHERE id = $1", player_id)
         return None if value is None else str(value)
 
-    async def segmented_entries(self, player_id: str) -> list[tuple[str, date, int, int]]:
-        """(board id, period, score, reached_seq) of the player on boards with segments."""
+    async def segmented_entries(self, player_id: str) -> list[tuple[str, int, date, int, int]]:
+        """(board id, span_no, period, score, reached_seq) of the player on boards with
+        segments, every span's."""
         rows = await self._db.fetch(
             """
-            SELECT s.leaderboard_id, s.period_start, s.score, s.reached_seq
+            SELECT s.leaderboard_id, s.span, s.period_start, s.score, s.reached_seq
               FROM scores s JOIN leaderboards l ON l.id = s.leaderboard_id
              WHERE s.player_id = $1 AND NOT s.hidden AND cardinality(l.segments) > 0
             """,
             player_id,
         )
-        return [(row[0], row[1], row[2], row[3]) for row in rows]
+        return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
 
-    async def has_entries(self, board_id: str, period: date) -> bool:
+    async def has_entries(self, board: Board, period: date) -> bool:
         value = await self._db.fetchval(
             """
             SELECT EXISTS (SELECT 1 FROM scores
-                            WHERE leaderboard_id = $1 AND period_start = $2 AND NOT hidden)
+                            WHERE leaderboard_id = $1 AND span = $3 AND period_start = $2
+                              AND NOT hidden)
             """,
-            board_id,
+            board.id,
             period,
+            board.span_no,
         )
         return bool(value)
 
     async def rows_after(
-        self, board_id: str, period: date, after_player: str, limit: int
+        self, board: Board, period: date, after_player: str, limit: int
     ) -> list[CheckedRow]:
         """The next ``limit`` rows by player id after ``after_player`` ("" from the start).
 
@@ -132,49 +141,50 @@ class ScoreRecords:
         rows = await self._db.fetch(
             f"""
             SELECT {_CHECKED_COLUMNS} FROM scores
-             WHERE leaderboard_id = $1 AND period_start = $2 AND player_id > $3::uuid
-               AND NOT hidden
+             WHERE leaderboard_id = $1 AND span = $5 AND period_start = $2
+               AND player_id > $3::uuid AND NOT hidden
              ORDER BY player_id LIMIT $4
             """,
-            board_id,
+            board.id,
             period,
             after_player,
             limit,
+            board.span_no,
         )
         return [_checked(row) for row in rows]
 
-    async def rows_of(self, board_id: str, period: date, players: list[str]) -> list[CheckedRow]:
+    async def rows_of(self, board: Board, period: date, players: list[str]) -> list[CheckedRow]:
         """The rows of ``players`` that exist."""
         rows = await self._db.fetch(
             f"""
             SELECT {_CHECKED_COLUMNS} FROM scores
-             WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = ANY($3::uuid[])
-               AND NOT hidden
+             WHERE leaderboard_id = $1 AND span = $4 AND period_start = $2
+               AND player_id = ANY($3::uuid[]) AND NOT hidden
             """,
-            board_id,
+            board.id,
             period,
             players,
+            board.span_no,
         )
         return [_checked(row) for row in rows]
 
-    async def players_named(
-        self, board_id: str, period: date, prefix: str, limit: int
-    ) -> list[str]:
+    async def players_named(self, board: Board, period: date, prefix: str, limit: int) -> list[str]:
         """Players with an entry whose display name starts with ``prefix`` (any case)."""
         pattern = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = await self._db.fetch(
             """
             SELECT p.id::text AS player_id FROM players p
               JOIN scores s ON s.player_id = p.id
-             WHERE s.leaderboard_id = $1 AND s.period_start = $2 AND NOT s.hidden
-               AND lower(p.display_name) LIKE $3 || '%'
+             WHERE s.leaderboard_id = $1 AND s.span = $5 AND s.period_start = $2
+               AND NOT s.hidden AND lower(p.display_name) LIKE $3 || '%'
              ORDER BY lower(p.display_name), p.id
              LIMIT $4
             """,
-            board_id,
+            board.id,
             period,
             pattern,
             limit,
+            board.span_no,
         )
         return [row["player_id"] for row in rows]
 

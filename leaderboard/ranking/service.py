@@ -18,7 +18,13 @@ from leaderboard.ranking.models import Bucket, Entry, HistogramPage, Page, Playe
 from leaderboard.ranking.records import ScoreRecords
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ranking.values import Histogram, ReadView, Slice
-from leaderboard.ranking.views import percentile, points_to_next, rank_style, segment_of
+from leaderboard.ranking.views import (
+    percentile,
+    points_to_next,
+    rank_style,
+    segment_of,
+    span_of,
+)
 
 
 class RankingService:
@@ -48,8 +54,9 @@ class RankingService:
         limit: int,
         ranks: str | None = None,
         country: str | None = None,
+        span: str | None = None,
     ) -> Page:
-        board = await self._boards.get(board_id)
+        board = span_of(await self._boards.get(board_id), span)
         start = self._read_period(board, period)
         style = rank_style(board, ranks)
         segment = segment_of(board, country)
@@ -65,12 +72,14 @@ class RankingService:
             )
             return Page(
                 leaderboard=board.id,
+                span=board.span,
                 period=public_period(start),
                 total=page.total,
                 entries=await self._entries(page),
             )
 
-        return await self._index.top_page(board, (start, offset, limit, style, segment), read)
+        key = (start, offset, limit, style, segment, board.span)
+        return await self._index.top_page(board, key, read)
 
     async def around(
         self,
@@ -80,10 +89,14 @@ class RankingService:
         radius: int,
         ranks: str | None = None,
         country: str | None = None,
+        span: str | None = None,
     ) -> Page:
-        board, start, page = await self._around(board_id, player_id, period, radius, ranks, country)
+        board, start, page = await self._around(
+            board_id, player_id, period, radius, ranks, country, span
+        )
         return Page(
             leaderboard=board.id,
+            span=board.span,
             period=public_period(start),
             total=page.total,
             entries=await self._entries(page),
@@ -96,10 +109,11 @@ class RankingService:
         period: str | None,
         ranks: str | None = None,
         country: str | None = None,
+        span: str | None = None,
     ) -> PlayerEntry:
         """A player's entry, with how far it is to the next rank (one index read)."""
         player_id = canonical_player_id(player_id)
-        board = await self._boards.get(board_id)
+        board = span_of(await self._boards.get(board_id), span)
         start = self._read_period(board, period)
         style = rank_style(board, ranks)
         page = await self._read(
@@ -124,6 +138,7 @@ class RankingService:
             rank=page.shown_ranks()[-1],
             total=page.total,
             leaderboard=board.id,
+            span=board.span,
             period=public_period(start),
             # By position, whatever the style: the share of the entries ranked below.
             percentile=percentile(page.player_rank, page.total),
@@ -138,15 +153,17 @@ class RankingService:
         period: str | None,
         ranks: str | None = None,
         country: str | None = None,
+        span: str | None = None,
     ) -> Page:
         """The listed players that have an entry, best first, ranked on the whole board."""
-        board = await self._boards.get(board_id)
+        board = span_of(await self._boards.get(board_id), span)
         start = self._read_period(board, period)
         page = await self._listed(
             board, start, player_ids, rank_style(board, ranks), segment_of(board, country)
         )
         return Page(
             leaderboard=board.id,
+            span=board.span,
             period=public_period(start),
             total=page.total,
             entries=await self._entries(page),
@@ -160,14 +177,15 @@ class RankingService:
         period: str | None,
         ranks: str | None = None,
         country: str | None = None,
+        span: str | None = None,
     ) -> Page:
         """The board's players whose display name starts with ``prefix``, best first."""
-        board = await self._boards.get(board_id)
+        board = span_of(await self._boards.get(board_id), span)
         start = self._read_period(board, period)
         rank_style(board, ranks)  # a bad value is a 400 before any read
         segment_of(board, country)
-        ids = await self._records.players_named(board.id, start, prefix, limit)
-        return await self.players(board.id, ids, period, ranks, country)
+        ids = await self._records.players_named(board, start, prefix, limit)
+        return await self.players(board.id, ids, period, ranks, country, span)
 
     async def histogram(
         self,
@@ -176,9 +194,10 @@ class RankingService:
         period: str | None,
         ranks: str | None = None,
         country: str | None = None,
+        span: str | None = None,
     ) -> HistogramPage:
         """The board's shape; ``ranks`` is checked (every read takes it) but numbers nothing."""
-        board = await self._boards.get(board_id)
+        board = span_of(await self._boards.get(board_id), span)
         start = self._read_period(board, period)
         rank_style(board, ranks)
         segment = segment_of(board, country)
@@ -194,6 +213,7 @@ class RankingService:
         highest = shape.highest
         return HistogramPage(
             leaderboard=board.id,
+            span=board.span,
             period=public_period(start),
             total=shape.total,
             buckets=[
@@ -251,9 +271,10 @@ class RankingService:
         radius: int,
         ranks: str | None,
         country: str | None,
+        span: str | None = None,
     ) -> tuple[Board, date, Slice]:
         player_id = canonical_player_id(player_id)
-        board = await self._boards.get(board_id)
+        board = span_of(await self._boards.get(board_id), span)
         start = self._read_period(board, period)
         style = rank_style(board, ranks)
         page = await self._read(

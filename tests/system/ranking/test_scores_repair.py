@@ -95,7 +95,7 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
         own_valkey.stop()
         with pytest.raises(DependencyUnavailableError, match="the score was recorded"):
             await service.submit_score(board.id, player, 42, None)
-        stored = await records.stored(board.id, ALL_TIME, player)
+        stored = await records.stored(board, ALL_TIME, player)
         assert stored is not None
         assert stored.score == 42, "committed before the outage was noticed"
         assert index.repairs_pending == 1

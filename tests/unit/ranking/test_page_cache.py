@@ -15,7 +15,7 @@ TODAY = date(2026, 11, 25)
 
 
 def page(name: str) -> Page:
-    return Page(leaderboard=name, period=None, total=0, entries=[])
+    return Page(leaderboard=name, span="daily", period=None, total=0, entries=[])
 
 
 class Clock:
@@ -29,14 +29,14 @@ class Clock:
 def test_a_page_lives_for_the_ttl() -> None:
     clock = Clock()
     cache = TopPageCache(0.5, clock=clock)
-    cache.put("b", (TODAY, 0, 10, "ordinal", None), page("p"), cache.version("b"))
-    assert cache.get("b", (TODAY, 0, 10, "ordinal", None)) == page("p")
-    assert cache.get("b", (TODAY, 0, 20, "ordinal", None)) is None
-    assert cache.get("other", (TODAY, 0, 10, "ordinal", None)) is None
+    cache.put("b", (TODAY, 0, 10, "ordinal", None, "daily"), page("p"), cache.version("b"))
+    assert cache.get("b", (TODAY, 0, 10, "ordinal", None, "daily")) == page("p")
+    assert cache.get("b", (TODAY, 0, 20, "ordinal", None, "daily")) is None
+    assert cache.get("other", (TODAY, 0, 10, "ordinal", None, "daily")) is None
     clock.now += 0.49
-    assert cache.get("b", (TODAY, 0, 10, "ordinal", None)) is not None
+    assert cache.get("b", (TODAY, 0, 10, "ordinal", None, "daily")) is not None
     clock.now += 0.02
-    assert cache.get("b", (TODAY, 0, 10, "ordinal", None)) is None
+    assert cache.get("b", (TODAY, 0, 10, "ordinal", None, "daily")) is None
 
 
 def test_a_page_read_before_a_change_is_not_cached() -> None:
@@ -50,18 +50,18 @@ def test_a_page_read_before_a_change_is_not_cached() -> None:
     for spoil in spoilers:
         read_at = cache.version("b")
         spoil()
-        cache.put("b", (TODAY, 0, 10, "ordinal", None), page("stale"), read_at)
-        assert cache.get("b", (TODAY, 0, 10, "ordinal", None)) is None
+        cache.put("b", (TODAY, 0, 10, "ordinal", None, "daily"), page("stale"), read_at)
+        assert cache.get("b", (TODAY, 0, 10, "ordinal", None, "daily")) is None
     read_at = cache.version("b")
     cache.changed("other", TODAY, 1, None)  # another board's change does not matter
-    cache.put("b", (TODAY, 0, 10, "ordinal", None), page("fresh"), read_at)
-    assert cache.get("b", (TODAY, 0, 10, "ordinal", None)) == page("fresh")
+    cache.put("b", (TODAY, 0, 10, "ordinal", None, "daily"), page("fresh"), read_at)
+    assert cache.get("b", (TODAY, 0, 10, "ordinal", None, "daily")) == page("fresh")
 
 
 def test_off_when_the_ttl_is_zero() -> None:
     cache = TopPageCache(0)
-    cache.put("b", (TODAY, 0, 10, "ordinal", None), page("p"), cache.version("b"))
-    assert cache.get("b", (TODAY, 0, 10, "ordinal", None)) is None
+    cache.put("b", (TODAY, 0, 10, "ordinal", None, "daily"), page("p"), cache.version("b"))
+    assert cache.get("b", (TODAY, 0, 10, "ordinal", None, "daily")) is None
 
 
 @pytest.mark.parametrize(
@@ -83,32 +83,41 @@ def test_a_change_drops_the_pages_it_touches(
     for offset, limit in pages:
         cache.put(
             "b",
-            (TODAY, offset, limit, "ordinal", None),
+            (TODAY, offset, limit, "ordinal", None, "daily"),
             page(f"{offset}-{limit}"),
             cache.version("b"),
         )
     cache.put(
-        "b", (date(2026, 11, 24), 0, 10, "ordinal", None), page("yesterday"), cache.version("b")
+        "b",
+        (date(2026, 11, 24), 0, 10, "ordinal", None, "daily"),
+        page("yesterday"),
+        cache.version("b"),
     )
-    cache.put("other", (TODAY, 0, 10, "ordinal", None), page("other"), cache.version("other"))
+    cache.put(
+        "other", (TODAY, 0, 10, "ordinal", None, "daily"), page("other"), cache.version("other")
+    )
     cache.changed("b", TODAY, rank, previous_rank)
-    kept = {(o, n) for o, n in pages if cache.get("b", (TODAY, o, n, "ordinal", None)) is not None}
+    kept = {
+        (o, n)
+        for o, n in pages
+        if cache.get("b", (TODAY, o, n, "ordinal", None, "daily")) is not None
+    }
     assert kept == set(pages) - dropped
     assert (
-        cache.get("b", (date(2026, 11, 24), 0, 10, "ordinal", None)) is not None
+        cache.get("b", (date(2026, 11, 24), 0, 10, "ordinal", None, "daily")) is not None
     )  # another period
-    assert cache.get("other", (TODAY, 0, 10, "ordinal", None)) is not None  # another board
+    assert cache.get("other", (TODAY, 0, 10, "ordinal", None, "daily")) is not None  # another board
 
 
 def test_the_cache_is_bounded() -> None:
     cache = TopPageCache(60, max_pages=3)
     for i in range(3):
-        cache.put("b", (TODAY, i, 10, "ordinal", None), page(str(i)), cache.version("b"))
-    assert cache.get("b", (TODAY, 0, 10, "ordinal", None)) is not None
+        cache.put("b", (TODAY, i, 10, "ordinal", None, "daily"), page(str(i)), cache.version("b"))
+    assert cache.get("b", (TODAY, 0, 10, "ordinal", None, "daily")) is not None
     # over the bound: starts afresh
-    cache.put("b", (TODAY, 3, 10, "ordinal", None), page("3"), cache.version("b"))
-    assert cache.get("b", (TODAY, 0, 10, "ordinal", None)) is None
-    assert cache.get("b", (TODAY, 3, 10, "ordinal", None)) is not None
+    cache.put("b", (TODAY, 3, 10, "ordinal", None, "daily"), page("3"), cache.version("b"))
+    assert cache.get("b", (TODAY, 0, 10, "ordinal", None, "daily")) is None
+    assert cache.get("b", (TODAY, 3, 10, "ordinal", None, "daily")) is not None
 
 
 class Reads:
@@ -131,35 +140,37 @@ class Reads:
 async def test_readers_that_miss_together_share_one_read() -> None:
     cache, reads = TopPageCache(60), Reads()
     readers = [
-        asyncio.create_task(cache.page("b", (TODAY, 0, 10, "ordinal", None), reads))
+        asyncio.create_task(cache.page("b", (TODAY, 0, 10, "ordinal", None, "daily"), reads))
         for _ in range(5)
     ]
     await asyncio.sleep(0)  # every reader has asked
     reads.gate.set()
     assert [await r for r in readers] == [page("read 1")] * 5
     assert reads.began == 1
-    assert await cache.page("b", (TODAY, 0, 10, "ordinal", None), reads) == page("read 1")  # kept
+    assert await cache.page("b", (TODAY, 0, 10, "ordinal", None, "daily"), reads) == page(
+        "read 1"
+    )  # kept
 
 
 async def test_a_reader_after_a_change_does_not_join_an_older_read() -> None:
     """Joining a read that began before this worker's own change could hide the change."""
     cache, reads = TopPageCache(60), Reads()
-    first = asyncio.create_task(cache.page("b", (TODAY, 0, 10, "ordinal", None), reads))
+    first = asyncio.create_task(cache.page("b", (TODAY, 0, 10, "ordinal", None, "daily"), reads))
     await asyncio.sleep(0)
     cache.changed("b", TODAY, 3, 7)
-    second = asyncio.create_task(cache.page("b", (TODAY, 0, 10, "ordinal", None), reads))
+    second = asyncio.create_task(cache.page("b", (TODAY, 0, 10, "ordinal", None, "daily"), reads))
     await asyncio.sleep(0)
     reads.gate.set()
     assert (await first, await second) == (page("read 1"), page("read 2"))
     # The first read began before the change: only the second is kept.
-    assert cache.get("b", (TODAY, 0, 10, "ordinal", None)) == page("read 2")
+    assert cache.get("b", (TODAY, 0, 10, "ordinal", None, "daily")) == page("read 2")
 
 
 async def test_a_failed_read_fails_its_joiners_and_is_not_kept() -> None:
     cache, reads = TopPageCache(60), Reads()
     reads.error = RuntimeError("redis is down")
     readers = [
-        asyncio.create_task(cache.page("b", (TODAY, 0, 10, "ordinal", None), reads))
+        asyncio.create_task(cache.page("b", (TODAY, 0, 10, "ordinal", None, "daily"), reads))
         for _ in range(3)
     ]
     await asyncio.sleep(0)
@@ -168,13 +179,13 @@ async def test_a_failed_read_fails_its_joiners_and_is_not_kept() -> None:
     assert [str(o) for o in outcomes] == ["redis is down"] * 3
     assert reads.began == 1
     reads.error = None
-    assert await cache.page("b", (TODAY, 0, 10, "ordinal", None), reads) == page("read 2")
+    assert await cache.page("b", (TODAY, 0, 10, "ordinal", None, "daily"), reads) == page("read 2")
 
 
 async def test_a_joiner_that_gives_up_leaves_the_read_to_the_others() -> None:
     cache, reads = TopPageCache(60), Reads()
-    first = asyncio.create_task(cache.page("b", (TODAY, 0, 10, "ordinal", None), reads))
-    joiner = asyncio.create_task(cache.page("b", (TODAY, 0, 10, "ordinal", None), reads))
+    first = asyncio.create_task(cache.page("b", (TODAY, 0, 10, "ordinal", None, "daily"), reads))
+    joiner = asyncio.create_task(cache.page("b", (TODAY, 0, 10, "ordinal", None, "daily"), reads))
     await asyncio.sleep(0)
     joiner.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -187,7 +198,7 @@ async def test_with_the_cache_off_every_reader_reads() -> None:
     cache, reads = TopPageCache(0), Reads()
     reads.gate.set()
     await asyncio.gather(
-        *(cache.page("b", (TODAY, 0, 10, "ordinal", None), reads) for _ in range(3))
+        *(cache.page("b", (TODAY, 0, 10, "ordinal", None, "daily"), reads) for _ in range(3))
     )
     assert reads.began == 3
 
@@ -197,13 +208,15 @@ def test_a_change_drops_the_tied_pages_below_it() -> None:
     cache = TopPageCache(60)
     for style in ("ordinal", "dense", "competition"):
         for offset in (0, 10, 20):
-            cache.put("b", (TODAY, offset, 10, style, None), page(style), cache.version("b"))
+            cache.put(
+                "b", (TODAY, offset, 10, style, None, "daily"), page(style), cache.version("b")
+            )
     cache.changed("b", TODAY, 5, 8)  # inside the first page
     kept = {
         (offset, style)
         for style in ("ordinal", "dense", "competition")
         for offset in (0, 10, 20)
-        if cache.get("b", (TODAY, offset, 10, style, None)) is not None
+        if cache.get("b", (TODAY, offset, 10, style, None, "daily")) is not None
     }
     assert kept == {(10, "ordinal"), (20, "ordinal")}
 
@@ -212,7 +225,9 @@ def test_a_change_drops_every_page_of_a_country_below_it() -> None:
     """A country's positions are not the board's: a change anywhere drops its pages."""
     cache = TopPageCache(60)
     for offset in (0, 10):
-        cache.put("b", (TODAY, offset, 10, "ordinal", "DE"), page("de"), cache.version("b"))
+        cache.put(
+            "b", (TODAY, offset, 10, "ordinal", "DE", "daily"), page("de"), cache.version("b")
+        )
     cache.changed("b", TODAY, 500, 600)  # far below the board's first pages
-    assert cache.get("b", (TODAY, 0, 10, "ordinal", "DE")) is None
-    assert cache.get("b", (TODAY, 10, 10, "ordinal", "DE")) is None
+    assert cache.get("b", (TODAY, 0, 10, "ordinal", "DE", "daily")) is None
+    assert cache.get("b", (TODAY, 10, 10, "ordinal", "DE", "daily")) is None
