@@ -13,6 +13,8 @@ class RankChanged(msgspec.Struct, kw_only=True):
 
     type: Literal["rank_changed"] = "rank_changed"
     leaderboard: str
+    span: str
+    """The span of the board whose period changed (its reset unless it has several)."""
     period: date | None
     player_id: str
     score: int
@@ -33,6 +35,8 @@ class Overtaken(msgspec.Struct, kw_only=True):
 
     type: Literal["overtaken"] = "overtaken"
     leaderboard: str
+    span: str
+    """The span of the board whose period changed (its reset unless it has several)."""
     period: date | None
     player_id: str
     by: str
@@ -50,6 +54,8 @@ class EntryRemoved(msgspec.Struct, kw_only=True):
 
     type: Literal["entry_removed"] = "entry_removed"
     leaderboard: str
+    span: str
+    """The span of the board whose period changed (its reset unless it has several)."""
     period: date | None
     player_id: str
     at: datetime
@@ -66,6 +72,8 @@ class EntryRestored(msgspec.Struct, kw_only=True):
 
     type: Literal["entry_restored"] = "entry_restored"
     leaderboard: str
+    span: str
+    """The span of the board whose period changed (its reset unless it has several)."""
     period: date | None
     player_id: str
     score: int
@@ -147,6 +155,7 @@ class LeagueEventsDropped(msgspec.Struct, kw_only=True):
 
 def event_head(
     board_id: str,
+    span: str,
     period: date | None,
     player_id: str,
     at: datetime,
@@ -159,6 +168,7 @@ def event_head(
     head = {
         "type": kind,
         "leaderboard": board_id,
+        "span": span,
         "period": period,
         "player_id": player_id,
         "at": at,
@@ -167,7 +177,7 @@ def event_head(
 
 
 def overtaken_parts(
-    board_id: str, period: date | None, mover: str, at: datetime
+    board_id: str, span: str, period: date | None, mover: str, at: datetime
 ) -> tuple[str, str]:
     """The constant parts of a move's ``overtaken`` events, for the score script.
 
@@ -175,15 +185,17 @@ def overtaken_parts(
     (``"by":…,"at":…``); the script adds each passed player's id and ranks.
     """
     start = msgspec.json.encode(
-        {"type": "overtaken", "leaderboard": board_id, "period": period}
+        {"type": "overtaken", "leaderboard": board_id, "span": span, "period": period}
     ).decode()[:-1]
     middle = msgspec.json.encode({"by": mover, "at": at}).decode()[1:-1]
     return start, middle
 
 
-def entry_removed_head(board_id: str, period: date | None, player_id: str, at: datetime) -> str:
+def entry_removed_head(
+    board_id: str, span: str, period: date | None, player_id: str, at: datetime
+) -> str:
     """An entry_removed event as JSON without its closing brace (the script adds the id)."""
-    event = EntryRemoved(leaderboard=board_id, period=period, player_id=player_id, at=at)
+    event = EntryRemoved(leaderboard=board_id, span=span, period=period, player_id=player_id, at=at)
     return msgspec.json.encode(event).decode().removesuffix(',"id":null}')
 
 

@@ -39,21 +39,23 @@ class Announcements:
         now, public = self._clock(), public_period(period)
         return self._target(
             board,
-            event_head(board.id, public, player_id, now),
+            event_head(board.id, board.span, public, player_id, now),
             overtake=board.overtake_events,
-            overtaken=overtaken_parts(board.id, public, player_id, now),
+            overtaken=overtaken_parts(board.id, board.span, public, player_id, now),
         )
 
     def restored(self, board: Board, period: date, player_id: str) -> EventTarget:
         """An ``entry_restored`` event (an unban put the entry back)."""
         head = event_head(
-            board.id, public_period(period), player_id, self._clock(), "entry_restored"
+            board.id, board.span, public_period(period), player_id, self._clock(), "entry_restored"
         )
         return self._target(board, head)
 
     def removed(self, board: Board, period: date, player_id: str) -> EventTarget:
         """An ``entry_removed`` event."""
-        head = entry_removed_head(board.id, public_period(period), player_id, self._clock())
+        head = entry_removed_head(
+            board.id, board.span, public_period(period), player_id, self._clock()
+        )
         return self._target(board, head)
 
     def _target(

@@ -43,9 +43,15 @@ class UpsertRow(msgspec.Struct, frozen=True, kw_only=True):
     """Keep the submission in the ledger (``submissions``): the board has one, and the
     submission is not an approval (whose ledger row is there already)."""
     evidence_url: str | None = None
+    span: int = 0
+    """The row's span (its position in the board's spans, ``scores.span``): 0, the primary
+    row, written as a submission always was; above 0, a secondary span's row of the same
+    submission, written only where its primary row is (``parent``)."""
+    parent: int = 0
+    """A secondary span's row: the 1-based position of its primary row in the arrays."""
 
 
-# Each field's Postgres type, in the row's order: the statement's $1 … $13.
+# Each field's Postgres type, in the row's order: the statement's $1 … $15.
 _TYPES = {
     "board": "text",
     "period": "date",
@@ -60,6 +66,8 @@ _TYPES = {
     "request_id": "text",
     "ledger": "bool",
     "evidence_url": "text",
+    "span": "smallint",
+    "parent": "int",
 }
 FIELDS = UpsertRow.__struct_fields__
 assert tuple(_TYPES) == FIELDS
@@ -103,19 +111,33 @@ def upsert_sql(operator: Operator, order: Order) -> str:
     # that a void can recompute the stored score from what the ledger holds.
     # A row is new when it has no previous score: the usual `xmax = 0` is refused in
     # RETURNING from a partitioned table, the layout docs/postgres.md stages.
+    update = f"""score = {new},
+                previous_score = s.score,
+                reached_seq = CASE WHEN {new} = s.score THEN s.reached_seq
+                                   WHEN EXCLUDED.reached_seq > s.reached_seq
+                                   THEN EXCLUDED.reached_seq
+                                   ELSE nextval('score_reached_seq') END,
+                reached_at = CASE WHEN {new} <> s.score
+                                  THEN EXCLUDED.reached_at ELSE s.reached_at END,
+                submissions = s.submissions + 1,
+                metadata = COALESCE(EXCLUDED.metadata, s.metadata),
+                updated_at = now()"""
     return f"""
         WITH i AS MATERIALIZED (
-            SELECT t.*, COALESCE(t.drawn_seq, nextval('score_reached_seq')) AS seq,
-                   EXISTS (SELECT 1 FROM players pl
+            SELECT t.*,
+                   CASE WHEN t.span = 0
+                        THEN COALESCE(t.drawn_seq, nextval('score_reached_seq')) END AS seq,
+                   t.span = 0 AND EXISTS (SELECT 1 FROM players pl
                             WHERE pl.id = t.player::uuid AND pl.banned_at IS NOT NULL)
                        AS banned,
                    -- a segmented board's country index takes the entry too (ranking/)
-                   (SELECT pl.country FROM players pl WHERE pl.id = t.player::uuid)
+                   CASE WHEN t.span = 0 THEN (SELECT pl.country FROM players pl
+                                               WHERE pl.id = t.player::uuid) END
                        AS country,
                    t.max_submissions IS NOT NULL AND EXISTS (
                        SELECT 1 FROM scores c
-                        WHERE c.leaderboard_id = t.board AND c.period_start = t.period
-                          AND c.player_id = t.player::uuid
+                        WHERE c.leaderboard_id = t.board AND c.span = 0
+                          AND c.period_start = t.period AND c.player_id = t.player::uuid
                           AND c.submissions >= t.max_submissions) AS limited,
                    CASE WHEN t.ledger THEN (SELECT l.ledger_key FROM leaderboards l
                                              WHERE l.id = t.board) END AS board_key
@@ -137,29 +159,40 @@ def upsert_sql(operator: Operator, order: Order) -> str:
             SELECT i.board, i.period, i.player::uuid, i.submitted, i.seq, now(),
                    i.metadata::jsonb
               FROM i
-             WHERE NOT i.banned AND (i.idempotency_key IS NULL OR EXISTS (
+             WHERE i.span = 0 AND NOT i.banned AND (i.idempotency_key IS NULL OR EXISTS (
                    SELECT 1 FROM keyed
                     WHERE keyed.leaderboard_id = i.board AND keyed.player_id = i.player::uuid
                       AND keyed.key = i.idempotency_key))
              ORDER BY i.board, i.period, i.player
-            ON CONFLICT (leaderboard_id, period_start, player_id) DO UPDATE SET
-                score = {new},
-                previous_score = s.score,
-                reached_seq = CASE WHEN {new} = s.score THEN s.reached_seq
-                                   WHEN EXCLUDED.reached_seq > s.reached_seq
-                                   THEN EXCLUDED.reached_seq
-                                   ELSE nextval('score_reached_seq') END,
-                reached_at = CASE WHEN {new} <> s.score
-                                  THEN EXCLUDED.reached_at ELSE s.reached_at END,
-                submissions = s.submissions + 1,
-                metadata = COALESCE(EXCLUDED.metadata, s.metadata),
-                updated_at = now()
+            ON CONFLICT (leaderboard_id, span, period_start, player_id) DO UPDATE SET
+                {update}
             WHERE NOT EXISTS (
                   SELECT 1 FROM leaderboards l
                    WHERE l.id = s.leaderboard_id AND s.submissions >= l.max_submissions)
-            RETURNING leaderboard_id, period_start, player_id, score, reached_seq,
+            RETURNING leaderboard_id, span, period_start, player_id, score, reached_seq,
                       previous_score, previous_score IS NULL AS inserted
         ),
+        -- A board's other spans (D-041): each written submission's rows there, by the
+        -- same statement (one record), with its primary row's sequence number; after the
+        -- primary rows (all statements lock in this order). No max_submissions there: it
+        -- counts a primary period's submissions, and its primary row was written.
+        w2 AS (
+            INSERT INTO scores AS s
+                (leaderboard_id, span, period_start, player_id, score, reached_seq,
+                 reached_at, metadata)
+            SELECT i.board, i.span, i.period, i.player::uuid, i.submitted, p.seq, now(),
+                   i.metadata::jsonb
+              FROM i JOIN i p ON p.n = i.parent
+              JOIN w ON w.leaderboard_id = p.board AND w.period_start = p.period
+                    AND w.player_id = p.player::uuid
+             WHERE i.span > 0
+             ORDER BY i.board, i.span, i.period, i.player
+            ON CONFLICT (leaderboard_id, span, period_start, player_id) DO UPDATE SET
+                {update}
+            RETURNING leaderboard_id, span, period_start, player_id, score, reached_seq,
+                      previous_score, previous_score IS NULL AS inserted
+        ),
+        written AS (SELECT * FROM w UNION ALL SELECT * FROM w2),
         audited AS (
             INSERT INTO audit_log (actor, action, target, request_id, details)
             SELECT i.actor, 'score.submit', 'leaderboard:' || w.leaderboard_id || '/player:'
@@ -169,7 +202,7 @@ def upsert_sql(operator: Operator, order: Order) -> str:
                                       -- says (periods.ALL_TIME is their stored date)
                                       'period', NULLIF(w.period_start, DATE '1970-01-01'))
               FROM w JOIN i ON w.leaderboard_id = i.board AND w.period_start = i.period
-                           AND w.player_id = i.player::uuid
+                           AND w.player_id = i.player::uuid AND i.span = 0
              WHERE i.actor IS NOT NULL
         ),
         ledgered AS (
@@ -179,11 +212,12 @@ def upsert_sql(operator: Operator, order: Order) -> str:
                         THEN jsonb_build_object('metadata', i.metadata::jsonb,
                                                 'evidence_url', i.evidence_url) END
               FROM w JOIN i ON w.leaderboard_id = i.board AND w.period_start = i.period
-                           AND w.player_id = i.player::uuid
+                           AND w.player_id = i.player::uuid AND i.span = 0
              WHERE i.board_key IS NOT NULL
             RETURNING id, board_key, period_start, player_id
         )
-        SELECT i.n, i.banned, i.country, w.score, w.reached_seq, w.previous_score, w.inserted,
+        SELECT i.n, i.span, i.period, i.banned, i.country, w.score, w.reached_seq, w.previous_score,
+               w.inserted,
                (SELECT g.id FROM ledgered g
                  WHERE g.board_key = i.board_key AND g.period_start = i.period
                    AND g.player_id = i.player::uuid) AS submission_id,
@@ -193,8 +227,9 @@ def upsert_sql(operator: Operator, order: Order) -> str:
                         WHERE keyed.leaderboard_id = i.board
                           AND keyed.player_id = i.player::uuid
                           AND keyed.key = i.idempotency_key) AS repeated
-          FROM i LEFT JOIN w ON w.leaderboard_id = i.board AND w.period_start = i.period
-                            AND w.player_id = i.player::uuid
+          FROM i LEFT JOIN written w
+                 ON w.leaderboard_id = i.board AND w.span = i.span
+                AND w.period_start = i.period AND w.player_id = i.player::uuid
          ORDER BY i.n
     """
 

@@ -24,7 +24,7 @@ Rules that keep a batch equivalent to the same submissions one by one:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -50,12 +50,27 @@ MAX_IN_FLIGHT = 3
 
 
 @dataclass(frozen=True, slots=True)
+class SpanScore:
+    """A submission's row in one of its board's other spans, as committed."""
+
+    span_no: int
+    period: date
+    score: int
+    reached_seq: int
+    changed: bool
+    inserted: bool
+    previous_score: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredScore:
     score: int
     reached_seq: int
     changed: bool
     inserted: bool = False
     """The player's first entry in this period."""
+    spans: tuple[SpanScore, ...] = ()
+    """The board's other spans' rows (a board with several spans), in their order."""
     country: str | None = None
     """The player's profile country (a segmented board's index takes the entry there)."""
     submission_id: int | None = None
@@ -90,13 +105,41 @@ class Submission:
     evidence_url: str | None = None
     ledger: bool = True
     """Keep it in the ledger if the board has one (False: an approval, already there)."""
+    span_periods: tuple[date, ...] = ()
+    """The current period of each of the board's other spans (``board.spans[1:]``)."""
 
     @property
     def key(self) -> tuple[str, date, str]:
-        return (self.board.id, self.period, self.player_id)
+        # Two submissions of a player to a board of several spans share rows even in
+        # different primary periods (the day changed between them, not the week).
+        return (self.board.id, date.min if self.span_periods else self.period, self.player_id)
+
+    def rows(self, drawn_seq: int | None, first: int) -> list[UpsertRow]:
+        """The submission's rows, its primary row at 1-based position ``first``."""
+        primary = self.row(drawn_seq)
+        if not self.span_periods:
+            return [primary]
+        return [
+            primary,
+            *(
+                msgspec.structs.replace(
+                    primary,
+                    period=period,
+                    span=span_no,
+                    parent=first,
+                    idempotency_key=None,
+                    request_hash=None,
+                    max_submissions=None,
+                    actor=None,
+                    ledger=False,
+                    evidence_url=None,
+                )
+                for span_no, period in enumerate(self.span_periods, 1)
+            ),
+        ]
 
     def row(self, drawn_seq: int | None) -> UpsertRow:
-        """The submission as the group-commit statement takes it."""
+        """The submission's primary row as the group-commit statement takes it."""
         return UpsertRow(
             board=self.board.id,
             period=self.period,
@@ -189,9 +232,7 @@ class ScoreWriter:
     ) -> None:
         """Upsert one round; sets each of its outcomes and never raises."""
         try:
-            rows = await self._db.fetch_write(
-                sql, *upsert_arrays([s.row(sequences.get(i)) for i, s in round_])
-            )
+            rows = await self._db.fetch_write(sql, *upsert_arrays(_round_rows(round_, sequences)))
         except (asyncpg.IntegrityConstraintViolationError, asyncpg.DeadlockDetectedError) as exc:
             if len(round_) == 1:
                 outcomes[round_[0][0]] = _domain_error(exc, round_[0][1])
@@ -203,8 +244,9 @@ class ScoreWriter:
             for i, _ in round_:
                 outcomes[i] = exc
             return
-        for (i, submission), row in zip(round_, rows, strict=True):  # rows in input order
-            outcomes[i] = _outcome(submission, row)
+        answers = iter(rows)  # in input order: each submission's primary row, then its spans'
+        for i, submission in round_:
+            outcomes[i] = _outcome(submission, next(answers), answers)
 
     async def commit_in(self, conn: Connection, submission: Submission) -> StoredScore:
         """Apply one submission inside the caller's transaction (an approval), unbatched.
@@ -218,17 +260,29 @@ class ScoreWriter:
         """
         sql = UPSERTS[(submission.board.operator, submission.board.order)]
         try:
-            rows = await conn.fetch(sql, *upsert_arrays([submission.row(None)]))
+            rows = await conn.fetch(sql, *upsert_arrays(submission.rows(None, 1)))
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise _domain_error(exc, submission) from exc
-        outcome = _outcome(submission, rows[0])
+        answers = iter(rows)
+        outcome = _outcome(submission, next(answers), answers)
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
 
 
-def _outcome(submission: Submission, row: asyncpg.Record) -> StoredScore | Exception:
-    """What one row of the statement's answer means for its submission."""
+def _round_rows(round_: list[tuple[int, Submission]], sequences: dict[int, int]) -> list[UpsertRow]:
+    rows: list[UpsertRow] = []
+    for i, submission in round_:
+        rows += submission.rows(sequences.get(i), len(rows) + 1)
+    return rows
+
+
+def _outcome(
+    submission: Submission, row: asyncpg.Record, more: Iterator[asyncpg.Record]
+) -> StoredScore | Exception:
+    """What the statement's answer means for a submission: its primary row's, then (taken
+    from ``more``) its other spans' rows, written only where the primary row was."""
+    span_rows = [next(more) for _ in submission.span_periods]
     if row["banned"]:
         return PlayerBanned(f"player {submission.player_id!r} is banned")
     if row["repeated"]:  # its key was there: a repeat, which wrote nothing
@@ -245,6 +299,20 @@ def _outcome(submission: Submission, row: asyncpg.Record) -> StoredScore | Excep
         inserted=row["inserted"],
         country=row["country"],
         submission_id=row["submission_id"],
+        spans=tuple(map(_span_score, span_rows)),
+    )
+
+
+def _span_score(row: asyncpg.Record) -> SpanScore:
+    assert row["score"] is not None  # written with its primary row
+    return SpanScore(
+        span_no=row["span"],
+        period=row["period"],
+        score=row["score"],
+        reached_seq=row["reached_seq"],
+        changed=row["inserted"] or row["previous_score"] != row["score"],
+        inserted=row["inserted"],
+        previous_score=row["previous_score"],
     )
 
 

@@ -57,6 +57,7 @@ async def fill_stream(redis: AnyRedis, prefix: str, board: str, count: int) -> N
     for i in range(count):
         event = RankChanged(
             leaderboard=board,
+            span="never",
             period=None,
             player_id=str(uuid.uuid4()),
             score=i,

@@ -260,6 +260,7 @@ async def test_a_slow_client_loses_its_oldest_events_not_our_memory() -> None:
         for i in range(1000):
             event = RankChanged(
                 leaderboard="b",
+                span="never",
                 period=None,
                 player_id="p",
                 score=i,
