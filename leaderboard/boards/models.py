@@ -99,8 +99,8 @@ class BoardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Rules to change on an existing board (``PATCH``).
 
     Absent fields stay as they are, null clears the optional ones. ``id``, ``order``,
-    ``operator``, ``reset``, ``spans`` and ``segments`` are fixed when the board is created (they decide how its
-    stored scores rank): sending one is a 400 naming it.
+    ``operator``, ``reset``, ``spans`` and ``segments`` are fixed when the board is
+    created (they decide how its stored scores rank): sending one is a 400 naming it.
     """
 
     name: BoardName | UnsetType = UNSET

@@ -105,8 +105,7 @@ class ScoreRecords:
         return None if value is None else str(value)
 
     async def segmented_entries(self, player_id: str) -> list[tuple[str, int, date, int, int]]:
-        """(board id, span_no, period, score, reached_seq) of the player on boards with
-        segments, every span's."""
+        """(board id, span_no, period, score, reached_seq): the player's segmented rows."""
         rows = await self._db.fetch(
             """
             SELECT s.leaderboard_id, s.span, s.period_start, s.score, s.reached_seq

@@ -1,7 +1,7 @@
 """What a read asks for beyond the period, and the numbers derived from a rank.
 
-The span (``?span=``), the rank style (``?ranks=``), the country (``?country=``), the percentile and ``to_next``;
-shared by the ranked reads and history.
+The span (``?span=``), the rank style (``?ranks=``), the country (``?country=``), the
+percentile and ``to_next``; shared by the ranked reads and history.
 """
 
 from __future__ import annotations

@@ -29,6 +29,17 @@ class ScoreSubmission(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Where a reviewer can check the result (a replay, a screenshot): http(s)."""
 
 
+class SpanResult(msgspec.Struct, kw_only=True):
+    """What one of the board's spans made of a submission (its current period's entry)."""
+
+    period: date | None
+    score: int
+    rank: int
+    previous_score: int | None
+    previous_rank: int | None
+    changed: bool
+
+
 class SubmitResult(msgspec.Struct, kw_only=True):
     player_id: str
     score: int
@@ -40,6 +51,8 @@ class SubmitResult(msgspec.Struct, kw_only=True):
     period: date | None
     submission_id: int | None = None
     """The submission's id in the board's ledger; null on a board without one."""
+    spans: dict[str, SpanResult] = msgspec.field(default_factory=dict)
+    """Every span of the board (the primary first): its period's entry after this."""
 
 
 class HeldResult(msgspec.Struct, kw_only=True):

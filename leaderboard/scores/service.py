@@ -30,10 +30,11 @@ from leaderboard.lib.validation import check_metadata
 from leaderboard.ranking.index import RankIndex
 from leaderboard.scores.admission import Admission
 from leaderboard.scores.idempotency import IdempotencyStore, StoredAnswer, request_hash
-from leaderboard.scores.models import HeldResult, SubmitResult
+from leaderboard.scores.models import HeldResult, SpanResult, SubmitResult
 from leaderboard.scores.repository import ScoreRepository
 from leaderboard.scores.review import ReviewRules
 from leaderboard.scores.rules import check_rules, same_request
+from leaderboard.scores.spans import apply_spans, span_periods, span_result
 from leaderboard.scores.writer import AlreadySubmitted, ScoreWriter, Submission
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ class ScoreService:
             actor=actor,
             request_id=REQUEST_ID.get(),
             evidence_url=evidence_url,
+            span_periods=span_periods(board, self._clock()),
         )
         try:
             stored = await self._writer.commit(submission)
@@ -162,6 +164,8 @@ class ScoreService:
         except OutcomeUnknownError:
             # Postgres may commit it yet: have any worker's index check look at it.
             await self._index.note_unknown(board, period, player_id)
+            for span_no, span_period in enumerate(submission.span_periods, 1):
+                await self._index.note_unknown(board.view_of(span_no), span_period, player_id)
             raise
         try:
             change = await self._index.apply(
@@ -183,23 +187,24 @@ class ScoreService:
             ) from exc
         if change.published:
             EVENTS_PUBLISHED.inc()
+        primary = span_result(
+            period, stored.score, changed=stored.changed, inserted=stored.inserted, change=change
+        )
+        spans: dict[str, SpanResult] = {board.reset: primary}
+        if stored.spans:
+            spans |= await apply_spans(self._index, board, player_id, stored)
         result = SubmitResult(
             player_id=player_id,
             score=stored.score,
-            rank=change.board_rank,
-            previous_rank=change.board_previous_rank if stored.changed else change.board_rank,
-            previous_score=change.previous_score if stored.changed else stored.score,
+            rank=primary.rank,
+            previous_rank=primary.previous_rank,
+            previous_score=primary.previous_score,
             changed=stored.changed,
             leaderboard=board.id,
-            period=public_period(period),
+            period=primary.period,
             submission_id=stored.submission_id,
+            spans=spans,
         )
-        if stored.inserted or change.previous_rank is None:
-            result.previous_rank = result.previous_score = None
-        elif stored.changed and not change.written:
-            # The index held this change already (a rebuild read it from Postgres) or a
-            # newer one: what the entry was before this submission is not known.
-            result.previous_rank = result.previous_score = None
         if key and request:
             await self._idempotency.remember(board.id, player_id, key, request, result)
         return Submitted(result, decision.headers())
@@ -220,18 +225,32 @@ class ScoreService:
             )
         # The first attempt committed, but its answer was never kept (its client heard 503,
         # or its worker died): answer with the entry as it is now, put in the index.
-        change = await self._index.apply_stored(board, record.period, player_id)
-        if change is None:
-            raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r} any more")
+        # Each other span's entry: of its current period (a repeat comes seconds later).
+        periods = [record.period, *span_periods(board, self._clock())]
+        spans: dict[str, SpanResult] = {}
+        for view, span_period in zip(board.views(), periods, strict=True):
+            change = await self._index.apply_stored(view, span_period, player_id)
+            if change is None:
+                raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r} any more")
+            spans[view.span] = SpanResult(
+                period=public_period(span_period),
+                score=change.score,
+                rank=change.board_rank,
+                previous_score=None,
+                previous_rank=None,
+                changed=True,
+            )
+        primary = spans[board.reset]
         result = SubmitResult(
             player_id=player_id,
-            score=change.score,
-            rank=change.board_rank,
+            score=primary.score,
+            rank=primary.rank,
             previous_rank=None,
             previous_score=None,
             changed=True,
             leaderboard=board.id,
-            period=public_period(record.period),
+            period=primary.period,
+            spans=spans,
         )
         await self._idempotency.remember(board.id, player_id, key, request, result)
         return Submitted(result, replayed=True)

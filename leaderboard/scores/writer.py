@@ -280,8 +280,11 @@ def _round_rows(round_: list[tuple[int, Submission]], sequences: dict[int, int])
 def _outcome(
     submission: Submission, row: asyncpg.Record, more: Iterator[asyncpg.Record]
 ) -> StoredScore | Exception:
-    """What the statement's answer means for a submission: its primary row's, then (taken
-    from ``more``) its other spans' rows, written only where the primary row was."""
+    """What the statement's answer means for a submission.
+
+    Its primary row's, then (taken from ``more``) its other spans' rows, written only where
+    the primary row was.
+    """
     span_rows = [next(more) for _ in submission.span_periods]
     if row["banned"]:
         return PlayerBanned(f"player {submission.player_id!r} is banned")
