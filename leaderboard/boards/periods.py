@@ -84,3 +84,16 @@ def span_period_key(board: Board, start: date) -> str:
     """
     key = period_key(start)
     return key if board.span_no == 0 else f"{board.span}.{key}"
+
+
+def span_of(board: Board, span: str | None) -> Board:
+    """``?span=``: the board as that span ranks it (a view); the primary when absent.
+
+    400 naming ``span`` for a value that is not one of the board's spans.
+    """
+    if span is None or span == board.reset:
+        return board
+    for name in board.spans:
+        if span == name:
+            return board.view(name)
+    raise InvalidInputError("span", f"must be one of this board's spans: {', '.join(board.spans)}")

@@ -12,7 +12,7 @@ from leaderboard.auth.principal import Principal
 from leaderboard.lib.openapi import BEARER, ApiOperation, errors
 from leaderboard.moderation.deps import ModerationDep
 from leaderboard.moderation.models import BanRequest
-from leaderboard.ranking.controller import PLAYER_NOTES, PeriodQuery
+from leaderboard.ranking.controller import PLAYER_NOTES, PeriodQuery, SpanQuery
 
 
 def actor_of(request: Request[Any, Principal, Any]) -> str:
@@ -81,5 +81,6 @@ async def remove_entry(
     player_id: FromPath[str],
     moderation: ModerationDep,
     period: PeriodQuery = None,
+    span: SpanQuery = None,
 ) -> None:
-    await moderation.remove_entry(board_id, player_id, period, actor_of(request))
+    await moderation.remove_entry(board_id, player_id, period, actor_of(request), span)

@@ -16,7 +16,7 @@ from datetime import date
 
 from leaderboard.audit.repository import AuditLog
 from leaderboard.auth.sessions import SessionStore
-from leaderboard.boards.periods import public_period, resolve_period
+from leaderboard.boards.periods import public_period, resolve_period, span_of
 from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import Clock
 from leaderboard.lib.db import Database
@@ -40,6 +40,8 @@ _SWEEP_STOPS: tuple[type[Exception], ...] = (
 # were taken out: they are taken out once more after this long (the index check would
 # also find them, later).
 SECOND_SWEEP_SECONDS = 2.0
+# A board period of one span: (board id, span_no, period start).
+_Period = tuple[str, int, date]
 
 
 class ModerationService:
@@ -66,14 +68,19 @@ class ModerationService:
         self._sweeps: set[asyncio.Task[None]] = set()
 
     async def remove_entry(
-        self, board_id: str, player_id: str, period: str | None, actor: str
+        self,
+        board_id: str,
+        player_id: str,
+        period: str | None,
+        actor: str,
+        span: str | None = None,
     ) -> None:
-        """Delete one entry (404 without one); the ranks below it close up."""
-        board = await self._boards.get(board_id)
+        """Delete one entry of one span (404 without one); the ranks below it close up."""
+        board = span_of(await self._boards.get(board_id), span)
         player_id = canonical_player_id(player_id)
         start = resolve_period(board.reset, period, self._clock())
         async with self._db.transaction() as conn:
-            removed = await self._scores.delete_entry(conn, board.id, start, player_id)
+            removed = await self._scores.delete_entry(conn, board, start, player_id)
             if removed is None:
                 raise NotFoundError(f"player {player_id!r} has no entry on {board.id!r}")
             await self._audit.record(
@@ -81,7 +88,11 @@ class ModerationService:
                 actor=actor,
                 action="entry.remove",
                 target=f"leaderboard:{board.id}/player:{player_id}",
-                details={"period": public_period(start), "score": removed.score},
+                details={
+                    "span": board.span,
+                    "period": public_period(start),
+                    "score": removed.score,
+                },
             )
         await self._index.remove(board, start, player_id, announce=True)
         await self._index.results.changed(board, start)  # an ended period's final ranks
@@ -101,7 +112,7 @@ class ModerationService:
             )
             # Before the commit: if Redis cannot end them, nothing is banned (503).
             await self._sessions.end_all(player_id)
-        periods = [(board_id, period) for board_id, period, _, _ in entries]
+        periods = [(board_id, span_no, period) for board_id, span_no, period, _, _ in entries]
         await self._take_out_everywhere(player_id, periods)
         task = asyncio.create_task(self._sweep_later(player_id, periods))
         self._sweeps.add(task)
@@ -125,9 +136,9 @@ class ModerationService:
                 target=f"player:{player_id}",
                 details={"entries": len(entries)},
             )
-        for board_id, period, score, seq in entries:
+        for board_id, span_no, period, score, seq in entries:
             try:
-                board = await self._boards.get(board_id)
+                board = (await self._boards.get(board_id)).view_of(span_no)
             except NotFoundError:
                 continue  # the board went meanwhile
             with contextlib.suppress(IndexNotReadyError, NotFoundError):
@@ -138,22 +149,22 @@ class ModerationService:
     async def close(self) -> None:
         await stop_tasks(list(self._sweeps))
 
-    async def _take_out_everywhere(self, player_id: str, periods: list[tuple[str, date]]) -> None:
-        for board_id, period in periods:
+    async def _take_out_everywhere(self, player_id: str, periods: list[_Period]) -> None:
+        for board_id, span_no, period in periods:
             try:
-                board = await self._boards.get(board_id)
+                board = (await self._boards.get(board_id)).view_of(span_no)
                 await self._index.remove(board, period, player_id, announce=True)
                 await self._index.results.changed(board, period)
             except NotFoundError:
                 continue  # the board went meanwhile
 
-    async def _sweep_later(self, player_id: str, periods: list[tuple[str, date]]) -> None:
+    async def _sweep_later(self, player_id: str, periods: list[_Period]) -> None:
         await asyncio.sleep(SECOND_SWEEP_SECONDS)
         try:
             if not await self._players.is_banned(player_id):
                 return  # unbanned meanwhile (by any worker): the entries stay
-            for board_id, period in periods:
-                board = await self._boards.get(board_id)
+            for board_id, span_no, period in periods:
+                board = (await self._boards.get(board_id)).view_of(span_no)
                 await self._index.remove(board, period, player_id)
         except _SWEEP_STOPS as exc:  # the index check takes them out later
             logger.info("second sweep of banned player %s stopped: %s", player_id, exc)

@@ -8,14 +8,14 @@ the index (one read each).
 from __future__ import annotations
 
 from leaderboard.boards.models import Board, RankStyle
-from leaderboard.boards.periods import public_period
+from leaderboard.boards.periods import public_period, span_of
 from leaderboard.boards.service import BoardService
 from leaderboard.lib.ids import canonical_player_id
 from leaderboard.ranking.index import RankIndex
 from leaderboard.ranking.models import BestRank, History, PeriodStanding
 from leaderboard.ranking.results import PeriodResults, PeriodRow
 from leaderboard.ranking.values import ReadView
-from leaderboard.ranking.views import percentile, rank_style, span_of
+from leaderboard.ranking.views import percentile, rank_style
 
 
 class PlayerHistory:

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 
 from leaderboard.boards.models import Board, RankStyle
-from leaderboard.boards.periods import public_period, resolve_period
+from leaderboard.boards.periods import public_period, resolve_period, span_of
 from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import Clock
 from leaderboard.lib.errors import NotFoundError
@@ -23,7 +23,6 @@ from leaderboard.ranking.views import (
     points_to_next,
     rank_style,
     segment_of,
-    span_of,
 )
 
 

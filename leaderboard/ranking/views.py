@@ -1,7 +1,7 @@
 """What a read asks for beyond the period, and the numbers derived from a rank.
 
-The span (``?span=``), the rank style (``?ranks=``), the country (``?country=``), the
-percentile and ``to_next``; shared by the ranked reads and history.
+The rank style (``?ranks=``), the country (``?country=``), the percentile and
+``to_next``; shared by the ranked reads and history.
 """
 
 from __future__ import annotations
@@ -25,19 +25,6 @@ def rank_style(board: Board, ranks: str | None) -> RankStyle:
         if ranks == style:
             return style
     raise InvalidInputError("ranks", "must be one of ordinal, competition, dense")
-
-
-def span_of(board: Board, span: str | None) -> Board:
-    """``?span=``: the board as that span ranks it (a view); the primary when absent.
-
-    400 naming ``span`` for a value that is not one of the board's spans.
-    """
-    if span is None or span == board.reset:
-        return board
-    for name in board.spans:
-        if span == name:
-            return board.view(name)
-    raise InvalidInputError("span", f"must be one of this board's spans: {', '.join(board.spans)}")
 
 
 def segment_of(board: Board, country: str | None) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from leaderboard.boards.models import Board
 from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.scores.writer import PlayerBanned, StoredScore
@@ -38,13 +39,13 @@ class ScoreRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def player_entries(self, conn: Connection, player_id: str) -> list[tuple[str, date]]:
-        """The (board, period) pairs a player has entries in, locked until the caller commits."""
+    async def player_entries(self, conn: Connection, player_id: str) -> list[tuple[str, int, date]]:
+        """(board, span_no, period) of every entry of a player, locked till the caller commits."""
         rows = await conn.fetch(
-            "SELECT leaderboard_id, period_start FROM scores WHERE player_id = $1 FOR UPDATE",
+            "SELECT leaderboard_id, span, period_start FROM scores WHERE player_id = $1 FOR UPDATE",
             player_id,
         )
-        return [(row["leaderboard_id"], row["period_start"]) for row in rows]
+        return [(row["leaderboard_id"], row["span"], row["period_start"]) for row in rows]
 
     async def player_country(self, conn: Connection, player_id: str) -> str | None:
         """The player's profile country (which country index holds their entries)."""
@@ -52,18 +53,20 @@ class ScoreRepository:
         return None if value is None else str(value)
 
     async def delete_entry(
-        self, conn: Connection, board_id: str, period: date, player_id: str
+        self, conn: Connection, board: Board, period: date, player_id: str
     ) -> StoredScore | None:
-        """Delete one entry inside the caller's transaction; what it held, or None.
+        """Delete one entry (of ``board``'s span) in the caller's transaction; what it held.
 
-        Its counted submissions in the ledger stop counting with it (voided), so that a
-        new entry of the player is made of new submissions only.
+        A primary span's entry: its counted submissions in the ledger stop counting with it
+        (voided), so that a new entry of the player is made of new submissions only. The
+        ledger is the primary span's: another span's entry goes alone.
         """
         row = await conn.fetchrow(
             f"""
             WITH gone AS (
                 DELETE FROM scores
-                 WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = $3
+                 WHERE leaderboard_id = $1 AND span = $4 AND period_start = $2
+                   AND player_id = $3
                 RETURNING score, reached_seq
             ),
             voided AS (
@@ -72,13 +75,14 @@ class ScoreRepository:
                            'status', '{VOIDED}', 'decided_at', now(), 'reason', 'entry removed')
                  WHERE s.player_id = $3 AND s.period_start = $2
                    AND s.board_key = (SELECT ledger_key FROM leaderboards WHERE id = $1)
-                   AND {counted("s")} AND EXISTS (SELECT 1 FROM gone)
+                   AND {counted("s")} AND EXISTS (SELECT 1 FROM gone) AND $4 = 0
             )
             SELECT score, reached_seq FROM gone
             """,
-            board_id,
+            board.id,
             period,
             player_id,
+            board.span_no,
         )
         return StoredScore(row["score"], row["reached_seq"], True) if row else None
 
@@ -127,20 +131,17 @@ class ScoreRepository:
 
     async def set_hidden(
         self, conn: Connection, player_id: str, hidden: bool
-    ) -> list[tuple[str, date, int, int]]:
-        """Hide (ban) or show (unban) a player's rows; (board, period, score, seq) of each."""
+    ) -> list[tuple[str, int, date, int, int]]:
+        """Hide (ban) or show (unban) a player's rows; (board, span_no, period, score, seq)."""
         rows = await conn.fetch(
             """
             UPDATE scores SET hidden = $2 WHERE player_id = $1
-            RETURNING leaderboard_id, period_start, score, reached_seq
+            RETURNING leaderboard_id, span, period_start, score, reached_seq
             """,
             player_id,
             hidden,
         )
-        return [
-            (row["leaderboard_id"], row["period_start"], row["score"], row["reached_seq"])
-            for row in rows
-        ]
+        return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
 
     async def delete_expired_keys(self, older_than_hours: int = 24, limit: int = 5000) -> int:
         """Forget Idempotency-Keys past their 24 hours, a bounded batch at a time."""

@@ -268,9 +268,9 @@ class ScoreService:
         country = await self._scores.player_country(conn, player_id)  # gone after the commit
 
         async def remove_from_indexes() -> None:
-            for board_id, period in entries:
+            for board_id, span_no, period in entries:
                 try:
-                    board = await self._boards.get(board_id)
+                    board = (await self._boards.get(board_id)).view_of(span_no)
                     await self._index.remove(
                         board, period, player_id, forever=True, country=country
                     )

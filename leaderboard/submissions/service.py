@@ -183,7 +183,7 @@ class SubmissionService:
                 remaining = await self._ledger.remaining(conn, board, row.period, row.player_id)
                 after = recomputed(board, entry, remaining)
                 if after is None:
-                    await self._scores.delete_entry(conn, board.id, row.period, row.player_id)
+                    await self._scores.delete_entry(conn, board, row.period, row.player_id)
                 else:
                     outcome = await self._ledger.rescore(
                         conn, board.id, row.period, row.player_id, after
