@@ -37,7 +37,7 @@ _LOCK = (
 # the freeze reads anyway.
 _UNFROZEN = """
     SELECT DISTINCT period_start FROM scores
-     WHERE leaderboard_id = $1 AND period_start > $2 AND period_start < $3
+     WHERE leaderboard_id = $1 AND span = $4 AND period_start > $2 AND period_start < $3
      ORDER BY period_start
 """
 _NEWEST_FROZEN = """
@@ -58,7 +58,8 @@ _FREEZE = """
           FROM (SELECT player_id, score, reached_seq,
                        CASE WHEN $4::boolean THEN -score ELSE score END AS key
                   FROM scores
-                 WHERE leaderboard_id = $1 AND period_start = $3 AND NOT hidden) AS entries
+                 WHERE leaderboard_id = $1 AND span = $6 AND period_start = $3
+                   AND NOT hidden) AS entries
     ),
     closed AS (
         INSERT INTO period_closes AS c (leaderboard_id, span, period_start, entries)
@@ -86,7 +87,7 @@ _HISTORY = """
           LEFT JOIN period_results r
             ON r.player_id = s.player_id AND r.leaderboard_id = s.leaderboard_id
            AND r.span = $3 AND r.period_start = s.period_start
-         WHERE s.player_id = $2 AND s.leaderboard_id = $1 AND NOT s.hidden
+         WHERE s.player_id = $2 AND s.leaderboard_id = $1 AND s.span = $6 AND NOT s.hidden
     )
     SELECT period_start, score, shown, position, total,
            min(shown) OVER () AS best_rank,
@@ -131,7 +132,7 @@ class PeriodResults:
         newest = await self._db.fetchval(_NEWEST_FROZEN, board.id, board.reset)
         now = self._clock()
         current = period_start(board.reset, now.astimezone(UTC).date())
-        rows = await self._db.fetch(_UNFROZEN, board.id, newest or ALL_TIME, current)
+        rows = await self._db.fetch(_UNFROZEN, board.id, newest or ALL_TIME, current, board.span_no)
         frozen = []
         for period in (row["period_start"] for row in rows):
             end = period_end(board.reset, period)
@@ -139,9 +140,7 @@ class PeriodResults:
                 continue  # the current period, or one still settling
             async with self._db.transaction() as conn:
                 await self._lock(conn, board, period)
-                result = await conn.execute(
-                    _FREEZE, board.id, board.reset, period, board.order == "desc", False
-                )
+                result = await conn.execute(*_freeze(board, period, again=False))
             if result.split()[-1] != "0" or await self._is_frozen(board, period):
                 frozen.append(period)
                 logger.info("froze %s period %s", board.id, period.isoformat())
@@ -168,28 +167,28 @@ class PeriodResults:
                 board.reset,
                 period,
             )
-            await conn.execute(_FREEZE, board.id, board.reset, period, board.order == "desc", True)
+            await conn.execute(*_freeze(board, period, again=True))
         return True
 
     async def forget_before(self, board: Board, cutoff: date) -> None:
         """Retention dropped the periods before ``cutoff``: their standings go too."""
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "DELETE FROM period_results WHERE leaderboard_id = $1 AND period_start < $2",
-                board.id,
-                cutoff,
-            )
-            await conn.execute(
-                "DELETE FROM period_closes WHERE leaderboard_id = $1 AND period_start < $2",
-                board.id,
-                cutoff,
-            )
+            for table in ("period_results", "period_closes"):
+                await conn.execute(
+                    f"DELETE FROM {table}"
+                    " WHERE leaderboard_id = $1 AND span = $3 AND period_start < $2",
+                    board.id,
+                    cutoff,
+                    board.reset,  # the span (a view's)
+                )
 
     async def history(
         self, board: Board, player_id: str, limit: int, style: RankStyle
     ) -> HistoryRows:
         """The player's periods on the board, newest first, with their frozen standings."""
-        rows = await self._db.fetch(_HISTORY, board.id, player_id, board.reset, limit, style)
+        rows = await self._db.fetch(
+            _HISTORY, board.id, player_id, board.reset, limit, style, board.span_no
+        )
         return HistoryRows(
             periods=[_period_row(row) for row in rows],
             best=(rows[0]["best_period"], rows[0]["best_rank"])
@@ -211,6 +210,11 @@ class PeriodResults:
     @staticmethod
     async def _lock(conn: Connection, board: Board, period: date) -> None:
         await conn.execute(_LOCK, board.id, board.reset, period.isoformat())
+
+
+def _freeze(board: Board, period: date, *, again: bool) -> tuple[object, ...]:
+    """_FREEZE and its arguments for a period of the span ``board`` ranks (a view's)."""
+    return (_FREEZE, board.id, board.reset, period, board.order == "desc", again, board.span_no)
 
 
 def _period_row(row: Record) -> PeriodRow:

@@ -65,26 +65,26 @@ LEASE = "retention"
 LEASE_SECONDS = 60
 _OUTAGES: tuple[type[Exception], ...] = (DependencyUnavailableError, *REDIS_OUTAGE_ERRORS)
 
-# The distinct periods of a board before a date, by skipping along the primary key
-# (one index probe per period, however many rows each holds).
+# The distinct periods of a board's span before a date, by skipping along the primary
+# key (one index probe per period, however many rows each holds).
 _OLD_PERIODS = """
     WITH RECURSIVE p AS (
         (SELECT period_start FROM scores
-          WHERE leaderboard_id = $1 AND period_start < $2
+          WHERE leaderboard_id = $1 AND span = $3 AND period_start < $2
           ORDER BY period_start LIMIT 1)
         UNION ALL
         SELECT (SELECT s.period_start FROM scores s
-                 WHERE s.leaderboard_id = $1 AND s.period_start > p.period_start
-                   AND s.period_start < $2
+                 WHERE s.leaderboard_id = $1 AND s.span = $3
+                   AND s.period_start > p.period_start AND s.period_start < $2
                  ORDER BY s.period_start LIMIT 1)
           FROM p WHERE p.period_start IS NOT NULL
     )
     SELECT period_start FROM p WHERE period_start IS NOT NULL
 """
 _DELETE_BATCH = """
-    DELETE FROM scores WHERE (leaderboard_id, period_start, player_id) IN (
-        SELECT leaderboard_id, period_start, player_id FROM scores
-         WHERE leaderboard_id = $1 AND period_start = $2
+    DELETE FROM scores WHERE (leaderboard_id, span, period_start, player_id) IN (
+        SELECT leaderboard_id, span, period_start, player_id FROM scores
+         WHERE leaderboard_id = $1 AND span = $4 AND period_start = $2
          LIMIT $3)
 """
 
@@ -154,14 +154,15 @@ class RetentionJob:
             if await self._partitions.partitioned():
                 await self._partition_round(boards, today, report)
             for board in boards:
-                cutoff = oldest_kept(board, today)
-                if cutoff is not None:
-                    await self._drop_before(board, cutoff, report)
-                    await self._index.results.forget_before(board, cutoff)
-                # Ended periods' final standings, for the players' history.
-                report.frozen += [
-                    (board.id, p) for p in await self._index.results.freeze_ended(board)
-                ]
+                for view in board.views():  # keep_periods applies to each span
+                    cutoff = oldest_kept(view, today)
+                    if cutoff is not None:
+                        await self._drop_before(view, cutoff, report)
+                        await self._index.results.forget_before(view, cutoff)
+                    # Ended periods' final standings, for the players' history.
+                    report.frozen += [
+                        (board.id, p) for p in await self._index.results.freeze_ended(view)
+                    ]
                 await self._drop_ledger(board, report)
         except LostLease:
             logger.warning("retention lease lost to another worker; it carries on")
@@ -177,9 +178,12 @@ class RetentionJob:
         by_id = {board.id: board for board in boards}
 
         def past_window(board_id: str, period: date) -> bool:
+            # A month partition holds every span's rows: past the window of all of them.
             board = by_id.get(board_id)
-            cutoff = None if board is None else oldest_kept(board, today)
-            return cutoff is not None and period < cutoff
+            if board is None:
+                return False
+            cutoffs = [oldest_kept(view, today) for view in board.views()]
+            return all(cutoff is not None and period < cutoff for cutoff in cutoffs)
 
         for partition in await self._partitions.months():
             if not self._partitions.settled(partition, today):
@@ -201,23 +205,25 @@ class RetentionJob:
         async with AsyncExitStack() as held:
             locks = []
             for board_id, period in contents:
-                lock = await held.enter_async_context(self._index.locked(boards[board_id], period))
-                if lock is None:
-                    report.busy.append((board_id, period))
-                    report.partitions_busy.append(partition)
-                    return
-                locks.append(lock)
+                for view in boards[board_id].views():  # the period of any of its spans
+                    lock = await held.enter_async_context(self._index.locked(view, period))
+                    if lock is None:
+                        report.busy.append((board_id, period))
+                        report.partitions_busy.append(partition)
+                        return
+                    locks.append(lock)
             if not await self._partitions.drop(partition):
                 report.partitions_busy.append(partition)
                 return
             report.partitions_dropped.append(partition)
-            for (board_id, period), lock in zip(contents, locks, strict=True):
+            for lock in locks:
                 await lock.drop()
+            for board_id, period in contents:
                 report.dropped.setdefault(board_id, []).append(period)
         logger.info("retention: dropped partition %s (%d periods)", partition.name, len(contents))
 
     async def _drop_before(self, board: Board, cutoff: date, report: RetentionReport) -> None:
-        rows = await self._db.fetch(_OLD_PERIODS, board.id, cutoff)
+        rows = await self._db.fetch(_OLD_PERIODS, board.id, cutoff, board.span_no)
         for period in (row["period_start"] for row in rows):
             async with self._index.locked(board, period) as lock:
                 if lock is None or not await self._drop_period(board, period, lock, report):
@@ -236,7 +242,9 @@ class RetentionJob:
     ) -> bool:
         """Delete the period's rows, then its index; False when the lock was lost midway."""
         while True:
-            result = await self._db.execute(_DELETE_BATCH, board.id, period, self.batch_size)
+            result = await self._db.execute(
+                _DELETE_BATCH, board.id, period, self.batch_size, board.span_no
+            )
             deleted = int(result.split()[-1])
             report.rows[board.id] = report.rows.get(board.id, 0) + deleted
             report.batches[board.id] = report.batches.get(board.id, 0) + 1
