@@ -25,7 +25,8 @@ ProgressFactory = Callable[[str, str], Callable[[int, int], None]]
 async def rebuild_indexes(
     settings: Settings, board_id: str | None, progress: ProgressFactory
 ) -> list[tuple[str, str, int]]:
-    """Rebuild the current (and, on resetting boards, the previous) period's index.
+    """Rebuild the current (and, on resetting boards, the previous) period's index of each
+    of a board's spans.
 
     Returns (board id, period, entries) for every index rebuilt.
     """
@@ -44,15 +45,17 @@ async def rebuild_indexes(
             else await board_service.list()
         )
         done = []
-        for board in boards:
-            current = period_start(board.reset, clock().astimezone(UTC).date())
+        for view in (view for board in boards for view in board.views()):  # every span
+            current = period_start(view.reset, clock().astimezone(UTC).date())
             periods = [current]
-            if board.reset != "never":
-                periods.append(period_start(board.reset, current - timedelta(days=1)))
+            if view.reset != "never":
+                periods.append(period_start(view.reset, current - timedelta(days=1)))
             for period in periods:
                 label = str(public_period(period) or "all time")
-                entries = await index.rebuild(board, period, progress(board.id, label))
-                done.append((board.id, label, -1 if entries is None else entries))
+                if view.span_no:
+                    label = f"{view.span} {label}"
+                entries = await index.rebuild(view, period, progress(view.id, label))
+                done.append((view.id, label, -1 if entries is None else entries))
         return done
     finally:
         # Closes what the services opened beside these two (a replica's pool).

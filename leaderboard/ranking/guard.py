@@ -93,7 +93,7 @@ class IndexGuard:
         self._rounds = Periodic("index check", interval_seconds, self.run_once, skippable=_OUTAGES)
         # Entries the index holds and Postgres does not, seen in the previous round: one
         # round may race a player's deletion (Postgres first, the index right after).
-        self._extras: dict[tuple[str, date], set[str]] = {}
+        self._extras: dict[tuple[str, str, date], set[str]] = {}
 
     def start(self) -> None:
         self._rounds.start()
@@ -102,14 +102,16 @@ class IndexGuard:
         await self._rounds.close()
 
     async def run_once(self) -> RoundReport:
-        """Check every board's current period (those no other worker checks this round)."""
+        """Check every board's current periods, one per span (those no other worker checks
+        this round)."""
         report = RoundReport()
         for board in await self._boards.list():
-            period = resolve_period(board.reset, None, self._clock())
-            try:
-                report.periods.append(await self.check(board, period))
-            except NotFoundError:  # deleted meanwhile
-                continue
+            for view in board.views():
+                period = resolve_period(view.reset, None, self._clock())
+                try:
+                    report.periods.append(await self.check(view, period))
+                except NotFoundError:  # deleted meanwhile
+                    break
         return report
 
     async def check(self, board: Board, period: date) -> PeriodReport:
@@ -184,11 +186,11 @@ class IndexGuard:
         rows = await self._records.rows_of(board, period, players)
         present = {row.player_id for row in rows}
         extras = {player for player in players if player not in present}
-        confirmed = extras & self._extras.pop((board.id, period), set())
+        confirmed = extras & self._extras.pop((board.id, board.span, period), set())
         for player in confirmed:
             report.removed += await self._index.remove(board, period, player)
         if extras - confirmed:
-            self._extras[(board.id, period)] = extras - confirmed
+            self._extras[(board.id, board.span, period)] = extras - confirmed
             return first  # look at this window again next round
         return first + self._slice if len(window) >= self._slice else 0
 

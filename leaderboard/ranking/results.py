@@ -40,6 +40,10 @@ _UNFROZEN = """
      WHERE leaderboard_id = $1 AND span = $4 AND period_start > $2 AND period_start < $3
      ORDER BY period_start
 """
+_FORGET = (
+    "DELETE FROM period_results WHERE leaderboard_id = $1 AND span = $3 AND period_start < $2",
+    "DELETE FROM period_closes WHERE leaderboard_id = $1 AND span = $3 AND period_start < $2",
+)
 _NEWEST_FROZEN = """
     SELECT max(period_start) FROM period_closes WHERE leaderboard_id = $1 AND span = $2
 """
@@ -173,14 +177,8 @@ class PeriodResults:
     async def forget_before(self, board: Board, cutoff: date) -> None:
         """Retention dropped the periods before ``cutoff``: their standings go too."""
         async with self._db.transaction() as conn:
-            for table in ("period_results", "period_closes"):
-                await conn.execute(
-                    f"DELETE FROM {table}"
-                    " WHERE leaderboard_id = $1 AND span = $3 AND period_start < $2",
-                    board.id,
-                    cutoff,
-                    board.reset,  # the span (a view's)
-                )
+            for statement in _FORGET:
+                await conn.execute(statement, board.id, cutoff, board.reset)  # a view's span
 
     async def history(
         self, board: Board, player_id: str, limit: int, style: RankStyle
@@ -212,7 +210,7 @@ class PeriodResults:
         await conn.execute(_LOCK, board.id, board.reset, period.isoformat())
 
 
-def _freeze(board: Board, period: date, *, again: bool) -> tuple[object, ...]:
+def _freeze(board: Board, period: date, *, again: bool) -> tuple[str, *tuple[object, ...]]:
     """_FREEZE and its arguments for a period of the span ``board`` ranks (a view's)."""
     return (_FREEZE, board.id, board.reset, period, board.order == "desc", again, board.span_no)
 
