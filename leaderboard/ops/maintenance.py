@@ -25,8 +25,7 @@ ProgressFactory = Callable[[str, str], Callable[[int, int], None]]
 async def rebuild_indexes(
     settings: Settings, board_id: str | None, progress: ProgressFactory
 ) -> list[tuple[str, str, int]]:
-    """Rebuild the current (and, on resetting boards, the previous) period's index of each
-    of a board's spans.
+    """Rebuild each span's current (and, if it resets, previous) period's index.
 
     Returns (board id, period, entries) for every index rebuilt.
     """

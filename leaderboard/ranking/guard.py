@@ -102,8 +102,7 @@ class IndexGuard:
         await self._rounds.close()
 
     async def run_once(self) -> RoundReport:
-        """Check every board's current periods, one per span (those no other worker checks
-        this round)."""
+        """Check each span's current period of every board (unless another worker does)."""
         report = RoundReport()
         for board in await self._boards.list():
             for view in board.views():
