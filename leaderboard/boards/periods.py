@@ -97,3 +97,14 @@ def span_of(board: Board, span: str | None) -> Board:
         if span == name:
             return board.view(name)
     raise InvalidInputError("span", f"must be one of this board's spans: {', '.join(board.spans)}")
+
+
+def day_within(reset: Reset, start: date, moment: datetime) -> date:
+    """The day of ``moment`` (UTC), kept inside the period of ``reset`` starting on ``start``.
+
+    Where a held submission falls in a board's other spans: its own period is the record
+    (it was decided on the service's clock); the day inside it is its submission's.
+    """
+    day = max(moment.astimezone(UTC).date(), start)
+    end = period_end(reset, start)
+    return day if end is None or day < end else end - timedelta(days=1)

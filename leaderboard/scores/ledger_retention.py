@@ -61,14 +61,15 @@ def _drop_batch(kind: str) -> str:
         entries AS (
             SELECT c.leaderboard_id, c.period_start, c.player_id FROM scores c
               JOIN counted f USING (period_start, player_id)
-             WHERE c.leaderboard_id = $5
+             WHERE c.leaderboard_id = $5 AND c.span = 0  -- the ledger is the primary span's
              ORDER BY c.period_start, c.player_id
                FOR UPDATE OF c
         ),
         folded AS (
             UPDATE scores c SET unledgered = {joined}
               FROM counted f, entries e
-             WHERE c.leaderboard_id = e.leaderboard_id AND c.period_start = e.period_start
+             WHERE c.leaderboard_id = e.leaderboard_id AND c.span = 0
+               AND c.period_start = e.period_start
                AND c.player_id = e.player_id
                AND f.period_start = e.period_start AND f.player_id = e.player_id
         )

@@ -186,7 +186,7 @@ class LedgerRepository:
         record = await conn.fetchrow(
             """
             SELECT score, reached_seq, unledgered, hidden FROM scores
-             WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = $3
+             WHERE leaderboard_id = $1 AND span = 0 AND period_start = $2 AND player_id = $3
                FOR UPDATE
             """,
             board_id,
@@ -233,7 +233,7 @@ class LedgerRepository:
                 reached_at = CASE WHEN score = $4 THEN reached_at ELSE now() END,
                 submissions = GREATEST(submissions - 1, 0),
                 updated_at = now()
-             WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = $3
+             WHERE leaderboard_id = $1 AND span = 0 AND period_start = $2 AND player_id = $3
             RETURNING score, reached_seq
             """,
             board_id,

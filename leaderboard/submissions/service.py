@@ -20,7 +20,7 @@ import asyncpg
 from leaderboard.audit.repository import AuditLog
 from leaderboard.auth.principal import Principal
 from leaderboard.boards.models import Board
-from leaderboard.boards.periods import public_period, resolve_period
+from leaderboard.boards.periods import day_within, period_start, public_period, resolve_period
 from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import Clock
 from leaderboard.lib.db import Connection, Database
@@ -38,7 +38,7 @@ from leaderboard.scores.repository import (
     ScoreRepository,
 )
 from leaderboard.scores.review import better
-from leaderboard.scores.writer import ScoreWriter, Submission
+from leaderboard.scores.writer import ScoreWriter, SpanScore, Submission
 from leaderboard.submissions.models import SubmissionView
 from leaderboard.submissions.repository import Entry, LedgerRepository, LedgerRow
 
@@ -134,6 +134,11 @@ class SubmissionService:
                     actor=actor,
                     request_id=REQUEST_ID.get(),
                     ledger=False,  # its row is there: now approved
+                    # each other span's period of the day it was submitted on
+                    span_periods=tuple(
+                        period_start(span, day_within(board.reset, row.period, row.submitted_at))
+                        for span in board.spans[1:]
+                    ),
                 ),
             )
         await self._follow(
@@ -144,6 +149,9 @@ class SubmissionService:
                 changed=stored.changed, country=stored.country,
             ),
         )  # fmt: skip
+        for span in stored.spans:  # the board's other spans: each its own period's entry
+            view = board.view_of(span.span_no)
+            await self._follow(view, row, _applying(self._index, view, row, span), span.period)
         return decided.view()
 
     async def reject(self, submission_id: int, reason: str, caller: Principal) -> SubmissionView:
@@ -211,20 +219,26 @@ class SubmissionService:
         return decided.view()
 
     async def _follow(
-        self, board: Board, row: LedgerRow, change: Callable[[], Awaitable[object]]
+        self,
+        board: Board,
+        row: LedgerRow,
+        change: Callable[[], Awaitable[object]],
+        period: date | None = None,
     ) -> None:
         """Bring the index to what was committed; on a Redis outage, later (the decision stands).
 
         A change that cannot reach the index now is retried in the background, and the
         index guard compares the entry with Postgres in any case. A period that had ended
         and been frozen gets its final standings again (a player's history reads them).
+        ``board`` and ``period``: another span's (a view, and its period of the row).
         """
+        period = row.period if period is None else period
         try:
             await change()
         except REDIS_OUTAGE_ERRORS as exc:
             logger.warning("submission %d: the index follows later (%s)", row.id, exc)
-            self._index.apply_later(board, row.period, row.player_id)
-        await self._index.results.changed(board, row.period)  # an ended period's final ranks
+            self._index.apply_later(board, period, row.player_id)
+        await self._index.results.changed(board, period)  # an ended period's final ranks
 
     # -- inside --------------------------------------------------------------------------
 
@@ -269,6 +283,15 @@ class SubmissionService:
                 details=_details(row, reason),
             )
         return decided
+
+
+def _applying(
+    index: RankIndex, view: Board, row: LedgerRow, span: SpanScore
+) -> Callable[[], Awaitable[object]]:
+    """Apply one span's committed row of an approval to that span's index."""
+    return lambda: index.apply(
+        view, span.period, row.player_id, span.score, span.reached_seq, changed=span.changed
+    )
 
 
 def _valid(submission_id: int) -> bool:
