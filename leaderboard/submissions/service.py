@@ -151,7 +151,9 @@ class SubmissionService:
         )  # fmt: skip
         for span in stored.spans:  # the board's other spans: each its own period's entry
             view = board.view_of(span.span_no)
-            await self._follow(view, row, _applying(self._index, view, row, span), span.period)
+            await self._follow(
+                view, row, _applying(self._index, view, row, span, stored.country), span.period
+            )
         return decided.view()
 
     async def reject(self, submission_id: int, reason: str, caller: Principal) -> SubmissionView:
@@ -286,11 +288,17 @@ class SubmissionService:
 
 
 def _applying(
-    index: RankIndex, view: Board, row: LedgerRow, span: SpanScore
+    index: RankIndex, view: Board, row: LedgerRow, span: SpanScore, country: str | None
 ) -> Callable[[], Awaitable[object]]:
     """Apply one span's committed row of an approval to that span's index."""
     return lambda: index.apply(
-        view, span.period, row.player_id, span.score, span.reached_seq, changed=span.changed
+        view,
+        span.period,
+        row.player_id,
+        span.score,
+        span.reached_seq,
+        changed=span.changed,
+        country=country,
     )
 
 
