@@ -20,11 +20,10 @@ from leaderboard.lib.errors import (
     OutcomeUnknownError,
     RateLimitedError,
     ServiceError,
-    outage_reason,
 )
 from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.logs import REQUEST_ID
-from leaderboard.lib.metrics import EVENTS_PUBLISHED, SUBMISSIONS
+from leaderboard.lib.metrics import SUBMISSIONS
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.validation import check_metadata
 from leaderboard.ranking.index import RankIndex
@@ -34,7 +33,7 @@ from leaderboard.scores.models import HeldResult, SpanResult, SubmitResult
 from leaderboard.scores.repository import ScoreRepository
 from leaderboard.scores.review import ReviewRules
 from leaderboard.scores.rules import check_rules, same_request
-from leaderboard.scores.spans import apply_spans, span_periods, span_result
+from leaderboard.scores.spans import apply_spans, span_periods
 from leaderboard.scores.writer import AlreadySubmitted, ScoreWriter, Submission
 
 logger = logging.getLogger(__name__)
@@ -167,32 +166,10 @@ class ScoreService:
             for span_no, span_period in enumerate(submission.span_periods, 1):
                 await self._index.note_unknown(board.view_of(span_no), span_period, player_id)
             raise
-        try:
-            change = await self._index.apply(
-                board,
-                period,
-                player_id,
-                stored.score,
-                stored.reached_seq,
-                changed=stored.changed,
-                country=stored.country,
-            )
-        except REDIS_OUTAGE_ERRORS as exc:
-            # Committed in Postgres, not yet in the index: keep trying in the background,
-            # and tell the client not to submit again.
-            self._index.apply_later(board, period, player_id)
-            raise DependencyUnavailableError(
-                "redis",
-                f"the score was recorded, but its rank cannot be read now ({outage_reason(exc)})",
-            ) from exc
-        if change.published:
-            EVENTS_PUBLISHED.inc()
-        primary = span_result(
-            period, stored.score, changed=stored.changed, inserted=stored.inserted, change=change
-        )
-        spans: dict[str, SpanResult] = {board.reset: primary}
-        if stored.spans:
-            spans |= await apply_spans(self._index, board, player_id, stored)
+        # Every span's index takes its row: one script call each, sent together (one
+        # round trip through the worker's script pipeline).
+        spans = await apply_spans(self._index, board, period, player_id, stored)
+        primary = spans[board.reset]
         result = SubmitResult(
             player_id=player_id,
             score=stored.score,

@@ -7,6 +7,8 @@ index takes its row, and the answer says what each span made of it.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from datetime import date, datetime
 
 from leaderboard.boards.models import Board
@@ -16,7 +18,7 @@ from leaderboard.lib.metrics import EVENTS_PUBLISHED
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.ranking.index import IndexChange, RankIndex
 from leaderboard.scores.models import SpanResult
-from leaderboard.scores.writer import StoredScore
+from leaderboard.scores.writer import SpanScore, StoredScore
 
 
 def span_periods(board: Board, now: datetime) -> tuple[date, ...]:
@@ -44,37 +46,67 @@ def span_result(
 
 
 async def apply_spans(
-    index: RankIndex, board: Board, player_id: str, stored: StoredScore
+    index: RankIndex, board: Board, period: date, player_id: str, stored: StoredScore
 ) -> dict[str, SpanResult]:
-    """Put the submission's other spans' rows in their indexes; each span's answer.
+    """Put a committed submission's rows in their spans' indexes; each span's answer.
 
-    Raises DependencyUnavailableError when Redis is away: the rows are committed, and
-    applied in the background meanwhile (as the primary's would be).
+    The primary first in the answer, then the others in the board's order. The script
+    calls go out together: the worker's script pipeline sends them in one round trip.
+
+    Raises:
+        DependencyUnavailableError: Redis is away. The rows are committed; those that did
+            not reach their index are applied in the background meanwhile.
+
     """
+    rows = [
+        SpanScore(0, period, stored.score, stored.reached_seq, stored.changed,
+                  stored.inserted, None),
+        *stored.spans,
+    ]  # fmt: skip
+    views = [board.view_of(row.span_no) for row in rows]
+    calls = [
+        index.apply(
+            view,
+            row.period,
+            player_id,
+            row.score,
+            row.reached_seq,
+            changed=row.changed,
+            country=stored.country,
+        )
+        for view, row in zip(views, rows, strict=True)
+    ]
+    if len(calls) == 1:  # a board of one span: no gather
+        outcomes: list[IndexChange | BaseException] = [await _outage_as_value(calls[0])]
+    else:
+        outcomes = await asyncio.gather(*calls, return_exceptions=True)
     answers: dict[str, SpanResult] = {}
-    for row in stored.spans:
-        view = board.view_of(row.span_no)
-        try:
-            change = await index.apply(
-                view,
-                row.period,
-                player_id,
-                row.score,
-                row.reached_seq,
-                changed=row.changed,
-                country=stored.country,
-            )
-        except REDIS_OUTAGE_ERRORS as exc:
-            for late in stored.spans:
-                if late.span_no >= row.span_no:
-                    index.apply_later(board.view_of(late.span_no), late.period, player_id)
-            raise DependencyUnavailableError(
-                "redis",
-                f"the score was recorded, but its rank cannot be read now ({outage_reason(exc)})",
-            ) from exc
-        if change.published:
+    lost: BaseException | None = None
+    for view, row, outcome in zip(views, rows, outcomes, strict=True):
+        if isinstance(outcome, REDIS_OUTAGE_ERRORS):
+            # Committed in Postgres, not yet in the index: keep trying in the background,
+            # and tell the client not to submit again.
+            index.apply_later(view, row.period, player_id)
+            lost = lost or outcome
+            continue
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if outcome.published:
             EVENTS_PUBLISHED.inc()
         answers[view.span] = span_result(
-            row.period, row.score, changed=row.changed, inserted=row.inserted, change=change
+            row.period, row.score, changed=row.changed, inserted=row.inserted, change=outcome
         )
+    if lost is not None:
+        assert isinstance(lost, Exception)
+        raise DependencyUnavailableError(
+            "redis",
+            f"the score was recorded, but its rank cannot be read now ({outage_reason(lost)})",
+        ) from lost
     return answers
+
+
+async def _outage_as_value(call: Awaitable[IndexChange]) -> IndexChange | BaseException:
+    try:
+        return await call
+    except REDIS_OUTAGE_ERRORS as exc:
+        return exc
