@@ -27,6 +27,7 @@ from bench.report_notes import notes
 from bench.report_players import fanout_section, players_section
 from bench.report_profile import profile_section
 from bench.report_run import run_section
+from bench.report_spans import kept_section as kept_spans
 from bench.report_tables import memory, rank_by_size, throughput
 from bench.report_targets import targets_table
 from bench.report_why import why_section
@@ -67,10 +68,10 @@ def write_report(res: Results, report: Path, plot_path: Path, root: Path = ROOT)
     except ValueError:
         rel = Path("..") / plot_path.relative_to(root) if report.parent != root else plot_path
     report.parent.mkdir(parents=True, exist_ok=True)
-    # The Leagues and Ledger sections come from their own runs (bench/leagues.py,
-    # bench/ledger.py): kept as they are.
+    # The Leagues, Ledger and Spans sections come from their own runs (bench/leagues.py,
+    # bench/ledger.py, bench/spans.py): kept as they are.
     old = report.read_text() if report.exists() else ""
-    kept = kept_section(old) + kept_ledger(old)
+    kept = kept_section(old) + kept_ledger(old) + kept_spans(old)
     text = markdown(res, str(rel).replace("images/../", "") if drawn else None)
     report.write_text(text + ("\n" + kept if kept else ""))
     return drawn

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.records import Runs, WrkRecord
 
 
@@ -61,3 +63,19 @@ def changed_share(run: WrkRecord) -> float | None:
     counters = run.get("counters") or {}
     changed, unchanged = counters.get("changed", 0), counters.get("unchanged", 0)
     return changed / (changed + unchanged) if changed + unchanged else None
+
+
+def marked_section(old: str, begin: str, end: str) -> str:
+    """The section of an earlier report between two markers, markers included ("" if none)."""
+    if begin not in old or end not in old:
+        return ""
+    return begin + old.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
+
+
+def replace_section(report: Path, lines: list[str], begin: str, end: str) -> None:
+    """Put a marked section into ``report``: in place of the old one, or at the end."""
+    section = begin + "\n" + "\n".join(lines) + "\n" + end + "\n"
+    text = report.read_text() if report.exists() else ""
+    old = marked_section(text, begin, end)
+    text = text.replace(old, section) if old else text.rstrip("\n") + "\n\n" + section
+    report.write_text(text)
