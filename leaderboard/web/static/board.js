@@ -20,11 +20,14 @@ const PERIOD_NAMES = {
   weekly: ["This week", "Last week"],
   monthly: ["This month", "Last month"],
 };
+const SPAN_NAMES = { never: "All time", daily: "Daily", weekly: "Weekly", monthly: "Monthly" };
 
 let board = null;
 // What is shown: the period ("current", "previous" or a day YYYY-MM-DD) and the page.
 // country: the players of one country only (boards with the country segment), or null.
-const view = { period: "current", offset: 0, country: null };
+// span: which of the board's spans is shown (null: the primary, the board's reset).
+const view = { period: "current", offset: 0, country: null, span: null };
+const shownSpan = () => view.span || board.reset;
 let currentStart = null; // the current period's first day, as the API says it
 let watched = null; // the chosen player's id
 let watchedEntry = null; // and their entry in the period shown
@@ -57,6 +60,7 @@ function query(params = {}) {
   const q = new URLSearchParams(params);
   if (view.period !== "current") q.set("period", view.period);
   if (view.country) q.set("country", view.country);
+  if (view.span) q.set("span", view.span);
   const text = q.toString();
   return text ? `?${text}` : "";
 }
@@ -181,9 +185,10 @@ function goTo(offset) {
 
 function periodEnd(start) {
   const d = new Date(`${start}T00:00:00Z`);
-  if (board.reset === "daily") d.setUTCDate(d.getUTCDate() + 1);
-  else if (board.reset === "weekly") d.setUTCDate(d.getUTCDate() + 7);
-  else if (board.reset === "monthly") d.setUTCMonth(d.getUTCMonth() + 1);
+  const span = shownSpan();
+  if (span === "daily") d.setUTCDate(d.getUTCDate() + 1);
+  else if (span === "weekly") d.setUTCDate(d.getUTCDate() + 7);
+  else if (span === "monthly") d.setUTCMonth(d.getUTCMonth() + 1);
   return d;
 }
 
@@ -196,7 +201,7 @@ function showPeriod(period) {
 
 function tick() {
   const clock = $("countdown");
-  if (!board || board.reset === "never") { clock.textContent = "Never resets"; return; }
+  if (!board || shownSpan() === "never") { clock.textContent = "Never resets"; return; }
   if (!shownPeriod) { clock.textContent = ""; return; }
   const end = periodEnd(shownPeriod);
   if (shownPeriod !== currentStart) {
@@ -232,6 +237,32 @@ function setCountry(text) {
   marks.clear();
   $("country-shown").textContent = country ? `ranked within ${country}` : "";
   refreshAll(true);
+}
+
+// The span switcher (boards with several spans): each span ranks the same submissions
+// over its own periods; the period shown starts again at the span's current one.
+function setSpan(span) {
+  view.span = span === board.reset ? null : span;
+  for (const button of $("spans").querySelectorAll("button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.span === span));
+  }
+  labelPeriods();
+  currentStart = null;
+  setPeriod("current");
+}
+
+function setUpSpans() {
+  const spans = board.spans || [board.reset];
+  if (spans.length < 2) return;
+  for (const span of spans) {
+    const button = el("button", null, SPAN_NAMES[span] || span);
+    button.type = "button";
+    button.dataset.span = span;
+    button.setAttribute("aria-pressed", String(span === board.reset));
+    button.addEventListener("click", () => setSpan(span));
+    $("spans").append(button);
+  }
+  $("spans").hidden = false;
 }
 
 function setUpCountries() {
@@ -487,6 +518,7 @@ function onEvent(event) {
     return;
   }
   if (!isLive()) return; // a past period does not change
+  if (event.span && event.span !== shownSpan()) return; // another span's period
   if (view.country) { // events number the whole board: the country's table is read again
     scheduleRefresh();
     return;
@@ -547,11 +579,18 @@ async function loadBoard() {
   }
 }
 
-function setUpPeriods() {
-  if (board.reset === "never") return;
-  const [current, previous] = PERIOD_NAMES[board.reset];
+// The period buttons of the span shown (none for a span that never resets).
+function labelPeriods() {
+  const span = shownSpan();
+  $("periods").hidden = span === "never";
+  if (span === "never") return;
+  const [current, previous] = PERIOD_NAMES[span];
   $("period-current").textContent = current;
   $("period-previous").textContent = previous;
+}
+
+function setUpPeriods() {
+  labelPeriods();
   $("period-date").max = new Date().toISOString().slice(0, 10);
   for (const button of $("periods").querySelectorAll("button")) {
     button.addEventListener("click", () => setPeriod(button.dataset.period));
@@ -567,7 +606,6 @@ function setUpPeriods() {
       setPeriod(day);
     }
   });
-  $("periods").hidden = false;
 }
 
 async function main() {
@@ -582,6 +620,7 @@ async function main() {
   }
   $("board").hidden = false;
   await refreshTop().catch(showError); // read again once the WebSocket is up
+  setUpSpans();
   setUpPeriods();
   setUpCountries();
   setInterval(tick, 1000);
