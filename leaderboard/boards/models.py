@@ -145,8 +145,8 @@ class Board(msgspec.Struct, kw_only=True):
     metadata: dict[str, Any]
     created_at: datetime
     spans: list[Reset] = msgspec.field(default_factory=list)
-    """The spans, the primary (the reset) first; fixed at creation. Empty: ``[reset]``
-    (a board made in code)."""
+    """The spans, the primary (the reset) first; fixed at creation. Left empty (a board
+    made in code, a cached copy from before spans): ``[reset]``."""
     client_submissions: bool = True
     min_score: int | None = None
     max_score: int | None = None
@@ -167,6 +167,10 @@ class Board(msgspec.Struct, kw_only=True):
     open: bool = True
     """Whether submissions are accepted now (between ``starts_at`` and ``ends_at``)."""
 
+    def __post_init__(self) -> None:
+        if not self.spans:
+            self.spans = [self.reset]
+
     @property
     def span(self) -> Reset:
         """The span this board object ranks: the primary, or that of a :meth:`view`."""
@@ -175,7 +179,7 @@ class Board(msgspec.Struct, kw_only=True):
     @property
     def span_no(self) -> int:
         """The span's position in ``spans`` (0: the primary): its rows' ``scores.span``."""
-        return self.spans.index(self.reset) if self.spans else 0
+        return self.spans.index(self.reset)
 
     @property
     def multi_span(self) -> bool:
@@ -193,7 +197,7 @@ class Board(msgspec.Struct, kw_only=True):
 
     def view_of(self, span_no: int) -> Board:
         """The view of the span at ``span_no`` (a row's ``scores.span``)."""
-        return self.view(self.spans[span_no]) if self.spans else self
+        return self.view(self.spans[span_no])
 
     def views(self) -> list[Board]:
         """A view of each span, the primary first."""
