@@ -7,6 +7,7 @@ from leaderboard.boards.service import BoardService
 from leaderboard.lib.features import Feature, Provided, Services
 from leaderboard.players.service import PlayerService
 from leaderboard.ranking.controller import RankingController
+from leaderboard.ranking.digests import ScoreDigests
 from leaderboard.ranking.guard import IndexGuard
 from leaderboard.ranking.index import EventSettings, RankIndex
 from leaderboard.ranking.locator import IndexLocator
@@ -53,6 +54,7 @@ def build(services: Services) -> None:
         IndexGuard(
             boards=boards,
             records=records,
+            digests=ScoreDigests(infra.db),
             index=index,
             clock=infra.clock,
             interval_seconds=settings.index_check_seconds,

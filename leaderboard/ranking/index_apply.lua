@@ -4,6 +4,7 @@
 --          the player's member)                    KEYS[3]  ready marker
 -- KEYS[4]  rebuild lock    KEYS[5]  rebuild journal
 -- KEYS[6]  the board's event stream (capped; the last events, for clients that resume)
+-- KEYS[7]  digest (index_digest.lua)
 -- ARGV[1]  player id
 -- ARGV[2]  Redis score (the stored score, negated on desc boards)
 -- ARGV[3]  member: "<reached seq as 16 hex digits>:<player id>"
@@ -34,7 +35,7 @@
 -- Why the sequence check: two submissions of one player may reach Redis in the opposite
 -- order of their Postgres commits; the older one must never overwrite the newer.
 -- TOMBSTONE, member_of and journal: index_common.lua; torn: lib/index_torn.lua; emit:
--- events/emit.lua.
+-- events/emit.lua; digest_change: index_digest.lua.
 if redis.call('EXISTS', KEYS[3]) == 0 or torn(KEYS[1], KEYS[2], KEYS[3]) then
   return {-1}
 end
@@ -102,11 +103,15 @@ if current and string.sub(member, 1, 16) <= string.sub(current, 1, 16) then
 end
 if current then
   redis.call('ZREM', KEYS[1], current)
+  if previous_score then
+    digest_change(KEYS[7], player, previous_score, current, -1)
+  end
 end
 redis.call('ZADD', KEYS[1], score, member)
+digest_change(KEYS[7], player, score, member, 1)
 redis.call('HSET', KEYS[2], player, string.sub(member, 1, 16))
 if ARGV[4] ~= '0' then
-  for i = 1, 3 do
+  for _, i in ipairs({1, 2, 3, 7}) do
     redis.call('PEXPIRE', KEYS[i], ARGV[4])
   end
 end

@@ -2,24 +2,35 @@
 -- KEYS[1]  new scores zset (temporary)   KEYS[2]  new members hash (temporary)
 -- KEYS[3]  scores zset    KEYS[4]  members hash    KEYS[5]  ready marker
 -- KEYS[6]  rebuild lock   KEYS[7]  journal
+-- KEYS[8]  new digest (temporary; index_fill.lua wrote it)   KEYS[9]  digest
 -- ARGV[1]  the rebuild's lock token
 -- ARGV[2]  the index keys' time to live, ms ("0": no TTL)
 -- ARGV[3]  the run id of this Redis server: the ready marker's value (index_guard.py)
 -- Returns: the number of entries of the new index, or -1 when the lock is no longer ours
 --          (it expired and another rebuild took over: ours is discarded).
--- TOMBSTONE (from values.py) and member_of (index_common.lua): prepended by scripts.py.
+-- TOMBSTONE (from values.py), member_of (index_common.lua) and digest_change
+-- (index_digest.lua): prepended by scripts.py.
 if redis.call('GET', KEYS[6]) ~= ARGV[1] then
-  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[8])
   return -1
 end
 -- Journal entries: "<player> <score> <member>" (applied), "<player> - -" (removed for
 -- good) or "<player> ~ ~" (the entry removed; the player may come back).
+-- Take the player's entry out of the new index and its digest.
+local function take_out(player, current)
+  local held = member_of(player, current)
+  local held_score = redis.call('ZSCORE', KEYS[1], held)
+  redis.call('ZREM', KEYS[1], held)
+  if held_score then
+    digest_change(KEYS[8], player, held_score, held, -1)
+  end
+end
 for _, entry in ipairs(redis.call('LRANGE', KEYS[7], 0, -1)) do
   local player, score, member = string.match(entry, '^(%S+) (%S+) (%S+)$')
   local current = redis.call('HGET', KEYS[2], player)
   if score == '-' or score == '~' then
     if current and current ~= TOMBSTONE then
-      redis.call('ZREM', KEYS[1], member_of(player, current))
+      take_out(player, current)
     end
     if score == '-' then
       redis.call('HSET', KEYS[2], player, TOMBSTONE)  -- deleted for good
@@ -28,9 +39,10 @@ for _, entry in ipairs(redis.call('LRANGE', KEYS[7], 0, -1)) do
     end
   elseif not current or string.sub(member, 1, 16) > string.sub(current, 1, 16) then
     if current then
-      redis.call('ZREM', KEYS[1], member_of(player, current))
+      take_out(player, current)
     end
     redis.call('ZADD', KEYS[1], score, member)
+    digest_change(KEYS[8], player, score, member, 1)
     redis.call('HSET', KEYS[2], player, string.sub(member, 1, 16))
   end
 end
@@ -41,8 +53,13 @@ if total > 0 then
 else
   redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 end
+if redis.call('EXISTS', KEYS[8]) == 1 then
+  redis.call('RENAME', KEYS[8], KEYS[9])
+else
+  redis.call('DEL', KEYS[9])
+end
 redis.call('SET', KEYS[5], ARGV[3])
-for i = 3, 5 do
+for _, i in ipairs({3, 4, 5, 9}) do
   if ARGV[2] == '0' then
     redis.call('PERSIST', KEYS[i])
   else

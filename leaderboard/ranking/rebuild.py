@@ -28,11 +28,11 @@ from leaderboard.lib.redis_client import AnyRedis, run_id_of
 from leaderboard.ranking.locator import IndexLocator
 from leaderboard.ranking.records import ScoreRecords
 from leaderboard.ranking.scripts import IndexScripts
-from leaderboard.ranking.values import member_for, seq_hex, to_redis_score
 
 logger = logging.getLogger(__name__)
 
 LOCK_TTL_MS = 60_000
+FILL_PART = 500
 WAIT_TIMEOUT_SECONDS = 30.0
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
@@ -74,21 +74,17 @@ class Rebuilder:
             if progress:
                 progress(done, total)
             async for batch in self._records.stream(board.id, period):
-                pipe = self._redis.pipeline(transaction=False)
-                pipe.zadd(
-                    temp_scores,
-                    {
-                        member_for(seq, player): to_redis_score(score, board.order)
-                        for player, score, seq in batch
-                    },
+                # In parts of FILL_PART entries: each script call holds Redis ~2 ms; the
+                # calls of a batch leave in one pipeline. Each renews the lock's TTL (a
+                # long rebuild keeps its lock alive).
+                await asyncio.gather(
+                    *(
+                        self._index.fill(
+                            keys, token, board.order, batch[i : i + FILL_PART], LOCK_TTL_MS
+                        )
+                        for i in range(0, len(batch), FILL_PART)
+                    )
                 )
-                pipe.hset(
-                    temp_members,
-                    mapping={player: seq_hex(seq) for player, _, seq in batch},
-                )
-                for key in (temp_scores, temp_members, keys.lock):
-                    pipe.pexpire(key, LOCK_TTL_MS)  # a long rebuild keeps its lock alive
-                await pipe.execute()
                 done += len(batch)
                 if progress:
                     progress(done, max(total, done))
@@ -149,7 +145,7 @@ class Rebuilder:
         self, keys: IndexKeys, token: str, temp_scores: str, temp_members: str
     ) -> None:
         try:
-            await self._redis.delete(temp_scores, temp_members)
+            await self._redis.delete(temp_scores, temp_members, keys.temporary_digest(token))
             if await self._redis.get(keys.lock) == token:
                 await self._redis.delete(keys.lock)
         except Exception:
@@ -181,7 +177,13 @@ class IndexLock:
         """Delete the period's index (its rows are gone: retention), still under the lock."""
         keys = self.keys
         await self._redis.delete(
-            keys.scores, keys.members, keys.ready, keys.journal, keys.check, keys.cursors
+            keys.scores,
+            keys.members,
+            keys.ready,
+            keys.journal,
+            keys.check,
+            keys.cursors,
+            keys.digest,
         )
         if self._on_drop is not None:
             self._on_drop()

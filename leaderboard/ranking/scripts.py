@@ -39,8 +39,8 @@ from leaderboard.ranking.values import (
 def _index_script(name: str, *more_prelude: str) -> LuaScript:
     """An index script after what they all share.
 
-    First TOMBSTONE (values.py is its one source), then the events' emit and
-    index_common.lua (member_of, journal).
+    First TOMBSTONE (values.py is its one source), then the events' emit,
+    index_common.lua (member_of, journal) and index_digest.lua (digest_change).
     """
     return LuaScript.load(
         __package__,
@@ -49,6 +49,7 @@ def _index_script(name: str, *more_prelude: str) -> LuaScript:
             "leaderboard.events:emit.lua",
             "leaderboard.lib:index_torn.lua",
             "index_common.lua",
+            "index_digest.lua",
             *more_prelude,
         ],
         constants={"TOMBSTONE": TOMBSTONE},
@@ -64,6 +65,7 @@ CHECK = LuaScript.load(__package__, "index_check.lua")
 ENTRIES = _index_script("index_entries.lua")
 REPAIR = _index_script("index_repair.lua")
 NOTES = LuaScript.load(__package__, "index_notes.lua")
+FILL = _index_script("index_fill.lua")
 
 
 class IndexScripts:
@@ -82,6 +84,7 @@ class IndexScripts:
         self._entries = pipeline.bind(ENTRIES)
         self._repair = pipeline.bind(REPAIR)
         self._notes = pipeline.bind(NOTES)
+        self._fill = pipeline.bind(FILL)
 
     async def apply(
         self,
@@ -108,6 +111,7 @@ class IndexScripts:
                 keys.lock,
                 keys.journal,
                 events.stream or keys.journal,  # a key of the same slot; unused then
+                keys.digest,
             ],
             [
                 player_id,
@@ -166,6 +170,7 @@ class IndexScripts:
                 keys.lock,
                 keys.journal,
                 events.stream or keys.journal,  # a key of the same slot; unused then
+                keys.digest,
             ],
             [
                 player_id,
@@ -184,12 +189,20 @@ class IndexScripts:
     ) -> CheckState | None:
         """Take this round's check of the index (None: another worker has it) and read it."""
         reply = await self._check(
-            [keys.check, keys.ready, keys.scores, keys.members, keys.cursors, suspects],
+            [
+                keys.check,
+                keys.ready,
+                keys.scores,
+                keys.members,
+                keys.cursors,
+                suspects,
+                keys.digest,
+            ],
             [interval_ms, now_ms],
         )
         if int(reply[0]) == 0:
             return None
-        _, marker, entries, members, player_cursor, rank_cursor, held = reply
+        _, marker, entries, members, player_cursor, rank_cursor, held, digest = reply
         return CheckState(
             marker=marker,
             entries=int(entries),
@@ -197,6 +210,7 @@ class IndexScripts:
             player_cursor=player_cursor or "",
             rank_cursor=int(rank_cursor or 0),
             suspects=list(held),
+            digest={int(digest[i]): digest[i + 1] for i in range(0, len(digest), 2)},
         )
 
     async def entries_of(self, keys: IndexKeys, player_ids: list[str]) -> list[HeldEntry]:
@@ -226,7 +240,7 @@ class IndexScripts:
     ) -> bool:
         """Set a player's entry to Postgres' (score, sequence) if it is still ``seen``."""
         repaired = await self._repair(
-            [keys.scores, keys.members, keys.lock, keys.journal],
+            [keys.scores, keys.members, keys.lock, keys.journal, keys.digest],
             [
                 player_id,
                 seen.value or "",
@@ -240,6 +254,10 @@ class IndexScripts:
     async def save_cursors(self, keys: IndexKeys, player_cursor: str, rank_cursor: int) -> None:
         """Where the rolling check goes on next round (any worker's)."""
         await self._notes([keys.cursors], ["cursors", player_cursor, rank_cursor])
+
+    async def set_digest(self, keys: IndexKeys, bucket: int, seen: str, digest: str) -> bool:
+        """Set a bucket's digest if it still is ``seen`` (a digest the index holds)."""
+        return int(await self._notes([keys.digest], ["digest", bucket, seen, digest])) == 1
 
     async def add_suspect(
         self, suspects: str, period_key: str, player_id: str, until_ms: int
@@ -270,10 +288,31 @@ class IndexScripts:
                 keys.ready,
                 keys.lock,
                 keys.journal,
+                keys.temporary_digest(token),
+                keys.digest,
             ],
             [token, ttl_ms, run_id],
         )
         return int(entries)
+
+    async def fill(
+        self,
+        keys: IndexKeys,
+        token: str,
+        order: Order,
+        entries: list[tuple[str, int, int]],
+        ttl_ms: int,
+    ) -> int:
+        """Write (player id, score, reached_seq) entries into a rebuild's temporary index."""
+        temp_scores, temp_members = keys.temporary(token)
+        args: list[ScriptArg] = [ttl_ms]
+        for player, score, seq in entries:
+            args += (player, to_redis_score(score, order), member_for(seq, player))
+        return int(
+            await self._fill(
+                [temp_scores, temp_members, keys.temporary_digest(token), keys.lock], args
+            )
+        )
 
     async def top(
         self, keys: IndexKeys, order: Order, offset: int, limit: int, names: NameKeys = NO_NAMES
