@@ -20,15 +20,9 @@ from leaderboard.ranking.guard import IndexGuard, PeriodReport
 from leaderboard.ranking.index import RankIndex
 from leaderboard.ranking.records import ScoreRecords
 from tests.conftest import ADMIN
-from tests.integration.ranking.test_index_guard import (  # noqa: F401 (the fixture)
-    Live,
-    board_of,
-    index_keys,
-    live,
-    served,
-    settle,
-)
-from tests.scores_helpers import create_board, insert_players, postgres_ranking, submit
+from tests.integration.ranking.conftest import Live
+from tests.integration.ranking.test_index_guard import board_of, index_keys, served, settle
+from tests.scores_helpers import create_board, postgres_ranking, submit
 
 pytestmark = pytest.mark.redis_modes
 ALL = date(1970, 1, 1)
@@ -61,7 +55,7 @@ async def assert_digests_agree(live: Live, redis: Redis, board_id: str) -> None:
     await digests.fold()
     ours = await digests.read(board_id, ALL)
     held = await redis.hgetall(index_keys(live.services.infra.settings, board_id).digest)
-    assert {int(b): Digest.parse(v) for b, v in held.items()} == ours
+    assert {int(b): Digest.parse(str(v)) for b, v in held.items()} == ours
     assert sum(d.entries for d in ours.values()) == len(await served(live, board_id))
 
 
@@ -181,6 +175,7 @@ async def test_a_digest_that_missed_a_change_by_hand_is_set_from_its_entries(
     await settle(database_url, board_id)
     keys = index_keys(settings, board_id)
     seq = await redis.hget(keys.members, players[1])
+    assert isinstance(seq, str)
     await redis.zincrby(keys.scores, -500, f"{seq}:{players[1]}")
     first = await one_round(live, redis, board_id)
     assert first.repaired + first.reseeded >= 1

@@ -9,43 +9,19 @@ test runs it, so nothing waits on a timer) and the served ranks must equal Postg
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import asyncpg
-import httpx
 import pytest
-from litestar import Litestar
 from redis.asyncio import Redis
 
-from leaderboard.lib.features import Services
 from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.settings import Settings
 from leaderboard.ranking.guard import IndexGuard
 from leaderboard.ranking.values import member_for
-from leaderboard.server.app import create_app
-from leaderboard.server.plugin import InfrastructurePlugin
-from tests.conftest import running
+from tests.integration.ranking.conftest import Live
 from tests.scores_helpers import create_board, insert_players, postgres_ranking, ranked, submit, top
 
 pytestmark = pytest.mark.redis_modes
-
-
-@dataclass
-class Live:
-    http: httpx.AsyncClient
-    services: Services
-
-
-@pytest.fixture
-async def live(settings: Settings, redis: Redis) -> AsyncIterator[Live]:
-    app: Litestar = create_app(settings)
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with (
-        running(app),
-        httpx.AsyncClient(transport=transport, base_url="http://guard.local") as http,
-    ):
-        yield Live(http, app.plugins.get(InfrastructurePlugin).services)
 
 
 async def board_of(live: Live, database_url: str, count: int) -> tuple[str, list[str]]:
