@@ -33,6 +33,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -58,7 +59,7 @@ SAMPLE = 10_000
 BOARD = "convergence"
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="bench.convergence", description=(__doc__ or "").split("\n")[0]
     )
@@ -68,16 +69,19 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=8)
     p.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    p.add_argument("--db", default=DB, help="the database made (and dropped) for the run")
+    p.add_argument("--prefix", default=PREFIX, help="the Redis key prefix of the run")
+    p.add_argument("--results", default=str(RESULTS), help="where the JSON goes")
     p.add_argument("--submitter", action="store_true", help=argparse.SUPPRESS)
-    return p.parse_args()
+    return p.parse_args(argv)
 
 
 def settings(args: argparse.Namespace) -> Settings:
     return Settings.from_mapping(
         {
-            "database_url": f"{args.pg_url}/{DB}",
+            "database_url": f"{args.pg_url}/{args.db}",
             "redis_url": args.redis_url,
-            "redis_key_prefix": PREFIX,
+            "redis_key_prefix": args.prefix,
             "admin_token": ADMIN_TOKEN,
             "index_check_seconds": 3600,  # this bench runs the rounds itself
         }
@@ -94,10 +98,10 @@ async def app_of(args: argparse.Namespace) -> AsyncIterator[tuple[httpx.AsyncCli
 
 async def preload(args: argparse.Namespace) -> None:
     server = await asyncpg.connect(f"{args.pg_url}/postgres")
-    await server.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-    await server.execute(f'CREATE DATABASE "{DB}"')
+    await server.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
+    await server.execute(f'CREATE DATABASE "{args.db}"')
     await server.close()
-    await apply_migrations(f"{args.pg_url}/{DB}")
+    await apply_migrations(f"{args.pg_url}/{args.db}")
     async with app_of(args) as (http, _):
         body = {
             "id": BOARD,
@@ -108,7 +112,7 @@ async def preload(args: argparse.Namespace) -> None:
             "/v1/leaderboards", json=body, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
         )
         assert created.status_code == 201, created.text
-    conn = await asyncpg.connect(f"{args.pg_url}/{DB}")
+    conn = await asyncpg.connect(f"{args.pg_url}/{args.db}")
     chunk, started, now = 500_000, time.monotonic(), datetime.now(UTC)
     for first in range(0, args.size, chunk):
         ids = [uuid.uuid4() for _ in range(min(chunk, args.size - first))]
@@ -135,7 +139,7 @@ async def preload(args: argparse.Namespace) -> None:
 
 async def submit_paced(args: argparse.Namespace) -> None:
     """The child: ``--rate`` submissions a second until killed."""
-    conn = await asyncpg.connect(f"{args.pg_url}/{DB}")
+    conn = await asyncpg.connect(f"{args.pg_url}/{args.db}")
     sample = [r[0] for r in await conn.fetch("SELECT player_id::text FROM sample")]
     await conn.close()
     async with app_of(args) as (http, _):
@@ -157,7 +161,7 @@ async def faults(conn: asyncpg.Connection, index: RankIndex, services: Services)
     players = [
         r[0]
         for r in await conn.fetch(
-            "SELECT player_id::text FROM scores TABLESAMPLE SYSTEM (1) WHERE player_id NOT IN"
+            "SELECT player_id::text FROM scores TABLESAMPLE BERNOULLI (10) WHERE player_id NOT IN"
             " (SELECT player_id FROM sample) LIMIT 4"
         )
     ]
@@ -189,9 +193,11 @@ async def agrees(conn: asyncpg.Connection, redis: Any, keys: Any, player: str) -
 
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
-    conn = await asyncpg.connect(f"{args.pg_url}/{DB}")
+    conn = await asyncpg.connect(f"{args.pg_url}/{args.db}")
+    sample = min(SAMPLE, args.size // 2)  # the submitted players; the faults' are others
     await conn.execute(
-        f"CREATE TABLE sample AS SELECT player_id FROM scores TABLESAMPLE SYSTEM (1) LIMIT {SAMPLE}"
+        "CREATE TABLE sample AS SELECT player_id FROM scores TABLESAMPLE BERNOULLI"
+        f" ({min(100, 200 * sample / args.size)}) LIMIT {sample}"
     )
     async with app_of(args) as (_, services):
         index, guard = services.get(RankIndex), services.get(IndexGuard)
@@ -200,12 +206,12 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         await index.rebuild(board, ALL)
         rebuilt = time.monotonic() - started
         redis = services.infra.redis
-        keys = Keys(PREFIX).index(BOARD, "all")
+        keys = Keys(args.prefix).index(BOARD, "all")
         memory = {
             k: await redis.memory_usage(getattr(keys, k)) for k in ("scores", "members", "digest")
         }
         child = subprocess.Popen(  # noqa: ASYNC220
-            [sys.executable, "-m", "bench.convergence", "--submitter", *sys.argv[1:]], cwd=ROOT
+            [sys.executable, "-m", "bench.convergence", "--submitter", *args.argv], cwd=ROOT
         )
         rounds: list[dict[str, Any]] = []
         injected: dict[str, str] = {}
@@ -234,6 +240,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(max(0.0, begin + args.interval - time.monotonic()))
         finally:
             child.kill()
+            child.wait()  # noqa: ASYNC (killed: at once)
         total_cpu = sum(r["cpu_ms"] for r in rounds) / 1000
     await conn.close()
     return {
@@ -254,25 +261,29 @@ async def cleanup(args: argparse.Namespace) -> None:
     async with app_of(args) as (_, services):
         await services.get(RankIndex).forget_board(BOARD)
     server = await asyncpg.connect(f"{args.pg_url}/postgres")
-    await server.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+    await server.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
     await server.close()
 
 
-async def main() -> None:
-    args = parse_args()
+async def run(argv: list[str] | None = None) -> dict[str, Any]:
+    """The whole benchmark (or, with ``--submitter``, the child that submits)."""
+    args = parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else argv
     if args.submitter:
         await submit_paced(args)
-        return
+        return {}
     await preload(args)
     try:
         result = await measure(args)
     finally:
         await cleanup(args)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"convergence-{args.size}.json").write_text(json.dumps(result, indent=2))
+    results = Path(args.results)
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"convergence-{args.size}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "rounds"}, indent=2))
+    return result
 
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    asyncio.run(main())
+    asyncio.run(run())
