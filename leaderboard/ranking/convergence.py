@@ -133,7 +133,7 @@ class DigestPass:
         ``matched``: the players of Postgres' rows the index holds; ``known``: all of them.
         """
         chunks = [id_chunks(player) for player in matched]
-        rest = tuple(index_side.ids[i] - sum(c[i] for c in chunks) for i in range(6))
+        rest = tuple(index_side.ids[i] - sum(c[i] for c in chunks) for i in range(7))
         lone = player_of_chunks(rest)
         candidates = [lone] if index_side.entries - len(matched) == 1 and lone else []
         if not candidates or lone in known:

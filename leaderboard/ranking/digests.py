@@ -2,8 +2,8 @@
 
 A bucket is the first three hex digits of a player id (4096 buckets). A bucket's digest
 (:class:`Digest`): its entry count, two hash lanes (sums modulo primes below 2^26 of a
-hash of each entry's player id, Redis score and reached_seq) and six sums of the player
-ids' 24-bit chunks. Postgres keeps them in ``score_digests`` (statement triggers append
+hash of each entry's player id, Redis score and reached_seq) and seven sums of the player
+ids' chunks (id_chunks). Postgres keeps them in ``score_digests`` (statement triggers append
 deltas, :meth:`ScoreDigests.fold` folds them: db/migrations/0011_score_digests.sql);
 the index keeps its own in the same scripts that change it (index_digest.lua). Equal
 digests: equal entries (up to a 2^-52 chance per differing bucket). The index guard
@@ -39,11 +39,11 @@ class Digest:
 
     @classmethod
     def parse(cls, text: str | None) -> Digest:
-        """From the index's form, ``"<entries> <lane1> <lane2> <id0> … <id5>"``."""
+        """From the index's form, ``"<entries> <lane1> <lane2> <id0> … <id6>"``."""
         if not text:
             return EMPTY
         values = [int(part) for part in text.split()]
-        return cls(values[0], values[1], values[2], tuple(values[3:9]))
+        return cls(values[0], values[1], values[2], tuple(values[3:]))
 
     def text(self) -> str:
         return " ".join(str(v) for v in (self.entries, self.lane1, self.lane2, *self.ids))
@@ -53,7 +53,9 @@ class Digest:
         return cls(entries, lane1 % LANE1_PRIME, lane2 % LANE2_PRIME, ids)
 
 
-EMPTY = Digest(0, 0, 0, (0,) * 6)
+EMPTY = Digest(0, 0, 0, (0,) * 7)
+# A player id's chunks: hex digits along its dashes (16 or 24 bits each).
+_CHUNKS = ((0, 4), (4, 8), (9, 13), (14, 18), (19, 23), (24, 30), (30, 36))
 
 
 def bucket_of(player_id: str) -> int:
@@ -61,14 +63,13 @@ def bucket_of(player_id: str) -> int:
 
 
 def id_chunks(player_id: str) -> tuple[int, ...]:
-    """A player id's 24-bit chunks (the last one 8 bits), as the digests sum them."""
-    x = player_id.replace("-", "")
-    return (*(int(x[i : i + 6], 16) for i in range(0, 30, 6)), int(x[30:32], 16))
+    """A player id's chunks, as the digests sum them."""
+    return tuple(int(player_id[a:b], 16) for a, b in _CHUNKS)
 
 
 def player_of_chunks(chunks: tuple[int, ...]) -> str | None:
     """The player id whose chunks these are; None when they are no id's."""
-    widths = (6, 6, 6, 6, 6, 2)
+    widths = [b - a for a, b in _CHUNKS]
     if any(not 0 <= c < 16**w for c, w in zip(chunks, widths, strict=True)):
         return None
     x = "".join(f"{c:0{w}x}" for c, w in zip(chunks, widths, strict=True))
@@ -83,14 +84,15 @@ def bucket_range(bucket: int) -> tuple[str, str]:
 
 _SUMS = (
     "sum(entries)::bigint, sum(lane1)::bigint, sum(lane2)::bigint, sum(id0)::bigint, "
-    "sum(id1)::bigint, sum(id2)::bigint, sum(id3)::bigint, sum(id4)::bigint, sum(id5)::bigint"
+    "sum(id1)::bigint, sum(id2)::bigint, sum(id3)::bigint, sum(id4)::bigint, sum(id5)::bigint, "
+    "sum(id6)::bigint"
 )
-_COLUMNS = "entries, lane1, lane2, id0, id1, id2, id3, id4, id5"
+_COLUMNS = "entries, lane1, lane2, id0, id1, id2, id3, id4, id5, id6"
 
 
 def _digest(row: Record, first: int = 1) -> Digest:
-    values = [row[first + i] for i in range(9)]
-    return Digest.of(values[0], values[1], values[2], tuple(values[3:9]))
+    values = [row[first + i] for i in range(10)]
+    return Digest.of(values[0], values[1], values[2], tuple(values[3:]))
 
 
 class ScoreDigests:
@@ -126,12 +128,14 @@ class ScoreDigests:
                             % {LANE2_PRIME},
                     id0 = d.id0 + EXCLUDED.id0, id1 = d.id1 + EXCLUDED.id1,
                     id2 = d.id2 + EXCLUDED.id2, id3 = d.id3 + EXCLUDED.id3,
-                    id4 = d.id4 + EXCLUDED.id4, id5 = d.id5 + EXCLUDED.id5
+                    id4 = d.id4 + EXCLUDED.id4, id5 = d.id5 + EXCLUDED.id5,
+                    id6 = d.id6 + EXCLUDED.id6
                 """
             )
             await conn.execute(
                 "DELETE FROM score_digests WHERE entries = 0 AND lane1 = 0 AND lane2 = 0"
                 " AND id0 = 0 AND id1 = 0 AND id2 = 0 AND id3 = 0 AND id4 = 0 AND id5 = 0"
+                " AND id6 = 0"
             )
         return True
 
@@ -184,6 +188,6 @@ class ScoreDigests:
             len(rows),
             sum(row["lane1"] for row in rows),
             sum(row["lane2"] for row in rows),
-            tuple(sum(c[i] for c in chunks) for i in range(6)),
+            tuple(sum(c[i] for c in chunks) for i in range(7)),
         )
         return checked, digest

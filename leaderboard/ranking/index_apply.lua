@@ -103,12 +103,9 @@ if current and string.sub(member, 1, 16) <= string.sub(current, 1, 16) then
 end
 if current then
   redis.call('ZREM', KEYS[1], current)
-  if previous_score then
-    digest_change(KEYS[7], player, previous_score, current, -1)
-  end
 end
 redis.call('ZADD', KEYS[1], score, member)
-digest_change(KEYS[7], player, score, member, 1)
+digest_change(KEYS[7], player, previous_score, current, score, member)
 redis.call('HSET', KEYS[2], player, string.sub(member, 1, 16))
 if ARGV[4] ~= '0' then
   for _, i in ipairs({1, 2, 3, 7}) do

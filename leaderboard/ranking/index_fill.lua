@@ -11,7 +11,7 @@ for i = 2, #ARGV, 3 do
   local player, score, member = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   redis.call('ZADD', KEYS[1], score, member)
   redis.call('HSET', KEYS[2], player, string.sub(member, 1, 16))
-  digest_change(KEYS[3], player, score, member, 1)
+  digest_change(KEYS[3], player, false, false, score, member)
   written = written + 1
 end
 for i = 1, 4 do

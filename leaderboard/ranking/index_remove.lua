@@ -22,7 +22,7 @@ if current then
   local score = redis.call('ZSCORE', KEYS[1], member)
   redis.call('ZREM', KEYS[1], member)
   if score and redis.call('EXISTS', KEYS[6]) == 1 then
-    digest_change(KEYS[6], ARGV[1], score, member, -1)
+    digest_change(KEYS[6], ARGV[1], score, member, false, false)
   end
 end
 -- Only in an index that exists: an expired past period must not come back as a

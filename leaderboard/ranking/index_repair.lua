@@ -24,10 +24,9 @@ if (score or '') ~= ARGV[3] then
 end
 if current then
   redis.call('ZREM', KEYS[1], current)
-  digest_change(KEYS[5], player, score, current, -1)
 end
 redis.call('ZADD', KEYS[1], ARGV[4], ARGV[5])
-digest_change(KEYS[5], player, ARGV[4], ARGV[5], 1)
+digest_change(KEYS[5], player, score or false, current, ARGV[4], ARGV[5])
 if redis.call('PTTL', KEYS[5]) == -1 then
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl > 0 then

@@ -22,7 +22,7 @@ local function take_out(player, current)
   local held_score = redis.call('ZSCORE', KEYS[1], held)
   redis.call('ZREM', KEYS[1], held)
   if held_score then
-    digest_change(KEYS[8], player, held_score, held, -1)
+    digest_change(KEYS[8], player, held_score, held, false, false)
   end
 end
 for _, entry in ipairs(redis.call('LRANGE', KEYS[7], 0, -1)) do
@@ -42,7 +42,7 @@ for _, entry in ipairs(redis.call('LRANGE', KEYS[7], 0, -1)) do
       take_out(player, current)
     end
     redis.call('ZADD', KEYS[1], score, member)
-    digest_change(KEYS[8], player, score, member, 1)
+    digest_change(KEYS[8], player, false, false, score, member)
     redis.call('HSET', KEYS[2], player, string.sub(member, 1, 16))
   end
 end

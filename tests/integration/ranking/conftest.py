@@ -24,7 +24,8 @@ class Live:
 
 
 @pytest.fixture
-async def live(settings: Settings, redis: Redis) -> AsyncIterator[Live]:
+async def guarded_app(settings: Settings, redis: Redis) -> AsyncIterator[Live]:
+    """The app with its services, for the index guard's tests (their ``live``)."""
     app: Litestar = create_app(settings)
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with (

@@ -25,6 +25,13 @@ from tests.integration.ranking.test_index_guard import board_of, index_keys, ser
 from tests.scores_helpers import create_board, postgres_ranking, submit
 
 pytestmark = pytest.mark.redis_modes
+
+
+@pytest.fixture
+def live(guarded_app: Live) -> Live:
+    return guarded_app
+
+
 ALL = date(1970, 1, 1)
 
 

@@ -24,6 +24,11 @@ from tests.scores_helpers import create_board, insert_players, postgres_ranking,
 pytestmark = pytest.mark.redis_modes
 
 
+@pytest.fixture
+def live(guarded_app: Live) -> Live:
+    return guarded_app
+
+
 async def board_of(live: Live, database_url: str, count: int) -> tuple[str, list[str]]:
     """A board of ``count`` players scoring 10, 20, … through the API."""
     board_id = await create_board(live.http)
