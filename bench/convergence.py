@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +114,7 @@ async def preload(args: argparse.Namespace) -> None:
         assert created.status_code == 201, created.text
     conn = await asyncpg.connect(f"{args.pg_url}/{args.db}")
     chunk, started, now = 500_000, time.monotonic(), datetime.now(UTC)
+    settled = now - timedelta(hours=1)  # older than the guard's settling time
     for first in range(0, args.size, chunk):
         ids = [uuid.uuid4() for _ in range(min(chunk, args.size - first))]
         await conn.copy_records_to_table(
@@ -124,14 +125,13 @@ async def preload(args: argparse.Namespace) -> None:
         await conn.copy_records_to_table(
             "scores",
             records=[
-                (BOARD, ALL, p, random.randrange(10**9), first + i + 1, now)
+                (BOARD, ALL, p, random.randrange(10**9), first + i + 1, now, settled)
                 for i, p in enumerate(ids)
             ],
             columns=["leaderboard_id", "period_start", "player_id", "score", "reached_seq",
-                     "reached_at"],
+                     "reached_at", "updated_at"],
         )  # fmt: skip
     await conn.execute("SELECT setval('score_reached_seq', $1)", args.size + 1)
-    await conn.execute("UPDATE scores SET updated_at = now() - interval '1 hour'")
     await conn.execute("VACUUM ANALYZE scores")
     await conn.close()
     print(f"loaded {args.size} rows in {time.monotonic() - started:.0f} s", flush=True)
