@@ -22,21 +22,23 @@ def fanout_why(f: Fanout, top: FanoutStep | None) -> list[str]:
         f"({s['from_sent']['p99_ms']:,.0f} ms from the send), {s['delivered']:,} of "
         f"{s['expected']:,} delivered.** An accepted submission publishes its event once, "
         "on the board's Redis channel; each worker holds one pub/sub subscription for all "
-        "of its clients (`events/hub.py`) and puts the event in each local subscriber's "
-        "queue; each subscriber's task then sends it on its socket, compressed for that "
-        "connection (permessage-deflate keeps a compression context per connection, so "
-        "each message is compressed once per subscriber). One event is thus one publish, "
-        f"one pub/sub message per worker and {n:,} compress-and-send steps in Python, in "
-        "the event loops that also answer the submissions: here the service spent "
+        "of its clients (`events/hub.py`). The hub frames the event once (`lib/ws_frames.py`: "
+        "one WebSocket frame's bytes, shared by every subscriber) and writes it straight to "
+        "the socket of each subscriber that is caught up; only a subscriber that is behind "
+        "(its socket's buffer full) gets it queued for its own task. The subscribers offer "
+        "permessage-deflate as browsers do and the service declines it by default "
+        "(`LEADERBOARD_WS_COMPRESSION`): compression works per connection, so it would "
+        "compress every event once per subscriber. One event is thus one publish, one "
+        f"pub/sub message per worker and {n:,} socket writes of the same bytes, in the "
+        "event loops that also answer the submissions: here the service spent "
         f"{s['service_cores']:.2f} cores on {s['events_per_s']:,.0f} deliveries a second, "
         f"{_per_delivery(s):,.0f} µs per delivered event, and a submission waits behind "
-        "the sends queued before it. "
+        "the writes of the events before it. "
         f"{s['before_answer']:,} deliveries arrived before their submission's answer (the "
         "event is published before the answer is written). Each connected subscriber "
         f"holds ~{kib:,.0f} KiB of the service's memory "
         f"({f['rss_before'] / 2**20:,.0f} → {f['rss_subscribed'] / 2**20:,.0f} MiB for "
-        f"{n:,}): its socket and buffers, its queue and tasks, and the compression context "
-        "that permessage-deflate keeps per connection.",
+        f"{n:,}): its socket and buffers, its queue and its task.",
     ]
     last = f["ceiling"][-1] if f["ceiling"] else s
     client = last["subscriber_cores"] + last["submitter_cores"]
@@ -69,7 +71,7 @@ def fanout_why(f: Fanout, top: FanoutStep | None) -> list[str]:
             else "- **Ceiling: no step kept delivery p99 within 1 s (target 100,000 events/s).** "
         )
         + f"Each delivered event cost the service ~{_per_delivery(last):,.0f} µs of CPU at "
-        "the last step (the compression and the send of one message in Python, and its "
+        "the last step (one socket write in Python, and its "
         "share of the submissions and the dispatch); at that cost two whole cores would "
         f"deliver about {2e6 / max(_per_delivery(last), 1):,.0f} events a second, and this "
         "machine does not give the workers two whole cores: the clients, Postgres and "
