@@ -21,6 +21,7 @@ from bench.common import RESULTS, ROOT
 from bench.plot import plot
 from bench.records import Results
 from bench.report_leagues import kept_section
+from bench.report_ledger import kept_section as kept_ledger
 from bench.report_loads import big_reads_section, hot_section, mixed_section
 from bench.report_notes import notes
 from bench.report_players import fanout_section, players_section
@@ -66,8 +67,10 @@ def write_report(res: Results, report: Path, plot_path: Path, root: Path = ROOT)
     except ValueError:
         rel = Path("..") / plot_path.relative_to(root) if report.parent != root else plot_path
     report.parent.mkdir(parents=True, exist_ok=True)
-    # The Leagues section comes from its own run (bench/leagues.py): kept as it is.
-    kept = kept_section(report.read_text()) if report.exists() else ""
+    # The Leagues and Ledger sections come from their own runs (bench/leagues.py,
+    # bench/ledger.py): kept as they are.
+    old = report.read_text() if report.exists() else ""
+    kept = kept_section(old) + kept_ledger(old)
     text = markdown(res, str(rel).replace("images/../", "") if drawn else None)
     report.write_text(text + ("\n" + kept if kept else ""))
     return drawn

@@ -17,10 +17,10 @@ STAGED = Path(__file__).resolve().parents[1] / "db" / "pending" / "scores_partit
 
 
 def with_partitioning(directory: Path) -> Path:
-    """The shipped migrations plus the staged one as the next number, in ``directory``."""
+    """The shipped migrations plus the staged one after the highest number, in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     for path in default_directory().glob("*.sql"):
         shutil.copy(path, directory / path.name)
-    next_version = len(discover()) + 1
+    next_version = max(m.version for m in discover()) + 1  # numbers may have gaps (D-032)
     shutil.copy(STAGED, directory / f"{next_version:04d}_scores_partitioned.sql")
     return directory

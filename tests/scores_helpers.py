@@ -55,9 +55,12 @@ async def submit(
     return answer
 
 
-async def top(client: Client, board_id: str, limit: int = 1000, offset: int = 0) -> dict[str, Any]:
+async def top(
+    client: Client, board_id: str, limit: int = 1000, offset: int = 0, **params: Any
+) -> dict[str, Any]:
+    """A page of the board (``params``: more of the query, e.g. ``ranks``)."""
     response = await client.get(
-        f"/v1/leaderboards/{board_id}/top", params={"limit": limit, "offset": offset}
+        f"/v1/leaderboards/{board_id}/top", params={"limit": limit, "offset": offset, **params}
     )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()

@@ -29,7 +29,7 @@ ALTER TABLE scores_unpartitioned
     RENAME CONSTRAINT scores_player_id_fkey TO scores_unpartitioned_player_id_fkey;
 ALTER INDEX scores_player RENAME TO scores_unpartitioned_player;
 
--- The same columns, defaults, checks and keys as before (0003, 0004, 0006).
+-- The same columns, defaults, checks and keys as before (0003, 0004, 0006, 0012).
 CREATE TABLE scores (
     leaderboard_id text NOT NULL,
     period_start   date NOT NULL,
@@ -42,6 +42,7 @@ CREATE TABLE scores (
     updated_at     timestamptz NOT NULL DEFAULT now(),
     previous_score bigint,
     hidden         boolean NOT NULL DEFAULT false,
+    unledgered     bigint,
     CONSTRAINT scores_pkey PRIMARY KEY (leaderboard_id, period_start, player_id),
     CONSTRAINT scores_score_check
         CHECK (score BETWEEN -9007199254740991 AND 9007199254740991),
@@ -151,9 +152,9 @@ END
 $$;
 
 INSERT INTO scores (leaderboard_id, period_start, player_id, score, reached_seq, reached_at,
-                    submissions, metadata, updated_at, previous_score, hidden)
+                    submissions, metadata, updated_at, previous_score, hidden, unledgered)
 SELECT leaderboard_id, period_start, player_id, score, reached_seq, reached_at,
-       submissions, metadata, updated_at, previous_score, hidden
+       submissions, metadata, updated_at, previous_score, hidden, unledgered
   FROM scores_unpartitioned;
 
 DO $$

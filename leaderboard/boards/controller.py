@@ -73,7 +73,7 @@ class BoardsController(Controller):
         summary="Change a board's rules (admin); in effect at once in every worker",
         description="Any of `name`, `metadata`, `rate_limit`, `client_submissions`, "
         "`min_score`, `max_score`, `starts_at`, `ends_at`, `max_submissions`, "
-        "`overtake_events`, `keep_periods`; absent fields stay, null clears the optional "
+        "`overtake_events`, `keep_periods`, `ranks`; absent fields stay, null clears the optional "
         "ones. `id`, `order`, `operator` and `reset` are fixed at creation (400). Audited.",
         guards=[admin_only],
         operation_id="updateLeaderboard",

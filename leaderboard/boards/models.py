@@ -17,12 +17,22 @@ BoardId = Annotated[
 Order = Literal["desc", "asc"]
 Operator = Literal["best", "latest", "sum"]
 Reset = Literal["never", "daily", "weekly", "monthly"]
+RankStyle = Literal["ordinal", "competition", "dense"]
+"""How tied scores are numbered: 1, 2, 3, 4 (ordinal), 1, 2, 2, 4 (competition) or
+1, 2, 2, 3 (dense); the order of the entries is the same under all three."""
+RANK_STYLES: tuple[RankStyle, ...] = ("ordinal", "competition", "dense")
+Segment = Literal["country"]
+Segments = Annotated[list[Segment], Meta(max_length=1)]
 MAX_SCORE = 2**53 - 1
 Score = Annotated[int, Meta(ge=-MAX_SCORE, le=MAX_SCORE, description="|score| ≤ 2^53 - 1")]
 BoardName = Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_CONTROLS)]
 MaxSubmissions = Annotated[int, Meta(ge=1, le=1_000_000)]
 OvertakeEvents = Annotated[int, Meta(ge=0, le=100)]
 KeepPeriods = Annotated[int, Meta(ge=1, le=100_000)]
+LedgerDays = Annotated[int, Meta(ge=0, le=3650)]
+Review = Literal["none", "rules", "all"]
+ReviewJump = Annotated[int, Meta(ge=1, le=MAX_SCORE)]
+ReviewTop = Annotated[int, Meta(ge=1, le=1_000_000)]
 
 
 class RateLimitConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -55,6 +65,19 @@ class BoardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     keep_periods: KeepPeriods | None = None
     """Resetting boards only: how many periods to keep, the current one included (2: this
     one and the previous); older ones are dropped and read as nothing recorded. None: all."""
+    ranks: RankStyle = "ordinal"
+    """How reads, submission answers and events number tied scores (``?ranks=`` overrides
+    it on a read)."""
+    segments: Segments = msgspec.field(default_factory=list)
+    """``["country"]``: reads may ask for the players of one country (``?country=``)."""
+    ledger_days: LedgerDays = 30
+    """How many whole days the ledger keeps each submission; 0: no ledger (no voids)."""
+    review: Review = "none"
+    """Which player submissions wait for a decision: none, those the rules pick, all."""
+    review_jump: ReviewJump | None = None
+    """``rules``: hold a submission that improves the stored score by more than this."""
+    review_top: ReviewTop | None = None
+    """``rules``: hold a submission that would rank the player within this top."""
 
 
 class BoardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -78,6 +101,14 @@ class BoardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     max_submissions: MaxSubmissions | UnsetType | None = UNSET
     overtake_events: OvertakeEvents | UnsetType = UNSET
     keep_periods: KeepPeriods | UnsetType | None = UNSET
+    ranks: RankStyle | UnsetType = UNSET
+    """Only the numbers change (the order of entries never does): allowed at any time."""
+    ledger_days: LedgerDays | UnsetType = UNSET
+    """Between 1 and 3650 on a board with a ledger; a board's ledger is not added or
+    removed after its creation (0 to more, or back: 400)."""
+    review: Review | UnsetType = UNSET
+    review_jump: ReviewJump | UnsetType | None = UNSET
+    review_top: ReviewTop | UnsetType | None = UNSET
 
     def changes(self) -> dict[str, Any]:
         """The fields sent, by name."""
@@ -106,6 +137,14 @@ class Board(msgspec.Struct, kw_only=True):
     overtake_events: int = 10
     keep_periods: int | None = None
     """How many periods are kept, the current one included; None: all (docs/postgres.md)."""
+    ranks: RankStyle = "ordinal"
+    """How tied scores are numbered (RankStyle)."""
+    segments: list[Segment] = msgspec.field(default_factory=list)
+    """The segments reads may ask for (``country``); fixed at creation."""
+    ledger_days: int = 30
+    review: Review = "none"
+    review_jump: int | None = None
+    review_top: int | None = None
     open: bool = True
     """Whether submissions are accepted now (between ``starts_at`` and ``ends_at``)."""
 

@@ -13,7 +13,8 @@ from leaderboard.lib.errors import ConflictError
 _BOARD_COLUMNS = (
     "id, name, sort_order, operator, reset, rate_limit, rate_window_seconds, metadata, created_at, "
     "client_submissions, min_score, max_score, starts_at, ends_at, max_submissions, "
-    "overtake_events, keep_periods"
+    "overtake_events, keep_periods, ranks, segments, ledger_days, review, review_jump, "
+    "review_top"
 )
 
 
@@ -37,6 +38,12 @@ def to_board(row: asyncpg.Record) -> Board:
         max_submissions=row["max_submissions"],
         overtake_events=row["overtake_events"],
         keep_periods=row["keep_periods"],
+        ranks=row["ranks"],
+        segments=list(row["segments"]),
+        ledger_days=row["ledger_days"],
+        review=row["review"],
+        review_jump=row["review_jump"],
+        review_top=row["review_top"],
     )
 
 
@@ -55,9 +62,10 @@ class BoardRepository:
                 INSERT INTO leaderboards
                     (id, name, sort_order, operator, reset, rate_limit, rate_window_seconds,
                      metadata, client_submissions, min_score, max_score, starts_at, ends_at,
-                     max_submissions, overtake_events, keep_periods, created_at)
+                     max_submissions, overtake_events, keep_periods, created_at, ranks,
+                     segments, ledger_days, review, review_jump, review_top)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                        $17)
+                        $17, $18, $19, $20, $21, $22, $23)
                 RETURNING {_BOARD_COLUMNS}
                 """,
                 spec.id,
@@ -77,6 +85,12 @@ class BoardRepository:
                 spec.overtake_events,
                 spec.keep_periods,
                 created_at,
+                spec.ranks,
+                list(dict.fromkeys(spec.segments)),
+                spec.ledger_days,
+                spec.review,
+                spec.review_jump,
+                spec.review_top,
             )
         except asyncpg.UniqueViolationError:
             raise ConflictError(f"leaderboard {spec.id!r} exists already") from None
@@ -104,7 +118,8 @@ class BoardRepository:
                SET name = $2, metadata = $3, rate_limit = $4, rate_window_seconds = $5,
                    client_submissions = $6, min_score = $7, max_score = $8, starts_at = $9,
                    ends_at = $10, max_submissions = $11, overtake_events = $12,
-                   keep_periods = $13
+                   keep_periods = $13, ranks = $14, ledger_days = $15, review = $16,
+                   review_jump = $17, review_top = $18
              WHERE id = $1
             RETURNING {_BOARD_COLUMNS}
             """,
@@ -121,6 +136,11 @@ class BoardRepository:
             board.max_submissions,
             board.overtake_events,
             board.keep_periods,
+            board.ranks,
+            board.ledger_days,
+            board.review,
+            board.review_jump,
+            board.review_top,
         )
         assert row is not None  # the caller holds the row's lock
         return to_board(row)

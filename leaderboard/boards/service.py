@@ -111,6 +111,12 @@ class BoardService:
             if current is None:
                 raise NotFoundError(f"no leaderboard {board_id[:64]!r}")
             wanted = msgspec.structs.replace(current, **changes)
+            if (wanted.ledger_days == 0) != (current.ledger_days == 0):
+                raise InvalidInputError(
+                    "ledger_days",
+                    "a board's ledger is kept or not from its creation: 1 to 3650 on a board "
+                    "with one; 0 stays 0",
+                )
             check_board_rules(wanted, self._clock(), ends_at_given="ends_at" in changes)
             board = await self._repository.update_rules(conn, wanted)
             await self._audit.record(
@@ -210,6 +216,12 @@ def check_board_rules(spec: BoardCreate | Board, now: datetime, *, ends_at_given
         raise InvalidInputError("ends_at", "must be after starts_at")
     if ends_at_given and ends is not None and ends <= now:
         raise InvalidInputError("ends_at", "is already past")
+    if spec.review != "none" and spec.ledger_days == 0:
+        raise InvalidInputError(
+            "ledger_days", "a board that reviews submissions needs a ledger (1 to 3650)"
+        )
+    if spec.review == "rules" and spec.review_jump is None and spec.review_top is None:
+        raise InvalidInputError("review", "'rules' needs review_jump, review_top or both")
     if spec.keep_periods is not None and spec.reset == "never":
         raise InvalidInputError(
             "keep_periods", "only boards that reset (daily, weekly, monthly) drop old periods"

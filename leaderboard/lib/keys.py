@@ -41,6 +41,9 @@ class IndexKeys:
     """Hash: bucket (the player id's first three hex digits, as a number) → the digest of
     its entries, changed in the same step as ``scores`` (ranking/index_digest.lua); the
     index guard compares it with Postgres' score_digests. The index's lifetime."""
+    distinct: str
+    """Sorted set of the distinct Redis scores of ``scores`` (member: the score as an
+    integer, score: the same), so that a dense rank is one ``ZCOUNT`` (docs/ranking.md)."""
 
     def temporary(self, token: str) -> tuple[str, str]:
         """Where a rebuild writes the new index before swapping it in (with a TTL)."""
@@ -49,6 +52,10 @@ class IndexKeys:
     def temporary_digest(self, token: str) -> str:
         """Where a rebuild writes the new index's digest (swapped in with it)."""
         return f"{self.digest}:tmp:{token}"
+
+    def temporary_distinct(self, token: str) -> str:
+        """Where a rebuild writes the new distinct scores (with a TTL)."""
+        return f"{self.distinct}:tmp:{token}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +134,17 @@ class Keys:
         """SCAN pattern of every index key of a board (all periods)."""
         return f"{self.prefix}lb:{{{board_id}}}:*"
 
-    def index(self, board_id: str, period: str) -> IndexKeys:
+    def index(self, board_id: str, period: str, country: str | None = None) -> IndexKeys:
         """The index of one period (``all`` for boards that never reset, else its start date).
 
         Leaderboard data: on boards that never reset these keys have no TTL; a periodic
         board's keys expire a week after their period ends (past periods rebuilt on demand
-        live an hour).
+        live an hour). ``country``: the period's index of that country's players only (a
+        segmented board's), under the same hash tag; built from Postgres when first read.
         """
         base = f"{self.prefix}lb:{{{board_id}}}:{period}"
+        if country is not None:
+            base = f"{base}:country:{country}"
         return IndexKeys(
             scores=f"{base}:z",
             members=f"{base}:m",
@@ -144,6 +154,7 @@ class Keys:
             check=f"{base}:check",
             cursors=f"{base}:cursors",
             digest=f"{base}:digest",
+            distinct=f"{base}:d",
         )
 
     def suspects(self, board_id: str) -> str:

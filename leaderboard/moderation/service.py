@@ -10,6 +10,7 @@ refuses them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import date
 
@@ -83,6 +84,7 @@ class ModerationService:
                 details={"period": public_period(start), "score": removed.score},
             )
         await self._index.remove(board, start, player_id, announce=True)
+        await self._index.results.changed(board, start)  # an ended period's final ranks
 
     async def ban(self, player_id: str, reason: str | None, actor: str) -> None:
         """Hide the player's entries everywhere, end their sessions, refuse their scores."""
@@ -126,9 +128,12 @@ class ModerationService:
         for board_id, period, score, seq in entries:
             try:
                 board = await self._boards.get(board_id)
+            except NotFoundError:
+                continue  # the board went meanwhile
+            with contextlib.suppress(IndexNotReadyError, NotFoundError):
+                # No index now: the next rebuild reads the entry from Postgres.
                 await self._index.restore(board, period, player_id, score, seq)
-            except (IndexNotReadyError, NotFoundError):
-                pass  # no index now: the next rebuild reads the entry from Postgres
+            await self._index.results.changed(board, period)
 
     async def close(self) -> None:
         await stop_tasks(list(self._sweeps))
@@ -138,6 +143,7 @@ class ModerationService:
             try:
                 board = await self._boards.get(board_id)
                 await self._index.remove(board, period, player_id, announce=True)
+                await self._index.results.changed(board, period)
             except NotFoundError:
                 continue  # the board went meanwhile
 

@@ -171,6 +171,13 @@ class PlayerRepository:
         )
         return to_profile(row) if row else None
 
+    async def country_for_update(self, conn: Connection, player_id: str) -> str | None:
+        """The player's country, their row locked until the caller's transaction ends."""
+        value = await conn.fetchval(
+            "SELECT country FROM players WHERE id = $1 FOR UPDATE", player_id
+        )
+        return None if value is None else str(value)
+
     async def lock(self, conn: Connection, player_id: str) -> bool:
         """Lock the player's row until the caller's transaction ends; False: no such player."""
         row = await conn.fetchval("SELECT 1 FROM players WHERE id = $1 FOR UPDATE", player_id)

@@ -54,6 +54,10 @@ class AuditRecord(Protocol):
     ) -> None: ...
 
 
+# (player id, old country, new country), awaited after a change of country committed.
+CountryChanged = Callable[[str, str | None, str | None], Awaitable[None]]
+
+
 class PlayerService:
     def __init__(
         self,
@@ -75,6 +79,9 @@ class PlayerService:
         self.before_delete: list[BeforeDelete] = []
         # Called with the player id after a profile change or deletion has committed.
         self.after_change: list[Callable[[str], None]] = []
+        self.country_changed: list[CountryChanged] = []
+        """Awaited with (player id, old country, new country) after a change of country
+        has committed, before it is answered (a segmented board's indexes: ranking/)."""
         # Single flight: concurrent misses for one player share one Postgres read.
         self._inflight: dict[str, asyncio.Future[Profile | None]] = {}
         self.coalesced_reads = 0  # reads that joined another's Postgres query (metrics)
@@ -209,7 +216,10 @@ class PlayerService:
     ) -> Profile:
         player_id = canonical_player_id(player_id)
         changes = validate_patch(patch)
+        old_country = None
         async with self._db.transaction() as conn:
+            if "country" in changes:
+                old_country = await self._repository.country_for_update(conn, player_id)
             profile = await self._repository.update(conn, player_id, changes)
             if profile is None:
                 raise NotFoundError(f"no player with id {player_id!r}")
@@ -218,6 +228,9 @@ class PlayerService:
             # Before the commit: if Redis cannot be told, nothing commits (503).
             await self._cache.invalidate(player_id, profile.version)
         await self._cache.put(profile)
+        if "country" in changes and old_country != profile.country:
+            for moved in self.country_changed:
+                await moved(player_id, old_country, profile.country)
         for notify in self.after_change:
             notify(player_id)
         return profile

@@ -11,8 +11,8 @@ from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.negotiation import negotiated
 from leaderboard.lib.openapi import ApiOperation, errors
-from leaderboard.ranking.deps import RankingsDep
-from leaderboard.ranking.models import HistogramPage, Page, PlayerEntry
+from leaderboard.ranking.deps import HistoriesDep, RankingsDep
+from leaderboard.ranking.models import HistogramPage, History, Page, PlayerEntry
 
 PeriodQuery = Annotated[
     str | None,
@@ -25,6 +25,28 @@ PeriodQuery = Annotated[
         schema_extra={
             "pattern": "^(current|previous|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))?$"
         },
+    ),
+]
+RanksQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="How tied scores are numbered: ordinal (1, 2, 3, 4), competition "
+        "(1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another "
+        "value). The order of the entries is the same under all three.",
+        max_length=16,
+        # In the schema only: the service answers a 400 naming `ranks`.
+        schema_extra={"enum": ["ordinal", "competition", "dense"]},
+    ),
+]
+CountryQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="Boards with the `country` segment: the players of that country only "
+        "(ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board "
+        "without the segment, or for another value.",
+        max_length=8,
+        # In the schema only: the service answers a 400 naming `country`.
+        schema_extra={"pattern": "^[A-Za-z]{2}$"},
     ),
 ]
 # The 400 and 404 of every ranked read.
@@ -70,8 +92,11 @@ class RankingController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 10,
         offset: Annotated[int, QueryParameter(ge=0, le=2**31)] = 0,
         period: PeriodQuery = None,
+        ranks: RanksQuery = None,
+        country: CountryQuery = None,
     ) -> Response[Page]:
-        return negotiated(request, await rankings.top(board_id, period, offset, limit))
+        page = await rankings.top(board_id, period, offset, limit, ranks, country)
+        return negotiated(request, page)
 
     @get(
         "/players/{player_id:str}",
@@ -87,8 +112,11 @@ class RankingController(Controller):
         player_id: FromPath[str],
         rankings: RankingsDep,
         period: PeriodQuery = None,
+        ranks: RanksQuery = None,
+        country: CountryQuery = None,
     ) -> Response[PlayerEntry]:
-        return negotiated(request, await rankings.entry(board_id, player_id, period))
+        entry = await rankings.entry(board_id, player_id, period, ranks, country)
+        return negotiated(request, entry)
 
     @get(
         "/players",
@@ -125,14 +153,16 @@ class RankingController(Controller):
         name: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_NAMED)] = 10,
         period: PeriodQuery = None,
+        ranks: RanksQuery = None,
+        country: CountryQuery = None,
     ) -> Response[Page]:
         if (ids is None) == (name is None):
             raise InvalidInputError("ids", "give either ids (a friends list) or name (a search)")
         if ids is not None:
-            page = await rankings.players(board_id, listed_ids(ids), period)
+            page = await rankings.players(board_id, listed_ids(ids), period, ranks, country)
         else:
             assert name is not None
-            page = await rankings.named(board_id, name, limit, period)
+            page = await rankings.named(board_id, name, limit, period, ranks, country)
         return negotiated(request, page)
 
     @get(
@@ -149,8 +179,11 @@ class RankingController(Controller):
         rankings: RankingsDep,
         buckets: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         period: PeriodQuery = None,
+        ranks: RanksQuery = None,
+        country: CountryQuery = None,
     ) -> Response[HistogramPage]:
-        return negotiated(request, await rankings.histogram(board_id, buckets, period))
+        shape = await rankings.histogram(board_id, buckets, period, ranks, country)
+        return negotiated(request, shape)
 
     @get(
         "/players/{player_id:str}/around",
@@ -167,5 +200,28 @@ class RankingController(Controller):
         rankings: RankingsDep,
         radius: Annotated[int, QueryParameter(ge=0, le=100)] = 5,
         period: PeriodQuery = None,
+        ranks: RanksQuery = None,
+        country: CountryQuery = None,
     ) -> Response[Page]:
-        return negotiated(request, await rankings.around(board_id, player_id, period, radius))
+        page = await rankings.around(board_id, player_id, period, radius, ranks, country)
+        return negotiated(request, page)
+
+    @get(
+        "/players/{player_id:str}/history",
+        summary="The player's rank in each period, newest first (final ranks once ended)",
+        description="The periods in which the player has an entry (the current one live), "
+        "with `best`: the best rank of any period (the newest of equal ones).",
+        operation_id="getHistory",
+        operation_class=ApiOperation,
+        responses=errors(400, 404, 503, notes=_READ_NOTES),
+    )
+    async def history(
+        self,
+        request: Request[Any, Any, Any],
+        board_id: FromPath[str],
+        player_id: FromPath[str],
+        histories: HistoriesDep,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
+        ranks: RanksQuery = None,
+    ) -> Response[History]:
+        return negotiated(request, await histories.history(board_id, player_id, limit, ranks))

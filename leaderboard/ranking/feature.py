@@ -7,13 +7,16 @@ from leaderboard.boards.service import BoardService
 from leaderboard.lib.features import Feature, Provided, Services
 from leaderboard.players.service import PlayerService
 from leaderboard.ranking.controller import RankingController
+from leaderboard.ranking.countries import CountryMoves
 from leaderboard.ranking.digests import ScoreDigests
 from leaderboard.ranking.guard import IndexGuard
+from leaderboard.ranking.history import PlayerHistory
 from leaderboard.ranking.index import EventSettings, RankIndex
 from leaderboard.ranking.locator import IndexLocator
 from leaderboard.ranking.page_cache import TopPageCache
 from leaderboard.ranking.rebuild import Rebuilder
 from leaderboard.ranking.records import ScoreRecords
+from leaderboard.ranking.results import PeriodResults
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ranking.service import RankingService
 
@@ -40,9 +43,15 @@ def build(services: Services) -> None:
                 sharded_pubsub=settings.redis_cluster,
             ),
             clock=infra.clock,
+            results=PeriodResults(infra.db, infra.clock),
         )
     )
     boards.forget_index.append(index.forget_board)
+    # A new profile country moves the player's entries between country indexes.
+    moves = CountryMoves(
+        index=index, scripts=scripts, locator=locator, records=records, board_of=boards.get
+    )
+    players.country_changed.append(moves.move)
     # Top pages show display names: a renamed or deleted player drops them all.
     players.after_change.append(lambda _player_id: index.forget_names())
     services.add(
@@ -50,6 +59,7 @@ def build(services: Services) -> None:
             boards=boards, index=index, records=records, players=players, clock=infra.clock
         )
     )
+    services.add(PlayerHistory(boards=boards, index=index, results=index.results))
     services.add(
         IndexGuard(
             boards=boards,
@@ -66,5 +76,5 @@ FEATURE = Feature(
     name="ranking",
     handlers=[RankingController],
     build=build,
-    provides=[Provided("rankings", RankingService)],
+    provides=[Provided("rankings", RankingService), Provided("histories", PlayerHistory)],
 )

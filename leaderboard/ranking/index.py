@@ -38,6 +38,7 @@ from leaderboard.ranking.models import Page
 from leaderboard.ranking.page_cache import PageKey, TopPageCache
 from leaderboard.ranking.rebuild import IndexLock, Progress, Rebuilder
 from leaderboard.ranking.records import ScoreRecords
+from leaderboard.ranking.results import PeriodResults
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ranking.values import (
     EventTarget,
@@ -73,12 +74,16 @@ class RankIndex:
         top_pages: TopPageCache,
         events: EventSettings,
         clock: Clock,
+        results: PeriodResults,
     ) -> None:
         self._clock = clock
         self._announce = Announcements(keys, events, clock)
         self._late = LateWrites(self.apply_stored)
         self.checks = IndexChecks(redis, scripts, locator, keys)
         """What the guard reads of an index to check it (checks.py); it repairs here."""
+        self.results = results
+        """Ended periods' frozen standings (results.py): retention freezes them, moderation
+        after the end freezes a period again (``results.changed``)."""
         self._redis = redis
         self._scripts = scripts
         self._records = records
@@ -100,6 +105,7 @@ class RankIndex:
         changed: bool,
         announce: bool = True,
         if_ready: bool = False,
+        country: str | None = None,
     ) -> IndexChange:
         """Put a committed (score, sequence) in the period's index, building it if lost.
 
@@ -107,12 +113,20 @@ class RankIndex:
         and ``announce``; a change a rebuild absorbed is announced too, but only if it was
         one (``changed``): never an unchanged submission's. ``if_ready``: an index that is
         not built raises IndexNotReadyError instead (it reads the entry when it is built).
+        ``country``: the player's, on a segmented board: that country's index changes too.
         """
         events = self._announce.changed(board, period, player_id) if announce else None
 
         async def apply(after_rebuild: bool = False) -> IndexChange:
             return await self._apply_script(
-                board, period, player_id, score, seq, events, after_rebuild=after_rebuild
+                board,
+                period,
+                player_id,
+                score,
+                seq,
+                events,
+                after_rebuild=after_rebuild,
+                country=country,
             )
 
         try:
@@ -140,7 +154,14 @@ class RankIndex:
         """
         events = self._announce.restored(board, period, player_id)
         change = await self._apply_script(
-            board, period, player_id, score, seq, events, after_rebuild=True
+            board,
+            period,
+            player_id,
+            score,
+            seq,
+            events,
+            after_rebuild=True,
+            country=await self._country(board, player_id),
         )
         if change.written:
             self._top_pages.changed(board.id, period, change.rank, change.previous_rank)
@@ -152,7 +173,13 @@ class RankIndex:
         if stored is None:
             return None
         return await self.apply(
-            board, period, player_id, stored.score, stored.reached_seq, changed=False
+            board,
+            period,
+            player_id,
+            stored.score,
+            stored.reached_seq,
+            changed=False,
+            country=await self._country(board, player_id),
         )
 
     def apply_later(self, board: Board, period: date, player_id: str) -> None:
@@ -167,16 +194,24 @@ class RankIndex:
         *,
         forever: bool = False,
         announce: bool = False,
+        country: str | None = None,
     ) -> bool:
         """Take a player's entry out; True when there was one.
 
         ``forever`` (a deleted player): a late write of an older score is refused too.
         ``announce``: an ``entry_removed`` event goes out when an entry was removed.
+        On a segmented board the entry leaves the player's country index too: ``country``
+        (a deleted player's, read before the deletion), else their profile's.
         """
         events = self._announce.removed(board, period, player_id) if announce else None
         removed = await self._scripts.remove(
             self._locator.keys(board, period), player_id, forever=forever, events=events
         )
+        if board.segments:
+            country = country or await self._records.country_of(player_id)
+            if country is not None:
+                segment = self._locator.keys(board, period, country)
+                await self._scripts.remove(segment, player_id, forever=forever)
         self._top_pages.drop_board(board.id)
         return removed
 
@@ -209,14 +244,40 @@ class RankIndex:
         board: Board,
         period: date,
         read: Callable[[IndexScripts, IndexKeys], Awaitable[Read]],
+        country: str | None = None,
     ) -> Read:
-        """Run a read script on the period's index, rebuilding the index first if lost."""
-        keys = self._locator.keys(board, period)
+        """Run a read script on the period's index, rebuilding the index first if lost.
+
+        ``country``: on that country's index of the period (a segmented board's).
+        """
+        keys = self._locator.keys(board, period, country)
         try:
             return await read(self._scripts, keys)
         except IndexNotReadyError:
-            await self.ensure_ready(board, period)
+            await self.ensure_ready(board, period, country)
             return await read(self._scripts, keys)
+
+    async def standing(
+        self, board: Board, period: date, player_id: str, place: int
+    ) -> tuple[tuple[int, int] | None, dict[int, tuple[str, int]]]:
+        """The player's (rank, score) or None, and the entries ranked ``place`` and ``place + 1``.
+
+        By 1-based rank (two reads): what a review rule needs to tell whether a new score
+        would rank the player within the top ``place``.
+        """
+        if self.holds_nothing(board, period):
+            return None, {}
+        entry = await self.read(
+            board, period, lambda scripts, keys: scripts.entry(keys, board.order, player_id)
+        )
+        own = None
+        if entry.player_rank is not None:
+            own = (entry.player_rank, entry.entries[-1][1])
+        window = await self.read(
+            board, period, lambda scripts, keys: scripts.top(keys, board.order, place - 1, 2)
+        )
+        ranked = {window.first_rank + i: item for i, item in enumerate(window.entries)}
+        return own, ranked
 
     async def top_page(
         self, board: Board, key: PageKey, build: Callable[[], Awaitable[Page]]
@@ -226,9 +287,9 @@ class RankIndex:
 
     # -- upkeep --------------------------------------------------------------------------
 
-    async def ensure_ready(self, board: Board, period: date) -> None:
+    async def ensure_ready(self, board: Board, period: date, country: str | None = None) -> None:
         """Make the index ready: rebuild it here, or wait for the worker that does."""
-        await self._rebuilder.ensure_ready(board, period)
+        await self._rebuilder.ensure_ready(board, period, country)
         self._top_pages.drop_board(board.id)
 
     async def rebuild(
@@ -312,8 +373,10 @@ class RankIndex:
         events: EventTarget | None,
         *,
         after_rebuild: bool,
+        country: str | None = None,
     ) -> IndexChange:
         """One run of the apply script on the period's index (no rebuild, no page cache)."""
+        segment = self._locator.keys(board, period, country) if board.segments and country else None
         return await self._scripts.apply(
             self._locator.keys(board, period),
             order=board.order,
@@ -323,4 +386,10 @@ class RankIndex:
             ttl_ms=self._locator.ttl_ms(board, period),
             events=events,
             after_rebuild=after_rebuild,
+            ranks=board.ranks,
+            segment=segment,
         )
+
+    async def _country(self, board: Board, player_id: str) -> str | None:
+        """The player's country where a segmented board needs it (not on the write path)."""
+        return await self._records.country_of(player_id) if board.segments else None

@@ -24,3 +24,62 @@ local function journal(lock_key, journal_key, entry)
     redis.call('PEXPIRE', journal_key, lock_ttl)
   end
 end
+
+-- The distinct scores (docs/ranking.md, shared ranks): a sorted set of the distinct Redis
+-- scores of the index, kept with every change of the scores zset, so that a dense rank is
+-- one ZCOUNT on it. Whether a score is still held is itself one ZCOUNT on the scores zset
+-- (O(log N)), so the set needs no counts and mends itself wherever a script touches a
+-- score, even after a score was changed behind its back.
+-- A score as the distinct set names it: the integer, in decimal.
+local function score_name(score)
+  return string.format('%d', tonumber(score))
+end
+
+-- A score an entry now holds; returns true when no entry held it before.
+local function distinct_add(distinct_key, score)
+  local name = score_name(score)
+  return redis.call('ZADD', distinct_key, name, name) == 1
+end
+
+-- A score an entry left: it leaves the distinct set when no entry holds it any more.
+local function distinct_left(scores_key, distinct_key, score)
+  if redis.call('ZCOUNT', scores_key, score, score) == 0 then
+    redis.call('ZREM', distinct_key, score_name(score))
+  end
+end
+
+-- Take a member out of a scores zset, and its score out of the distinct scores if no one
+-- else holds it; returns its Redis score (false when the member was not there).
+local function take_member(scores_key, distinct_key, member)
+  local score = redis.call('ZSCORE', scores_key, member)
+  if score then
+    redis.call('ZREM', scores_key, member)
+    distinct_left(scores_key, distinct_key, score)
+  end
+  return score
+end
+
+-- A rank as `style` numbers it ("ordinal", "competition" or "dense"), of the entry at
+-- 0-based position `position` holding Redis score `score`, in the index as it is now:
+-- competition counts the strictly better entries, dense the distinct better scores.
+local function styled_rank(style, scores_key, distinct_key, position, score)
+  if style == 'competition' then
+    return redis.call('ZCOUNT', scores_key, '-inf', '(' .. score) + 1
+  elseif style == 'dense' then
+    return redis.call('ZCOUNT', distinct_key, '-inf', '(' .. score) + 1
+  end
+  return position + 1
+end
+
+-- Whether the distinct scores were lost or torn from the scores zset (Redis lost the key,
+-- or the index was built before it existed): then the index counts as not built, as
+-- with torn(), and is built again from Postgres.
+local function distinct_torn(scores_key, distinct_key, ready_key)
+  local entries = redis.call('ZCARD', scores_key)
+  local distinct = redis.call('ZCARD', distinct_key)
+  if (entries > 0) ~= (distinct > 0) or distinct > entries then
+    redis.call('DEL', ready_key)
+    return true
+  end
+  return false
+end

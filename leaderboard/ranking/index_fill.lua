@@ -1,20 +1,14 @@
--- Write a batch of a rebuild's entries (read from one Postgres snapshot) into its
--- temporary index, and their digest beside them, in one step.
--- KEYS[1]  new scores zset (temporary)   KEYS[2]  new members hash (temporary)
--- KEYS[3]  new digest (temporary)        KEYS[4]  rebuild lock
--- ARGV[1]  the lock's time to live, ms (every key of the rebuild gets it again)
+-- The digest of a batch of a rebuild's entries (read from one Postgres snapshot), added to
+-- the rebuild's temporary digest; rebuild.py writes the entries themselves beside it.
+-- KEYS[1]  new digest (temporary)
+-- ARGV[1]  its time to live, ms (the rebuild lock's)
 -- ARGV[2…] per entry: player id, Redis score, member ("<reached seq, 16 hex>:<player id>")
--- Returns: the number of entries written.
+-- Returns: the number of entries added.
 -- digest_change: index_digest.lua, prepended by scripts.py.
-local written = 0
+local added = 0
 for i = 2, #ARGV, 3 do
-  local player, score, member = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  redis.call('ZADD', KEYS[1], score, member)
-  redis.call('HSET', KEYS[2], player, string.sub(member, 1, 16))
-  digest_change(KEYS[3], player, false, false, score, member)
-  written = written + 1
+  digest_change(KEYS[1], ARGV[i], false, false, ARGV[i + 1], ARGV[i + 2])
+  added = added + 1
 end
-for i = 1, 4 do
-  redis.call('PEXPIRE', KEYS[i], ARGV[1])
-end
-return written
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return added

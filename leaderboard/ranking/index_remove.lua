@@ -4,15 +4,15 @@
 -- is refused. Otherwise (an entry Postgres does not have) the player may come back.
 -- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  rebuild lock   KEYS[4]  journal
 -- KEYS[5]  the board's event stream (a key of the same slot when no event is published)
--- KEYS[6]  digest (index_digest.lua; changed only if it exists, as the members hash)
+-- KEYS[6]  distinct scores zset (index_common.lua)
+-- KEYS[7]  digest (index_digest.lua; changed only if it exists, as the members hash)
 -- ARGV[1]  player id
 -- ARGV[2]  "1": for good (TOMBSTONE); "0": just the entry
 -- ARGV[3]  event channel; empty: publish nothing.  ARGV[4] the event (JSON without its
 --          closing brace).  ARGV[5] the stream's approximate maximum length.
 -- ARGV[6]  the stream's TTL, ms.  ARGV[7] PUBLISH, or SPUBLISH on a Redis Cluster
 -- Returns: 1 when the player had an entry (and the event was published), else 0.
--- TOMBSTONE, member_of and journal: from index_common.lua; emit: events/emit.lua;
--- digest_change: index_digest.lua.
+-- TOMBSTONE, member_of and journal: from index_common.lua; emit: events/emit.lua.
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if current == TOMBSTONE then  -- removed already
   current = false
@@ -20,9 +20,9 @@ end
 if current then
   local member = member_of(ARGV[1], current)
   local score = redis.call('ZSCORE', KEYS[1], member)
-  redis.call('ZREM', KEYS[1], member)
-  if score and redis.call('EXISTS', KEYS[6]) == 1 then
-    digest_change(KEYS[6], ARGV[1], score, member, false, false)
+  take_member(KEYS[1], KEYS[6], member)
+  if score and redis.call('EXISTS', KEYS[7]) == 1 then
+    digest_change(KEYS[7], ARGV[1], score, member, false, false)
   end
 end
 -- Only in an index that exists: an expired past period must not come back as a

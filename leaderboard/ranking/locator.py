@@ -20,8 +20,9 @@ class IndexLocator:
         self._keys = keys
         self._clock = clock
 
-    def keys(self, board: Board, period: date) -> IndexKeys:
-        return self._keys.index(board.id, period_key(period))
+    def keys(self, board: Board, period: date, country: str | None = None) -> IndexKeys:
+        """The period's index; ``country``: that country's segment of it."""
+        return self._keys.index(board.id, period_key(period), country)
 
     def ttl_ms(self, board: Board, period: date) -> int:
         """How long a period's index keys live from now, in ms (0: boards that never reset).

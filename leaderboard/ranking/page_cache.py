@@ -29,7 +29,8 @@ from datetime import date
 from leaderboard.lib.metrics import TOP_PAGE_CACHE
 from leaderboard.ranking.models import Page
 
-PageKey = tuple[date, int, int]  # period start, offset, limit
+# period start, offset, limit, rank style, country (a segment's page) or None
+PageKey = tuple[date, int, int, str, str | None]
 _HITS, _MISSES = TOP_PAGE_CACHE.labels("hit"), TOP_PAGE_CACHE.labels("miss")
 _SHARED = TOP_PAGE_CACHE.labels("shared")
 # What the cache had seen of a board when a page's read began (see TopPageCache.version).
@@ -117,16 +118,24 @@ class TopPageCache:
         pages[key] = (self._clock() + self._ttl, page)
 
     def changed(self, board_id: str, period: date, rank: int, previous_rank: int | None) -> None:
-        """A change this worker applied: drop the pages it touches (all if a new entry)."""
+        """A change this worker applied: drop the pages it touches (all if a new entry).
+
+        Pages numbered in competition or dense ranks go from the change's upper rank down:
+        a change may renumber entries below its positions (a tie broken, a new distinct
+        score). A country's pages all go (its positions are not the board's).
+        """
         self._bump(board_id)
         pages = self._boards.get(board_id)
         if not pages:
             return
         low, high = (rank, rank) if previous_rank is None else sorted((rank, previous_rank))
         for key in [k for k in pages if k[0] == period]:
-            _, offset, limit = key
+            _, offset, limit, style, country = key
             first, last = offset + 1, offset + limit
-            if previous_rank is None or (first <= high and low <= last):
+            if style != "ordinal":
+                high = max(high, last)
+            # A country's positions are not the board's: any change may touch its pages.
+            if country is not None or previous_rank is None or (first <= high and low <= last):
                 del pages[key]
                 self._size -= 1
 

@@ -28,6 +28,7 @@ from leaderboard.lib.redis_client import AnyRedis, run_id_of
 from leaderboard.ranking.locator import IndexLocator
 from leaderboard.ranking.records import ScoreRecords
 from leaderboard.ranking.scripts import IndexScripts
+from leaderboard.ranking.values import member_for, seq_hex, to_redis_score
 
 logger = logging.getLogger(__name__)
 
@@ -54,29 +55,55 @@ class Rebuilder:
         self.rebuilds = 0  # how many this worker ran (metrics, tests)
 
     async def rebuild(
-        self, board: Board, period: date, progress: Progress | None = None
+        self,
+        board: Board,
+        period: date,
+        progress: Progress | None = None,
+        country: str | None = None,
     ) -> int | None:
-        """Rebuild now; the entry count, or None when another rebuild holds the lock."""
-        keys = self._locator.keys(board, period)
+        """Rebuild now; the entry count, or None when another rebuild holds the lock.
+
+        ``country``: that country's segment of the period (segmented boards).
+        """
+        keys = self._locator.keys(board, period, country)
         ttl_ms = self._locator.ttl_ms(board, period)
         token = secrets.token_hex(8)
         if not await self._redis.set(keys.lock, token, nx=True, px=LOCK_TTL_MS):
             return None
         started = time.monotonic()
         temp_scores, temp_members = keys.temporary(token)
+        temp_distinct = keys.temporary_distinct(token)
+        temporary = (temp_scores, temp_members, temp_distinct, keys.temporary_digest(token))
         done = 0
         try:
             # A board deleted since the caller looked it up gets no index (a late
             # submission would otherwise leave keys behind that nothing ever deletes).
             if not await self._boards.exists(board.id):
                 raise NotFoundError(f"no leaderboard {board.id!r}")
-            total = await self._records.count(board.id, period)
+            total = await self._records.count(board.id, period, country)
             if progress:
                 progress(done, total)
-            async for batch in self._records.stream(board.id, period):
-                # In parts of FILL_PART entries: each script call holds Redis ~2 ms; the
-                # calls of a batch leave in one pipeline. Each renews the lock's TTL (a
-                # long rebuild keeps its lock alive).
+            async for batch in self._records.stream(board.id, period, country=country):
+                pipe = self._redis.pipeline(transaction=False)
+                pipe.zadd(
+                    temp_scores,
+                    {
+                        member_for(seq, player): to_redis_score(score, board.order)
+                        for player, score, seq in batch
+                    },
+                )
+                pipe.hset(
+                    temp_members,
+                    mapping={player: seq_hex(seq) for player, _, seq in batch},
+                )
+                # The distinct scores (dense ranks).
+                distinct = {to_redis_score(score, board.order) for _, score, _ in batch}
+                pipe.zadd(temp_distinct, {str(score): score for score in distinct})
+                for key in (*temporary, keys.lock):
+                    pipe.pexpire(key, LOCK_TTL_MS)  # a long rebuild keeps its lock alive
+                await pipe.execute()
+                # Their digest, in parts of FILL_PART entries (each call holds Redis a few
+                # ms; the calls of a batch leave in one pipeline).
                 await asyncio.gather(
                     *(
                         self._index.fill(
@@ -93,7 +120,7 @@ class Rebuilder:
                 keys, token, (temp_scores, temp_members), ttl_ms, run_id
             )
         except BaseException:
-            await self._release(keys, token, temp_scores, temp_members)
+            await self._release(keys, token, temporary)
             raise
         if entries < 0:
             logger.warning("rebuild of %s lost its lock and was discarded", keys.scores)
@@ -105,14 +132,14 @@ class Rebuilder:
         )
         return entries
 
-    async def ensure_ready(self, board: Board, period: date) -> None:
+    async def ensure_ready(self, board: Board, period: date, country: str | None = None) -> None:
         """Make the index ready: rebuild it here, or wait for the worker that does."""
-        keys = self._locator.keys(board, period)
+        keys = self._locator.keys(board, period, country)
         deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if await self._redis.exists(keys.ready):
                 return
-            if await self.rebuild(board, period) is not None:
+            if await self.rebuild(board, period, country=country) is not None:
                 return
             await asyncio.sleep(0.05)
         raise DependencyUnavailableError(
@@ -141,11 +168,9 @@ class Rebuilder:
             if await self._redis.get(keys.lock) == token:
                 await self._redis.delete(keys.lock)
 
-    async def _release(
-        self, keys: IndexKeys, token: str, temp_scores: str, temp_members: str
-    ) -> None:
+    async def _release(self, keys: IndexKeys, token: str, temporary: tuple[str, ...]) -> None:
         try:
-            await self._redis.delete(temp_scores, temp_members, keys.temporary_digest(token))
+            await self._redis.delete(*temporary)
             if await self._redis.get(keys.lock) == token:
                 await self._redis.delete(keys.lock)
         except Exception:
@@ -183,6 +208,7 @@ class IndexLock:
             keys.journal,
             keys.check,
             keys.cursors,
+            keys.distinct,
             keys.digest,
         )
         if self._on_drop is not None:

@@ -16,6 +16,29 @@ from asyncpg import Record
 from leaderboard.lib.db import Database
 from leaderboard.lib.replica import ReadReplica
 
+# A period's rows; a segment's: those of one country's players.
+_ROWS = """
+    SELECT player_id::text, score, reached_seq FROM scores
+     WHERE leaderboard_id = $1 AND period_start = $2 AND NOT hidden
+"""
+_COUNTRY_ROWS = """
+    SELECT s.player_id::text, s.score, s.reached_seq
+      FROM scores s JOIN players p ON p.id = s.player_id
+     WHERE s.leaderboard_id = $1 AND s.period_start = $2 AND NOT s.hidden AND p.country = $3
+"""
+
+
+_COUNT = "SELECT count(*) FROM (" + _ROWS + ") AS r"
+_COUNTRY_COUNT = "SELECT count(*) FROM (" + _COUNTRY_ROWS + ") AS r"
+
+
+def _rows_of(country: str | None) -> str:
+    return _ROWS if country is None else _COUNTRY_ROWS
+
+
+def _row_args(board_id: str, period: date, country: str | None) -> tuple[object, ...]:
+    return (board_id, period) if country is None else (board_id, period, country)
+
 
 @dataclass(frozen=True, slots=True)
 class StoredEntry:
@@ -43,42 +66,49 @@ class ScoreRecords:
         )
         return StoredEntry(row["score"], row["reached_seq"]) if row else None
 
-    async def count(self, board_id: str, period: date) -> int:
+    async def count(self, board_id: str, period: date, country: str | None = None) -> int:
         """The period's rows (a rebuild's progress: read where the rebuild reads)."""
         rows = await self._reads.fetch(
-            """
-            SELECT count(*) FROM scores
-             WHERE leaderboard_id = $1 AND period_start = $2 AND NOT hidden
-            """,
-            board_id,
-            period,
+            _COUNT if country is None else _COUNTRY_COUNT,
+            *_row_args(board_id, period, country),
             kind="scan",
         )
         return int(rows[0][0])
 
     async def stream(
-        self, board_id: str, period: date, batch_size: int = 5000
+        self, board_id: str, period: date, batch_size: int = 5000, country: str | None = None
     ) -> AsyncIterator[list[tuple[str, int, int]]]:
         """Every (player id, score, reached_seq) of a period, in batches, from one snapshot.
 
         The snapshot sees every commit acknowledged before the call (the rebuild took its
         lock before calling: later changes reach the index through the journal), whether
         a replica or the primary serves it. One cursor: one snapshot for all its batches.
+        ``country``: only the rows of that country's players (a segment's index).
         """
         async with self._reads.snapshot() as conn:
-            cursor = await conn.cursor(
-                """
-                SELECT player_id::text, score, reached_seq FROM scores
-                 WHERE leaderboard_id = $1 AND period_start = $2 AND NOT hidden
-                """,
-                board_id,
-                period,
-            )
+            cursor = await conn.cursor(_rows_of(country), *_row_args(board_id, period, country))
             while True:
                 rows = await cursor.fetch(batch_size)
                 if not rows:
                     return
                 yield [(row[0], row[1], row[2]) for row in rows]
+
+    async def country_of(self, player_id: str) -> str | None:
+        """The player's profile country (which segment their entries are in), if any."""
+        value = await self._db.fetchval("SELECT country FROM players WHERE id = $1", player_id)
+        return None if value is None else str(value)
+
+    async def segmented_entries(self, player_id: str) -> list[tuple[str, date, int, int]]:
+        """(board id, period, score, reached_seq) of the player on boards with segments."""
+        rows = await self._db.fetch(
+            """
+            SELECT s.leaderboard_id, s.period_start, s.score, s.reached_seq
+              FROM scores s JOIN leaderboards l ON l.id = s.leaderboard_id
+             WHERE s.player_id = $1 AND NOT s.hidden AND cardinality(l.segments) > 0
+            """,
+            player_id,
+        )
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
 
     async def has_entries(self, board_id: str, period: date) -> bool:
         value = await self._db.fetchval(

@@ -10,65 +10,36 @@ earlier changes sort first. Integer scores with |score| ≤ 2^53 - 1 are exact d
 
 from __future__ import annotations
 
-from typing import Any
-
-from leaderboard.boards.models import Order
+from leaderboard.boards.models import Order, RankStyle
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import IndexKeys
 from leaderboard.lib.scripts import LuaScript, ScriptArg, ScriptPipeline
+from leaderboard.ranking.reads import IndexReads, index_script
 from leaderboard.ranking.values import (
     NO_EVENTS,
-    NO_NAMES,
     STREAM_TTL_MS,
-    TOMBSTONE,
     CheckState,
     EventTarget,
     HeldEntry,
-    Histogram,
     IndexChange,
     IndexNotReadyError,
-    NameKeys,
-    Slice,
     from_redis_score,
     member_for,
     player_of,
     to_redis_score,
 )
 
-
-def _index_script(name: str, *more_prelude: str) -> LuaScript:
-    """An index script after what they all share.
-
-    First TOMBSTONE (values.py is its one source), then the events' emit,
-    index_common.lua (member_of, journal) and index_digest.lua (digest_change).
-    """
-    return LuaScript.load(
-        __package__,
-        name,
-        prelude=[
-            "leaderboard.events:emit.lua",
-            "leaderboard.lib:index_torn.lua",
-            "index_common.lua",
-            "index_digest.lua",
-            *more_prelude,
-        ],
-        constants={"TOMBSTONE": TOMBSTONE},
-    )
-
-
-APPLY = _index_script("index_apply.lua")
-# Reads fetch the cached display names of a page with it (the players' hash format).
-READ = _index_script("index_read.lua", "leaderboard.players:profile_name.lua")
-REMOVE = _index_script("index_remove.lua")
-SWAP = _index_script("index_swap.lua")
+APPLY = index_script("index_apply.lua")
+REMOVE = index_script("index_remove.lua")
+SWAP = index_script("index_swap.lua")
 CHECK = LuaScript.load(__package__, "index_check.lua")
-ENTRIES = _index_script("index_entries.lua")
-REPAIR = _index_script("index_repair.lua")
+ENTRIES = index_script("index_entries.lua")
+REPAIR = index_script("index_repair.lua")
 NOTES = LuaScript.load(__package__, "index_notes.lua")
-FILL = _index_script("index_fill.lua")
+FILL = index_script("index_fill.lua")
 
 
-class IndexScripts:
+class IndexScripts(IndexReads):
     """The scripts that touch an index, each behind a method that owns its KEYS and ARGV.
 
     One instance per worker, shared by every board; every call leaves through the worker's
@@ -76,9 +47,9 @@ class IndexScripts:
     """
 
     def __init__(self, pipeline: ScriptPipeline) -> None:
+        super().__init__(pipeline)
         self._apply = pipeline.bind(APPLY)
         self._remove = pipeline.bind(REMOVE)
-        self._read = pipeline.bind(READ)
         self._swap = pipeline.bind(SWAP)
         self._check = pipeline.bind(CHECK)
         self._entries = pipeline.bind(ENTRIES)
@@ -97,11 +68,16 @@ class IndexScripts:
         ttl_ms: int,
         events: EventTarget | None = None,
         after_rebuild: bool = False,
+        ranks: RankStyle = "ordinal",
+        segment: IndexKeys | None = None,
     ) -> IndexChange:
         """Apply a committed score; publishes one rank_changed event when it changes.
 
         Without ``events`` nothing is published (tools and tests that drive the index).
+        ``ranks``: the board's style, which the events and ``board_rank`` follow.
+        ``segment``: the player's country index of the period, changed alike if built.
         """
+        more = [] if segment is None else _segment_keys(segment)
         events = events or NO_EVENTS
         reply = await self._apply(
             [
@@ -111,7 +87,9 @@ class IndexScripts:
                 keys.lock,
                 keys.journal,
                 events.stream or keys.journal,  # a key of the same slot; unused then
-                keys.digest,
+                keys.distinct,
+                *more,
+                keys.digest,  # the last (index_apply.lua: KEYS[#KEYS])
             ],
             [
                 player_id,
@@ -128,6 +106,7 @@ class IndexScripts:
                 events.overtake,
                 events.overtaken_head,
                 events.overtaken_middle,
+                ranks,
             ],
         )
         status = int(reply[0])
@@ -135,7 +114,8 @@ class IndexScripts:
             raise IndexNotReadyError(keys.scores)
         if status == -2:
             raise NotFoundError(f"no player with id {player_id!r} (deleted)")
-        _, previous_rank, previous_score, rank, current_score, total = reply
+        _, previous_rank, previous_score, rank, current_score, total = reply[:6]
+        board_previous_rank, board_rank = reply[6], reply[7]
         return IndexChange(
             written=status == 1,
             published=status in (1, 2) and events is not NO_EVENTS,
@@ -146,6 +126,8 @@ class IndexScripts:
             rank=int(rank) + 1,
             score=from_redis_score(current_score, order),
             total=int(total),
+            board_rank=int(board_rank),
+            board_previous_rank=None if board_previous_rank is None else int(board_previous_rank),
         )
 
     async def remove(
@@ -170,6 +152,7 @@ class IndexScripts:
                 keys.lock,
                 keys.journal,
                 events.stream or keys.journal,  # a key of the same slot; unused then
+                keys.distinct,
                 keys.digest,
             ],
             [
@@ -240,7 +223,7 @@ class IndexScripts:
     ) -> bool:
         """Set a player's entry to Postgres' (score, sequence) if it is still ``seen``."""
         repaired = await self._repair(
-            [keys.scores, keys.members, keys.lock, keys.journal, keys.digest],
+            [keys.scores, keys.members, keys.lock, keys.journal, keys.distinct, keys.digest],
             [
                 player_id,
                 seen.value or "",
@@ -275,10 +258,13 @@ class IndexScripts:
     ) -> int:
         """Finish a rebuild: replay its journal into ``temporary`` and swap it in.
 
-        ``run_id`` (the server's) becomes the ready marker's value. Returns the new
-        index's entry count, or -1 when the rebuild lost its lock.
+        ``temporary``: the new scores and members; the new distinct scores are at
+        ``keys.temporary_distinct(token)``. ``run_id`` (the server's) becomes the ready
+        marker's value. Returns the new index's entry count, or -1 when the rebuild lost
+        its lock.
         """
         temp_scores, temp_members = temporary
+        temp_distinct = keys.temporary_distinct(token)
         entries = await self._swap(
             [
                 temp_scores,
@@ -288,6 +274,8 @@ class IndexScripts:
                 keys.ready,
                 keys.lock,
                 keys.journal,
+                temp_distinct,
+                keys.distinct,
                 keys.temporary_digest(token),
                 keys.digest,
             ],
@@ -303,83 +291,20 @@ class IndexScripts:
         entries: list[tuple[str, int, int]],
         ttl_ms: int,
     ) -> int:
-        """Write (player id, score, reached_seq) entries into a rebuild's temporary index."""
-        temp_scores, temp_members = keys.temporary(token)
+        """Add (player id, score, reached_seq) entries to a rebuild's temporary digest."""
         args: list[ScriptArg] = [ttl_ms]
         for player, score, seq in entries:
             args += (player, to_redis_score(score, order), member_for(seq, player))
-        return int(
-            await self._fill(
-                [temp_scores, temp_members, keys.temporary_digest(token), keys.lock], args
-            )
-        )
+        return int(await self._fill([keys.temporary_digest(token)], args))
 
-    async def top(
-        self, keys: IndexKeys, order: Order, offset: int, limit: int, names: NameKeys = NO_NAMES
-    ) -> Slice:
-        return self._slice(await self._ask(keys, names, "top", offset, offset + limit - 1), order)
 
-    async def around(
-        self, keys: IndexKeys, order: Order, player_id: str, radius: int, names: NameKeys = NO_NAMES
-    ) -> Slice:
-        return self._slice(await self._ask(keys, names, "around", player_id, radius), order)
-
-    async def entry(
-        self, keys: IndexKeys, order: Order, player_id: str, names: NameKeys = NO_NAMES
-    ) -> Slice:
-        """The player's entry and the one ranked just above it (none at rank 1)."""
-        return self._slice(await self._ask(keys, names, "entry", player_id), order)
-
-    async def players(
-        self, keys: IndexKeys, order: Order, player_ids: list[str], names: NameKeys = NO_NAMES
-    ) -> Slice:
-        """Those of ``player_ids`` with an entry, best first, with their 1-based ranks."""
-        reply = await self._ask(keys, names, "players", *player_ids)
-        if int(reply[0]) == -1:
-            raise IndexNotReadyError()
-        flat = reply[3]
-        entries, ranks = [], []
-        for i in range(0, len(flat), 3):
-            entries.append((player_of(flat[i]), from_redis_score(flat[i + 1], order)))
-            ranks.append(int(flat[i + 2]) + 1)
-        return Slice(
-            total=int(reply[1]), first_rank=1, entries=entries, ranks=ranks, names=reply[5] or None
-        )
-
-    async def _ask(self, keys: IndexKeys, names: NameKeys, read: str, *args: ScriptArg) -> Any:
-        """One read of index_read.lua: ``read`` with its arguments, names inline if asked."""
-        return await self._read(
-            [keys.scores, keys.members, keys.ready, keys.lock], [read, *names, *args]
-        )
-
-    async def histogram(self, keys: IndexKeys, order: Order, buckets: int) -> Histogram:
-        """Entries per equal-width score range, from the lowest stored score up."""
-        reply = await self._ask(keys, NO_NAMES, "histogram", buckets, 1 if order == "desc" else 0)
-        if int(reply[0]) == -1:
-            raise IndexNotReadyError()
-        total, flat = int(reply[1]), reply[3]
-        if total == 0:
-            return Histogram(total=0, lowest=0, width=1, counts=[])
-        low, high, width = int(flat[0]), int(flat[1]), int(flat[2])
-        # On desc boards Redis holds -score: its highest is the lowest score, and the
-        # buckets were laid out from there.
-        lowest, highest = (low, high) if order == "asc" else (-high, -low)
-        counts = [int(c) for c in flat[3:]]
-        return Histogram(total=total, lowest=lowest, width=width, counts=counts, highest=highest)
-
-    @staticmethod
-    def _slice(reply: list[Any], order: Order) -> Slice:
-        if int(reply[0]) == -1:
-            raise IndexNotReadyError()
-        _, total, first, flat, player_rank, names = reply
-        entries = [
-            (player_of(flat[i]), from_redis_score(flat[i + 1], order))
-            for i in range(0, len(flat), 2)
-        ]
-        return Slice(
-            total=int(total),
-            first_rank=int(first) + 1,
-            entries=entries,
-            player_rank=None if player_rank is None else int(player_rank) + 1,
-            names=names or None,
-        )
+def _segment_keys(segment: IndexKeys) -> list[str]:
+    """A country index's keys, as index_apply.lua takes them (KEYS[8…13])."""
+    return [
+        segment.scores,
+        segment.members,
+        segment.ready,
+        segment.lock,
+        segment.journal,
+        segment.distinct,
+    ]

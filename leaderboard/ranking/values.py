@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from leaderboard.boards.models import Order
+from leaderboard.boards.models import Order, RankStyle
 from leaderboard.events.topics import STREAM_TTL_MS as STREAM_TTL_MS
 
 
@@ -84,6 +84,10 @@ class IndexChange:
     rank: int
     score: int
     total: int
+    board_rank: int = 0
+    """``rank`` as the board numbers ranks (its ``ranks`` style): what answers and events
+    show. ``rank`` and ``previous_rank`` are positions (ordinal)."""
+    board_previous_rank: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +141,17 @@ NO_NAMES: NameKeys = ("", "")
 
 
 @dataclass(frozen=True, slots=True)
+class ReadView:
+    """How a read shows its entries: with names (where to find them), in which rank style."""
+
+    names: NameKeys = NO_NAMES
+    ranks: RankStyle = "ordinal"
+
+
+PLAIN = ReadView()
+
+
+@dataclass(frozen=True, slots=True)
 class Slice:
     total: int
     first_rank: int  # 1-based rank of the first entry
@@ -146,3 +161,17 @@ class Slice:
     names: list[str | int | None] | None = None
     """Per entry, its cached display name (0: a cached "no such player"; None: not cached),
     when the read fetched them; None when it did not."""
+    styled: list[int] | None = None
+    """Per entry, its rank in the style the read asked for; None: ordinal (the positions,
+    or ``ranks``)."""
+    better: int | None = None
+    """entry, in a style other than ordinal: the nearest score strictly better than the
+    player's (None at the top), for ``to_next``."""
+
+    def shown_ranks(self) -> list[int]:
+        """The rank to show of each entry: styled, else listed, else by position."""
+        if self.styled is not None:
+            return self.styled
+        if self.ranks is not None:
+            return self.ranks
+        return list(range(self.first_rank, self.first_rank + len(self.entries)))

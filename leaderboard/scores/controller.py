@@ -6,6 +6,7 @@ import re
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from leaderboard.auth.guards import authenticated
@@ -14,7 +15,7 @@ from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.negotiation import negotiated
 from leaderboard.lib.openapi import BEARER, RATE_LIMIT_HEADERS, ApiOperation, errors
 from leaderboard.scores.deps import ScoresDep
-from leaderboard.scores.models import ScoreSubmission, SubmitResult
+from leaderboard.scores.models import HeldResult, ScoreSubmission, SubmitResult
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,128}$")
 # The header as the OpenAPI document shows it. Its constraint goes to the schema only
@@ -41,6 +42,17 @@ def idempotency_key(request: Request[Any, Any, Any]) -> str | None:
     return key
 
 
+# A player's own submission on a board that reviews it (CONTRACT "Verified results").
+HELD = {
+    202: ResponseSpec(
+        HeldResult,
+        description="Held for review (the board's `review`): it counts once approved; "
+        "no rank changed.",
+        generate_examples=False,
+    )
+}
+
+
 class ScoresController(Controller):
     path = "/v1/leaderboards/{board_id:str}"
     tags = ["leaderboards"]  # noqa: RUF012 - Litestar reads it as a class attribute
@@ -56,7 +68,8 @@ class ScoresController(Controller):
         operation_class=ApiOperation,
         security=BEARER,
         response_headers=RATE_LIMIT_HEADERS,
-        responses=errors(
+        responses=HELD
+        | errors(
             400,
             401,
             403,
@@ -88,7 +101,7 @@ class ScoresController(Controller):
         data: JSONBody[ScoreSubmission],
         scores: ScoresDep,
         idempotency_key_header: IdempotencyKeyHeader = None,  # documents it; see above
-    ) -> Response[SubmitResult]:
+    ) -> Response[SubmitResult | HeldResult]:
         # Litestar converts bodies leniently ("10" would become 10); a score must be a
         # JSON integer. The parsed body is cached, so this reads no byte twice.
         raw = await request.json()
@@ -103,8 +116,12 @@ class ScoresController(Controller):
             data.metadata,
             idempotency_key=idempotency_key(request),
             actor=caller.actor,
+            evidence_url=data.evidence_url,
         )
         headers = submitted.headers
         if submitted.replayed:
             headers = {**headers, "Idempotent-Replayed": "true"}
-        return negotiated(request, submitted.result, headers=headers)
+        held = isinstance(submitted.result, HeldResult)
+        return negotiated(
+            request, submitted.result, headers=headers, status_code=202 if held else 200
+        )

@@ -12,6 +12,7 @@ from leaderboard.scores.controller import ScoresController
 from leaderboard.scores.idempotency import IdempotencyStore
 from leaderboard.scores.repository import ScoreRepository
 from leaderboard.scores.retention import RetentionJob
+from leaderboard.scores.review import ReviewRules
 from leaderboard.scores.service import ScoreService
 from leaderboard.scores.writer import ScoreWriter
 
@@ -30,6 +31,7 @@ def build(services: Services) -> None:
             index=index,
             admission=Admission(infra.pipeline, services.get(RateLimiter), idempotency),
             idempotency=idempotency,
+            review=ReviewRules(index),
             clock=infra.clock,
         )
     )

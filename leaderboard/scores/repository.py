@@ -7,9 +7,31 @@ ranking/records.py.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from leaderboard.lib.db import Connection, Database
-from leaderboard.scores.writer import StoredScore
+from leaderboard.lib.errors import NotFoundError
+from leaderboard.scores.writer import PlayerBanned, StoredScore
+
+# A submission's status in the ledger: ``details->>'status'``, absent on accepted rows (most
+# rows have no details at all: a smaller row, docs/data-model.md).
+ACCEPTED, PENDING, APPROVED, REJECTED, VOIDED = (
+    "accepted",
+    "pending",
+    "approved",
+    "rejected",
+    "voided",
+)
+
+
+def status_of(row: str) -> str:
+    """SQL: the status of the ledger row ``row`` (an alias of ``submissions``)."""
+    return f"COALESCE({row}.details->>'status', '{ACCEPTED}')"
+
+
+def counted(row: str) -> str:
+    """SQL: whether the ledger row ``row`` counts in its entry (accepted or approved)."""
+    return f"COALESCE({row}.details->>'status', '{APPROVED}') = '{APPROVED}'"
 
 
 class ScoreRepository:
@@ -24,21 +46,84 @@ class ScoreRepository:
         )
         return [(row["leaderboard_id"], row["period_start"]) for row in rows]
 
+    async def player_country(self, conn: Connection, player_id: str) -> str | None:
+        """The player's profile country (which country index holds their entries)."""
+        value = await conn.fetchval("SELECT country FROM players WHERE id = $1", player_id)
+        return None if value is None else str(value)
+
     async def delete_entry(
         self, conn: Connection, board_id: str, period: date, player_id: str
     ) -> StoredScore | None:
-        """Delete one entry inside the caller's transaction; what it held, or None."""
+        """Delete one entry inside the caller's transaction; what it held, or None.
+
+        Its counted submissions in the ledger stop counting with it (voided), so that a
+        new entry of the player is made of new submissions only.
+        """
         row = await conn.fetchrow(
-            """
-            DELETE FROM scores
-             WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = $3
-            RETURNING score, reached_seq
+            f"""
+            WITH gone AS (
+                DELETE FROM scores
+                 WHERE leaderboard_id = $1 AND period_start = $2 AND player_id = $3
+                RETURNING score, reached_seq
+            ),
+            voided AS (
+                UPDATE submissions s
+                   SET details = COALESCE(s.details, '{{}}'::jsonb) || jsonb_build_object(
+                           'status', '{VOIDED}', 'decided_at', now(), 'reason', 'entry removed')
+                 WHERE s.player_id = $3 AND s.period_start = $2
+                   AND s.board_key = (SELECT ledger_key FROM leaderboards WHERE id = $1)
+                   AND {counted("s")} AND EXISTS (SELECT 1 FROM gone)
+            )
+            SELECT score, reached_seq FROM gone
             """,
             board_id,
             period,
             player_id,
         )
         return StoredScore(row["score"], row["reached_seq"], True) if row else None
+
+    async def hold(
+        self,
+        board_id: str,
+        period: date,
+        player_id: str,
+        score: int,
+        details: dict[str, Any] | None,
+    ) -> int:
+        """Keep a submission held for review in the ledger (pending); its id.
+
+        Raises:
+            PlayerBanned: the player is banned (nothing written).
+            NotFoundError: no such player, or the board went meanwhile.
+
+        """
+        rows = await self._db.fetch_write(
+            """
+            WITH f AS (
+                SELECT (SELECT banned_at IS NOT NULL FROM players WHERE id = $2) AS banned,
+                       (SELECT ledger_key FROM leaderboards WHERE id = $1) AS board_key
+            ),
+            held AS (
+                INSERT INTO submissions
+                    (score, player_id, period_start, board_key, details)
+                SELECT $3, $2, $4, f.board_key, $5::jsonb FROM f
+                 WHERE NOT f.banned AND f.board_key IS NOT NULL
+                RETURNING id
+            )
+            SELECT f.banned, (SELECT id FROM held) AS id FROM f
+            """,
+            board_id,
+            player_id,
+            score,
+            period,
+            {"status": PENDING, **(details or {})},
+        )
+        if rows[0]["banned"]:
+            raise PlayerBanned(f"player {player_id!r} is banned")
+        if rows[0]["id"] is None:
+            raise NotFoundError(f"no player with id {player_id!r}")
+        held: int = rows[0]["id"]
+        return held
 
     async def set_hidden(
         self, conn: Connection, player_id: str, hidden: bool

@@ -17,7 +17,10 @@ For each board with ``keep_periods`` and each period before its kept window, it:
 A period read afterwards has no rows: its index is rebuilt empty, and the answer is
 "nothing recorded" (200, total 0). Until a round gets to a period, it reads as before.
 
-Each round also forgets Idempotency-Keys past their 24 hours (bounded batches).
+Each round also forgets Idempotency-Keys past their 24 hours and drops the ledger's
+submissions past each board's ``ledger_days`` (ledger_retention.py), in bounded batches,
+and freezes the final standings of periods that ended (ranking/results.py: a player's
+history reads them), dropping those of periods dropped here.
 
 Once ``scores`` is partitioned (partitions.py), each round first makes the month
 partitions of this month and the next, then drops whole any settled month partition
@@ -33,6 +36,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date
 
+import asyncpg
 from prometheus_client import Counter
 
 from leaderboard.boards.models import Board
@@ -45,6 +49,7 @@ from leaderboard.lib.leases import Lease, LostLease
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.tasks import Periodic
 from leaderboard.ranking.index import IndexLock, RankIndex
+from leaderboard.scores.ledger_retention import LedgerRetention
 from leaderboard.scores.partitions import MonthPartition, ScorePartitions
 from leaderboard.scores.repository import ScoreRepository
 
@@ -100,6 +105,10 @@ class RetentionReport:
     partitions_dropped: list[MonthPartition] = field(default_factory=list)
     partitions_busy: list[MonthPartition] = field(default_factory=list)
     """Month partitions left for the next round: a lock was busy."""
+    frozen: list[tuple[str, date]] = field(default_factory=list)
+    """(board id, period) whose final standings this round froze (ranking/results.py)."""
+    ledger_rows: dict[str, int] = field(default_factory=dict)
+    """Board id → the ledger's submissions this round dropped (past ``ledger_days``)."""
 
 
 class RetentionJob:
@@ -123,6 +132,7 @@ class RetentionJob:
         self._lease = Lease(db, LEASE, LEASE_SECONDS)
         self.holder = self._lease.holder
         self._partitions = ScorePartitions(db)
+        self._ledger = LedgerRetention(db, batch_size)
         self._rounds = Periodic("retention", interval_seconds, self.run_once, skippable=_OUTAGES)
 
     def start(self) -> None:
@@ -147,6 +157,12 @@ class RetentionJob:
                 cutoff = oldest_kept(board, today)
                 if cutoff is not None:
                     await self._drop_before(board, cutoff, report)
+                    await self._index.results.forget_before(board, cutoff)
+                # Ended periods' final standings, for the players' history.
+                report.frozen += [
+                    (board.id, p) for p in await self._index.results.freeze_ended(board)
+                ]
+                await self._drop_ledger(board, report)
         except LostLease:
             logger.warning("retention lease lost to another worker; it carries on")
         finally:
@@ -236,6 +252,23 @@ class RetentionJob:
         # This worker's pages of it go now; other workers' within their 500 ms.
         await lock.drop()
         return True
+
+    async def _drop_ledger(self, board: Board, report: RetentionReport) -> None:
+        """Drop the board's ledger rows past its ``ledger_days``, a batch at a time."""
+        while True:
+            try:
+                dropped = await self._ledger.drop_batch(board)
+            except asyncpg.DeadlockDetectedError:  # with a void: the next round goes on
+                logger.info("retention: the ledger of %s waits for the next round", board.id)
+                return
+            if dropped is None:
+                return
+            if dropped:
+                report.ledger_rows[board.id] = report.ledger_rows.get(board.id, 0) + dropped
+            if dropped < self._ledger.batch_size:
+                return
+            if not await self._renew_lease():
+                raise LostLease
 
     async def _forget_idempotency_keys(self) -> None:
         """Forget Idempotency-Keys past their 24 hours, in bounded batches."""

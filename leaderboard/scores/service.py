@@ -30,8 +30,9 @@ from leaderboard.lib.validation import check_metadata
 from leaderboard.ranking.index import RankIndex
 from leaderboard.scores.admission import Admission
 from leaderboard.scores.idempotency import IdempotencyStore, StoredAnswer, request_hash
-from leaderboard.scores.models import SubmitResult
+from leaderboard.scores.models import HeldResult, SubmitResult
 from leaderboard.scores.repository import ScoreRepository
+from leaderboard.scores.review import ReviewRules
 from leaderboard.scores.rules import check_rules, same_request
 from leaderboard.scores.writer import AlreadySubmitted, ScoreWriter, Submission
 
@@ -48,7 +49,7 @@ IN_PROGRESS_FOR = timedelta(seconds=10)
 class Submitted:
     """A submission's answer: the result, the headers, and whether it was a repeat."""
 
-    result: SubmitResult
+    result: SubmitResult | HeldResult
     headers: dict[str, str] = field(default_factory=dict)
     replayed: bool = False
 
@@ -63,6 +64,7 @@ class ScoreService:
         index: RankIndex,
         admission: Admission,
         idempotency: IdempotencyStore,
+        review: ReviewRules,
         clock: Clock,
     ) -> None:
         self._boards = boards
@@ -71,6 +73,7 @@ class ScoreService:
         self._index = index
         self._admission = admission
         self._idempotency = idempotency
+        self._review = review
         self._clock = clock
 
     async def submit_score(
@@ -81,16 +84,18 @@ class ScoreService:
         metadata: dict[str, Any] | None,
         idempotency_key: str | None = None,
         actor: str | None = None,
+        evidence_url: str | None = None,
     ) -> Submitted:
         """Check the board's rules, rate limit, commit, apply to the index.
 
         ``actor`` is the admin or a server key submitting for the player (audited; None:
-        the player themself). A keyed repeat gets the first answer. Counts every outcome
-        in ``leaderboard_submissions_total``.
+        the player themself). A keyed repeat gets the first answer. A player's own
+        submission that the board's review holds is kept pending (``HeldResult``). Counts
+        every outcome in ``leaderboard_submissions_total``.
         """
         try:
             outcome = await self._submit(
-                board_id, player_id, score, metadata, idempotency_key, actor
+                board_id, player_id, score, metadata, idempotency_key, actor, evidence_url
             )
         except RateLimitedError:
             SUBMISSIONS.labels("throttled").inc()
@@ -101,7 +106,8 @@ class ScoreService:
         except ServiceError:
             SUBMISSIONS.labels("rejected").inc()
             raise
-        SUBMISSIONS.labels("replayed" if outcome.replayed else "accepted").inc()
+        held = isinstance(outcome.result, HeldResult)
+        SUBMISSIONS.labels("replayed" if outcome.replayed else "held" if held else "accepted").inc()
         return outcome
 
     async def _submit(
@@ -112,6 +118,7 @@ class ScoreService:
         metadata: dict[str, Any] | None,
         key: str | None,
         actor: str | None,
+        evidence_url: str | None = None,
     ) -> Submitted:
         check_metadata("metadata", metadata)
         board = await self._boards.get(board_id)
@@ -125,6 +132,15 @@ class ScoreService:
             return Submitted(admitted.result, replayed=True)
         decision = admitted
         period = resolve_period(board.reset, None, self._clock())
+        if actor is None and await self._review.holds(board, period, player_id, score):
+            details = None
+            if metadata is not None or evidence_url is not None:
+                details = {"metadata": metadata, "evidence_url": evidence_url}
+            held = await self._scores.hold(board.id, period, player_id, score, details)
+            answer = HeldResult(
+                submission_id=held, status="pending", player_id=player_id, score=score
+            )
+            return Submitted(answer, decision.headers())
         submission = Submission(
             board,
             period,
@@ -135,6 +151,7 @@ class ScoreService:
             request_hash=request,
             actor=actor,
             request_id=REQUEST_ID.get(),
+            evidence_url=evidence_url,
         )
         try:
             stored = await self._writer.commit(submission)
@@ -148,7 +165,13 @@ class ScoreService:
             raise
         try:
             change = await self._index.apply(
-                board, period, player_id, stored.score, stored.reached_seq, changed=stored.changed
+                board,
+                period,
+                player_id,
+                stored.score,
+                stored.reached_seq,
+                changed=stored.changed,
+                country=stored.country,
             )
         except REDIS_OUTAGE_ERRORS as exc:
             # Committed in Postgres, not yet in the index: keep trying in the background,
@@ -163,12 +186,13 @@ class ScoreService:
         result = SubmitResult(
             player_id=player_id,
             score=stored.score,
-            rank=change.rank,
-            previous_rank=change.previous_rank if stored.changed else change.rank,
+            rank=change.board_rank,
+            previous_rank=change.board_previous_rank if stored.changed else change.board_rank,
             previous_score=change.previous_score if stored.changed else stored.score,
             changed=stored.changed,
             leaderboard=board.id,
             period=public_period(period),
+            submission_id=stored.submission_id,
         )
         if stored.inserted or change.previous_rank is None:
             result.previous_rank = result.previous_score = None
@@ -202,7 +226,7 @@ class ScoreService:
         result = SubmitResult(
             player_id=player_id,
             score=change.score,
-            rank=change.rank,
+            rank=change.board_rank,
             previous_rank=None,
             previous_score=None,
             changed=True,
@@ -222,12 +246,18 @@ class ScoreService:
         player where they were.
         """
         entries = await self._scores.player_entries(conn, player_id)
+        country = await self._scores.player_country(conn, player_id)  # gone after the commit
 
         async def remove_from_indexes() -> None:
             for board_id, period in entries:
                 try:
                     board = await self._boards.get(board_id)
-                    await self._index.remove(board, period, player_id, forever=True)
+                    await self._index.remove(
+                        board, period, player_id, forever=True, country=country
+                    )
+                    # An ended period's final standings lose them too (they are ranked
+                    # again without them).
+                    await self._index.results.changed(board, period)
                 except NotFoundError:
                     continue  # the board went meanwhile, and its index with it
                 except _RETRIED as exc:

@@ -39,9 +39,13 @@ class UpsertRow(msgspec.Struct, frozen=True, kw_only=True):
     actor: str | None = None
     """The admin or server key submitting for the player: audited; None: the player."""
     request_id: str | None = None
+    ledger: bool = False
+    """Keep the submission in the ledger (``submissions``): the board has one, and the
+    submission is not an approval (whose ledger row is there already)."""
+    evidence_url: str | None = None
 
 
-# Each field's Postgres type, in the row's order: the statement's $1 … $11.
+# Each field's Postgres type, in the row's order: the statement's $1 … $13.
 _TYPES = {
     "board": "text",
     "period": "date",
@@ -54,6 +58,8 @@ _TYPES = {
     "max_submissions": "int",
     "actor": "text",
     "request_id": "text",
+    "ledger": "bool",
+    "evidence_url": "text",
 }
 FIELDS = UpsertRow.__struct_fields__
 assert tuple(_TYPES) == FIELDS
@@ -92,7 +98,9 @@ def upsert_sql(operator: Operator, order: Order) -> str:
     # concurrent first attempt's key commits first: `keyed`); a player at the board's
     # max_submissions (`limited` spares the key; the ON CONFLICT condition, under the row
     # lock, is what makes the count exact under concurrency).
-    # The admin's and server keys' submissions are audited by the same statement.
+    # The admin's and server keys' submissions are audited by the same statement, and
+    # every accepted submission of a board with a ledger goes into it (`ledgered`), so
+    # that a void can recompute the stored score from what the ledger holds.
     # A row is new when it has no previous score: the usual `xmax = 0` is refused in
     # RETURNING from a partitioned table, the layout docs/postgres.md stages.
     return f"""
@@ -101,11 +109,16 @@ def upsert_sql(operator: Operator, order: Order) -> str:
                    EXISTS (SELECT 1 FROM players pl
                             WHERE pl.id = t.player::uuid AND pl.banned_at IS NOT NULL)
                        AS banned,
+                   -- a segmented board's country index takes the entry too (ranking/)
+                   (SELECT pl.country FROM players pl WHERE pl.id = t.player::uuid)
+                       AS country,
                    t.max_submissions IS NOT NULL AND EXISTS (
                        SELECT 1 FROM scores c
                         WHERE c.leaderboard_id = t.board AND c.period_start = t.period
                           AND c.player_id = t.player::uuid
-                          AND c.submissions >= t.max_submissions) AS limited
+                          AND c.submissions >= t.max_submissions) AS limited,
+                   CASE WHEN t.ledger THEN (SELECT l.ledger_key FROM leaderboards l
+                                             WHERE l.id = t.board) END AS board_key
               FROM unnest({_UNNEST}) WITH ORDINALITY AS t({_NAMES}, n)
         ),
         keyed AS (
@@ -158,8 +171,22 @@ def upsert_sql(operator: Operator, order: Order) -> str:
               FROM w JOIN i ON w.leaderboard_id = i.board AND w.period_start = i.period
                            AND w.player_id = i.player::uuid
              WHERE i.actor IS NOT NULL
+        ),
+        ledgered AS (
+            INSERT INTO submissions (score, player_id, period_start, board_key, details)
+            SELECT i.submitted, w.player_id, w.period_start, i.board_key,
+                   CASE WHEN i.metadata IS NOT NULL OR i.evidence_url IS NOT NULL
+                        THEN jsonb_build_object('metadata', i.metadata::jsonb,
+                                                'evidence_url', i.evidence_url) END
+              FROM w JOIN i ON w.leaderboard_id = i.board AND w.period_start = i.period
+                           AND w.player_id = i.player::uuid
+             WHERE i.board_key IS NOT NULL
+            RETURNING id, board_key, period_start, player_id
         )
-        SELECT i.n, i.banned, w.score, w.reached_seq, w.previous_score, w.inserted,
+        SELECT i.n, i.banned, i.country, w.score, w.reached_seq, w.previous_score, w.inserted,
+               (SELECT g.id FROM ledgered g
+                 WHERE g.board_key = i.board_key AND g.period_start = i.period
+                   AND g.player_id = i.player::uuid) AS submission_id,
                w.score IS NULL AND i.idempotency_key IS NOT NULL AND NOT i.banned
                    AND NOT i.limited AND NOT EXISTS (
                        SELECT 1 FROM keyed

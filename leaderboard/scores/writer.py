@@ -34,7 +34,7 @@ import msgspec
 
 from leaderboard.boards.models import Board, Operator, Order
 from leaderboard.lib.batching import Batcher
-from leaderboard.lib.db import Database
+from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.errors import (
     ConflictError,
     InvalidInputError,
@@ -56,6 +56,10 @@ class StoredScore:
     changed: bool
     inserted: bool = False
     """The player's first entry in this period."""
+    country: str | None = None
+    """The player's profile country (a segmented board's index takes the entry there)."""
+    submission_id: int | None = None
+    """Its row in the ledger; None on a board without one."""
 
 
 class AlreadySubmitted(Exception):
@@ -83,6 +87,9 @@ class Submission:
     actor: str | None = None
     """The admin or a server key submitting for the player (audited); None: the player."""
     request_id: str | None = None
+    evidence_url: str | None = None
+    ledger: bool = True
+    """Keep it in the ledger if the board has one (False: an approval, already there)."""
 
     @property
     def key(self) -> tuple[str, date, str]:
@@ -102,6 +109,8 @@ class Submission:
             max_submissions=self.board.max_submissions,
             actor=self.actor,
             request_id=self.request_id,
+            ledger=self.ledger and self.board.ledger_days > 0,
+            evidence_url=self.evidence_url,
         )
 
 
@@ -195,24 +204,48 @@ class ScoreWriter:
                 outcomes[i] = exc
             return
         for (i, submission), row in zip(round_, rows, strict=True):  # rows in input order
-            if row["banned"]:
-                outcomes[i] = PlayerBanned(f"player {submission.player_id!r} is banned")
-                continue
-            if row["repeated"]:  # its key was there: a repeat, which wrote nothing
-                outcomes[i] = AlreadySubmitted(submission.idempotency_key)
-                continue
-            if row["score"] is None:
-                limit = submission.board.max_submissions
-                outcomes[i] = SubmissionLimitReached(
-                    f"max_submissions: {limit} submissions per player per period reached"
-                )
-                continue
-            outcomes[i] = StoredScore(
-                score=row["score"],
-                reached_seq=row["reached_seq"],
-                changed=row["inserted"] or row["previous_score"] != row["score"],
-                inserted=row["inserted"],
-            )
+            outcomes[i] = _outcome(submission, row)
+
+    async def commit_in(self, conn: Connection, submission: Submission) -> StoredScore:
+        """Apply one submission inside the caller's transaction (an approval), unbatched.
+
+        The same statement as a batch of one; committed with the caller's transaction.
+
+        Raises:
+            PlayerBanned, SubmissionLimitReached, InvalidInputError, NotFoundError: as
+                :meth:`commit` would answer them.
+
+        """
+        sql = UPSERTS[(submission.board.operator, submission.board.order)]
+        try:
+            rows = await conn.fetch(sql, *upsert_arrays([submission.row(None)]))
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise _domain_error(exc, submission) from exc
+        outcome = _outcome(submission, rows[0])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def _outcome(submission: Submission, row: asyncpg.Record) -> StoredScore | Exception:
+    """What one row of the statement's answer means for its submission."""
+    if row["banned"]:
+        return PlayerBanned(f"player {submission.player_id!r} is banned")
+    if row["repeated"]:  # its key was there: a repeat, which wrote nothing
+        return AlreadySubmitted(submission.idempotency_key)
+    if row["score"] is None:
+        limit = submission.board.max_submissions
+        return SubmissionLimitReached(
+            f"max_submissions: {limit} submissions per player per period reached"
+        )
+    return StoredScore(
+        score=row["score"],
+        reached_seq=row["reached_seq"],
+        changed=row["inserted"] or row["previous_score"] != row["score"],
+        inserted=row["inserted"],
+        country=row["country"],
+        submission_id=row["submission_id"],
+    )
 
 
 def _domain_error(exc: Exception, submission: Submission) -> Exception:

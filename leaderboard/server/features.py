@@ -20,6 +20,7 @@ from leaderboard.ranking.feature import FEATURE as RANKING
 from leaderboard.ratelimit.feature import FEATURE as RATELIMIT
 from leaderboard.scores.feature import FEATURE as SCORES
 from leaderboard.server_keys.feature import FEATURE as SERVER_KEYS
+from leaderboard.submissions.feature import FEATURE as SUBMISSIONS
 from leaderboard.web.feature import FEATURE as WEB
 
 FEATURES: tuple[Feature, ...] = (
@@ -32,6 +33,7 @@ FEATURES: tuple[Feature, ...] = (
     RANKING,
     SCORES,
     MODERATION,
+    SUBMISSIONS,
     SERVER_KEYS,
     EVENTS,
     LEAGUES,

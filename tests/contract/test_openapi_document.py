@@ -38,7 +38,14 @@ OPERATION_IDS = {
     ("get", "/v1/leaderboards/{board_id}/players"): "getPlayers",
     ("get", "/v1/leaderboards/{board_id}/players/{player_id}"): "getEntry",
     ("delete", "/v1/leaderboards/{board_id}/players/{player_id}"): "removeEntry",
+    ("get", "/v1/leaderboards/{board_id}/players/{player_id}/submissions"): "listPlayerSubmissions",
+    ("get", "/v1/leaderboards/{board_id}/submissions"): "listPendingSubmissions",
+    ("get", "/v1/submissions/{submission_id}"): "getSubmission",
+    ("post", "/v1/submissions/{submission_id}/approve"): "approveSubmission",
+    ("post", "/v1/submissions/{submission_id}/reject"): "rejectSubmission",
+    ("post", "/v1/submissions/{submission_id}/void"): "voidSubmission",
     ("get", "/v1/leaderboards/{board_id}/players/{player_id}/around"): "getAround",
+    ("get", "/v1/leaderboards/{board_id}/players/{player_id}/history"): "getHistory",
     ("get", "/v1/leaderboards/{board_id}/histogram"): "getHistogram",
     ("get", "/v1/leaderboards/{board_id}/events"): "streamEvents",
     ("post", "/v1/server-keys"): "createServerKey",
@@ -144,6 +151,7 @@ def test_each_operation_lists_what_it_can_answer(document: dict[str, Any]) -> No
 
     assert statuses("post", "/v1/leaderboards/{board_id}/scores") == {
         200,
+        202,  # held for review
         400,
         401,
         403,

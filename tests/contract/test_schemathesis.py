@@ -51,8 +51,8 @@ BOARD = "contract-board"
 # Operations whose caller must be a player: the admin token gets a 403 from them.
 PLAYER_ONLY = {"getMe", "endSession"}
 # Operations that read or write a board's entries: aimed at BOARD (see the module doc).
-ON_THE_BOARD = {"getTop", "getEntry", "getAround", "getPlayers", "getHistogram"}
-ON_THE_BOARD_AND_PLAYER = {"getEntry", "getAround"}
+ON_THE_BOARD = {"getTop", "getEntry", "getAround", "getPlayers", "getHistogram", "getHistory"}
+ON_THE_BOARD_AND_PLAYER = {"getEntry", "getAround", "getHistory"}
 
 
 class Known:
@@ -187,6 +187,9 @@ TRAILING_NEWLINE = [
         },
         "tiers[0].name",
     ),
+    ("submitScore", {"score": 1, "evidence_url": "https://r.example/1\n"}, "evidence_url"),
+    ("rejectSubmission", {"reason": "r\n"}, "reason"),
+    ("voidSubmission", {"reason": "r\n"}, "reason"),
 ]
 
 
@@ -202,6 +205,9 @@ def test_a_trailing_newline_is_refused_as_the_document_says(
     path = {
         "updateProfile": {"player_id": known.player},
         "updateLeaderboard": {"board_id": BOARD},
+        "submitScore": {"board_id": BOARD},
+        "rejectSubmission": {"submission_id": 1},
+        "voidSubmission": {"submission_id": 1},
     }.get(operation_id, {})
     case = operation.Case(body=body, path_parameters=path, media_type="application/json")
     response = case.call_and_validate(

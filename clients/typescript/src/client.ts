@@ -12,10 +12,12 @@ import {
 type Schemas = components["schemas"];
 export type DeviceAuthResponse = Schemas["DeviceAuthResponse"];
 export type SubmitResult = Schemas["SubmitResult"];
+export type HeldResult = Schemas["HeldResult"];
 export type Page = Schemas["Page"];
 export type Entry = Schemas["Entry"];
 export type PlayerEntry = Schemas["PlayerEntry"];
 export type HistogramPage = Schemas["HistogramPage"];
+export type History = Schemas["History"];
 export type Board = Schemas["Board"];
 export type Profile = Schemas["Profile"];
 type QueryOf<O extends keyof operations> = NonNullable<operations[O]["parameters"]["query"]>;
@@ -24,6 +26,7 @@ export type AroundQuery = QueryOf<"getAround">;
 export type EntryQuery = QueryOf<"getEntry">;
 export type PlayersQuery = Omit<QueryOf<"getPlayers">, "ids">;
 export type HistogramQuery = QueryOf<"getHistogram">;
+export type HistoryQuery = QueryOf<"getHistory">;
 
 export interface ClientOptions {
   /** Where the service is, e.g. `https://leaderboard.example.com`. */
@@ -58,8 +61,11 @@ export interface SubmitOptions {
 }
 
 export interface Submitted {
-  /** The service's answer (the same again for a replay). */
+  /** The service's answer (the same again for a replay). When the board held the
+   * submission for review (`held` is set), it carries only `player_id` and `score`. */
   result: SubmitResult;
+  /** Set when the board held the submission for review (202): it counts once approved. */
+  held: HeldResult | null;
   /** True when an earlier attempt had been applied and this is its answer, replayed. */
   replayed: boolean;
   idempotencyKey: string;
@@ -162,8 +168,10 @@ export class LeaderboardClient {
       idempotencyKey,
       signal: options.signal,
     });
+    const held = answer.status === 202 ? (answer.body as HeldResult) : null;
     return {
-      result: answer.body,
+      result: answer.body as SubmitResult,
+      held,
       replayed: answer.headers.get("Idempotent-Replayed") === "true",
       idempotencyKey,
       attempts: answer.attempts,
@@ -220,6 +228,17 @@ export class LeaderboardClient {
       path,
       query,
     });
+    return answer.body;
+  }
+
+  /** The player's rank in each period, newest first (final ranks once ended), and the best. */
+  async history(boardId: string, playerId: string, query: HistoryQuery = {}): Promise<History> {
+    const path = { board_id: boardId, player_id: playerId };
+    const answer = await this.http.call(
+      "/v1/leaderboards/{board_id}/players/{player_id}/history",
+      "get",
+      { path, query },
+    );
     return answer.body;
   }
 

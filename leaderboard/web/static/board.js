@@ -23,7 +23,8 @@ const PERIOD_NAMES = {
 
 let board = null;
 // What is shown: the period ("current", "previous" or a day YYYY-MM-DD) and the page.
-const view = { period: "current", offset: 0 };
+// country: the players of one country only (boards with the country segment), or null.
+const view = { period: "current", offset: 0, country: null };
 let currentStart = null; // the current period's first day, as the API says it
 let watched = null; // the chosen player's id
 let watchedEntry = null; // and their entry in the period shown
@@ -55,6 +56,7 @@ async function getJson(url) {
 function query(params = {}) {
   const q = new URLSearchParams(params);
   if (view.period !== "current") q.set("period", view.period);
+  if (view.country) q.set("country", view.country);
   const text = q.toString();
   return text ? `?${text}` : "";
 }
@@ -220,6 +222,28 @@ function setPeriod(period) {
   refreshAll(true);
 }
 
+// The country filter: two letters show that country's players, ranked among themselves.
+function setCountry(text) {
+  const country = /^[a-z]{2}$/i.test(text) ? text.toUpperCase() : null;
+  if (country === view.country) return;
+  view.country = country;
+  view.offset = 0;
+  lastRanks = new Map();
+  marks.clear();
+  $("country-shown").textContent = country ? `ranked within ${country}` : "";
+  refreshAll(true);
+}
+
+function setUpCountries() {
+  if (!(board.segments || []).includes("country")) return;
+  $("country").addEventListener("input", () => {
+    const text = $("country").value.trim();
+    if (text === "" || text.length === 2) setCountry(text);
+  });
+  $("countries").addEventListener("submit", (event) => event.preventDefault());
+  $("countries").hidden = false;
+}
+
 // ---- the histogram ---------------------------------------------------------------
 
 let histogramAt = 0;
@@ -367,14 +391,35 @@ async function choose(playerId, name) {
   if (name) $("player").value = name;
   chosenText = $("player").value.trim();
   const entry = await refreshEntry();
+  refreshBest().catch(() => {});
   if (!entry) return;
-  view.offset = Math.floor((entry.rank - 1) / PAGE_SIZE) * PAGE_SIZE;
+  // Their place in the order (under shared ranks a rank may be far from it).
+  view.offset = Math.floor(((entry.position || entry.rank) - 1) / PAGE_SIZE) * PAGE_SIZE;
   lastRanks = new Map();
   if (await refreshTop().catch(showError)) {
     const mine = $("top").querySelector("tr.me");
     if (mine) mine.scrollIntoView({ block: "nearest", behavior: "smooth" });
   }
   if (lastShape) drawHistogram(lastShape);
+}
+
+const sharedRanks = () => board.ranks === "competition" || board.ranks === "dense";
+const RANK_NOTES = {
+  competition: "Tied scores share a rank (1, 2, 2, 4)",
+  dense: "Tied scores share a rank (1, 2, 2, 3)",
+};
+
+// The chosen player's best rank of any period (resetting boards: their history).
+async function refreshBest() {
+  $("entry-best").hidden = true;
+  if (!watched || board.reset === "never") return;
+  const player = watched;
+  const history = await getJson(api(`/players/${encodeURIComponent(player)}/history?limit=1`));
+  if (player !== watched || !history.best) return;
+  const when = history.best.period === currentStart ? "this period"
+    : `the period from ${history.best.period}`;
+  $("entry-best").textContent = `Best: #${num(history.best.rank)}, in ${when}`;
+  $("entry-best").hidden = false;
 }
 
 async function refreshEntry() {
@@ -402,9 +447,10 @@ async function refreshEntry() {
   $("entry-percentile").textContent = `${pct}%`;
   $("entry-percentile").title = `ahead of ${pct}% of the other players`;
   const points = entry.to_next === null ? "" : plural(entry.to_next, "point", "points");
+  // Under shared ranks a tie shares the rank: the next rank takes equalling the score above.
+  const goal = sharedRanks() ? "to tie the next score up" : "to pass the next player";
   $("entry-next").textContent = entry.to_next === null ? "First place: nobody left to pass."
-    : board.order === "asc" ? `${points} lower to pass the next player`
-      : `${points} to pass the next player`;
+    : board.order === "asc" ? `${points} lower ${goal}` : `${points} ${goal}`;
   $("entry").hidden = false;
   return entry;
 }
@@ -441,6 +487,10 @@ function onEvent(event) {
     return;
   }
   if (!isLive()) return; // a past period does not change
+  if (view.country) { // events number the whole board: the country's table is read again
+    scheduleRefresh();
+    return;
+  }
   if (event.type === "rank_changed") {
     if (event.previous_rank !== event.rank) mark(event.player_id, event.previous_rank, event.rank);
   } else if (event.type === "overtaken") {
@@ -526,9 +576,14 @@ async function main() {
   setStatus("connecting…");
   document.title = `${board.name} · Leaderboard`;
   $("title").textContent = board.name;
+  if (RANK_NOTES[board.ranks]) {
+    $("ranks").textContent = RANK_NOTES[board.ranks];
+    $("ranks").hidden = false;
+  }
   $("board").hidden = false;
   await refreshTop().catch(showError); // read again once the WebSocket is up
   setUpPeriods();
+  setUpCountries();
   setInterval(tick, 1000);
   refreshHistogram().catch(() => {});
   $("first").addEventListener("click", () => goTo(0));

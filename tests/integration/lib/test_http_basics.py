@@ -266,6 +266,7 @@ async def test_options_lists_every_method_of_the_path_without_a_token(
             key_id=uuid.uuid4().hex,
             league_id="any",
             cohort="1-1-1",
+            submission_id=1,
         )
         response = await client.options(url)
         assert response.status_code == 204, (url, response.text)

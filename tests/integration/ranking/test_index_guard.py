@@ -131,6 +131,10 @@ async def test_a_score_moved_behind_our_back_is_put_back(
     assert report.repaired >= 1
     assert report.rebuilt == [], "one entry repaired, not the whole board"
     assert await served(live, board_id) == await postgres_ranking(database_url, board_id)
+    # The distinct scores mend with the entry: dense ranks count 15 scores again.
+    dense = await top(live.http, board_id, ranks="dense")
+    assert [e["rank"] for e in dense["entries"]] == list(range(1, 16))
+    assert await redis.zcard(keys.distinct) == 15
 
 
 async def test_an_entry_added_behind_the_scripts_back_goes_in_one_round(

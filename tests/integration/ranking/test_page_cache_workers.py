@@ -19,6 +19,7 @@ from leaderboard.lib.keys import Keys
 from leaderboard.lib.settings import Settings
 from leaderboard.players.service import PlayerService
 from leaderboard.ranking.service import RankingService
+from leaderboard.scores.models import SubmitResult
 from leaderboard.scores.service import ScoreService
 from leaderboard.server.app import create_app
 from leaderboard.server.services import build_services, close_services
@@ -134,6 +135,7 @@ async def test_a_worker_never_serves_a_cached_page_missing_its_own_change(
     async def a_submission_completes_meanwhile(_ids: Sequence[str]) -> None:
         if armed and not submitted:
             outcome = await services.get(ScoreService).submit_score(board_id, players[2], 100, None)
+            assert isinstance(outcome.result, SubmitResult)
             submitted.append(outcome.result.rank)
 
     cached = msgspec.structs.replace(settings, top_page_cache_ms=30_000)

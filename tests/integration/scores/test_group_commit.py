@@ -56,7 +56,14 @@ async def test_one_statement_commits_a_batch_like_the_submissions_one_by_one(
     outcomes = await writer.commit_together(plan)
     stored = [s for s in outcomes if isinstance(s, StoredScore)]
     assert len(stored) == len(plan), outcomes
-    assert stored[0] == StoredScore(10, stored[0].reached_seq, changed=True, inserted=True)
+    first = stored[0]
+    assert first == StoredScore(
+        10, first.reached_seq, changed=True, inserted=True, submission_id=first.submission_id
+    )
+    # Every accepted submission is in the ledger, each with its own id.
+    ids = [s.submission_id for s in stored]
+    assert all(isinstance(i, int) for i in ids)
+    assert len(set(ids)) == len(ids)
     assert (stored[1].score, stored[1].changed, stored[1].inserted) == (10, False, False)
     assert stored[1].reached_seq == stored[0].reached_seq  # an equal-or-worse best keeps it
     assert (stored[3].score, stored[3].changed) == (12, True)

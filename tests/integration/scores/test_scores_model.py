@@ -196,9 +196,13 @@ async def test_submissions_and_reads_follow_the_reference_model(
         player_id = players[who][0]
         expected = model.submit(player_id, score)
         got = await submit(client, board_id, player_id, score)
-        assert got == {**expected, "leaderboard": board_id, "period": None}, (
-            f"submission #{step + 1} ({operator}/{order}): {score} for player {who}"
-        )
+        assert isinstance(got["submission_id"], int)
+        assert got == {
+            **expected,
+            "leaderboard": board_id,
+            "period": None,
+            "submission_id": got["submission_id"],
+        }, f"submission #{step + 1} ({operator}/{order}): {score} for player {who}"
 
     ranking = model.ranking()
     total = len(ranking)
@@ -233,6 +237,7 @@ async def test_submissions_and_reads_follow_the_reference_model(
             "display_name": name,
             "score": model.entries[player_id].score,
             "rank": rank,
+            "position": rank,  # ordinal ranks: the place in the order
             "total": total,
             "leaderboard": board_id,
             "period": None,
@@ -409,6 +414,8 @@ async def test_an_index_whose_hash_holds_whole_members_still_works(
     old, gone, new = (str(uuid.uuid4()) for _ in range(3))
     await redis.zadd(keys.scores, {member_for(3, old): -50, member_for(4, gone): -40})
     await redis.hset(keys.members, mapping={old: member_for(3, old), gone: member_for(4, gone)})
+    # The distinct scores came later still; an index without them is rebuilt (D-038).
+    await redis.zadd(keys.distinct, {"-50": -50, "-40": -40})
     await redis.set(keys.ready, "1")
 
     around = await index.around(keys, "desc", old, 0)

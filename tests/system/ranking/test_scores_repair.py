@@ -26,11 +26,13 @@ from leaderboard.ranking.locator import IndexLocator
 from leaderboard.ranking.page_cache import TopPageCache
 from leaderboard.ranking.rebuild import Rebuilder
 from leaderboard.ranking.records import ScoreRecords
+from leaderboard.ranking.results import PeriodResults
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ratelimit import RateLimiter
 from leaderboard.scores.admission import Admission
 from leaderboard.scores.idempotency import IdempotencyStore
 from leaderboard.scores.repository import ScoreRepository
+from leaderboard.scores.review import ReviewRules
 from leaderboard.scores.service import ScoreService
 from leaderboard.scores.writer import ScoreWriter
 from tests.helpers import async_wait_until
@@ -69,6 +71,7 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
         top_pages=TopPageCache(0),
         events=EventSettings(),
         clock=system_clock,
+        results=PeriodResults(db, system_clock),
     )
     idem = IdempotencyStore(db, ScriptPipeline(redis), keys)
     service = ScoreService(
@@ -78,6 +81,7 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
         index=index,
         admission=Admission(ScriptPipeline(redis), RateLimiter(ScriptPipeline(redis), keys), idem),
         idempotency=idem,
+        review=ReviewRules(index),
         clock=system_clock,
     )
     board = await boards.create(

@@ -189,7 +189,7 @@ export interface paths {
         head?: never;
         /**
          * Change a board's rules (admin); in effect at once in every worker
-         * @description Any of `name`, `metadata`, `rate_limit`, `client_submissions`, `min_score`, `max_score`, `starts_at`, `ends_at`, `max_submissions`, `overtake_events`, `keep_periods`; absent fields stay, null clears the optional ones. `id`, `order`, `operator` and `reset` are fixed at creation (400). Audited.
+         * @description Any of `name`, `metadata`, `rate_limit`, `client_submissions`, `min_score`, `max_score`, `starts_at`, `ends_at`, `max_submissions`, `overtake_events`, `keep_periods`, `ranks`; absent fields stay, null clears the optional ones. `id`, `order`, `operator` and `reset` are fixed at creation (400). Audited.
          */
         patch: operations["updateLeaderboard"];
         trace?: never;
@@ -241,6 +241,26 @@ export interface paths {
         };
         /** How many entries score in each of equal-width ranges (the board's shape) */
         get: operations["getHistogram"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/leaderboards/{board_id}/players/{player_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The player's rank in each period, newest first (final ranks once ended)
+         * @description The periods in which the player has an entry (the current one live), with `best`: the best rank of any period (the newest of equal ones).
+         */
+        get: operations["getHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -319,6 +339,117 @@ export interface paths {
         post: operations["banPlayer"];
         /** Unban a player (admin): their entries come back where they ranked */
         delete: operations["unbanPlayer"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/leaderboards/{board_id}/players/{player_id}/submissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A player's submissions of a period, newest first (that player, or admin)
+         * @description Every submission the ledger keeps (`ledger_days`), whatever its status: accepted, pending, approved, rejected (with the reason) or voided.
+         */
+        get: operations["listPlayerSubmissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/leaderboards/{board_id}/submissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The review queue: pending submissions, oldest first (admin, server key) */
+        get: operations["listPendingSubmissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/submissions/{submission_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a held submission (admin, server key): it counts now
+         * @description Applied with the board's operator to the period it was submitted in; ranks, events and audit as for an accepted submission.
+         */
+        post: operations["approveSubmission"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/submissions/{submission_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One submission (its player, the admin, a server key of its board) */
+        get: operations["getSubmission"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/submissions/{submission_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a held submission (admin, server key): it never counts */
+        post: operations["rejectSubmission"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/submissions/{submission_id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void a counted submission (admin): the player's score is recomputed
+         * @description The stored score of the submission's period is recomputed from the player's remaining counted submissions (`best`: the best; `latest`: the newest; `sum`: their total); with none left the entry is removed. Ranks, events (`rank_changed` or `entry_removed`) and the audit log follow.
+         */
+        post: operations["voidSubmission"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -561,6 +692,11 @@ export interface components {
         BanRequest: {
             reason?: string | null;
         };
+        /** BestRank */
+        BestRank: {
+            period: string | null;
+            rank: number;
+        };
         /** Board */
         Board: {
             id: string;
@@ -587,6 +723,21 @@ export interface components {
             /** @default 10 */
             overtake_events: number;
             keep_periods?: number | null;
+            /**
+             * @default ordinal
+             * @enum {string}
+             */
+            ranks: "ordinal" | "competition" | "dense";
+            segments?: "country"[];
+            /** @default 30 */
+            ledger_days: number;
+            /**
+             * @default none
+             * @enum {string}
+             */
+            review: "none" | "rules" | "all";
+            review_jump?: number | null;
+            review_top?: number | null;
             /** @default true */
             open: boolean;
         };
@@ -626,6 +777,21 @@ export interface components {
             /** @default 10 */
             overtake_events: number;
             keep_periods?: number | null;
+            /**
+             * @default ordinal
+             * @enum {string}
+             */
+            ranks: "ordinal" | "competition" | "dense";
+            segments?: "country"[];
+            /** @default 30 */
+            ledger_days: number;
+            /**
+             * @default none
+             * @enum {string}
+             */
+            review: "none" | "rules" | "all";
+            review_jump?: number | null;
+            review_top?: number | null;
         };
         /** BoardList */
         BoardList: {
@@ -648,6 +814,11 @@ export interface components {
             max_submissions?: number | null;
             overtake_events?: number;
             keep_periods?: number | null;
+            ranks?: "ordinal" | "competition" | "dense";
+            ledger_days?: number;
+            review?: "none" | "rules" | "all";
+            review_jump?: number | null;
+            review_top?: number | null;
         };
         /** Bucket */
         Bucket: {
@@ -674,6 +845,10 @@ export interface components {
             tier_level: number;
             closed: boolean;
             season_ends_at: string | null;
+        };
+        /** Decision */
+        Decision: {
+            reason: string;
         };
         /** DeviceAuthRequest */
         DeviceAuthRequest: {
@@ -726,12 +901,27 @@ export interface components {
              */
             status: "ok";
         };
+        /** HeldResult */
+        HeldResult: {
+            submission_id: number;
+            status: string;
+            player_id: string;
+            score: number;
+        };
         /** HistogramPage */
         HistogramPage: {
             leaderboard: string;
             period: string | null;
             total: number;
             buckets: components["schemas"]["Bucket"][];
+        };
+        /** History */
+        History: {
+            leaderboard: string;
+            span: string;
+            player_id: string;
+            periods: components["schemas"]["PeriodStanding"][];
+            best: components["schemas"]["BestRank"] | null;
         };
         /** League */
         League: {
@@ -793,6 +983,14 @@ export interface components {
             total: number;
             entries: components["schemas"]["Entry"][];
         };
+        /** PeriodStanding */
+        PeriodStanding: {
+            period: string | null;
+            score: number;
+            rank: number;
+            total: number;
+            percentile: number;
+        };
         /** PlayerCreate */
         PlayerCreate: {
             /** @description 1 to 64 characters, not blank; no control or format characters (bidi overrides and isolates, zero-width characters, U+FEFF) and no line or paragraph separators */
@@ -818,6 +1016,8 @@ export interface components {
             period: string | null;
             percentile: number;
             to_next: number | null;
+            /** @default 0 */
+            position: number;
         };
         /** Profile */
         Profile: {
@@ -872,6 +1072,8 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             player_id?: string | null;
+            /** @description An http(s) URL, at most 512 characters */
+            evidence_url?: string | null;
         };
         /** SeasonEnd */
         SeasonEnd: {
@@ -929,6 +1131,28 @@ export interface components {
             tier_level: number;
             members: number;
         };
+        /** SubmissionList */
+        SubmissionList: {
+            submissions: components["schemas"]["SubmissionView"][];
+        };
+        /** SubmissionView */
+        SubmissionView: {
+            id: number;
+            leaderboard: string;
+            period: string | null;
+            player_id: string;
+            score: number;
+            /** @enum {string} */
+            status: "accepted" | "pending" | "approved" | "rejected" | "voided";
+            /** Format: date-time */
+            submitted_at: string;
+            decided_at: string | null;
+            reason: string | null;
+            evidence_url: string | null;
+            metadata: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** SubmitResult */
         SubmitResult: {
             player_id: string;
@@ -939,6 +1163,7 @@ export interface components {
             changed: boolean;
             leaderboard: string;
             period: string | null;
+            submission_id?: number | null;
         };
         /** Tier */
         Tier: {
@@ -1060,7 +1285,7 @@ export interface operations {
                 /** @description an entry's id */
                 before?: number | null;
                 /** @description one kind of write */
-                action?: "leaderboard.create" | "leaderboard.update" | "leaderboard.delete" | "server_key.create" | "server_key.revoke" | "entry.remove" | "player.ban" | "player.unban" | "player.create" | "player.update" | "player.delete" | "score.submit" | "league.create" | "league.delete" | "league.season_end" | null;
+                action?: "leaderboard.create" | "leaderboard.update" | "leaderboard.delete" | "server_key.create" | "server_key.revoke" | "entry.remove" | "player.ban" | "player.unban" | "player.create" | "player.update" | "player.delete" | "score.submit" | "submission.approve" | "submission.reject" | "submission.void" | "league.create" | "league.delete" | "league.season_end" | null;
                 /** @description `admin`, or `server-key:<id>` for one server key */
                 actor?: string | null;
                 /** @description a board's id */
@@ -1841,6 +2066,10 @@ export interface operations {
                 radius?: number;
                 /** @description current (default), previous, or any date YYYY-MM-DD inside the period (400 for another value, for previous or a date on a board that never resets, and for a period that has not started) */
                 period?: string | null;
+                /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
+                ranks?: "ordinal" | "competition" | "dense";
+                /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
+                country?: string | null;
             };
             header?: never;
             path: {
@@ -1896,6 +2125,10 @@ export interface operations {
             query?: {
                 /** @description current (default), previous, or any date YYYY-MM-DD inside the period (400 for another value, for previous or a date on a board that never resets, and for a period that has not started) */
                 period?: string | null;
+                /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
+                ranks?: "ordinal" | "competition" | "dense";
+                /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
+                country?: string | null;
             };
             header?: never;
             path: {
@@ -2025,6 +2258,10 @@ export interface operations {
                 buckets?: number;
                 /** @description current (default), previous, or any date YYYY-MM-DD inside the period (400 for another value, for previous or a date on a board that never resets, and for a period that has not started) */
                 period?: string | null;
+                /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
+                ranks?: "ordinal" | "competition" | "dense";
+                /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
+                country?: string | null;
             };
             header?: never;
             path: {
@@ -2074,6 +2311,62 @@ export interface operations {
             };
         };
     };
+    getHistory: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
+                ranks?: "ordinal" | "competition" | "dense";
+            };
+            header?: never;
+            path: {
+                board_id: string;
+                player_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["History"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. A bad query parameter, or a `period` the board does not have. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. No such leaderboard. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     getPlayers: {
         parameters: {
             query?: {
@@ -2083,6 +2376,10 @@ export interface operations {
                 limit?: number;
                 /** @description current (default), previous, or any date YYYY-MM-DD inside the period (400 for another value, for previous or a date on a board that never resets, and for a period that has not started) */
                 period?: string | null;
+                /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
+                ranks?: "ordinal" | "competition" | "dense";
+                /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
+                country?: string | null;
             };
             header?: never;
             path: {
@@ -2139,6 +2436,10 @@ export interface operations {
                 offset?: number;
                 /** @description current (default), previous, or any date YYYY-MM-DD inside the period (400 for another value, for previous or a date on a board that never resets, and for a period that has not started) */
                 period?: string | null;
+                /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
+                ranks?: "ordinal" | "competition" | "dense";
+                /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
+                country?: string | null;
             };
             header?: never;
             path: {
@@ -2218,7 +2519,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubmitResult"];
+                    "application/json": components["schemas"]["SubmitResult"] | components["schemas"]["HeldResult"];
+                };
+            };
+            /** @description Held for review (the board's `review`): it counts once approved; no rank changed. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeldResult"];
                 };
             };
             /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. Also no player_id from the admin or a server key, a score written as a float (`1.0`: JSON Schema calls it an integer, the service does not), a score outside the board's min_score/max_score, a sum that would leave the range, or metadata over 4 KiB of JSON or holding NUL characters. */
@@ -2438,6 +2748,493 @@ export interface operations {
             };
             /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. No such player. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listPlayerSubmissions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description current (default), previous, or any date YYYY-MM-DD inside the period (400 for another value, for previous or a date on a board that never resets, and for a period that has not started) */
+                period?: string | null;
+            };
+            header?: never;
+            path: {
+                board_id: string;
+                player_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionList"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the token scheme expected. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. No such leaderboard. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listPendingSubmissions: {
+        parameters: {
+            query?: {
+                status?: "pending";
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                board_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionList"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the token scheme expected. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. No such leaderboard. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    approveSubmission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionView"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the token scheme expected. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but may not do this. Also a banned player's submission (it stays pending). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. Not in the ledger. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state. The submission is decided already (approved, rejected, voided). Or the player reached max_submissions. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getSubmission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionView"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the token scheme expected. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. Not in the ledger. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rejectSubmission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionView"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the token scheme expected. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. Not in the ledger. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state. The submission is decided already (approved, rejected, voided). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`LEADERBOARD_MAX_BODY_BYTES`, 1 MiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Postgres or Redis is unavailable (`dependency` names it): retry after `Retry-After` seconds. On a write, `outcome: unknown` says it may have been applied. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    voidSubmission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionView"];
+                };
+            };
+            /** @description Invalid input. `field` names the first offending field (a body field, a query parameter, a header, or `body` when the body is not a JSON object of the right shape) and `errors` lists every problem found; `detail` names the field too. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the token scheme expected. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found. Malformed ids are unknown ids: a 404, not a 400. No submission ever had this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state. Voided already, not counted (pending, rejected), or no longer kept by the ledger. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`LEADERBOARD_MAX_BODY_BYTES`, 1 MiB by default). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,1 @@
+"""Verified results: the submission ledger's reads, the review queue, and voids."""
