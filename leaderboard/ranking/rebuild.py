@@ -103,13 +103,14 @@ class Rebuilder:
                     pipe.pexpire(key, LOCK_TTL_MS)  # a long rebuild keeps its lock alive
                 await pipe.execute()
                 # Their digest, in parts of FILL_PART entries (each call holds Redis a few
-                # ms; the calls of a batch leave in one pipeline).
+                # ms; the calls of a batch leave in one pipeline). A country's segment has
+                # none: the index guard checks the board's index, which holds every entry.
                 await asyncio.gather(
                     *(
                         self._index.fill(
                             keys, token, board.order, batch[i : i + FILL_PART], LOCK_TTL_MS
                         )
-                        for i in range(0, len(batch), FILL_PART)
+                        for i in range(0, len(batch) if country is None else 0, FILL_PART)
                     )
                 )
                 done += len(batch)
