@@ -37,6 +37,10 @@ class IndexKeys:
     cursors: str
     """Hash: where the rolling check goes on (``player``: a player id, ``rank``: a rank);
     TTL 1 day."""
+    digest: str
+    """Hash: bucket (the player id's first three hex digits, as a number) → the digest of
+    its entries, changed in the same step as ``scores`` (ranking/index_digest.lua); the
+    index guard compares it with Postgres' score_digests. The index's lifetime."""
     distinct: str
     """Sorted set of the distinct Redis scores of ``scores`` (member: the score as an
     integer, score: the same), so that a dense rank is one ``ZCOUNT`` (docs/ranking.md)."""
@@ -44,6 +48,10 @@ class IndexKeys:
     def temporary(self, token: str) -> tuple[str, str]:
         """Where a rebuild writes the new index before swapping it in (with a TTL)."""
         return f"{self.scores}:tmp:{token}", f"{self.members}:tmp:{token}"
+
+    def temporary_digest(self, token: str) -> str:
+        """Where a rebuild writes the new index's digest (swapped in with it)."""
+        return f"{self.digest}:tmp:{token}"
 
     def temporary_distinct(self, token: str) -> str:
         """Where a rebuild writes the new distinct scores (with a TTL)."""
@@ -145,6 +153,7 @@ class Keys:
             journal=f"{base}:journal",
             check=f"{base}:check",
             cursors=f"{base}:cursors",
+            digest=f"{base}:digest",
             distinct=f"{base}:d",
         )
 

@@ -61,6 +61,38 @@ class IndexChecks:
             self._locator.keys(board, period), first, first + count - 1
         )
 
+    async def digest_of(
+        self, board: Board, period: date, buckets: list[int]
+    ) -> dict[int, str | None]:
+        """The index's digest of each of ``buckets`` now (None: an empty bucket)."""
+        if not buckets:
+            return {}
+        digest = self._locator.keys(board, period).digest
+        values = await self._redis.hmget(digest, [str(bucket) for bucket in buckets])
+        return {b: None if v is None else str(v) for b, v in zip(buckets, values, strict=True)}
+
+    async def bucket_members(self, board: Board, period: date, bucket: int) -> list[str]:
+        """The players with an entry or a tombstone whose id falls in ``bucket``.
+
+        A scan of the whole members hash (HSCAN MATCH): only for a bucket holding more
+        than one entry Postgres does not have, which the digest cannot name.
+        """
+        members = self._locator.keys(board, period).members
+        return [
+            player
+            async for player, _ in self._redis.hscan_iter(
+                members, match=f"{bucket:03x}*", count=10_000
+            )
+        ]
+
+    async def set_digest(
+        self, board: Board, period: date, bucket: int, seen: str, digest: str
+    ) -> bool:
+        """Set a bucket's digest to what its entries make, if it is still ``seen``."""
+        return await self._scripts.set_digest(
+            self._locator.keys(board, period), bucket, seen, digest
+        )
+
     async def save_cursors(
         self, board: Board, period: date, player_cursor: str, rank_cursor: int
     ) -> None:

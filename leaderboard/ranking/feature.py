@@ -8,6 +8,7 @@ from leaderboard.lib.features import Feature, Provided, Services
 from leaderboard.players.service import PlayerService
 from leaderboard.ranking.controller import RankingController
 from leaderboard.ranking.countries import CountryMoves
+from leaderboard.ranking.digests import ScoreDigests
 from leaderboard.ranking.guard import IndexGuard
 from leaderboard.ranking.history import PlayerHistory
 from leaderboard.ranking.index import EventSettings, RankIndex
@@ -63,6 +64,7 @@ def build(services: Services) -> None:
         IndexGuard(
             boards=boards,
             records=records,
+            digests=ScoreDigests(infra.db),
             index=index,
             clock=infra.clock,
             interval_seconds=settings.index_check_seconds,

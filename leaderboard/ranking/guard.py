@@ -10,17 +10,22 @@ without an operator (docs/operations.md states the guarantee, docs/decisions.md 
   Postgres has settled rows, or whose members hash holds fewer fields than the set has
   entries (the hash, or part of it, lost), is rebuilt. Reads and writes that find such a
   torn index, or no ready marker, rebuild it first (index_common.lua, rebuild.py).
-- **Entries that disagree** (a score changed behind our back, a write that never landed,
-  an entry Postgres does not have): a rolling check compares a slice of the board each
-  round, by player id from Postgres' side and by rank from Redis' side, and repairs each
-  entry alone (no rebuild).
+- **Entries that disagree** (a write that never landed, a removal that never did, a
+  score changed in Postgres by hand): each round compares the per-bucket digests of both
+  sides and repairs the entries of the buckets that differ, each alone (convergence.py):
+  found within one round whatever the board's size. An index whose digest no longer
+  counts its sorted set (entries added or dropped behind the scripts' back, or an index
+  from before digests) is rebuilt.
+- **A score changed in Redis behind the scripts' back** (the digest cannot see it): a
+  rolling check compares a slice of the board each round, by player id from Postgres'
+  side and by rank from Redis' side, and repairs each entry alone (no rebuild).
 - **Writes whose outcome was unknown** (Postgres timed out after the statement was sent)
   are remembered in Redis as suspects and checked every round for an hour, by any worker.
 
 Every round takes each board's current period once across all workers (a lock per index
 with the interval as TTL), so the cost does not grow with the number of workers. One
-round over a board costs a few Redis calls and two primary-key range reads in Postgres,
-never a scan of the board.
+round over a board costs a few Redis calls, the two sides' digests (≤ 4096 buckets) and
+a few primary-key range reads in Postgres, never a scan of the board.
 """
 
 from __future__ import annotations
@@ -37,9 +42,11 @@ from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.lib.metrics import INDEX_REPAIRS
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.tasks import Periodic
+from leaderboard.ranking.convergence import DigestPass, agrees
+from leaderboard.ranking.digests import Digest, ScoreDigests
 from leaderboard.ranking.index import RankIndex
 from leaderboard.ranking.records import CheckedRow, ScoreRecords
-from leaderboard.ranking.values import TOMBSTONE, HeldEntry, to_redis_score
+from leaderboard.ranking.values import TOMBSTONE
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +61,13 @@ class PeriodReport:
     board_id: str
     checked: bool = False
     rebuilt: str | None = None
-    """Why the index was rebuilt: restart, missing; None when it was not."""
+    """Why the index was rebuilt: restart, missing, digest, diverged; None when it was not."""
     repaired: int = 0
     removed: int = 0
     compared: int = 0
+    differing: int = 0
+    """Buckets whose digests differed (read twice)."""
+    reseeded: int = 0
 
 
 @dataclass
@@ -79,6 +89,7 @@ class IndexGuard:
         *,
         boards: BoardService,
         records: ScoreRecords,
+        digests: ScoreDigests,
         index: RankIndex,
         clock: Clock,
         interval_seconds: float,
@@ -86,6 +97,8 @@ class IndexGuard:
     ) -> None:
         self._boards = boards
         self._records = records
+        self._digests = digests
+        self._digest_pass = DigestPass(digests=digests, records=records, index=index)
         self._index = index
         self._clock = clock
         self._interval = interval_seconds
@@ -104,6 +117,7 @@ class IndexGuard:
     async def run_once(self) -> RoundReport:
         """Check each span's current period of every board (unless another worker does)."""
         report = RoundReport()
+        await self._digests.fold()
         for board in await self._boards.list():
             for view in board.views():
                 period = resolve_period(view.reset, None, self._clock())
@@ -130,6 +144,10 @@ class IndexGuard:
             state.members < state.entries
         ):
             return await self._rebuild(board, period, report, "missing")
+        # The digest must count the set's entries: entries added or dropped other than by
+        # the index scripts (or an index from before digests) leave it behind.
+        if sum(Digest.parse(value).entries for value in state.digest.values()) != state.entries:
+            return await self._rebuild(board, period, report, "digest")
 
         rows = await self._records.rows_after(board, period, state.player_cursor, self._slice)
         player_cursor = rows[-1].player_id if len(rows) >= self._slice else ""
@@ -139,6 +157,12 @@ class IndexGuard:
         await self._compare(board, period, rows, report)
         rank_cursor = await self._remove_extras(board, period, state.rank_cursor, report)
         await self._index.checks.save_cursors(board, period, player_cursor, rank_cursor)
+        digests = await self._digest_pass.run(board, period, state.digest)
+        if digests.rebuild:
+            return await self._rebuild(board, period, report, "diverged")
+        report.repaired += digests.repaired
+        report.removed += digests.removed
+        report.differing, report.reseeded = digests.differing, digests.reseeded
         if report.repaired or report.removed:
             INDEX_REPAIRS.labels("diverged").inc(report.repaired + report.removed)
             logger.warning(
@@ -167,7 +191,7 @@ class IndexGuard:
         held = await self._index.checks.held(board, period, [row.player_id for row in rows])
         report.compared += len(rows)
         for row, entry in zip(rows, held, strict=True):
-            if _agrees(entry, row, board) or not row.settled or entry.value == TOMBSTONE:
+            if agrees(entry, row, board) or not row.settled or entry.value == TOMBSTONE:
                 continue  # a tombstone: the player is being deleted
             report.repaired += await self._index.correct(
                 board, period, row.player_id, entry, row.score, row.reached_seq
@@ -192,12 +216,6 @@ class IndexGuard:
             self._extras[(board.id, board.span, period)] = extras - confirmed
             return first  # look at this window again next round
         return first + self._slice if len(window) >= self._slice else 0
-
-
-def _agrees(entry: HeldEntry, row: CheckedRow, board: Board) -> bool:
-    if entry.seq != row.reached_seq or entry.redis_score is None:
-        return False
-    return int(float(entry.redis_score)) == to_redis_score(row.score, board.order)
 
 
 def _suspects_of(suspects: list[str], board: Board, period: date) -> list[str]:

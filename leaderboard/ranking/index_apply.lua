@@ -10,6 +10,7 @@
 --          the period: scores, members, ready, rebuild lock, journal, distinct. Changed
 --          alike (no events) when it is built; noted in its journal while it is rebuilt;
 --          else left alone (it is built from Postgres when first read).
+-- KEYS[#KEYS] (the last)  digest (index_digest.lua)
 -- ARGV[1]  player id
 -- ARGV[2]  Redis score (the stored score, negated on desc boards)
 -- ARGV[3]  member: "<reached seq as 16 hex digits>:<player id>"
@@ -157,10 +158,11 @@ if current then
   take_member(KEYS[1], KEYS[7], current)
 end
 redis.call('ZADD', KEYS[1], score, member)
+digest_change(KEYS[#KEYS], player, previous_score, current, score, member)
 redis.call('HSET', KEYS[2], player, string.sub(member, 1, 16))
 local new_score = distinct_add(KEYS[7], score)
 if ARGV[4] ~= '0' then
-  for _, key in ipairs({KEYS[1], KEYS[2], KEYS[3], KEYS[7]}) do
+  for _, key in ipairs({KEYS[1], KEYS[2], KEYS[3], KEYS[7], KEYS[#KEYS]}) do
     redis.call('PEXPIRE', key, ARGV[4])
   end
 end

@@ -5,6 +5,7 @@
 -- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  rebuild lock   KEYS[4]  journal
 -- KEYS[5]  the board's event stream (a key of the same slot when no event is published)
 -- KEYS[6]  distinct scores zset (index_common.lua)
+-- KEYS[7]  digest (index_digest.lua; changed only if it exists, as the members hash)
 -- ARGV[1]  player id
 -- ARGV[2]  "1": for good (TOMBSTONE); "0": just the entry
 -- ARGV[3]  event channel; empty: publish nothing.  ARGV[4] the event (JSON without its
@@ -17,7 +18,12 @@ if current == TOMBSTONE then  -- removed already
   current = false
 end
 if current then
-  take_member(KEYS[1], KEYS[6], member_of(ARGV[1], current))
+  local member = member_of(ARGV[1], current)
+  local score = redis.call('ZSCORE', KEYS[1], member)
+  take_member(KEYS[1], KEYS[6], member)
+  if score and redis.call('EXISTS', KEYS[7]) == 1 then
+    digest_change(KEYS[7], ARGV[1], score, member, false, false)
+  end
 end
 -- Only in an index that exists: an expired past period must not come back as a
 -- members hash without a TTL; a rebuild of it reads Postgres, where the player is gone.

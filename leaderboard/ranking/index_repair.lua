@@ -4,6 +4,7 @@
 -- still what the caller saw, so a change applied meanwhile is never overwritten.
 -- KEYS[1]  scores zset   KEYS[2]  members hash   KEYS[3]  rebuild lock   KEYS[4]  journal
 -- KEYS[5]  distinct scores zset (index_common.lua)
+-- KEYS[6]  digest (index_digest.lua; it takes the index's TTL if it had none)
 -- ARGV[1]  player id
 -- ARGV[2]  the members-hash value the caller saw ("" for none)
 -- ARGV[3]  the Redis score the caller saw ("" for none)
@@ -26,6 +27,13 @@ if current then
 end
 redis.call('ZADD', KEYS[1], ARGV[4], ARGV[5])
 distinct_add(KEYS[5], ARGV[4])
+digest_change(KEYS[6], player, score or false, current, ARGV[4], ARGV[5])
+if redis.call('PTTL', KEYS[6]) == -1 then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then
+    redis.call('PEXPIRE', KEYS[6], ttl)
+  end
+end
 redis.call('HSET', KEYS[2], player, string.sub(ARGV[5], 1, 16))
 journal(KEYS[3], KEYS[4], player .. ' ' .. ARGV[4] .. ' ' .. ARGV[5])
 return 1

@@ -27,8 +27,9 @@ from leaderboard.ranking.values import (
 def index_script(name: str, *more_prelude: str) -> LuaScript:
     """An index script after what they all share.
 
-    First TOMBSTONE (values.py is its one source), then the events' emit and
-    index_common.lua (member_of, journal, the distinct scores).
+    First TOMBSTONE (values.py is its one source), then the events' emit,
+    index_common.lua (member_of, journal, the distinct scores) and index_digest.lua
+    (digest_change).
     """
     return LuaScript.load(
         __package__,
@@ -37,6 +38,7 @@ def index_script(name: str, *more_prelude: str) -> LuaScript:
             "leaderboard.events:emit.lua",
             "leaderboard.lib:index_torn.lua",
             "index_common.lua",
+            "index_digest.lua",
             *more_prelude,
         ],
         constants={"TOMBSTONE": TOMBSTONE},

@@ -33,6 +33,7 @@ from leaderboard.ranking.values import member_for, seq_hex, to_redis_score
 logger = logging.getLogger(__name__)
 
 LOCK_TTL_MS = 60_000
+FILL_PART = 500
 WAIT_TIMEOUT_SECONDS = 30.0
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
@@ -72,7 +73,7 @@ class Rebuilder:
         started = time.monotonic()
         temp_scores, temp_members = keys.temporary(token)
         temp_distinct = keys.temporary_distinct(token)
-        temporary = (temp_scores, temp_members, temp_distinct)
+        temporary = (temp_scores, temp_members, temp_distinct, keys.temporary_digest(token))
         done = 0
         try:
             # A board deleted since the caller looked it up gets no index (a late
@@ -101,6 +102,17 @@ class Rebuilder:
                 for key in (*temporary, keys.lock):
                     pipe.pexpire(key, LOCK_TTL_MS)  # a long rebuild keeps its lock alive
                 await pipe.execute()
+                # Their digest, in parts of FILL_PART entries (each call holds Redis a few
+                # ms; the calls of a batch leave in one pipeline). A country's segment has
+                # none: the index guard checks the board's index, which holds every entry.
+                await asyncio.gather(
+                    *(
+                        self._index.fill(
+                            keys, token, board.order, batch[i : i + FILL_PART], LOCK_TTL_MS
+                        )
+                        for i in range(0, len(batch) if country is None else 0, FILL_PART)
+                    )
+                )
                 done += len(batch)
                 if progress:
                     progress(done, max(total, done))
@@ -198,6 +210,7 @@ class IndexLock:
             keys.check,
             keys.cursors,
             keys.distinct,
+            keys.digest,
         )
         if self._on_drop is not None:
             self._on_drop()

@@ -150,7 +150,7 @@ class ScoreRecords:
             limit,
             board.span_no,
         )
-        return [_checked(row) for row in rows]
+        return [checked_row(row) for row in rows]
 
     async def rows_of(self, board: Board, period: date, players: list[str]) -> list[CheckedRow]:
         """The rows of ``players`` that exist."""
@@ -165,7 +165,7 @@ class ScoreRecords:
             players,
             board.span_no,
         )
-        return [_checked(row) for row in rows]
+        return [checked_row(row) for row in rows]
 
     async def players_named(self, board: Board, period: date, prefix: str, limit: int) -> list[str]:
         """Players with an entry whose display name starts with ``prefix`` (any case)."""
@@ -203,11 +203,19 @@ class CheckedRow:
 FIRST_PLAYER = "00000000-0000-0000-0000-000000000000"
 # A row changed less than this long ago may still be on its way to the index.
 SETTLE_SECONDS = 5
-_CHECKED_COLUMNS = (
-    "player_id::text AS player_id, score, reached_seq, "
-    f"updated_at < now() - interval '{SETTLE_SECONDS} seconds' AS settled"
-)
 
 
-def _checked(row: Record) -> CheckedRow:
+def checked_columns(table: str = "") -> str:
+    """The columns a CheckedRow is read from (of ``table``, an alias, if given)."""
+    t = f"{table}." if table else ""
+    return (
+        f"{t}player_id::text AS player_id, {t}score AS score, {t}reached_seq AS reached_seq, "
+        f"{t}updated_at < now() - interval '{SETTLE_SECONDS} seconds' AS settled"
+    )
+
+
+_CHECKED_COLUMNS = checked_columns()
+
+
+def checked_row(row: Record) -> CheckedRow:
     return CheckedRow(row["player_id"], row["score"], row["reached_seq"], row["settled"])

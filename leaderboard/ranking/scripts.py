@@ -13,7 +13,7 @@ from __future__ import annotations
 from leaderboard.boards.models import Order, RankStyle
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import IndexKeys
-from leaderboard.lib.scripts import LuaScript, ScriptPipeline
+from leaderboard.lib.scripts import LuaScript, ScriptArg, ScriptPipeline
 from leaderboard.ranking.reads import IndexReads, index_script
 from leaderboard.ranking.values import (
     NO_EVENTS,
@@ -36,6 +36,7 @@ CHECK = LuaScript.load(__package__, "index_check.lua")
 ENTRIES = index_script("index_entries.lua")
 REPAIR = index_script("index_repair.lua")
 NOTES = LuaScript.load(__package__, "index_notes.lua")
+FILL = index_script("index_fill.lua")
 
 
 class IndexScripts(IndexReads):
@@ -54,6 +55,7 @@ class IndexScripts(IndexReads):
         self._entries = pipeline.bind(ENTRIES)
         self._repair = pipeline.bind(REPAIR)
         self._notes = pipeline.bind(NOTES)
+        self._fill = pipeline.bind(FILL)
 
     async def apply(
         self,
@@ -87,6 +89,7 @@ class IndexScripts(IndexReads):
                 events.stream or keys.journal,  # a key of the same slot; unused then
                 keys.distinct,
                 *more,
+                keys.digest,  # the last (index_apply.lua: KEYS[#KEYS])
             ],
             [
                 player_id,
@@ -150,6 +153,7 @@ class IndexScripts(IndexReads):
                 keys.journal,
                 events.stream or keys.journal,  # a key of the same slot; unused then
                 keys.distinct,
+                keys.digest,
             ],
             [
                 player_id,
@@ -168,12 +172,20 @@ class IndexScripts(IndexReads):
     ) -> CheckState | None:
         """Take this round's check of the index (None: another worker has it) and read it."""
         reply = await self._check(
-            [keys.check, keys.ready, keys.scores, keys.members, keys.cursors, suspects],
+            [
+                keys.check,
+                keys.ready,
+                keys.scores,
+                keys.members,
+                keys.cursors,
+                suspects,
+                keys.digest,
+            ],
             [interval_ms, now_ms],
         )
         if int(reply[0]) == 0:
             return None
-        _, marker, entries, members, player_cursor, rank_cursor, held = reply
+        _, marker, entries, members, player_cursor, rank_cursor, held, digest = reply
         return CheckState(
             marker=marker,
             entries=int(entries),
@@ -181,6 +193,7 @@ class IndexScripts(IndexReads):
             player_cursor=player_cursor or "",
             rank_cursor=int(rank_cursor or 0),
             suspects=list(held),
+            digest={int(digest[i]): digest[i + 1] for i in range(0, len(digest), 2)},
         )
 
     async def entries_of(self, keys: IndexKeys, player_ids: list[str]) -> list[HeldEntry]:
@@ -210,7 +223,7 @@ class IndexScripts(IndexReads):
     ) -> bool:
         """Set a player's entry to Postgres' (score, sequence) if it is still ``seen``."""
         repaired = await self._repair(
-            [keys.scores, keys.members, keys.lock, keys.journal, keys.distinct],
+            [keys.scores, keys.members, keys.lock, keys.journal, keys.distinct, keys.digest],
             [
                 player_id,
                 seen.value or "",
@@ -224,6 +237,10 @@ class IndexScripts(IndexReads):
     async def save_cursors(self, keys: IndexKeys, player_cursor: str, rank_cursor: int) -> None:
         """Where the rolling check goes on next round (any worker's)."""
         await self._notes([keys.cursors], ["cursors", player_cursor, rank_cursor])
+
+    async def set_digest(self, keys: IndexKeys, bucket: int, seen: str, digest: str) -> bool:
+        """Set a bucket's digest if it still is ``seen`` (a digest the index holds)."""
+        return int(await self._notes([keys.digest], ["digest", bucket, seen, digest])) == 1
 
     async def add_suspect(
         self, suspects: str, period_key: str, player_id: str, until_ms: int
@@ -259,10 +276,26 @@ class IndexScripts(IndexReads):
                 keys.journal,
                 temp_distinct,
                 keys.distinct,
+                keys.temporary_digest(token),
+                keys.digest,
             ],
             [token, ttl_ms, run_id],
         )
         return int(entries)
+
+    async def fill(
+        self,
+        keys: IndexKeys,
+        token: str,
+        order: Order,
+        entries: list[tuple[str, int, int]],
+        ttl_ms: int,
+    ) -> int:
+        """Add (player id, score, reached_seq) entries to a rebuild's temporary digest."""
+        args: list[ScriptArg] = [ttl_ms]
+        for player, score, seq in entries:
+            args += (player, to_redis_score(score, order), member_for(seq, player))
+        return int(await self._fill([keys.temporary_digest(token)], args))
 
 
 def _segment_keys(segment: IndexKeys) -> list[str]:

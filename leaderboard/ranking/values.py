@@ -103,6 +103,8 @@ class CheckState:
     rank_cursor: int
     suspects: list[str]
     """``<period key>|<player id>`` whose last write's outcome was unknown."""
+    digest: dict[int, str]
+    """Bucket → its digest as the index holds it (index_digest.lua)."""
 
 
 @dataclass(frozen=True, slots=True)
