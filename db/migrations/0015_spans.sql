@@ -18,7 +18,8 @@ ALTER TABLE leaderboards
 ALTER TABLE scores ADD COLUMN span smallint NOT NULL DEFAULT 0 CHECK (span BETWEEN 0 AND 3);
 
 -- The key gains the span: a weekly period and a daily one may start on the same day.
--- Building the new key reads the table once, under the ALTER's lock (docs/operations.md).
+-- Building the new key reads the table once, under the ALTER's lock: old workers, whose
+-- statement names the old key, cannot submit after this (CHANGELOG, "Upgrading").
 ALTER TABLE scores DROP CONSTRAINT scores_pkey,
     ADD CONSTRAINT scores_pkey PRIMARY KEY (leaderboard_id, span, period_start, player_id);
 
