@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date
 from typing import TypeVar
@@ -141,6 +141,15 @@ class RankIndex:
         if change.written:
             self._top_pages.changed(board.id, period, change.rank, change.previous_rank)
         return change
+
+    async def apply_together(
+        self, changes: Sequence[Awaitable[IndexChange]]
+    ) -> list[IndexChange | BaseException]:
+        """Run :meth:`apply` calls (a submission's spans) in one round trip.
+
+        Their script calls leave together; each one's change, or the exception it raised.
+        """
+        return await self._scripts.together(changes)
 
     async def restore(
         self, board: Board, period: date, player_id: str, score: int, seq: int

@@ -10,6 +10,9 @@ earlier changes sort first. Integer scores with |score| ≤ 2^53 - 1 are exact d
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
 from leaderboard.boards.models import Order, RankStyle
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import IndexKeys
@@ -48,6 +51,7 @@ class IndexScripts(IndexReads):
 
     def __init__(self, pipeline: ScriptPipeline) -> None:
         super().__init__(pipeline)
+        self._pipeline = pipeline
         self._apply = pipeline.bind(APPLY)
         self._remove = pipeline.bind(REMOVE)
         self._swap = pipeline.bind(SWAP)
@@ -56,6 +60,10 @@ class IndexScripts(IndexReads):
         self._repair = pipeline.bind(REPAIR)
         self._notes = pipeline.bind(NOTES)
         self._fill = pipeline.bind(FILL)
+
+    async def together(self, calls: Sequence[Awaitable[Any]]) -> list[Any]:
+        """Run ``calls``, each starting with one script call: those leave in one pipeline."""
+        return await self._pipeline.batcher.together(calls)
 
     async def apply(
         self,

@@ -7,7 +7,6 @@ index takes its row, and the answer says what each span made of it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from datetime import date, datetime
 
@@ -76,10 +75,10 @@ async def apply_spans(
         )
         for view, row in zip(views, rows, strict=True)
     ]
-    if len(calls) == 1:  # a board of one span: no gather
+    if len(calls) == 1:  # a board of one span: as it always was
         outcomes: list[IndexChange | BaseException] = [await _outage_as_value(calls[0])]
     else:
-        outcomes = await asyncio.gather(*calls, return_exceptions=True)
+        outcomes = await index.apply_together(calls)
     answers: dict[str, SpanResult] = {}
     lost: BaseException | None = None
     for view, row, outcome in zip(views, rows, outcomes, strict=True):
