@@ -13,9 +13,11 @@ in id order, so each batch's newest is newer than anything dropped before it (``
 
 from __future__ import annotations
 
-from leaderboard.boards.models import Board
+import functools
+
+from leaderboard.boards.models import Board, Reset
 from leaderboard.lib.db import Database
-from leaderboard.scores.repository import PENDING, counted, status_of
+from leaderboard.scores.repository import PENDING, counted, ledger_day, status_of
 
 # The operator over one batch's dropped counted submissions, and how it joins what the
 # entry had dropped before (``c.unledgered``).
@@ -39,7 +41,50 @@ _BOUNDARY = """
 """
 
 
-def _drop_batch(kind: str) -> str:
+def _span_start(span: Reset, day: str) -> str:
+    """SQL: the first day of the period of ``span`` holding the date ``day``."""
+    if span == "never":
+        return "DATE '1970-01-01'"
+    if span == "daily":
+        return day
+    unit = "week" if span == "weekly" else "month"  # ISO weeks start on Monday
+    return f"date_trunc('{unit}', ({day})::timestamp)::date"
+
+
+def _fold_spans(kind: str, reset: Reset, others: tuple[Reset, ...]) -> str:
+    """CTEs folding the dropped submissions into a board's other spans' entries too.
+
+    Each into the period of that span holding the day it counts on (submissions/spans.py).
+    """
+    over, joined = _OVER_BATCH[kind]
+    day = ledger_day(reset, "gone")
+    parts = []
+    for n, span in enumerate(others, 1):
+        parts.append(f"""
+        counted_{n} AS (
+            SELECT player_id, {_span_start(span, day)} AS period_start, {over} AS value
+              FROM gone WHERE {counted("gone")}
+             GROUP BY 1, 2
+        ),
+        entries_{n} AS (
+            SELECT c.leaderboard_id, c.period_start, c.player_id FROM scores c
+              JOIN counted_{n} f USING (period_start, player_id)
+             WHERE c.leaderboard_id = $5 AND c.span = {n}
+             ORDER BY c.period_start, c.player_id
+               FOR UPDATE OF c
+        ),
+        folded_{n} AS (
+            UPDATE scores c SET unledgered = {joined}
+              FROM counted_{n} f, entries_{n} e
+             WHERE c.leaderboard_id = e.leaderboard_id AND c.span = {n}
+               AND c.period_start = e.period_start AND c.player_id = e.player_id
+               AND f.period_start = e.period_start AND f.player_id = e.player_id
+        ),""")  # noqa: S608 - the parts are this module's constants
+    return "".join(parts)
+
+
+@functools.cache
+def _drop_batch(kind: str, reset: Reset = "never", others: tuple[Reset, ...] = ()) -> str:
     over, joined = _OVER_BATCH[kind]
     # Entries are locked in key order (as the score statement locks them: no deadlock).
     return f"""
@@ -51,8 +96,8 @@ def _drop_batch(kind: str) -> str:
         ),
         gone AS (
             DELETE FROM submissions s USING old WHERE s.id = old.id
-            RETURNING s.id, s.player_id, s.period_start, s.score, s.details
-        ),
+            RETURNING s.id, s.player_id, s.period_start, s.score, s.details, s.submitted_at
+        ),{_fold_spans(kind, reset, others)}
         counted AS (
             SELECT player_id, period_start, {over} AS value FROM gone
              WHERE {counted("gone")}
@@ -77,9 +122,6 @@ def _drop_batch(kind: str) -> str:
     """  # noqa: S608 - the parts are this module's constants
 
 
-_DROP_BATCH = {kind: _drop_batch(kind) for kind in _OVER_BATCH}
-
-
 class LedgerRetention:
     def __init__(self, db: Database, batch_size: int) -> None:
         self._db = db
@@ -100,7 +142,7 @@ class LedgerRetention:
             return 0
         kind = "best-" + board.order if board.operator == "best" else board.operator
         dropped: int = await self._db.fetchval(
-            _DROP_BATCH[kind],
+            _drop_batch(kind, board.reset, tuple(board.spans[1:])),
             key,
             cutoff,
             boundary if boundary is not None else 2**63 - 1,

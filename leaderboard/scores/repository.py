@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from leaderboard.boards.models import Board
+from leaderboard.boards.models import Board, Reset
 from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.errors import NotFoundError
 from leaderboard.scores.writer import PlayerBanned, StoredScore
@@ -33,6 +33,22 @@ def status_of(row: str) -> str:
 def counted(row: str) -> str:
     """SQL: whether the ledger row ``row`` counts in its entry (accepted or approved)."""
     return f"COALESCE({row}.details->>'status', '{APPROVED}') = '{APPROVED}'"
+
+
+def ledger_day(reset: Reset, row: str) -> str:
+    """SQL: the day a ledger row ``row`` counts on in a board's other spans.
+
+    The day it was submitted on (UTC), kept within its own period (that of the board's
+    primary span, ``reset``): the same as :func:`~leaderboard.boards.periods.day_within`.
+    """
+    day = f"({row}.submitted_at AT TIME ZONE 'UTC')::date"
+    if reset == "daily":
+        return f"{row}.period_start"
+    if reset == "never":
+        return day
+    start = f"{row}.period_start"
+    last = f"{start} + 6" if reset == "weekly" else f"({start} + interval '1 month')::date - 1"
+    return f"LEAST(GREATEST({day}, {start}), {last})"
 
 
 class ScoreRepository:

@@ -14,9 +14,9 @@ import asyncpg
 import msgspec
 
 from leaderboard.boards.models import Board
-from leaderboard.boards.periods import public_period
+from leaderboard.boards.periods import period_end, public_period
 from leaderboard.lib.db import Connection, Database
-from leaderboard.scores.repository import PENDING, counted, status_of
+from leaderboard.scores.repository import PENDING, counted, ledger_day, status_of
 from leaderboard.submissions.models import SubmissionView
 
 _COLUMNS = """
@@ -176,7 +176,7 @@ class LedgerRepository:
         return None if record is None else _row(record)
 
     async def locked_entry(
-        self, conn: Connection, board_id: str, period: date, player_id: str
+        self, conn: Connection, board_id: str, period: date, player_id: str, span_no: int = 0
     ) -> Entry | None:
         """The player's stored score, its row locked until the caller's transaction ends.
 
@@ -186,12 +186,13 @@ class LedgerRepository:
         record = await conn.fetchrow(
             """
             SELECT score, reached_seq, unledgered, hidden FROM scores
-             WHERE leaderboard_id = $1 AND span = 0 AND period_start = $2 AND player_id = $3
+             WHERE leaderboard_id = $1 AND span = $4 AND period_start = $2 AND player_id = $3
                FOR UPDATE
             """,
             board_id,
             period,
             player_id,
+            span_no,
         )
         if record is None:
             return None
@@ -215,8 +216,41 @@ class LedgerRepository:
         )
         return value
 
+    async def remaining_in(
+        self, conn: Connection, view: Board, start: date, player_id: str
+    ) -> int | None:
+        """As :meth:`remaining`, over the counted submissions made in another span's period.
+
+        ``view``: that span's view of the board; ``start``: its period. A submission is in
+        the period holding its day (:func:`ledger_day`).
+        """
+        kind = "best-" + view.order if view.operator == "best" else view.operator
+        end = period_end(view.reset, start) or date.max
+        primary = view.spans[0]
+        value: int | None = await conn.fetchval(
+            f"""
+            SELECT {_REMAINING[kind]} FROM submissions
+             WHERE player_id = $1
+               AND board_key = (SELECT ledger_key FROM leaderboards WHERE id = $2)
+               AND {counted("submissions")}
+               AND {ledger_day(primary, "submissions")} >= $3
+               AND {ledger_day(primary, "submissions")} < $4
+            """,
+            player_id,
+            view.id,
+            start,
+            end,
+        )
+        return value
+
     async def rescore(
-        self, conn: Connection, board_id: str, period: date, player_id: str, score: int
+        self,
+        conn: Connection,
+        board_id: str,
+        period: date,
+        player_id: str,
+        score: int,
+        span_no: int = 0,
     ) -> tuple[int, int]:
         """Set the entry's stored score (a void); its new (score, reached_seq).
 
@@ -233,13 +267,14 @@ class LedgerRepository:
                 reached_at = CASE WHEN score = $4 THEN reached_at ELSE now() END,
                 submissions = GREATEST(submissions - 1, 0),
                 updated_at = now()
-             WHERE leaderboard_id = $1 AND span = 0 AND period_start = $2 AND player_id = $3
+             WHERE leaderboard_id = $1 AND span = $5 AND period_start = $2 AND player_id = $3
             RETURNING score, reached_seq
             """,
             board_id,
             period,
             player_id,
             score,
+            span_no,
         )
         assert record is not None  # the caller holds the row's lock
         return record["score"], record["reached_seq"]

@@ -20,7 +20,7 @@ import asyncpg
 from leaderboard.audit.repository import AuditLog
 from leaderboard.auth.principal import Principal
 from leaderboard.boards.models import Board
-from leaderboard.boards.periods import day_within, period_start, public_period, resolve_period
+from leaderboard.boards.periods import public_period, resolve_period
 from leaderboard.boards.service import BoardService
 from leaderboard.lib.clock import Clock
 from leaderboard.lib.db import Connection, Database
@@ -37,10 +37,16 @@ from leaderboard.scores.repository import (
     VOIDED,
     ScoreRepository,
 )
-from leaderboard.scores.review import better
-from leaderboard.scores.writer import ScoreWriter, SpanScore, Submission
+from leaderboard.scores.writer import ScoreWriter, Submission
 from leaderboard.submissions.models import SubmissionView
-from leaderboard.submissions.repository import Entry, LedgerRepository, LedgerRow
+from leaderboard.submissions.repository import LedgerRepository, LedgerRow
+from leaderboard.submissions.spans import (
+    applying,
+    following,
+    recomputed,
+    span_periods_of,
+    void_in_spans,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,18 +61,6 @@ def may_review(caller: Principal, board_id: str) -> bool:
         return True
     grant = caller.server_key
     return grant is not None and (grant.leaderboards is None or board_id in grant.leaderboards)
-
-
-def recomputed(board: Board, entry: Entry, remaining: int | None) -> int | None:
-    """The stored score from what still counts: the ledger's rows and what it dropped."""
-    kept = entry.unledgered
-    if remaining is None or kept is None:
-        return remaining if remaining is not None else kept
-    if board.operator == "sum":
-        return kept + remaining
-    if board.operator == "latest":
-        return remaining  # the ledger's rows are newer than what it dropped
-    return remaining if better(board, remaining, kept) else kept
 
 
 class SubmissionService:
@@ -135,10 +129,7 @@ class SubmissionService:
                     request_id=REQUEST_ID.get(),
                     ledger=False,  # its row is there: now approved
                     # each other span's period of the day it was submitted on
-                    span_periods=tuple(
-                        period_start(span, day_within(board.reset, row.period, row.submitted_at))
-                        for span in board.spans[1:]
-                    ),
+                    span_periods=tuple(period for _, period in span_periods_of(board, row)),
                 ),
             )
         await self._follow(
@@ -152,7 +143,7 @@ class SubmissionService:
         for span in stored.spans:  # the board's other spans: each its own period's entry
             view = board.view_of(span.span_no)
             await self._follow(
-                view, row, _applying(self._index, view, row, span, stored.country), span.period
+                view, row, applying(self._index, view, row, span, stored.country), span.period
             )
         return decided.view()
 
@@ -198,6 +189,7 @@ class SubmissionService:
                     outcome = await self._ledger.rescore(
                         conn, board.id, row.period, row.player_id, after
                     )
+            spans = await void_in_spans(conn, self._ledger, self._scores, board, row)
             await self._audit.record(
                 conn,
                 actor=actor,
@@ -218,6 +210,9 @@ class SubmissionService:
                 row,
                 lambda: self._index.remove(board, row.period, row.player_id, announce=True),
             )
+        for span in spans:  # the board's other spans: each its own period's entry
+            if not span.hidden:
+                await self._follow(span.view, row, following(self._index, span, row), span.period)
         return decided.view()
 
     async def _follow(
@@ -285,21 +280,6 @@ class SubmissionService:
                 details=_details(row, reason),
             )
         return decided
-
-
-def _applying(
-    index: RankIndex, view: Board, row: LedgerRow, span: SpanScore, country: str | None
-) -> Callable[[], Awaitable[object]]:
-    """Apply one span's committed row of an approval to that span's index."""
-    return lambda: index.apply(
-        view,
-        span.period,
-        row.player_id,
-        span.score,
-        span.reached_seq,
-        changed=span.changed,
-        country=country,
-    )
 
 
 def _valid(submission_id: int) -> bool:
