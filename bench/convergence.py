@@ -240,7 +240,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(max(0.0, begin + args.interval - time.monotonic()))
         finally:
             child.kill()
-            child.wait()  # noqa: ASYNC (killed: at once)
+            child.wait()  # killed: returns at once
         total_cpu = sum(r["cpu_ms"] for r in rounds) / 1000
     await conn.close()
     return {

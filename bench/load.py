@@ -24,13 +24,21 @@ import io
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import asyncpg
 from redis.asyncio import Redis
 
-from bench.package import IndexKeys, Keys, member_for, to_redis_score
+from bench.package import (
+    LANE1_PRIME,
+    LANE2_PRIME,
+    Digest,
+    IndexKeys,
+    Keys,
+    member_for,
+    to_redis_score,
+)
 from bench.records import LoadTimings
 
 PERIOD = "1970-01-01"  # period_start of boards that never reset
@@ -103,8 +111,9 @@ def _chunk_rows(
     """COPY text for players and scores of [lo, hi), and the Redis commands (RESP) for them.
 
     Per board and batch of players: ZADD of the index (``member_for`` → ``to_redis_score``),
-    HSET of the members hash (player id → the member's sequence part), and ZADD of the bare
-    sorted set (player id → the same score) that the index's memory is compared with.
+    HSET of the members hash (player id → the member's sequence part), ZADD of the bare
+    sorted set (player id → the same score) that the index's memory is compared with, and
+    ZADD of the index's distinct scores.
     """
     players = []
     scores = []
@@ -130,7 +139,10 @@ def _chunk_rows(
             resp.append(_bulk("ZADD", b.keys.scores, [(rs, m) for _, m, rs in part]))
             resp.append(_bulk("HSET", b.keys.members, [(p, m[:16]) for p, m, _ in part]))
             resp.append(_bulk("ZADD", f"{scratch}{b.id}", [(rs, p) for p, _, rs in part]))
-            commands += 3
+            # The distinct scores (dense ranks): member and score both the Redis score.
+            distinct = dict.fromkeys(rs for _, _, rs in part)
+            resp.append(_bulk("ZADD", b.keys.distinct, [(rs, rs) for rs in distinct]))
+            commands += 4
     return (
         "".join(players).encode(),
         "".join(scores).encode(),
@@ -194,7 +206,12 @@ async def preload(
                 b.id,
             )
             await redis.delete(
-                b.keys.scores, b.keys.members, b.keys.ready, f"{scratch_prefix}{b.id}"
+                b.keys.scores,
+                b.keys.members,
+                b.keys.ready,
+                b.keys.distinct,
+                b.keys.digest,
+                f"{scratch_prefix}{b.id}",
             )
         total = max(b.size for b in boards)
         seq = 0
@@ -236,6 +253,9 @@ async def preload(
             await pg_task
         t_copy = loop.time() - t0
         await conn.execute("SELECT setval('score_reached_seq', $1)", seq)
+        # The COPYs ran without triggers (replica role), so the digests the triggers
+        # would have noted are made here, on both sides, as the migration makes them.
+        await _digests(conn, redis, boards)
         for b in boards:
             await redis.set(b.keys.ready, "1")
         t_load = loop.time() - t0
@@ -253,6 +273,30 @@ async def preload(
     finally:
         await raw.close()
         await conn.close()
+
+
+async def _digests(conn: asyncpg.Connection, redis: Redis, boards: list[Board]) -> None:
+    """Each board's bucket digests into score_digests and into its index's digest hash."""
+    rows = await conn.fetch(
+        f"""
+        INSERT INTO score_digests
+        SELECT s.leaderboard_id, s.period_start, d.bucket, count(*),
+               sum(d.lane1) % {LANE1_PRIME}, sum(d.lane2) % {LANE2_PRIME}, sum(d.id0),
+               sum(d.id1), sum(d.id2), sum(d.id3), sum(d.id4), sum(d.id5), sum(d.id6)
+          FROM scores s, LATERAL score_entry_digest(s.player_id, -s.score, s.reached_seq) d
+         WHERE s.leaderboard_id = ANY($1::text[])
+         GROUP BY 1, 2, 3
+        RETURNING leaderboard_id, bucket, entries, lane1, lane2, id0, id1, id2, id3, id4, id5,
+                  id6
+        """,
+        [b.id for b in boards],
+    )
+    by_board: dict[str, dict[str, str]] = {b.id: {} for b in boards}
+    for r in rows:
+        digest = Digest.of(r["entries"], r["lane1"], r["lane2"], tuple(r[5:]))
+        by_board[r["leaderboard_id"]][str(r["bucket"])] = digest.text()
+    for b in boards:
+        await redis.hset(b.keys.digest, mapping=cast("dict[Any, Any]", by_board[b.id]))
 
 
 Snapshot = tuple[list[tuple[str, float]], dict[str, str]]

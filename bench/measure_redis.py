@@ -101,15 +101,21 @@ async def memory(redis: Redis, opts: Options, b: Board) -> Memory:
             raise RuntimeError(f"{key} does not exist")
         sizes.append(used)
     z, m, bare = sizes
+    # The index's other keys: its distinct scores (dense ranks) and its bucket digests.
+    other = 0
+    for key in (b.keys.distinct, b.keys.digest):
+        other += await redis.memory_usage(key, samples=samples) or 0
     n = b.size
     return {
         "zset_bytes": z,
         "hash_bytes": m,
+        "other_bytes": other,
         "bare_zset_bytes": bare,
-        "bytes_per_entry": (z + m) / n,
+        "bytes_per_entry": (z + m + other) / n,
         "zset_per_entry": z / n,
         "hash_per_entry": m / n,
+        "other_per_entry": other / n,
         "bare_bytes_per_entry": bare / n,
-        "ratio_to_bare": (z + m) / bare,
+        "ratio_to_bare": (z + m + other) / bare,
         "memory_samples": samples,
     }

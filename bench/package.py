@@ -11,10 +11,14 @@ from redis.asyncio import Redis
 from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.redis_client import RESP_PROTOCOL
 from leaderboard.lib.scripts import ScriptPipeline
+from leaderboard.ranking.digests import LANE1_PRIME, LANE2_PRIME, Digest
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ranking.values import member_for, member_of, to_redis_score
 
 __all__ = [
+    "LANE1_PRIME",
+    "LANE2_PRIME",
+    "Digest",
     "IndexKeys",
     "IndexScripts",
     "Keys",

@@ -166,10 +166,13 @@ class Profile(ProfileSummary):
 class Memory(TypedDict):
     zset_bytes: int
     hash_bytes: int
+    other_bytes: int
+    """The distinct scores (dense ranks) and the bucket digests."""
     bare_zset_bytes: int
     bytes_per_entry: float
     zset_per_entry: float
     hash_per_entry: float
+    other_per_entry: float
     bare_bytes_per_entry: float
     ratio_to_bare: float
     memory_samples: int

@@ -131,20 +131,28 @@ def memory(res: Results) -> list[str]:
         "bare sorted set of the same player ids with the same scores.\n"
     )
     add(
-        "| players | sorted set B/entry | members hash B/entry | index B/entry | "
-        "bare sorted set B/entry | ratio |"
+        "| players | sorted set B/entry | members hash B/entry | distinct scores + digests "
+        "B/entry | index B/entry | bare sorted set B/entry | ratio |"
     )
-    add("|---:|---:|---:|---:|---:|---:|")
+    add("|---:|---:|---:|---:|---:|---:|---:|")
     for r in res["redis"]:
         add(
             f"| {size_label(r['size'])} | {r['zset_per_entry']:.0f} | {r['hash_per_entry']:.0f} | "
+            f"{r.get('other_per_entry', 0.0):.0f} | "
             f"{r['bytes_per_entry']:.0f} | {r['bare_bytes_per_entry']:.0f} | "
             f"{r['ratio_to_bare']:.2f}× |"
         )
     big = res["redis"][-1]
+    whole = big["zset_bytes"] + big["hash_bytes"] + big.get("other_bytes", 0)
+    add(
+        "\nThe distinct scores are one member per distinct score of the board (dense ranks, "
+        "docs/ranking.md): here nearly every entry's score is its own, the most they cost; a "
+        "board of few distinct scores pays little. The digests are one hash of at most 4,096 "
+        "fields per index, whatever its size.\n"
+    )
     add(
         f"\nAt {size_label(big['size'])} players the index takes "
-        f"{(big['zset_bytes'] + big['hash_bytes']) / 2**30:.2f} GiB against "
+        f"{whole / 2**30:.2f} GiB against "
         f"{big['bare_zset_bytes'] / 2**30:.2f} GiB for a bare sorted set.\n"
     )
     return out
