@@ -59,6 +59,7 @@ async def test_removing_an_entry_closes_the_ranks_up_and_says_so(
     assert last == {
         "type": "entry_removed",
         "leaderboard": board_id,
+        "span": "never",
         "period": None,
         "player_id": players[2],
         "at": last["at"],
@@ -203,6 +204,7 @@ async def test_an_unban_announces_each_entry_that_comes_back(
         assert restored == {
             "type": "entry_restored",
             "leaderboard": board_id,
+            "span": entry["span"],
             "period": entry["period"],  # null on the board that never resets
             "player_id": banned,
             "at": restored["at"],

@@ -127,6 +127,7 @@ def page_of(
 ) -> dict[str, Any]:
     return {
         "leaderboard": board_id,
+        "span": "never",
         "period": None,
         "total": len(entries),
         "entries": entries[offset : offset + limit],

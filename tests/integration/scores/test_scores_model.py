@@ -197,11 +197,15 @@ async def test_submissions_and_reads_follow_the_reference_model(
         expected = model.submit(player_id, score)
         got = await submit(client, board_id, player_id, score)
         assert isinstance(got["submission_id"], int)
+        # A board of one span: its answer under `spans` is the answer's own.
+        fields = ("score", "rank", "previous_score", "previous_rank", "changed")
+        span = {"period": None, **{field: expected[field] for field in fields}}
         assert got == {
             **expected,
             "leaderboard": board_id,
             "period": None,
             "submission_id": got["submission_id"],
+            "spans": {"never": span},
         }, f"submission #{step + 1} ({operator}/{order}): {score} for player {who}"
 
     ranking = model.ranking()
@@ -240,6 +244,7 @@ async def test_submissions_and_reads_follow_the_reference_model(
             "position": rank,  # ordinal ranks: the place in the order
             "total": total,
             "leaderboard": board_id,
+            "span": "never",
             "period": None,
             "percentile": model.percentile(player_id),
             "to_next": model.to_next(player_id),
@@ -253,6 +258,7 @@ async def test_submissions_and_reads_follow_the_reference_model(
             first = max(0, rank - 1 - radius)
             assert response.json() == {
                 "leaderboard": board_id,
+                "span": "never",
                 "period": None,
                 "total": total,
                 "entries": expected_ranking[first : rank + radius],
