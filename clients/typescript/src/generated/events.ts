@@ -18,6 +18,7 @@ export interface components {
              */
             type: "rank_changed";
             leaderboard: string;
+            span: string;
             period: string | null;
             player_id: string;
             score: number;
@@ -42,6 +43,7 @@ export interface components {
              */
             type: "overtaken";
             leaderboard: string;
+            span: string;
             period: string | null;
             player_id: string;
             by: string;
@@ -64,6 +66,7 @@ export interface components {
              */
             type: "entry_removed";
             leaderboard: string;
+            span: string;
             period: string | null;
             player_id: string;
             at: string;
@@ -85,6 +88,7 @@ export interface components {
              */
             type: "entry_restored";
             leaderboard: string;
+            span: string;
             period: string | null;
             player_id: string;
             score: number;

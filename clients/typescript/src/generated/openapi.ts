@@ -713,6 +713,7 @@ export interface components {
             };
             /** Format: date-time */
             created_at: string;
+            spans?: ("never" | "daily" | "weekly" | "monthly")[];
             /** @default true */
             client_submissions: boolean;
             min_score?: number | null;
@@ -756,11 +757,8 @@ export interface components {
              * @enum {string}
              */
             operator: "best" | "latest" | "sum";
-            /**
-             * @default never
-             * @enum {string}
-             */
-            reset: "never" | "daily" | "weekly" | "monthly";
+            reset?: "never" | "daily" | "weekly" | "monthly";
+            spans?: ("never" | "daily" | "weekly" | "monthly")[];
             rate_limit?: components["schemas"]["RateLimitConfig"];
             metadata?: {
                 [key: string]: unknown;
@@ -911,6 +909,7 @@ export interface components {
         /** HistogramPage */
         HistogramPage: {
             leaderboard: string;
+            span: string;
             period: string | null;
             total: number;
             buckets: components["schemas"]["Bucket"][];
@@ -979,6 +978,7 @@ export interface components {
         /** Page */
         Page: {
             leaderboard: string;
+            span: string;
             period: string | null;
             total: number;
             entries: components["schemas"]["Entry"][];
@@ -1013,6 +1013,7 @@ export interface components {
             rank: number;
             total: number;
             leaderboard: string;
+            span: string;
             period: string | null;
             percentile: number;
             to_next: number | null;
@@ -1114,6 +1115,15 @@ export interface components {
         ServerKeyList: {
             server_keys: components["schemas"]["ServerKey"][];
         };
+        /** SpanResult */
+        SpanResult: {
+            period: string | null;
+            score: number;
+            rank: number;
+            previous_score: number | null;
+            previous_rank: number | null;
+            changed: boolean;
+        };
         /** Standing */
         Standing: {
             player_id: string;
@@ -1164,6 +1174,9 @@ export interface components {
             leaderboard: string;
             period: string | null;
             submission_id?: number | null;
+            spans?: {
+                [key: string]: components["schemas"]["SpanResult"];
+            };
         };
         /** Tier */
         Tier: {
@@ -2070,6 +2083,8 @@ export interface operations {
                 ranks?: "ordinal" | "competition" | "dense";
                 /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
                 country?: string | null;
+                /** @description Which of the board's spans (its `spans`: never, daily, weekly, monthly) to read; default the primary (the board's `reset`). `period` is one of that span's (400 naming `span` for a value that is not one of the board's spans). */
+                span?: "never" | "daily" | "weekly" | "monthly";
             };
             header?: never;
             path: {
@@ -2129,6 +2144,8 @@ export interface operations {
                 ranks?: "ordinal" | "competition" | "dense";
                 /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
                 country?: string | null;
+                /** @description Which of the board's spans (its `spans`: never, daily, weekly, monthly) to read; default the primary (the board's `reset`). `period` is one of that span's (400 naming `span` for a value that is not one of the board's spans). */
+                span?: "never" | "daily" | "weekly" | "monthly";
             };
             header?: never;
             path: {
@@ -2184,6 +2201,8 @@ export interface operations {
             query?: {
                 /** @description current (default), previous, or any date YYYY-MM-DD inside the period (400 for another value, for previous or a date on a board that never resets, and for a period that has not started) */
                 period?: string | null;
+                /** @description Which of the board's spans (its `spans`: never, daily, weekly, monthly) to read; default the primary (the board's `reset`). `period` is one of that span's (400 naming `span` for a value that is not one of the board's spans). */
+                span?: "never" | "daily" | "weekly" | "monthly";
             };
             header?: never;
             path: {
@@ -2262,6 +2281,8 @@ export interface operations {
                 ranks?: "ordinal" | "competition" | "dense";
                 /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
                 country?: string | null;
+                /** @description Which of the board's spans (its `spans`: never, daily, weekly, monthly) to read; default the primary (the board's `reset`). `period` is one of that span's (400 naming `span` for a value that is not one of the board's spans). */
+                span?: "never" | "daily" | "weekly" | "monthly";
             };
             header?: never;
             path: {
@@ -2317,6 +2338,8 @@ export interface operations {
                 limit?: number;
                 /** @description How tied scores are numbered: ordinal (1, 2, 3, 4), competition (1, 2, 2, 4) or dense (1, 2, 2, 3); default the board's `ranks` (400 for another value). The order of the entries is the same under all three. */
                 ranks?: "ordinal" | "competition" | "dense";
+                /** @description Which of the board's spans (its `spans`: never, daily, weekly, monthly) to read; default the primary (the board's `reset`). `period` is one of that span's (400 naming `span` for a value that is not one of the board's spans). */
+                span?: "never" | "daily" | "weekly" | "monthly";
             };
             header?: never;
             path: {
@@ -2380,6 +2403,8 @@ export interface operations {
                 ranks?: "ordinal" | "competition" | "dense";
                 /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
                 country?: string | null;
+                /** @description Which of the board's spans (its `spans`: never, daily, weekly, monthly) to read; default the primary (the board's `reset`). `period` is one of that span's (400 naming `span` for a value that is not one of the board's spans). */
+                span?: "never" | "daily" | "weekly" | "monthly";
             };
             header?: never;
             path: {
@@ -2440,6 +2465,8 @@ export interface operations {
                 ranks?: "ordinal" | "competition" | "dense";
                 /** @description Boards with the `country` segment: the players of that country only (ISO 3166-1 alpha-2), ranked, counted and placed among themselves. 400 on a board without the segment, or for another value. */
                 country?: string | null;
+                /** @description Which of the board's spans (its `spans`: never, daily, weekly, monthly) to read; default the primary (the board's `reset`). `period` is one of that span's (400 naming `span` for a value that is not one of the board's spans). */
+                span?: "never" | "daily" | "weekly" | "monthly";
             };
             header?: never;
             path: {
