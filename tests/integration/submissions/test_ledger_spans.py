@@ -56,11 +56,11 @@ async def test_a_void_recomputes_every_span(
         assert await scores_of(http, board_id, player) == {
             "daily": 3, "weekly": 8 if same_week else 3, "never": 8,
         }  # fmt: skip
-        day0_only = {"spans": ["daily"], "period": day0.isoformat()}
-        assert await scores_of(http, board_id, player, **day0_only) == {"daily": 5}
+        on_day0 = {"period": day0.isoformat()}
+        assert await scores_of(http, board_id, player, ["daily"], **on_day0) == {"daily": 5}
         # The last submission of day 0 voided too: its daily entry goes, the rest stays.
         assert (await void(http, first[0])).status_code == 200
-        assert await scores_of(http, board_id, player, **day0_only) == {"daily": None}
+        assert await scores_of(http, board_id, player, ["daily"], **on_day0) == {"daily": None}
         assert (await scores_of(http, board_id, player))["never"] == 3
 
 
