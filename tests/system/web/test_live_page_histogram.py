@@ -98,7 +98,12 @@ def test_the_histogram_is_the_boards_shape_and_follows_events_every_2_s(
     )
     # No library and no image: drawn by the page's own script, with its own elements.
     static = {urlsplit(url).path for url in opened.reads("/static/")}
-    assert static <= {"/static/board.css", "/static/board.js", "/static/favicon.svg"}, static
+    assert static <= {
+        "/static/board.css",
+        "/static/board.js",
+        "/static/review.js",
+        "/static/favicon.svg",
+    }, static
 
     # A burst of submissions: one event each, but the histogram is read at most every 2 s.
     # Quiet first, so that the burst starts a round of its own. (Times are the page's
