@@ -102,6 +102,15 @@ class Keys:
         """
         return f"{self.prefix}player:{{{player_id}}}:profile"
 
+    def device(self, device_hash_hex: str) -> str:
+        """The player a device signs in as (a string); players/devices.py.
+
+        ``!`` while the player is being banned or deleted (TTL 1 min); else the TTL is
+        ``device_cache_ttl_seconds``, renewed on each sign-in. Keyed by the device id's
+        SHA-256, as Postgres keeps it.
+        """
+        return f"{self.prefix}device:{{{device_hash_hex}}}"
+
     def rate_limit(self, scope: str, subject: str) -> str:
         """Sliding-window log of one subject under one policy scope (a sorted set with a TTL).
 

@@ -79,6 +79,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Lifetime of a cached profile (Redis hash), ±10 % jitter so entries do not expire together."""
     profile_negative_ttl_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 30
     """Lifetime of a cached "no such player" answer."""
+    device_cache_ttl_seconds: Annotated[int, msgspec.Meta(ge=0, le=30 * 86400)] = 7 * 86400
+    """How long Redis remembers a device's player after its last sign-in (a known device
+    then signs in without a Postgres query); 0 turns the directory off."""
     auth_rate_limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30
     """Device-auth calls allowed per client address per ``auth_rate_window_seconds``."""
     auth_rate_window_seconds: Annotated[int, msgspec.Meta(ge=1, le=86400)] = 60

@@ -10,6 +10,7 @@ from leaderboard.players.cache import PlayerCache
 from leaderboard.players.controller import PlayersController
 from leaderboard.players.device import DeviceSignIn
 from leaderboard.players.device_controller import DeviceController
+from leaderboard.players.devices import DeviceDirectory
 from leaderboard.players.repository import PlayerRepository
 from leaderboard.players.service import PlayerService
 from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
@@ -24,6 +25,9 @@ def build(services: Services) -> None:
         negative_ttl_seconds=settings.profile_negative_ttl_seconds,
         pipeline=infra.pipeline,
     )
+    devices = DeviceDirectory(
+        infra.pipeline, infra.keys, ttl_seconds=settings.device_cache_ttl_seconds
+    )
     # Profile misses may read a replica (fenced: never staler than the primary). The
     # admin's writes are audited in their transaction (the audit feature is built first).
     players = services.add(
@@ -31,6 +35,7 @@ def build(services: Services) -> None:
             infra.db,
             PlayerRepository(infra.db, infra.replica),
             cache,
+            devices,
             audit=services.get(AuditLog).record,
         )
     )
@@ -45,7 +50,7 @@ def build(services: Services) -> None:
     policy = RateLimitPolicy(
         limit=settings.auth_rate_limit, window_seconds=settings.auth_rate_window_seconds
     )
-    services.add(DeviceSignIn(players, sessions, services.get(RateLimiter), policy))
+    services.add(DeviceSignIn(players, sessions, services.get(RateLimiter), policy, devices))
 
 
 FEATURE = Feature(

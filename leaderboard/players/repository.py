@@ -127,14 +127,18 @@ class PlayerRepository:
         )
         return to_profile(row) if row else None
 
-    async def set_ban(self, conn: Connection, player_id: str, reason: str | None) -> bool:
-        """Ban (``reason`` may be None) inside the caller's transaction; False: no player."""
-        result = await conn.execute(
-            "UPDATE players SET banned_at = now(), ban_reason = $2 WHERE id = $1",
+    async def set_ban(self, conn: Connection, player_id: str, reason: str | None) -> bytes | None:
+        """Ban (``reason`` may be None) inside the caller's transaction.
+
+        Returns the player's device hash (for the device directory); None: no player.
+        """
+        digest = await conn.fetchval(
+            "UPDATE players SET banned_at = now(), ban_reason = $2 WHERE id = $1"
+            " RETURNING device_hash",
             player_id,
             reason,
         )
-        return result == "UPDATE 1"
+        return None if digest is None else bytes(digest)
 
     async def is_banned(self, player_id: str) -> bool:
         banned = await self._db.fetchval(
@@ -183,7 +187,12 @@ class PlayerRepository:
         row = await conn.fetchval("SELECT 1 FROM players WHERE id = $1 FOR UPDATE", player_id)
         return row is not None
 
-    async def delete(self, conn: Connection, player_id: str) -> bool:
-        """Delete the player inside the caller's transaction; False when there was none."""
-        result = await conn.execute("DELETE FROM players WHERE id = $1", player_id)
-        return result == "DELETE 1"
+    async def delete(self, conn: Connection, player_id: str) -> bytes | None:
+        """Delete the player inside the caller's transaction.
+
+        Returns the player's device hash (for the device directory); None: no player.
+        """
+        digest = await conn.fetchval(
+            "DELETE FROM players WHERE id = $1 RETURNING device_hash", player_id
+        )
+        return None if digest is None else bytes(digest)

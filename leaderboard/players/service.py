@@ -17,6 +17,7 @@ from leaderboard.lib.errors import (
 from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.metrics import PROFILE_CACHE
 from leaderboard.players.cache import DELETED_VERSION, MISSING, NameResult, PlayerCache
+from leaderboard.players.devices import DeviceDirectory
 from leaderboard.players.fields import validate_fields, validate_patch
 from leaderboard.players.models import PlayerCreate, Profile, ProfilePatch, check_display_name
 from leaderboard.players.repository import PlayerRepository
@@ -64,6 +65,7 @@ class PlayerService:
         db: Database,
         repository: PlayerRepository,
         cache: PlayerCache,
+        devices: DeviceDirectory,
         *,
         audit: AuditRecord | None = None,
         after_read: AfterRead | None = None,
@@ -71,6 +73,7 @@ class PlayerService:
         self._db = db
         self._repository = repository
         self._cache = cache
+        self._devices = devices
         # The admin's writes go in the audit log, in their transaction; a player's own do
         # not. None: nothing is audited (tools and tests).
         self._audit = audit
@@ -101,8 +104,11 @@ class PlayerService:
 
     async def ban(self, conn: Connection, player_id: str, reason: str | None) -> None:
         """Mark a player banned inside the caller's transaction (404 for no such player)."""
-        if not await self._repository.set_ban(conn, player_id, reason):
+        device = await self._repository.set_ban(conn, player_id, reason)
+        if device is None:
             raise NotFoundError(f"no player with id {player_id!r}")
+        # Before the commit (DeviceDirectory.forget): a Redis outage leaves nobody banned.
+        await self._devices.forget(device)
 
     async def is_banned(self, player_id: str) -> bool:
         return await self._repository.is_banned(player_id)
@@ -247,10 +253,12 @@ class PlayerService:
                 action = await hook(conn, player_id)
                 if action is not None:
                     after_commit.append(action)
-            await self._repository.delete(conn, player_id)
+            device = await self._repository.delete(conn, player_id)
             await self._record(conn, actor, "player.delete", player_id, {})
             # Before the commit, so that a Redis outage leaves the player whole (503).
             await self._cache.invalidate(player_id, DELETED_VERSION)
+            if device is not None:
+                await self._devices.forget(device)
         await self._cache.mark_deleted(player_id)
         for action in after_commit:
             await action()

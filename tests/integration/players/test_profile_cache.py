@@ -21,6 +21,7 @@ from leaderboard.lib.scripts import ScriptPipeline
 from leaderboard.lib.settings import Settings
 from leaderboard.ops.embedded import EmbeddedValkey
 from leaderboard.players.cache import PlayerCache
+from leaderboard.players.devices import DeviceDirectory
 from leaderboard.players.models import ProfilePatch
 from leaderboard.players.repository import PlayerRepository
 from leaderboard.players.service import PlayerService
@@ -56,14 +57,12 @@ class Reads:
 def make_service(
     db: Database, redis: AnyRedis, keys: Keys, reads: Reads | None = None, negative_ttl: int = 30
 ) -> PlayerService:
+    pipeline = ScriptPipeline(redis)
     cache = PlayerCache(
-        redis,
-        keys,
-        ttl_seconds=TTL,
-        negative_ttl_seconds=negative_ttl,
-        pipeline=ScriptPipeline(redis),
+        redis, keys, ttl_seconds=TTL, negative_ttl_seconds=negative_ttl, pipeline=pipeline
     )
-    return PlayerService(db, PlayerRepository(db), cache, after_read=reads)
+    devices = DeviceDirectory(pipeline, keys, ttl_seconds=3600)
+    return PlayerService(db, PlayerRepository(db), cache, devices, after_read=reads)
 
 
 @pytest.fixture
