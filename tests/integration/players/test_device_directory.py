@@ -48,7 +48,8 @@ async def test_a_sign_in_remembers_the_device_for_the_configured_time(
 ) -> None:
     device = f"device-{uuid.uuid4()}"
     status, body = await sign_in(client, device)
-    assert status == 200 and body["created"] is True
+    assert status == 200
+    assert body["created"] is True
     assert await redis.get(entry(keys, device)) == body["player_id"]
     ttl_ms = await redis.pttl(entry(keys, device))
     assert settings.device_cache_ttl_seconds * 1000 - 60_000 < ttl_ms
@@ -101,7 +102,8 @@ async def test_a_deleted_players_device_makes_a_new_player(
     assert deleted.status_code == 204
     assert await redis.get(entry(keys, device)) == TOMBSTONE
     status, again = await sign_in(client, device)
-    assert status == 200 and again["created"] is True
+    assert status == 200
+    assert again["created"] is True
     assert again["player_id"] != body["player_id"]
     # The tombstone holds until it expires: the new player is read from Postgres.
     assert await redis.get(entry(keys, device)) == TOMBSTONE
