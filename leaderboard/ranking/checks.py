@@ -6,18 +6,22 @@ repairs through the façade (``RankIndex.correct``, ``remove``, ``rebuild``).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import date
 
 from leaderboard.boards.models import Board
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis, run_id_of
+from leaderboard.players.countries import ISO_3166_ALPHA_2
 from leaderboard.ranking.locator import IndexLocator
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ranking.values import CheckState, HeldEntry
 
 # The ready marker of indexes built before markers held a run id.
 LEGACY_MARKER = "1"
+# Keys per UNLINK when a period's country indexes go (all in the board's hash tag).
+UNLINK_BATCH = 500
 
 
 class IndexChecks:
@@ -100,3 +104,20 @@ class IndexChecks:
         await self._scripts.save_cursors(
             self._locator.keys(board, period), player_cursor, rank_cursor
         )
+
+    async def drop_segments(self, board: Board, period: date) -> None:
+        """Unlink every country index of a segmented board's period.
+
+        After the guard found the board's own index wrong (rebuilt or repaired it), the
+        country indexes, which the same script calls keep, are no better: each is built
+        again from Postgres by its next read (an unread one costs nothing). Every country
+        code's keys are named, no SCAN: they share the board's hash tag (one slot).
+        """
+        names = [
+            name
+            for country in sorted(ISO_3166_ALPHA_2)
+            for name in dataclasses.astuple(self._locator.keys(board, period, country))
+        ]
+        for first in range(0, len(names), UNLINK_BATCH):
+            await self._redis.unlink(*names[first : first + UNLINK_BATCH])
+

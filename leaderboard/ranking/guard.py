@@ -164,6 +164,7 @@ class IndexGuard:
         report.removed += digests.removed
         report.differing, report.reseeded = digests.differing, digests.reseeded
         if report.repaired or report.removed:
+            await self._drop_segments(board, period)
             INDEX_REPAIRS.labels("diverged").inc(report.repaired + report.removed)
             logger.warning(
                 "index of %s (%s) disagreed with Postgres: %d entries repaired, %d removed",
@@ -176,6 +177,7 @@ class IndexGuard:
     ) -> PeriodReport:
         entries = await self._index.rebuild(board, period)
         if entries is not None:  # None: another worker is rebuilding it
+            await self._drop_segments(board, period)
             report.rebuilt = cause
             INDEX_REPAIRS.labels(cause).inc()
             logger.warning(
@@ -183,6 +185,11 @@ class IndexGuard:
                 board.id, span_period_key(board, period), cause, entries,
             )  # fmt: skip
         return report
+
+    async def _drop_segments(self, board: Board, period: date) -> None:
+        """A segmented board's country indexes go with a wrong board index (D-046)."""
+        if board.segments:
+            await self._index.checks.drop_segments(board, period)
 
     async def _compare(
         self, board: Board, period: date, rows: list[CheckedRow], report: PeriodReport

@@ -18,6 +18,7 @@ from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.settings import Settings
 from leaderboard.ranking.guard import IndexGuard
 from leaderboard.ranking.values import member_for
+from tests.conftest import ADMIN
 from tests.integration.ranking.conftest import Live
 from tests.scores_helpers import create_board, insert_players, postgres_ranking, ranked, submit, top
 
@@ -202,3 +203,63 @@ async def test_a_healthy_board_is_left_alone(
     # One check per interval across all workers: an immediate second round skips it.
     second = await live.services.get(IndexGuard).run_once()
     assert not [p for p in second.periods if p.board_id == board_id and p.checked]
+
+
+async def segmented_board(live: Live, database_url: str) -> tuple[str, list[str]]:
+    """A segmented board: four German players scoring 10, 20, 30, 40; DE's index built."""
+    board_id = await create_board(live.http, segments=["country"])
+    players = [player for player, _ in await insert_players(database_url, 4)]
+    for i, player in enumerate(players):
+        patched = await live.http.patch(
+            f"/v1/players/{player}", json={"country": "DE"}, headers=ADMIN
+        )
+        assert patched.status_code == 200, patched.text
+        await submit(live.http, board_id, player, 10 * (i + 1))
+    assert len(await served_in(live, board_id, "DE")) == 4  # read: DE's index is built
+    return board_id, players
+
+
+async def served_in(live: Live, board_id: str, country: str) -> list[tuple[str, int]]:
+    page = await top(live.http, board_id, country=country)
+    assert page["total"] == len(page["entries"])
+    return ranked(page["entries"])
+
+
+async def test_a_repair_of_the_boards_index_mends_its_country_indexes(
+    live: Live, settings: Settings, redis: Redis, database_url: str
+) -> None:
+    """A lost write misses the board's index and its country's alike (one script call)."""
+    board_id, players = await segmented_board(live, database_url)
+    await settle(database_url, board_id)
+    expected = await postgres_ranking(database_url, board_id)
+    for keys in (index_keys(settings, board_id), country_keys(settings, board_id, "DE")):
+        seq = await redis.hget(keys.members, players[0])
+        assert seq is not None
+        await redis.zincrby(keys.scores, -1000, member_for(int(seq, 16), players[0]))
+    assert (await served_in(live, board_id, "DE"))[0][0] == players[0], "the fault shows"
+    report = await live.services.get(IndexGuard).run_once()
+    assert report.repaired >= 1
+    assert await served(live, board_id) == expected
+    assert await served_in(live, board_id, "DE") == expected  # every player is German
+
+
+async def test_a_country_index_is_rebuilt_with_its_boards_after_a_restart(
+    live: Live, settings: Settings, redis: Redis, database_url: str
+) -> None:
+    """Built on a server that is gone: the country index may have lost writes too."""
+    board_id, players = await segmented_board(live, database_url)
+    keys, segment = index_keys(settings, board_id), country_keys(settings, board_id, "DE")
+    await live.services.get(IndexGuard).run_once()  # adopts the marker of the build it made
+    seq = await redis.hget(segment.members, players[0])
+    assert seq is not None
+    await redis.zincrby(segment.scores, -1000, member_for(int(seq, 16), players[0]))
+    await redis.set(keys.ready, "a-run-id-of-a-server-that-is-gone", keepttl=True)
+    await redis.delete(keys.check)
+    report = await live.services.get(IndexGuard).run_once()
+    assert board_id in report.rebuilt
+    assert await redis.exists(segment.ready) == 0  # dropped: its next read builds it
+    assert await served_in(live, board_id, "DE") == await postgres_ranking(database_url, board_id)
+
+
+def country_keys(settings: Settings, board_id: str, country: str) -> IndexKeys:
+    return Keys(settings.redis_key_prefix).index(board_id, "all", country)
