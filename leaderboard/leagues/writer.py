@@ -109,7 +109,7 @@ class LeagueWriter:
         """One statement for one league's submissions; sets each outcome, never raises."""
         first = group[0][1]
         try:
-            rows = await self._db.fetch_write(
+            rows = await self._db.commit_batch(
                 _SUBMIT,
                 first.league.id,
                 max(s.now for _, s in group),

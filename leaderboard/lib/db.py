@@ -60,6 +60,15 @@ OUTCOME_UNKNOWN_ERRORS: tuple[type[BaseException], ...] = (
 
 Connection = asyncpg.Connection | PoolConnectionProxy
 
+# The group commits' own connections (:meth:`Database.commit_batch`): the statements in
+# flight at once (the score and the league batchers' three each).
+COMMIT_POOL_SIZE = 6
+# A group commit's statement is one large CTE over arrays. Postgres would plan it anew on
+# each run (a "custom" plan, ~1.3 ms of CPU: more than running it) when the first runs on
+# a connection had few rows, and its plan does not depend on the arrays' contents: plan it
+# once per connection (docs/postgres.md, "The group commit's plan").
+PLAN_ONCE = "SET plan_cache_mode = force_generic_plan"
+
 
 def _encode_json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
@@ -82,6 +91,11 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(
             type_name, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog"
         )
+
+
+async def _init_commit_connection(conn: asyncpg.Connection) -> None:
+    await _init_connection(conn)
+    await conn.execute(PLAN_ONCE)
 
 
 async def behind_pooler(conn: asyncpg.Connection) -> bool:
@@ -128,6 +142,7 @@ class Database:
         self._min_size = min_size
         self._max_size = max_size
         self._pool: asyncpg.Pool | None = None
+        self._commit_pool: asyncpg.Pool | None = None
         self._opened = False
         # The pool being made (``auto``'s first connection may wait on a hung server):
         # every caller meanwhile waits for this one attempt instead of making its own.
@@ -194,6 +209,20 @@ class Database:
                 # statement unnamed, in the round trip that runs it.
                 statement_cache_size=0 if self.pooled else 100,
             )
+            # min_size 0: it connects on its first commit. Behind a transaction pooler a
+            # SET would stay on whichever server connection it ran on (and an unnamed
+            # statement is planned on each run anyway): not there.
+            self._commit_pool = await asyncpg.create_pool(
+                self.dsn,
+                min_size=0,
+                max_size=COMMIT_POOL_SIZE,
+                timeout=self.timeout,
+                command_timeout=self.timeout,
+                max_inactive_connection_lifetime=60.0,
+                init=_init_connection if self.pooled else _init_commit_connection,
+                reset=_keep_session,
+                statement_cache_size=0 if self.pooled else 100,
+            )
         except POSTGRES_OUTAGE_ERRORS as exc:
             raise outage(exc) from exc
         return self._pool
@@ -217,13 +246,13 @@ class Database:
         if creating is not None:
             creating.cancel()
             await asyncio.wait([creating], timeout=self.timeout)
-        if self._pool is None:
-            return
-        pool, self._pool = self._pool, None
-        try:
-            await asyncio.wait_for(pool.close(), timeout=self.timeout)
-        except TimeoutError:
-            pool.terminate()
+        pools = [pool for pool in (self._pool, self._commit_pool) if pool is not None]
+        self._pool = self._commit_pool = None
+        for pool in pools:
+            try:
+                await asyncio.wait_for(pool.close(), timeout=self.timeout)
+            except TimeoutError:
+                pool.terminate()
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -275,7 +304,20 @@ class Database:
                 still commit.
 
         """
-        pool = await self._ready_pool()
+        return await self._fetch_write(await self._ready_pool(), query, args)
+
+    async def commit_batch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        """:meth:`fetch_write` for a group commit's statement, on connections of its own.
+
+        They plan each statement once (``PLAN_ONCE``). Raises as fetch_write does.
+        """
+        await self._ready_pool()
+        assert self._commit_pool is not None  # made with the pool
+        return await self._fetch_write(self._commit_pool, query, args)
+
+    async def _fetch_write(
+        self, pool: asyncpg.Pool, query: str, args: Sequence[Any]
+    ) -> list[asyncpg.Record]:
         sent = False
         try:
             async with pool.acquire(timeout=self.timeout) as conn:

@@ -120,4 +120,3 @@ class IndexChecks:
         ]
         for first in range(0, len(names), UNLINK_BATCH):
             await self._redis.unlink(*names[first : first + UNLINK_BATCH])
-

@@ -232,7 +232,7 @@ class ScoreWriter:
     ) -> None:
         """Upsert one round; sets each of its outcomes and never raises."""
         try:
-            rows = await self._db.fetch_write(sql, *upsert_arrays(_round_rows(round_, sequences)))
+            rows = await self._db.commit_batch(sql, *upsert_arrays(_round_rows(round_, sequences)))
         except (asyncpg.IntegrityConstraintViolationError, asyncpg.DeadlockDetectedError) as exc:
             if len(round_) == 1:
                 outcomes[round_[0][0]] = _domain_error(exc, round_[0][1])

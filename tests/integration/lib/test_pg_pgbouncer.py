@@ -105,6 +105,9 @@ async def test_the_pooler_is_found_and_statements_are_not_cached(
             assert db.pooled is pooled, (url, pooler)
             async with db.connection() as conn:
                 assert conn._con._stmt_cache.get_max_size() == (0 if pooled else 100)  # type: ignore[union-attr]
+            # A group commit's connection plans its statement once, where it keeps one.
+            (mode,) = await db.commit_batch("SELECT current_setting('plan_cache_mode')")
+            assert mode[0] == ("auto" if pooled else "force_generic_plan"), (url, pooler)
         finally:
             await db.close()
 

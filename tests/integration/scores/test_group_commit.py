@@ -31,6 +31,27 @@ MAX_SCORE = 2**53 - 1
 # Group-committed score upserts (real Postgres)
 
 
+async def test_a_group_commit_is_planned_once_per_connection(db: Database) -> None:
+    """Postgres would plan the score statement anew on every run of a connection whose
+    first runs were small (a custom plan costs more than running it): the commits' own
+    connections plan it once; the others keep Postgres' default."""
+    board = await new_board(db)
+    (player,) = [p for p, _ in await insert_players(db.dsn, 1)]
+    writer = ScoreWriter(db)
+    for score in range(1, 8):  # past the five custom plans Postgres tries first
+        await writer.commit(Submission(board, ALL_TIME, player, score, None))
+    (row,) = await db.commit_batch("SELECT current_setting('plan_cache_mode')")
+    assert row[0] == "force_generic_plan"
+    assert await db.fetchval("SELECT current_setting('plan_cache_mode')") == "auto"
+    # Generic: the cached plan of the score statement holds its parameters, not values.
+    plans = await db.commit_batch(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+        " WHERE statement LIKE '%INSERT INTO scores AS s%'"
+    )
+    assert plans, "the score statement is prepared on the commit connection"
+    assert all(p["custom_plans"] == 0 and p["generic_plans"] >= 1 for p in plans), plans
+
+
 async def new_board(db: Database, operator: str = "best", order: str = "desc") -> Board:
     repository = BoardRepository(db)
     spec = BoardCreate(id=f"b-{uuid.uuid4().hex[:12]}", operator=operator, order=order)  # type: ignore[arg-type]
