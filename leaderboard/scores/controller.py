@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
-from leaderboard.auth.guards import authenticated
+from leaderboard.auth.guards import authenticate_first
 from leaderboard.auth.principal import Principal
 from leaderboard.lib.errors import InvalidInputError
 from leaderboard.lib.negotiation import negotiated
@@ -63,7 +63,7 @@ class ScoresController(Controller):
         summary="Submit a score (player; or admin with player_id); answers the new rank",
         description="Throttled per player by the board's rate limit (429 with Retry-After). "
         "A 200 means the score is committed.",
-        guards=[authenticated],
+        before_request=authenticate_first,  # authenticated, without a guard's copy
         operation_id="submitScore",
         operation_class=ApiOperation,
         security=BEARER,

@@ -19,7 +19,7 @@ import msgspec
 from leaderboard.lib.db import Database
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.scripts import LuaScript, ScriptPipeline
-from leaderboard.scores.models import SubmitResult
+from leaderboard.scores.models import HeldResult, SubmitResult
 
 ANSWERS = LuaScript.load(__package__, "idempotent_answers.lua")
 
@@ -27,7 +27,15 @@ ANSWERS = LuaScript.load(__package__, "idempotent_answers.lua")
 class StoredAnswer(msgspec.Struct, kw_only=True):
     request: str
     """Hex SHA-256 of the submitted body: the same key with another body is refused."""
-    result: SubmitResult
+    result: SubmitResult | None = None
+    held: HeldResult | None = None
+    """A submission held for review (202): its answer, in place of ``result``."""
+
+    @property
+    def answer(self) -> SubmitResult | HeldResult:
+        answer = self.held or self.result
+        assert answer is not None, "an answer is stored with one of the two"
+        return answer
 
 
 class KeyRecord(msgspec.Struct, kw_only=True):
@@ -57,9 +65,19 @@ class IdempotencyStore:
         return None if raw is None else msgspec.json.decode(raw, type=StoredAnswer)
 
     async def remember(
-        self, board_id: str, player_id: str, key: str, request: bytes, result: SubmitResult
+        self,
+        board_id: str,
+        player_id: str,
+        key: str,
+        request: bytes,
+        result: SubmitResult | HeldResult,
     ) -> None:
-        answer = msgspec.json.encode(StoredAnswer(request=request.hex(), result=result)).decode()
+        stored = (
+            StoredAnswer(request=request.hex(), held=result)
+            if isinstance(result, HeldResult)
+            else StoredAnswer(request=request.hex(), result=result)
+        )
+        answer = msgspec.json.encode(stored).decode()
         await self._answers([self.answer_key(board_id, player_id, key)], ["put", answer])
 
     async def record(self, board_id: str, player_id: str, key: str) -> KeyRecord | None:

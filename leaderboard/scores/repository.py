@@ -109,8 +109,14 @@ class ScoreRepository:
         player_id: str,
         score: int,
         details: dict[str, Any] | None,
-    ) -> int:
+        idempotency_key: str | None = None,
+        request_hash: bytes | None = None,
+    ) -> int | None:
         """Keep a submission held for review in the ledger (pending); its id.
+
+        With an ``idempotency_key``, the key is kept in the same statement, as a
+        submission's is (writer.py): None when it was there already (a repeat, which
+        holds nothing).
 
         Raises:
             PlayerBanned: the player is banned (nothing written).
@@ -123,26 +129,39 @@ class ScoreRepository:
                 SELECT (SELECT banned_at IS NOT NULL FROM players WHERE id = $2) AS banned,
                        (SELECT ledger_key FROM leaderboards WHERE id = $1) AS board_key
             ),
+            keyed AS (
+                INSERT INTO idempotency_keys
+                    (leaderboard_id, player_id, key, request_hash, period_start)
+                SELECT $1, $2, $6, $7, $4 FROM f
+                 WHERE $6::text IS NOT NULL AND NOT f.banned AND f.board_key IS NOT NULL
+                ON CONFLICT DO NOTHING
+                RETURNING 1
+            ),
             held AS (
                 INSERT INTO submissions
                     (score, player_id, period_start, board_key, details)
                 SELECT $3, $2, $4, f.board_key, $5::jsonb FROM f
                  WHERE NOT f.banned AND f.board_key IS NOT NULL
+                   AND ($6::text IS NULL OR EXISTS (SELECT FROM keyed))
                 RETURNING id
             )
-            SELECT f.banned, (SELECT id FROM held) AS id FROM f
+            SELECT f.banned, f.board_key IS NOT NULL AS found, (SELECT id FROM held) AS id
+              FROM f
             """,
             board_id,
             player_id,
             score,
             period,
             {"status": PENDING, **(details or {})},
+            idempotency_key,
+            request_hash,
         )
-        if rows[0]["banned"]:
+        row = rows[0]
+        if row["banned"]:
             raise PlayerBanned(f"player {player_id!r} is banned")
-        if rows[0]["id"] is None:
+        if row["banned"] is None or not row["found"]:
             raise NotFoundError(f"no player with id {player_id!r}")
-        held: int = rows[0]["id"]
+        held: int | None = row["id"]
         return held
 
     async def set_hidden(

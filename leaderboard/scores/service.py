@@ -129,17 +129,25 @@ class ScoreService:
         if isinstance(admitted, StoredAnswer):  # a repeat: neither limited nor written again
             assert request is not None
             same_request(admitted.request, request.hex())
-            return Submitted(admitted.result, replayed=True)
+            return Submitted(admitted.answer, replayed=True)
         decision = admitted
         period = resolve_period(board.reset, None, self._clock())
         if actor is None and await self._review.holds(board, period, player_id, score):
             details = None
             if metadata is not None or evidence_url is not None:
                 details = {"metadata": metadata, "evidence_url": evidence_url}
-            held = await self._scores.hold(board.id, period, player_id, score, details)
+            held = await self._scores.hold(
+                board.id, period, player_id, score, details, key, request
+            )
+            if held is None:  # its key was there: a repeat, which held nothing
+                assert key is not None
+                assert request is not None
+                return await self._repeat_held(board, player_id, key, request)
             answer = HeldResult(
                 submission_id=held, status="pending", player_id=player_id, score=score
             )
+            if key and request:
+                await self._idempotency.remember(board.id, player_id, key, request, answer)
             return Submitted(answer, decision.headers())
         submission = Submission(
             board,
@@ -186,12 +194,30 @@ class ScoreService:
             await self._idempotency.remember(board.id, player_id, key, request, result)
         return Submitted(result, decision.headers())
 
+    async def _repeat_held(
+        self, board: Board, player_id: str, key: str, request: bytes
+    ) -> Submitted:
+        """A keyed submission held for review whose key was there: the first answer (202)."""
+        answer = await self._idempotency.answer(board.id, player_id, key)
+        if answer is not None:
+            same_request(answer.request, request.hex())
+            return Submitted(answer.answer, replayed=True)
+        # Not kept yet (the first attempt is answering now), or lost with Redis: the
+        # key's row says which; nothing is held twice either way.
+        record = await self._idempotency.record(board.id, player_id, key)
+        if record is not None:
+            same_request(record.request_hash.hex(), request.hex())
+        raise ConflictError(
+            "a submission with this Idempotency-Key was held for review; its answer is "
+            "not available now (retry in a moment, or list your submissions)"
+        )
+
     async def _repeat(self, board: Board, player_id: str, key: str, request: bytes) -> Submitted:
         """A keyed submission whose key is in Postgres already: answer as the first did."""
         answer = await self._idempotency.answer(board.id, player_id, key)
         if answer is not None:
             same_request(answer.request, request.hex())
-            return Submitted(answer.result, replayed=True)
+            return Submitted(answer.answer, replayed=True)
         record = await self._idempotency.record(board.id, player_id, key)
         if record is None:  # forgotten (24 hours) between the two reads
             raise ConflictError("this Idempotency-Key was just forgotten; send it again")

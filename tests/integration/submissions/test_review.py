@@ -9,7 +9,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import ADMIN, Workers
+from leaderboard.lib.redis_client import AnyRedis
+from tests.conftest import ADMIN, Workers, delete_keys
 from tests.helpers import sign_in
 from tests.integration.submissions.ledger_helpers import history, stored
 from tests.scores_helpers import create_board, submit
@@ -223,3 +224,30 @@ async def test_a_held_submission_keeps_its_metadata_and_evidence(client: Client)
     assert approved.status_code == 200, approved.text
     assert approved.json()["metadata"] == {"lap": [1, 2]}
     assert await stored(client, board_id, player) == 7
+
+
+async def test_a_retried_held_submission_is_held_once(
+    client: Client, redis: AnyRedis, redis_key_prefix: str
+) -> None:
+    """A client that did not hear its 202 sends again with its Idempotency-Key."""
+    board_id = await create_board(client, review="all")
+    player, headers = await sign_in(client)
+    keyed = {**headers, "Idempotency-Key": "run-7"}
+    url = f"/v1/leaderboards/{board_id}/scores"
+    first = await client.post(url, json={"score": 40}, headers=keyed)
+    assert first.status_code == 202, first.text
+    again = await client.post(url, json={"score": 40}, headers=keyed)
+    assert again.status_code == 202, again.text
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    # The answer lost with Redis: still held once; the repeat says so (409), never 202 twice.
+    await delete_keys(redis, f"{redis_key_prefix}idem*")
+    lost = await client.post(url, json={"score": 40}, headers=keyed)
+    assert lost.status_code == 409, lost.text
+    assert "held for review" in lost.json()["detail"]
+    # The same key with another body is refused, as for any submission.
+    other = await client.post(url, json={"score": 41}, headers=keyed)
+    assert other.status_code == 422, other.text
+    pending = (await queue(client, board_id)).json()["submissions"]
+    assert [s["id"] for s in pending] == [first.json()["submission_id"]]
+    assert player == first.json()["player_id"]
