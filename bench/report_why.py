@@ -80,11 +80,10 @@ def _players_why(res: Results, p: PlayerLoads, bare: float) -> list[str]:
         "Python side of the round trips, the same as the bare request's times several, "
         "plus what Postgres and Redis spend themselves.",
         f"- **Sign-in of a known device: {w_in:,.0f} µs, {w_in / bare:.2f}× (target 2.0×).** "
-        f"Spent by {_parts(signin)}. A sign-in takes the address' rate-limit slot (a Redis "
-        "script), reads the device's player in Postgres (one `SELECT` by the device's hash; "
-        "only a device seen for the first time inserts) and creates the session (another "
-        "Redis script): three round trips that wait on each other, with nothing cached in "
-        "front of them, since a device signs in once per session.",
+        f"Spent by {_parts(signin)}. A sign-in takes the address' rate-limit slot and looks "
+        "the device up in the device directory (two scripts in one Redis round trip), then "
+        "creates the session (a second); a known device costs Postgres nothing (D-045). "
+        "What remains is two redis-py round trips and the framework's work per request.",
         f"- **p99 against p50 at {c} connections: {rnd['p99_ms'] / rnd['p50_ms']:.1f}× "
         f"(random), {rise['p99_ms'] / rise['p50_ms']:.1f}× (rising), target 3×.** With "
         f"{c} connections and two workers every submission queues behind the others in its "
