@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from rich.console import Console
@@ -62,3 +66,22 @@ def write_lines(name: str, lines: list[str]) -> str:
     path = RUN / name
     path.write_text("\n".join(lines) + "\n")
     return str(path)
+
+
+def run_section(
+    name: str,
+    title: str,
+    args: argparse.Namespace,
+    run: Callable[[argparse.Namespace], Coroutine[Any, Any, dict[str, Any]]],
+    write_section: Callable[[dict[str, Any], Path], None],
+) -> None:
+    """A side benchmark's main: run it, keep bench/results/<name>.json, and rewrite its
+    section of docs/benchmarks.md unless ``args.no_report``."""
+    RUN.mkdir(parents=True, exist_ok=True)
+    results = asyncio.run(run(args))
+    out = RESULTS / f"{name}.json"
+    out.write_text(json.dumps(results, indent=2))
+    console.print(f"results: {out}")
+    if not args.no_report:
+        write_section(results, ROOT / "docs" / "benchmarks.md")
+        console.print(f"docs/benchmarks.md: the {title} section rewritten")

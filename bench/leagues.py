@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import json
 import os
 import secrets
 import statistics
@@ -33,7 +32,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import RESULTS, ROOT, RUN, Options, console, step
+from bench.common import RESULTS, ROOT, RUN, Options, console, run_section, step
 from bench.report_leagues import write_section
 from bench.runner import Load, Wrk
 from bench.servers import Servers, service_env
@@ -293,15 +292,7 @@ async def finished_after(conn: asyncpg.Connection, since: float) -> float:
 
 
 def main() -> None:
-    args = parse_args()
-    RUN.mkdir(parents=True, exist_ok=True)
-    results = asyncio.run(run(args))
-    out = RESULTS / "leagues.json"
-    out.write_text(json.dumps(results, indent=2))
-    console.print(f"results: {out}")
-    if not args.no_report:
-        write_section(results, ROOT / "docs" / "benchmarks.md")
-        console.print("docs/benchmarks.md: the Leagues section rewritten")
+    run_section("leagues", "Leagues", parse_args(), run, write_section)
 
 
 if __name__ == "__main__":

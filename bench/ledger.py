@@ -19,8 +19,6 @@ Writes bench/results/ledger.json and the "Ledger" section of docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
 import secrets
 import statistics
@@ -32,7 +30,7 @@ import asyncpg
 import httpx
 
 from bench import players
-from bench.common import RESULTS, ROOT, RUN, Options, console, step
+from bench.common import RESULTS, ROOT, Options, console, run_section, step
 from bench.report_ledger import write_section
 from bench.runner import Wrk
 from bench.servers import Servers, service_env
@@ -208,15 +206,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    args = parse_args()
-    RUN.mkdir(parents=True, exist_ok=True)
-    results = asyncio.run(run(args))
-    out = RESULTS / "ledger.json"
-    out.write_text(json.dumps(results, indent=2))
-    console.print(f"results: {out}")
-    if not args.no_report:
-        write_section(results, ROOT / "docs" / "benchmarks.md")
-        console.print("docs/benchmarks.md: the Ledger section rewritten")
+    run_section("ledger", "Ledger", parse_args(), run, write_section)
 
 
 if __name__ == "__main__":

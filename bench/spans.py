@@ -19,8 +19,6 @@ Writes bench/results/spans.json and the "Spans" section of docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
 import secrets
 import statistics
@@ -31,7 +29,7 @@ import asyncpg
 import httpx
 
 from bench import ledger, players
-from bench.common import RESULTS, ROOT, RUN, console, step
+from bench.common import console, run_section, step
 from bench.report_spans import write_section
 from bench.runner import Wrk
 from bench.servers import Servers, service_env
@@ -151,15 +149,7 @@ def summarize(results: dict[str, Any], runs: dict[str, list[WrkResult]]) -> None
 
 
 def main() -> None:
-    args = ledger.parse_args()
-    RUN.mkdir(parents=True, exist_ok=True)
-    results = asyncio.run(run(args))
-    out = RESULTS / "spans.json"
-    out.write_text(json.dumps(results, indent=2))
-    console.print(f"results: {out}")
-    if not args.no_report:
-        write_section(results, ROOT / "docs" / "benchmarks.md")
-        console.print("docs/benchmarks.md: the Spans section rewritten")
+    run_section("spans", "Spans", ledger.parse_args(), run, write_section)
 
 
 if __name__ == "__main__":

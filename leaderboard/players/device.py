@@ -56,11 +56,12 @@ class DeviceSignIn:
             read_at = time.monotonic()
             profile, created = await self._players.register_device(device_id, display_name)
             player_id = profile.player_id
-            remember = time.monotonic() - read_at < FILL_DEADLINE_SECONDS
-            session, _ = await asyncio.gather(
-                self._sessions.create(player_id),
-                self._devices.remember(digest, player_id) if remember else _nothing(),
-            )
+            if time.monotonic() - read_at < FILL_DEADLINE_SECONDS:
+                session, _ = await asyncio.gather(
+                    self._sessions.create(player_id), self._devices.remember(digest, player_id)
+                )
+            else:
+                session = await self._sessions.create(player_id)
         answer = DeviceAuthResponse(
             player_id=player_id,
             token=session.token,
@@ -83,7 +84,3 @@ class DeviceSignIn:
         if isinstance(found, BaseException):
             raise found
         return admitted, found
-
-
-async def _nothing() -> None:
-    return None
