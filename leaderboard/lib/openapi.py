@@ -278,6 +278,10 @@ class StructSchemas(OpenAPISchemaPlugin):
     list's items (``leaderboards: list[BoardId]`` lost the slug pattern): here put back
     on ``items``.
 
+    Optional fields (``reset: Reset | UnsetType``): Litestar leaves the one type that is
+    not ``UNSET`` as a oneOf of one member, which generated clients name ``…Type0``; here
+    the property is that member.
+
     Litestar asks the app's schema plugins before its own: this one lets the built-in
     Struct plugin build the schema, then completes it.
     """
@@ -302,9 +306,26 @@ class StructSchemas(OpenAPISchemaPlugin):
                 prop = (schema.properties or {}).get(field.encode_name)
                 for array, items in _list_items(prop, field.type):
                     _constrain(array, items)
-        for prop in (schema.properties or {}).values():
+        for name, prop in (schema.properties or {}).items():
             _ecma_patterns(prop)
+            assert schema.properties is not None
+            schema.properties[name] = _without_lone_one_of(prop)
         return schema
+
+
+def _without_lone_one_of(prop: Schema | Reference) -> Schema | Reference:
+    """A property whose oneOf has one member: that member, with the property's own fields."""
+    if not isinstance(prop, Schema) or not prop.one_of or len(prop.one_of) != 1:
+        return prop
+    (member,) = prop.one_of
+    own = {
+        field.name: getattr(prop, field.name)
+        for field in dataclasses.fields(prop)
+        if field.name != "one_of" and getattr(prop, field.name) is not None
+    }
+    if isinstance(member, Reference):
+        return prop if own else member  # a reference with nothing beside it
+    return dataclasses.replace(member, **own)
 
 
 def ecma_pattern(pattern: str) -> str:

@@ -141,7 +141,7 @@ def test_the_readme_walk_through(generated: Generated) -> None:
     ready = generated.api("health", "ready").sync(client=generated.anonymous())
     assert ready.status == "ok"
 
-    reset = generated.model("BoardCreateResetType0").WEEKLY  # reset or spans: a oneOf
+    reset = generated.model("BoardCreateReset").WEEKLY  # an enum named after its field
     limit = generated.model("RateLimitConfig")(limit=30, window_seconds=60)
     board = new_board(generated, reset=reset, rate_limit=limit)
     listed = generated.api("leaderboards", "list_leaderboards").sync(client=generated.anonymous())

@@ -200,6 +200,30 @@ def test_list_items_keep_their_constraints(document: dict[str, Any]) -> None:
     assert array["items"]["pattern"] == "^[a-z0-9][a-z0-9_-]{0,63}$"
 
 
+def test_no_schema_is_a_one_of_of_one_member(document: dict[str, Any]) -> None:
+    """An optional field (``reset: Reset | UnsetType``) is its type, not a oneOf of it:
+    generated clients named such a oneOf's enum ``BoardCreateResetType0``."""
+    lone: list[str] = []
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            if len(node.get("oneOf", [None, None])) == 1:
+                lone.append(where)
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}[{i}]")
+
+    walk(document, "")
+    assert lone == []
+    create = document["components"]["schemas"]["BoardCreate"]["properties"]
+    assert create["reset"]["enum"] == ["never", "daily", "weekly", "monthly"]
+    assert (create["spans"]["type"], create["spans"]["maxItems"]) == ("array", 4)
+    patch = document["components"]["schemas"]["BoardPatch"]["properties"]
+    assert patch["rate_limit"] == {"$ref": "#/components/schemas/RateLimitConfig"}
+
+
 def test_headers_the_service_reads_are_parameters(document: dict[str, Any]) -> None:
     submit = operations(document)[("post", "/v1/leaderboards/{board_id}/scores")]
     (key,) = [p for p in submit["parameters"] if p["in"] == "header"]

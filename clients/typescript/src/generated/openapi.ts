@@ -757,6 +757,7 @@ export interface components {
              * @enum {string}
              */
             operator: "best" | "latest" | "sum";
+            /** @enum {string} */
             reset?: "never" | "daily" | "weekly" | "monthly";
             spans?: ("never" | "daily" | "weekly" | "monthly")[];
             rate_limit?: components["schemas"]["RateLimitConfig"];
@@ -812,8 +813,10 @@ export interface components {
             max_submissions?: number | null;
             overtake_events?: number;
             keep_periods?: number | null;
+            /** @enum {string} */
             ranks?: "ordinal" | "competition" | "dense";
             ledger_days?: number;
+            /** @enum {string} */
             review?: "none" | "rules" | "all";
             review_jump?: number | null;
             review_top?: number | null;
@@ -882,7 +885,10 @@ export interface components {
             errors?: components["schemas"]["FieldProblem"][];
             /** @description 503: what is unavailable, `postgres` or `redis`. */
             dependency?: string;
-            /** @description 503 on a write: it may or may not have been applied; retry with the same `Idempotency-Key` to apply it exactly once. */
+            /**
+             * @description 503 on a write: it may or may not have been applied; retry with the same `Idempotency-Key` to apply it exactly once.
+             * @constant
+             */
             outcome?: "unknown";
         };
         /** FieldProblem */
