@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from leaderboard.lib.metrics import BATCH_SIZE
 
@@ -49,7 +49,6 @@ class Batcher(Generic[Item, Result]):
         self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
         self._in_flight = 0
         self._scheduled = False
-        self._held = 0  # together(): calls queue, and nothing leaves, until they all have
         self._tasks: set[asyncio.Task[None]] = set()
         self.batches_sent = 0
         self.items_sent = 0
@@ -60,7 +59,7 @@ class Batcher(Generic[Item, Result]):
         return len(self._queue)
 
     async def __call__(self, item: Item) -> Result:
-        if not (self._in_flight or self._queue or self._scheduled or self._held):
+        if not (self._in_flight or self._queue or self._scheduled):
             return await self._run_alone(item)
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
@@ -88,24 +87,8 @@ class Batcher(Generic[Item, Result]):
             raise outcome
         return outcome
 
-    async def together(self, calls: Sequence[Awaitable[Any]]) -> list[Any]:
-        """Run ``calls`` so that their calls of this batcher leave in one batch.
-
-        Each of ``calls`` must make its call on its first step (before it waits on anything
-        else); a later call queues as usual. Their outcomes, in order: a result, or the
-        exception raised (one call's failure does not cancel the others).
-        """
-        self._held += 1
-        try:
-            tasks = [asyncio.ensure_future(call) for call in calls]
-            await asyncio.sleep(0)  # each task's first step: its call joins the queue
-        finally:
-            self._held -= 1
-            self._schedule()
-        return list(await asyncio.gather(*tasks, return_exceptions=True))
-
     def _schedule(self) -> None:
-        if self._held or self._scheduled or not self._queue:
+        if self._scheduled or not self._queue:
             return
         if self._in_flight >= self._max_in_flight:
             return

@@ -31,6 +31,7 @@ from leaderboard.lib.clock import Clock
 from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis, unlink_matching
 from leaderboard.ranking.announce import Announcements, EventSettings
+from leaderboard.ranking.changes import ApplyCall, SpanChange
 from leaderboard.ranking.checks import IndexChecks
 from leaderboard.ranking.late_writes import LateWrites
 from leaderboard.ranking.locator import IndexLocator
@@ -41,6 +42,7 @@ from leaderboard.ranking.records import ScoreRecords
 from leaderboard.ranking.results import PeriodResults
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ranking.values import (
+    NO_EVENTS,
     EventTarget,
     HeldEntry,
     IndexChange,
@@ -50,7 +52,14 @@ from leaderboard.ranking.values import (
 logger = logging.getLogger(__name__)
 
 # What callers of the façade may see of what lies behind it.
-__all__ = ["EventSettings", "IndexChange", "IndexLock", "IndexNotReadyError", "RankIndex"]
+__all__ = [
+    "EventSettings",
+    "IndexChange",
+    "IndexLock",
+    "IndexNotReadyError",
+    "RankIndex",
+    "SpanChange",
+]
 
 Read = TypeVar("Read")
 
@@ -142,14 +151,53 @@ class RankIndex:
             self._top_pages.changed(board.id, period, change.rank, change.previous_rank)
         return change
 
-    async def apply_together(
-        self, changes: Sequence[Awaitable[IndexChange]]
+    async def apply_spans(
+        self, changes: Sequence[SpanChange], player_id: str, *, country: str | None
     ) -> list[IndexChange | BaseException]:
-        """Run :meth:`apply` calls (a submission's spans) in one round trip.
+        """:meth:`apply` for each of a submission's spans, in one script run (D-043).
 
-        Their script calls leave together; each one's change, or the exception it raised.
+        Each change's outcome, in order: its IndexChange, or what :meth:`apply` would have
+        raised (a Redis outage for all of them). A span whose index is not built is built,
+        then applied on its own, as :meth:`apply` does.
         """
-        return await self._scripts.together(changes)
+        calls = [
+            self._apply_call(
+                change.board,
+                change.period,
+                player_id,
+                change.score,
+                change.seq,
+                self._announce.changed(change.board, change.period, player_id),
+                after_rebuild=False,
+                country=country,
+            )
+            for change in changes
+        ]
+        try:
+            outcomes: list[IndexChange | BaseException] = list(
+                await self._scripts.apply_many(calls)
+            )
+        except REDIS_OUTAGE_ERRORS as exc:
+            return [exc] * len(changes)
+        for i, (change, outcome) in enumerate(zip(changes, outcomes, strict=True)):
+            if isinstance(outcome, IndexNotReadyError):
+                try:
+                    outcomes[i] = await self.apply(
+                        change.board,
+                        change.period,
+                        player_id,
+                        change.score,
+                        change.seq,
+                        changed=change.changed,
+                        country=country,
+                    )
+                except Exception as exc:
+                    outcomes[i] = exc
+            elif isinstance(outcome, IndexChange) and outcome.written:
+                self._top_pages.changed(
+                    change.board.id, change.period, outcome.rank, outcome.previous_rank
+                )
+        return outcomes
 
     async def restore(
         self, board: Board, period: date, player_id: str, score: int, seq: int
@@ -385,15 +433,33 @@ class RankIndex:
         country: str | None = None,
     ) -> IndexChange:
         """One run of the apply script on the period's index (no rebuild, no page cache)."""
+        call = self._apply_call(
+            board, period, player_id, score, seq, events, after_rebuild=after_rebuild,
+            country=country,
+        )  # fmt: skip
+        return await self._scripts.apply_one(call)
+
+    def _apply_call(
+        self,
+        board: Board,
+        period: date,
+        player_id: str,
+        score: int,
+        seq: int,
+        events: EventTarget | None,
+        *,
+        after_rebuild: bool,
+        country: str | None,
+    ) -> ApplyCall:
         segment = self._locator.keys(board, period, country) if board.segments and country else None
-        return await self._scripts.apply(
+        return ApplyCall(
             self._locator.keys(board, period),
-            order=board.order,
-            player_id=player_id,
-            score=score,
-            reached_seq=seq,
-            ttl_ms=self._locator.ttl_ms(board, period),
-            events=events,
+            board.order,
+            player_id,
+            score,
+            seq,
+            self._locator.ttl_ms(board, period),
+            events or NO_EVENTS,
             after_rebuild=after_rebuild,
             ranks=board.ranks,
             segment=segment,

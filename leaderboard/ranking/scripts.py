@@ -10,13 +10,12 @@ earlier changes sort first. Integer scores with |score| ≤ 2^53 - 1 are exact d
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from leaderboard.boards.models import Order, RankStyle
-from leaderboard.lib.errors import NotFoundError
 from leaderboard.lib.keys import IndexKeys
 from leaderboard.lib.scripts import LuaScript, ScriptArg, ScriptPipeline
+from leaderboard.ranking.changes import ApplyCall
 from leaderboard.ranking.reads import IndexReads, index_script
 from leaderboard.ranking.values import (
     NO_EVENTS,
@@ -25,14 +24,13 @@ from leaderboard.ranking.values import (
     EventTarget,
     HeldEntry,
     IndexChange,
-    IndexNotReadyError,
-    from_redis_score,
     member_for,
     player_of,
     to_redis_score,
 )
 
-APPLY = index_script("index_apply.lua")
+APPLY = index_script("index_apply.lua", "index_apply_change.lua")
+APPLY_SPANS = index_script("index_apply_spans.lua", "index_apply_change.lua")
 REMOVE = index_script("index_remove.lua")
 SWAP = index_script("index_swap.lua")
 CHECK = LuaScript.load(__package__, "index_check.lua")
@@ -53,6 +51,7 @@ class IndexScripts(IndexReads):
         super().__init__(pipeline)
         self._pipeline = pipeline
         self._apply = pipeline.bind(APPLY)
+        self._apply_spans = pipeline.bind(APPLY_SPANS)
         self._remove = pipeline.bind(REMOVE)
         self._swap = pipeline.bind(SWAP)
         self._check = pipeline.bind(CHECK)
@@ -60,10 +59,6 @@ class IndexScripts(IndexReads):
         self._repair = pipeline.bind(REPAIR)
         self._notes = pipeline.bind(NOTES)
         self._fill = pipeline.bind(FILL)
-
-    async def together(self, calls: Sequence[Awaitable[Any]]) -> list[Any]:
-        """Run ``calls``, each starting with one script call: those leave in one pipeline."""
-        return await self._pipeline.batcher.together(calls)
 
     async def apply(
         self,
@@ -79,64 +74,48 @@ class IndexScripts(IndexReads):
         ranks: RankStyle = "ordinal",
         segment: IndexKeys | None = None,
     ) -> IndexChange:
+        """:meth:`apply_one` by its parts (tools and tests that drive the index).
+
+        Without ``events`` nothing is published. ``ranks``: the board's style, which the
+        events and ``board_rank`` follow. ``segment``: the player's country index of the
+        period, changed alike if built.
+        """
+        return await self.apply_one(
+            ApplyCall(
+                keys, order, player_id, score, reached_seq, ttl_ms, events or NO_EVENTS,
+                after_rebuild=after_rebuild, ranks=ranks, segment=segment,
+            )
+        )  # fmt: skip
+
+    async def apply_one(self, call: ApplyCall) -> IndexChange:
         """Apply a committed score; publishes one rank_changed event when it changes.
 
-        Without ``events`` nothing is published (tools and tests that drive the index).
-        ``ranks``: the board's style, which the events and ``board_rank`` follow.
-        ``segment``: the player's country index of the period, changed alike if built.
+        Raises:
+            IndexNotReadyError: the index is not built (lost, never built, or torn).
+            NotFoundError: the player was deleted.
+
         """
-        more = [] if segment is None else _segment_keys(segment)
-        events = events or NO_EVENTS
-        reply = await self._apply(
-            [
-                keys.scores,
-                keys.members,
-                keys.ready,
-                keys.lock,
-                keys.journal,
-                events.stream or keys.journal,  # a key of the same slot; unused then
-                keys.distinct,
-                *more,
-                keys.digest,  # the last (index_apply.lua: KEYS[#KEYS])
-            ],
-            [
-                player_id,
-                to_redis_score(score, order),
-                member_for(reached_seq, player_id),
-                ttl_ms,
-                events.channel,
-                events.head,
-                -1 if order == "desc" else 1,
-                events.stream_length,
-                STREAM_TTL_MS,
-                events.publish_command,
-                1 if after_rebuild else 0,
-                events.overtake,
-                events.overtaken_head,
-                events.overtaken_middle,
-                ranks,
-            ],
-        )
-        status = int(reply[0])
-        if status == -1:
-            raise IndexNotReadyError(keys.scores)
-        if status == -2:
-            raise NotFoundError(f"no player with id {player_id!r} (deleted)")
-        _, previous_rank, previous_score, rank, current_score, total = reply[:6]
-        board_previous_rank, board_rank = reply[6], reply[7]
-        return IndexChange(
-            written=status == 1,
-            published=status in (1, 2) and events is not NO_EVENTS,
-            previous_rank=None if previous_rank is None else int(previous_rank) + 1,
-            previous_score=None
-            if previous_score is None
-            else from_redis_score(previous_score, order),
-            rank=int(rank) + 1,
-            score=from_redis_score(current_score, order),
-            total=int(total),
-            board_rank=int(board_rank),
-            board_previous_rank=None if board_previous_rank is None else int(board_previous_rank),
-        )
+        outcome = call.outcome(await self._apply(call.script_keys(), call.script_args()))
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def apply_many(self, calls: Sequence[ApplyCall]) -> list[IndexChange | Exception]:
+        """Several changes in one script run (a submission's spans: D-043), in order.
+
+        Each change's outcome: its IndexChange, or the IndexNotReadyError / NotFoundError
+        that :meth:`apply` would raise for it (the other changes are applied regardless).
+        """
+        keys: list[str] = []
+        counts: list[ScriptArg] = []
+        args: list[ScriptArg] = []
+        for call in calls:
+            call_keys = call.script_keys()
+            keys += call_keys
+            counts.append(len(call_keys))
+            args += call.script_args()
+        replies = await self._apply_spans(keys, [len(calls), *counts, *args])
+        return [call.outcome(reply) for call, reply in zip(calls, replies, strict=True)]
 
     async def remove(
         self,
@@ -304,15 +283,3 @@ class IndexScripts(IndexReads):
         for player, score, seq in entries:
             args += (player, to_redis_score(score, order), member_for(seq, player))
         return int(await self._fill([keys.temporary_digest(token)], args))
-
-
-def _segment_keys(segment: IndexKeys) -> list[str]:
-    """A country index's keys, as index_apply.lua takes them (KEYS[8…13])."""
-    return [
-        segment.scores,
-        segment.members,
-        segment.ready,
-        segment.lock,
-        segment.journal,
-        segment.distinct,
-    ]

@@ -15,7 +15,7 @@ from leaderboard.boards.periods import public_period, resolve_period
 from leaderboard.lib.errors import DependencyUnavailableError, outage_reason
 from leaderboard.lib.metrics import EVENTS_PUBLISHED
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
-from leaderboard.ranking.index import IndexChange, RankIndex
+from leaderboard.ranking.index import IndexChange, RankIndex, SpanChange
 from leaderboard.scores.models import SpanResult
 from leaderboard.scores.writer import SpanScore, StoredScore
 
@@ -49,8 +49,8 @@ async def apply_spans(
 ) -> dict[str, SpanResult]:
     """Put a committed submission's rows in their spans' indexes; each span's answer.
 
-    The primary first in the answer, then the others in the board's order. The script
-    calls go out together: the worker's script pipeline sends them in one round trip.
+    The primary first in the answer, then the others in the board's order. Every span's
+    change is one script run (index_apply_spans.lua): one round trip, as a plain board's.
 
     Raises:
         DependencyUnavailableError: Redis is away. The rows are committed; those that did
@@ -63,22 +63,26 @@ async def apply_spans(
         *stored.spans,
     ]  # fmt: skip
     views = [board.view_of(row.span_no) for row in rows]
-    calls = [
-        index.apply(
-            view,
-            row.period,
-            player_id,
-            row.score,
-            row.reached_seq,
-            changed=row.changed,
-            country=stored.country,
-        )
-        for view, row in zip(views, rows, strict=True)
-    ]
-    if len(calls) == 1:  # a board of one span: as it always was
-        outcomes: list[IndexChange | BaseException] = [await _outage_as_value(calls[0])]
+    if len(rows) == 1:  # a board of one span: as it always was
+        outcomes: list[IndexChange | BaseException] = [
+            await _outage_as_value(
+                index.apply(
+                    board,
+                    period,
+                    player_id,
+                    stored.score,
+                    stored.reached_seq,
+                    changed=stored.changed,
+                    country=stored.country,
+                )
+            )
+        ]
     else:
-        outcomes = await index.apply_together(calls)
+        changes = [
+            SpanChange(view, row.period, row.score, row.reached_seq, row.changed)
+            for view, row in zip(views, rows, strict=True)
+        ]
+        outcomes = await index.apply_spans(changes, player_id, country=stored.country)
     answers: dict[str, SpanResult] = {}
     lost: BaseException | None = None
     for view, row, outcome in zip(views, rows, outcomes, strict=True):

@@ -236,6 +236,44 @@ async def test_a_lost_span_index_converges_back(
     assert len(await served(http, board_id, "weekly")) == 5
 
 
+async def test_a_submission_rebuilds_a_lost_span_index_it_meets(
+    live: tuple[Http, Services], settings: Settings, redis: AnyRedis, database_url: str
+) -> None:
+    """One span's index lost: the submission builds it and answers every span's rank."""
+    http, _ = live
+    board_id = await create_board(http, reset="daily", spans=SPANS)
+    a, b = [p for p, _ in await insert_players(database_url, 2)]
+    await submit(http, board_id, a, 50)
+    week = period_start("weekly", live_day(await read(http, f"/v1/leaderboards/{board_id}/top")))
+    weekly = Keys(settings.redis_key_prefix).index(board_id, f"weekly.{week.isoformat()}")
+    await redis.unlink(weekly.scores, weekly.ready)
+    answer = await submit(http, board_id, b, 70)
+    assert {span: (v["score"], v["rank"]) for span, v in answer["spans"].items()} == {
+        span: (70, 1) for span in SPANS
+    }
+    for span_no, span in enumerate(SPANS):
+        assert await served(http, board_id, span) == [(b, 70), (a, 50)]
+        assert await served(http, board_id, span) == await stored(database_url, board_id, span_no)
+
+
+async def test_every_span_of_a_submission_is_one_script_call(
+    live: tuple[Http, Services], database_url: str
+) -> None:
+    """Three spans with a country segment make as many script calls as a plain board."""
+    http, services = live
+    plain = await create_board(http, reset="daily")
+    spans = await create_board(http, reset="daily", spans=SPANS, segments=["country"])
+    (player, _), *_ = await insert_players(database_url, 1)
+    batcher = services.infra.pipeline.batcher
+    calls: dict[str, int] = {}
+    for board_id in (plain, spans):
+        await submit(http, board_id, player, 1)  # the indexes are built
+        before = batcher.items_sent
+        await submit(http, board_id, player, 2)
+        calls[board_id] = batcher.items_sent - before
+    assert calls[spans] == calls[plain]
+
+
 def live_day(page: dict[str, Any]) -> date:
     """The primary (daily) period a page read: today on the service's clock."""
     return date.fromisoformat(page["period"])

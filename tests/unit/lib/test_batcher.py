@@ -157,27 +157,3 @@ def test_a_batch_splits_into_rounds_that_hold_each_key_once_in_arrival_order() -
         keys = [entry.key for _, entry in round_]
         assert len(keys) == len(set(keys)), "a statement touches a row once"
     assert _rounds([]) == []
-
-
-async def test_calls_made_together_leave_in_one_batch() -> None:
-    """together(): the first call does not go alone; all leave in one batch, and one's
-    failure is its own outcome."""
-    batches: list[list[int]] = []
-
-    async def check(items: list[int]) -> list[int | BaseException]:
-        batches.append(items)
-        await asyncio.sleep(0)
-        return [ValueError(item) if item < 0 else item + 1 for item in items]
-
-    batcher: Batcher[int, int] = Batcher(check, name="test", max_batch=16, max_in_flight=2)
-
-    async def span(item: int) -> int:
-        return 10 * await batcher(item)
-
-    outcomes = await batcher.together([span(1), span(-2), span(3)])
-    assert batches == [[1, -2, 3]]
-    assert outcomes[0] == 20
-    assert isinstance(outcomes[1], ValueError)
-    assert outcomes[2] == 40
-    assert await batcher(5) == 6  # nothing held any more: a lone call goes at once
-    assert batches[-1] == [5]
