@@ -182,6 +182,29 @@ class PlayerRepository:
         )
         return None if value is None else str(value)
 
+    async def note_country_move(
+        self, conn: Connection, player_id: str, old: str | None, new: str | None
+    ) -> None:
+        """Record, inside the caller's transaction, that the player's entries must move.
+
+        The row (country_moves, D-048) goes when they have moved; a second change before
+        that keeps every country left behind.
+        """
+        await conn.execute(
+            """
+            INSERT INTO country_moves AS m (player_id, old_countries, new_country)
+            VALUES ($1, array_remove(ARRAY[$2::text], NULL), $3)
+            ON CONFLICT (player_id) DO UPDATE
+               SET old_countries = ARRAY(SELECT DISTINCT c FROM unnest(
+                       m.old_countries || excluded.old_countries) AS c),
+                   new_country = excluded.new_country,
+                   changed_at = now()
+            """,
+            player_id,
+            old,
+            new,
+        )
+
     async def lock(self, conn: Connection, player_id: str) -> bool:
         """Lock the player's row until the caller's transaction ends; False: no such player."""
         row = await conn.fetchval("SELECT 1 FROM players WHERE id = $1 FOR UPDATE", player_id)

@@ -55,8 +55,9 @@ class AuditRecord(Protocol):
     ) -> None: ...
 
 
-# (player id, old country, new country), awaited after a change of country committed.
-CountryChanged = Callable[[str, str | None, str | None], Awaitable[None]]
+# Awaited with the player id after a change of country committed (its country_moves row
+# says from where to where).
+CountryChanged = Callable[[str], Awaitable[None]]
 
 
 class PlayerService:
@@ -83,8 +84,9 @@ class PlayerService:
         # Called with the player id after a profile change or deletion has committed.
         self.after_change: list[Callable[[str], None]] = []
         self.country_changed: list[CountryChanged] = []
-        """Awaited with (player id, old country, new country) after a change of country
-        has committed, before it is answered (a segmented board's indexes: ranking/)."""
+        """Awaited with the player id after a change of country has committed, before it
+        is answered: a segmented board's indexes move the entries (ranking/countries.py)
+        and delete the change's ``country_moves`` row."""
         # Single flight: concurrent misses for one player share one Postgres read.
         self._inflight: dict[str, asyncio.Future[Profile | None]] = {}
         self.coalesced_reads = 0  # reads that joined another's Postgres query (metrics)
@@ -229,14 +231,21 @@ class PlayerService:
             profile = await self._repository.update(conn, player_id, changes)
             if profile is None:
                 raise NotFoundError(f"no player with id {player_id!r}")
+            moved = "country" in changes and old_country != profile.country
+            if moved:
+                # Committed with the profile: should this worker die before the move
+                # below, whoever finds the row moves the entries (D-048).
+                await self._repository.note_country_move(
+                    conn, player_id, old_country, profile.country
+                )
             # Which fields, not their values: the log is kept for good, a profile is not.
             await self._record(conn, actor, "player.update", player_id, {"fields": sorted(changes)})
             # Before the commit: if Redis cannot be told, nothing commits (503).
             await self._cache.invalidate(player_id, profile.version)
         await self._cache.put(profile)
-        if "country" in changes and old_country != profile.country:
-            for moved in self.country_changed:
-                await moved(player_id, old_country, profile.country)
+        if moved:
+            for move in self.country_changed:
+                await move(player_id)
         for notify in self.after_change:
             notify(player_id)
         return profile

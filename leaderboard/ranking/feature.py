@@ -49,7 +49,12 @@ def build(services: Services) -> None:
     boards.forget_index.append(index.forget_board)
     # A new profile country moves the player's entries between country indexes.
     moves = CountryMoves(
-        index=index, scripts=scripts, locator=locator, records=records, board_of=boards.get
+        db=infra.db,
+        index=index,
+        scripts=scripts,
+        locator=locator,
+        records=records,
+        board_of=boards.get,
     )
     players.country_changed.append(moves.move)
     # Top pages show display names: a renamed or deleted player drops them all.
@@ -68,6 +73,7 @@ def build(services: Services) -> None:
             index=index,
             clock=infra.clock,
             interval_seconds=settings.index_check_seconds,
+            moves=moves,
         )
     )
 

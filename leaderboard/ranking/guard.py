@@ -19,6 +19,8 @@ without an operator (docs/operations.md states the guarantee, docs/decisions.md 
 - **A score changed in Redis behind the scripts' back** (the digest cannot see it): a
   rolling check compares a slice of the board each round, by player id from Postgres'
   side and by rank from Redis' side, and repairs each entry alone (no rebuild).
+- **A country change whose move never ran** (its worker died after the profile's
+  commit): its ``country_moves`` row is moved by the next round (countries.py).
 - **Writes whose outcome was unknown** (Postgres timed out after the statement was sent)
   are remembered in Redis as suspects and checked every round for an hour, by any worker.
 
@@ -43,6 +45,7 @@ from leaderboard.lib.metrics import INDEX_REPAIRS
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.tasks import Periodic
 from leaderboard.ranking.convergence import DigestPass, agrees
+from leaderboard.ranking.countries import CountryMoves
 from leaderboard.ranking.digests import Digest, ScoreDigests
 from leaderboard.ranking.index import RankIndex
 from leaderboard.ranking.records import CheckedRow, ScoreRecords
@@ -73,6 +76,8 @@ class PeriodReport:
 @dataclass
 class RoundReport:
     periods: list[PeriodReport] = field(default_factory=list)
+    countries_moved: int = 0
+    """Players whose country change a dead worker left unmoved (countries.py)."""
 
     @property
     def repaired(self) -> int:
@@ -94,8 +99,10 @@ class IndexGuard:
         clock: Clock,
         interval_seconds: float,
         slice_size: int = 1000,
+        moves: CountryMoves | None = None,
     ) -> None:
         self._boards = boards
+        self._moves = moves
         self._records = records
         self._digests = digests
         self._digest_pass = DigestPass(digests=digests, records=records, index=index)
@@ -118,6 +125,8 @@ class IndexGuard:
         """Check each span's current period of every board (unless another worker does)."""
         report = RoundReport()
         await self._digests.fold()
+        if self._moves is not None:
+            report.countries_moved = await self._moves.sweep()
         for board in await self._boards.list():
             for view in board.views():
                 period = resolve_period(view.reset, None, self._clock())

@@ -263,3 +263,35 @@ async def test_a_country_index_is_rebuilt_with_its_boards_after_a_restart(
 
 def country_keys(settings: Settings, board_id: str, country: str) -> IndexKeys:
     return Keys(settings.redis_key_prefix).index(board_id, "all", country)
+
+
+async def test_a_country_change_left_unmoved_is_moved_by_the_next_round(
+    live: Live, settings: Settings, redis: Redis, database_url: str
+) -> None:
+    """The worker died between the profile's commit and the move: what it leaves is a
+    committed profile, its ``country_moves`` row, and indexes as they were."""
+    board_id, players = await segmented_board(live, database_url)
+    assert await served_in(live, board_id, "FR") == []  # FR's index is built (empty)
+    moved, *stayed = players
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                "UPDATE players SET country = 'FR', version = version + 1 WHERE id = $1", moved
+            )
+            await conn.execute(
+                "INSERT INTO country_moves (player_id, old_countries, new_country, changed_at)"
+                " VALUES ($1, '{DE,GB}', 'FR', now() - interval '1 minute')",
+                moved,
+            )
+        await redis.unlink(Keys(settings.redis_key_prefix).profile(moved))
+        assert moved in [p for p, _ in await served_in(live, board_id, "DE")], "the fault"
+        report = await live.services.get(IndexGuard).run_once()
+        assert report.countries_moved == 1
+        assert [p for p, _ in await served_in(live, board_id, "DE")] == stayed[::-1]
+        assert [p for p, _ in await served_in(live, board_id, "FR")] == [moved]
+        assert await conn.fetchval("SELECT count(*) FROM country_moves") == 0
+        again = await live.services.get(IndexGuard).run_once()
+        assert again.countries_moved == 0
+    finally:
+        await conn.close()

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from leaderboard.lib.db import Database
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
+from leaderboard.players.repository import PlayerRepository
 from tests.conftest import ADMIN
 from tests.scores_helpers import create_board, insert_players, submit
 
@@ -109,6 +112,40 @@ async def test_a_new_country_moves_the_entries_before_the_answer(
     assert [p for _, p, _ in await ranking(client, board_id, "DE")] == [
         ids["de2"], ids["none"], ids["de3"]
     ]  # fmt: skip
+    assert await pending_moves(database_url, list(ids.values())) == 0, "each move is done"
+
+
+async def pending_moves(database_url: str, players: list[str]) -> int:
+    conn = await asyncpg.connect(database_url)
+    try:
+        count = await conn.fetchval(
+            "SELECT count(*) FROM country_moves WHERE player_id = ANY($1::uuid[])", players
+        )
+    finally:
+        await conn.close()
+    return int(count)
+
+
+async def test_changes_before_a_move_keep_every_country_left_behind(database_url: str) -> None:
+    """Two changes noted before either moved: the row names both countries left."""
+    (player, _), *_ = await insert_players(database_url, 1)
+    db = Database(database_url)
+    await db.open()
+    try:
+        repository = PlayerRepository(db)
+        for old, new in (("DE", "GB"), ("GB", "FR"), (None, "FR")):
+            async with db.transaction() as conn:
+                await repository.note_country_move(conn, player, old, new)
+        async with db.transaction() as conn:
+            row = await conn.fetchrow(
+                "SELECT old_countries, new_country FROM country_moves WHERE player_id = $1",
+                player,
+            )
+            await conn.execute("DELETE FROM country_moves WHERE player_id = $1", player)
+    finally:
+        await db.close()
+    assert row is not None
+    assert (sorted(row["old_countries"]), row["new_country"]) == (["DE", "GB"], "FR")
 
 
 async def test_moderation_holds_in_segments(client: Client, database_url: str) -> None:
