@@ -11,11 +11,8 @@ from leaderboard.lib.clock import Clock, started_at
 from leaderboard.lib.cors import cors_config, cors_headers_hook
 from leaderboard.lib.json_depth import DepthCheckedRequest
 from leaderboard.lib.logs import configure_logging
-from leaderboard.lib.openapi import (
-    SECURITY_SCHEMES,
-    StructSchemas,
-    allow_methods_middleware,
-)
+from leaderboard.lib.openapi import SECURITY_SCHEMES, allow_methods_middleware
+from leaderboard.lib.openapi_schemas import StructSchemas
 from leaderboard.lib.priority import WritesFirst
 from leaderboard.lib.request_middleware import request_middleware
 from leaderboard.lib.settings import Settings

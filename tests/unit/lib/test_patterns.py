@@ -15,7 +15,7 @@ import pytest
 
 from leaderboard.auth.sessions import parse_token
 from leaderboard.boards.models import BoardId
-from leaderboard.lib.openapi import ecma_pattern
+from leaderboard.lib.openapi_schemas import ecma_pattern
 from leaderboard.lib.validation import NO_CONTROLS
 from leaderboard.players.models import CountryCode
 
