@@ -45,7 +45,7 @@ from leaderboard.ranking.locator import IndexLocator
 from leaderboard.ranking.rebuild import Rebuilder
 from leaderboard.ranking.records import ScoreRecords
 from leaderboard.ranking.scripts import IndexScripts
-from leaderboard.scores.upsert_sql import UPSERTS, UpsertRow, upsert_rows
+from leaderboard.scores.upsert_sql import UPSERTS, UpsertRow, upsert_arrays
 from tests.partitioning import with_partitioning
 from tests.pgbouncer import running_pgbouncer  # the same PgBouncer the tests start
 from tests.streaming_replica import replayed, streaming_pair
@@ -131,7 +131,7 @@ async def upserts(url: str, label: str, seconds: float, clients: int, batch: int
                     for p in chosen
                 ]
                 started = time.perf_counter()
-                await db.fetch_write(sql, upsert_rows(rows_in))
+                await db.fetch_write(sql, *upsert_arrays(rows_in))
                 latencies.append(time.perf_counter() - started)
                 rows += batch
 
@@ -265,7 +265,7 @@ async def statement_ms(url: str, sql: str, *, named: bool, runs: int = 300) -> f
                 UpsertRow(board="daily", period=date.today(), player=player, submitted=i)
                 for player in players
             ]
-            await conn.fetch(sql, upsert_rows(rows))
+            await conn.fetch(sql, *upsert_arrays(rows))
             times.append(time.perf_counter() - started)
     finally:
         await conn.close()

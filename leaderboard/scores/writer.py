@@ -2,9 +2,8 @@
 
 Each submission applies the board's operator to the player's stored score. Submissions
 that arrive while a statement is running wait for the next one, which upserts all of
-them from one JSON parameter (``json_to_recordset``) and commits once: one round trip
-and one WAL flush for the batch, instead of one of each per submission
-(docs/benchmarks.md).
+them from arrays (``unnest``) and commits once: one round trip and one WAL flush for the
+batch, instead of one of each per submission (docs/benchmarks.md).
 
 Rules that keep a batch equivalent to the same submissions one by one:
 - A statement may touch a row once (``ON CONFLICT DO UPDATE`` refuses a second touch),
@@ -42,7 +41,7 @@ from leaderboard.lib.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from leaderboard.scores.upsert_sql import UPSERTS, UpsertRow, upsert_rows
+from leaderboard.scores.upsert_sql import UPSERTS, UpsertRow, upsert_arrays
 
 # How many submissions one statement upserts at most, and how many statements of one
 # worker may run at once (each holds a pooled connection until it commits).
@@ -233,7 +232,7 @@ class ScoreWriter:
     ) -> None:
         """Upsert one round; sets each of its outcomes and never raises."""
         try:
-            rows = await self._db.commit_batch(sql, upsert_rows(_round_rows(round_, sequences)))
+            rows = await self._db.commit_batch(sql, *upsert_arrays(_round_rows(round_, sequences)))
         except (asyncpg.IntegrityConstraintViolationError, asyncpg.DeadlockDetectedError) as exc:
             if len(round_) == 1:
                 outcomes[round_[0][0]] = _domain_error(exc, round_[0][1])
@@ -261,7 +260,7 @@ class ScoreWriter:
         """
         sql = UPSERTS[(submission.board.operator, submission.board.order)]
         try:
-            rows = await conn.fetch(sql, upsert_rows(submission.rows(None, 1)))
+            rows = await conn.fetch(sql, *upsert_arrays(submission.rows(None, 1)))
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise _domain_error(exc, submission) from exc
         answers = iter(rows)

@@ -30,7 +30,7 @@ from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.scripts import ScriptPipeline
 from leaderboard.ranking.scripts import IndexScripts
 from leaderboard.ranking.values import IndexNotReadyError, member_for, seq_hex
-from leaderboard.scores.upsert_sql import UpsertRow, upsert_rows, upsert_sql
+from leaderboard.scores.upsert_sql import UpsertRow, upsert_arrays, upsert_sql
 from tests.conftest import ADMIN
 from tests.helpers import async_wait_until, sign_in
 from tests.scores_helpers import (
@@ -571,7 +571,7 @@ async def test_a_submission_that_waited_for_the_row_lock_reaches_the_index(
         )
         b = await other_worker.fetchrow(
             upsert_sql("sum", "desc"),
-            upsert_rows(
+            *upsert_arrays(
                 [UpsertRow(board=board_id, period=ALL_TIME, player=player_id, submitted=2)]
             ),
         )
