@@ -20,6 +20,7 @@ from redis.asyncio.connection import Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
+from leaderboard.lib.redis_packing import packed_by_hiredis
 from leaderboard.lib.settings import Settings
 
 RESP_PROTOCOL = 2
@@ -79,6 +80,7 @@ def create_redis(settings: Settings, url: str) -> AnyRedis:
         timeout=settings.redis_timeout,
         **common,
     )
+    pool.connection_class = packed_by_hiredis(pool.connection_class)
     return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
 
 
@@ -130,7 +132,7 @@ class OutageAwareRedisCluster(RedisCluster):
         super().__init__(*args, **kwargs)
         # The nodes' connection class, guarded; the nodes found later take it from the
         # shared keyword arguments, the startup nodes (made already) are told here.
-        guarded = _write_guarded(self.connection_kwargs["connection_class"])
+        guarded = packed_by_hiredis(_write_guarded(self.connection_kwargs["connection_class"]))
         self.connection_kwargs["connection_class"] = guarded
         for node in self.nodes_manager.startup_nodes.values():
             node.connection_class = guarded
