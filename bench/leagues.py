@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import hashlib
 import os
-import secrets
 import statistics
 import time
 import uuid
@@ -35,9 +34,8 @@ import httpx
 from bench.common import RESULTS, ROOT, RUN, Options, console, run_section, step
 from bench.report_leagues import write_section
 from bench.runner import Load, Wrk
-from bench.servers import Servers, service_env
 from bench.store_cpu import StoreMeter
-from bench.stores import Stores
+from bench.stores import side_service
 from bench.wrk import WrkResult
 
 TIERS = [
@@ -126,19 +124,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         no_profile=True,
         command="uv run --group bench python -m bench.leagues",
     )
-    token = secrets.token_urlsafe(24)
-    env = service_env(opts, token)
-    stores = Stores(opts, env)
-    await stores.setup()
-    servers = Servers(env, workers=2)
     results: dict[str, Any] = {
         "players": args.players,
         "duration_s": args.duration,
         "load_average": [os.getloadavg()[0]],
     }
-    try:
-        step("serve --workers 2; a board, a league, 10,000 players")
-        servers.start()
+    step("serve --workers 2; a board, a league, 10,000 players")
+    async with side_service(opts) as (token, servers):
         admin = {"Authorization": f"Bearer {token}"}
         limit = {"limit": 10_000, "window_seconds": 1}
         async with httpx.AsyncClient(base_url=servers.base, headers=admin, timeout=600) as api:
@@ -228,9 +220,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             meter.stop()
             results["load_average"].append(os.getloadavg()[0])
         return results
-    finally:
-        servers.stop()
-        await stores.teardown()
 
 
 async def close_under_load(

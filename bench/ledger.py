@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import time
 from datetime import UTC, datetime
@@ -33,9 +32,8 @@ from bench import players
 from bench.common import RESULTS, ROOT, Options, console, run_section, step
 from bench.report_ledger import write_section
 from bench.runner import Wrk
-from bench.servers import Servers, service_env
 from bench.store_cpu import StoreMeter
-from bench.stores import Stores
+from bench.stores import side_service
 from bench.wrk import WrkResult
 
 BOARDS = {"off": "ledger-off", "on": "ledger-on"}
@@ -151,11 +149,6 @@ async def voids(db_url: str, api: httpx.AsyncClient, player: str) -> list[float]
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     opts = options(args)
-    token = secrets.token_urlsafe(24)
-    env = service_env(opts, token)
-    stores = Stores(opts, env)
-    await stores.setup()
-    servers = Servers(env, workers=2)
     results: dict[str, Any] = {
         "command": opts.command,
         "players": args.players,
@@ -163,9 +156,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "load_average": [os.getloadavg()[0]],
         "void_rows": VOID_ROWS,
     }
-    try:
-        step(f"serve --workers 2; {args.players:,} players sign in; the two boards")
-        servers.start()
+    step(f"serve --workers 2; {args.players:,} players sign in; the two boards")
+    async with side_service(opts) as (token, servers):
         meter = StoreMeter(opts.db_url, opts.db_name, opts.redis_url, opts.redis_db)
         meter.start()
         wrk = Wrk(opts, servers, meter)
@@ -200,9 +192,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         console.print(f"  void: median {statistics.median(results['void_ms']):.1f} ms")
         results["load_average"].append(os.getloadavg()[0])
         return results
-    finally:
-        servers.stop()
-        await stores.teardown()
 
 
 def main() -> None:

@@ -11,7 +11,10 @@
    that every submission changes them all;
 3. wrk submits random scores as the signed-in players to one board, then the other,
    `--rounds` times (bench/lua/player_submit.lua): the CPU per submission of the service,
-   Postgres and Redis of each are compared.
+   Postgres and Redis of each are compared;
+4. wrk reads the spans board's top-100 and the 21 entries around a player in each rank
+   style (`?ranks=ordinal`, `competition`, `dense`), in turn, `--rounds` times: the CPU
+   per read (service + Redis) of the shared styles against `ordinal`.
 
 Writes bench/results/spans.json and the "Spans" section of docs/benchmarks.md.
 """
@@ -20,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 from dataclasses import replace
 from typing import Any
@@ -29,12 +31,11 @@ import asyncpg
 import httpx
 
 from bench import ledger, players
-from bench.common import console, run_section, step
+from bench.common import console, run_section, step, write_lines
 from bench.report_spans import write_section
 from bench.runner import Wrk
-from bench.servers import Servers, service_env
 from bench.store_cpu import StoreMeter
-from bench.stores import Stores
+from bench.stores import side_service
 from bench.wrk import WrkResult
 
 BOARDS = {"plain": "spans-plain", "spans": "spans-three"}
@@ -43,6 +44,7 @@ SPECS: dict[str, dict[str, Any]] = {
     "spans": {"reset": "daily", "spans": ["daily", "weekly", "never"], "segments": ["country"]},
 }
 COUNTRIES = ["DE", "FR", "BR", "JP", "US"]
+STYLES = ["ordinal", "competition", "dense"]
 
 
 def seed(wrk: Wrk, base: str, token: str, signed: players.SignedIn) -> None:
@@ -83,11 +85,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         key_prefix="lbbench-spans:",
         command="uv run python -m bench.spans",
     )
-    token = secrets.token_urlsafe(24)
-    env = service_env(opts, token)
-    stores = Stores(opts, env)
-    await stores.setup()
-    servers = Servers(env, workers=2)
     results: dict[str, Any] = {
         "command": opts.command,
         "players": args.players,
@@ -95,9 +92,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "duration_s": args.duration,
         "load_average": [os.getloadavg()[0]],
     }
-    try:
-        step(f"serve --workers 2; {args.players:,} players sign in; the two boards")
-        servers.start()
+    step(f"serve --workers 2; {args.players:,} players sign in; the two boards")
+    async with side_service(opts) as (token, servers):
         meter = StoreMeter(opts.db_url, opts.db_name, opts.redis_url, opts.redis_db)
         meter.start()
         wrk = Wrk(opts, servers, meter)
@@ -114,14 +110,48 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     "BENCH_SCORES": "random",
                 }
                 runs[key].append(wrk(f"{board} #{r + 1}", servers.base, "player_submit.lua", env_))
-        meter.stop()
         summarize(results, runs)
         console.print(f"  spans ÷ plain, CPU per submission: {results['total_ratio']:.2f}×")
+        step(f"reads in each rank style, {args.rounds} rounds: top-100 and around a player")
+        results["reads"] = read_styles(wrk, servers.base, signed.player_ids, args)
+        meter.stop()
         results["load_average"].append(os.getloadavg()[0])
         return results
-    finally:
-        servers.stop()
-        await stores.teardown()
+
+
+def read_styles(
+    wrk: Wrk, base: str, player_ids: list[str], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Each read in each rank style, in turn, ``args.rounds`` times; CPU per read (service
+    + Redis) of each, and the shared styles' ratios to ``ordinal`` (median of rounds)."""
+    board = f"/v1/leaderboards/{BOARDS['spans']}"
+    sample = player_ids[:200]
+
+    def paths(kind: str, style: str) -> list[str]:
+        if kind == "top":
+            return [f"{board}/top?limit=100&ranks={style}"]
+        return [f"{board}/players/{p}/around?radius=10&ranks={style}" for p in sample]
+
+    kinds = ("top", "around")
+    cpu: dict[str, list[float]] = {}
+    for r in range(args.rounds):
+        for kind in kinds:
+            for style in STYLES:
+                env = {"BENCH_PATHS": write_lines(f"reads_{kind}_{style}.txt", paths(kind, style))}
+                run = wrk(
+                    f"{kind} {style} #{r + 1}", base, "get.lua", env, duration=args.duration / 2
+                )
+                cpu.setdefault(f"{kind}_{style}", []).append(
+                    (run.cpu_us_per_request or 0.0) + (run.redis_cpu_us_per_request or 0.0)
+                )
+    reads: dict[str, Any] = {"cpu_us": cpu}
+    for kind in kinds:
+        for style in STYLES[1:]:
+            reads[f"{kind}_{style}_ratio"] = statistics.median(
+                s / o if o else 0.0
+                for s, o in zip(cpu[f"{kind}_{style}"], cpu[f"{kind}_ordinal"], strict=True)
+            )
+    return reads
 
 
 def summarize(results: dict[str, Any], runs: dict[str, list[WrkResult]]) -> None:

@@ -8,6 +8,7 @@ prefix ``lbbench:``, cleaned with SCAN + UNLINK of that prefix; nothing is ever 
 from __future__ import annotations
 
 import contextlib
+import secrets
 import shutil
 from collections.abc import AsyncIterator
 
@@ -15,7 +16,7 @@ import asyncpg
 from redis.asyncio import Redis
 
 from bench.common import RUN, Options, console
-from bench.servers import leaderboard_command
+from bench.servers import Servers, leaderboard_command, service_env
 
 
 class Stores:
@@ -81,3 +82,23 @@ class Stores:
                 console.print(f"cleanup: dropped database {self.opts.db_name}")
             finally:
                 await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def side_service(opts: Options, workers: int = 2) -> AsyncIterator[tuple[str, Servers]]:
+    """A side benchmark's service (bench/spans.py, ledger.py, leagues.py, history.py).
+
+    Its own database and key prefix (``opts``), ``serve --workers N`` started; yields the
+    admin token and the servers; stops them and drops what the run made at the end.
+    """
+    token = secrets.token_urlsafe(24)
+    env = service_env(opts, token)
+    stores = Stores(opts, env)
+    await stores.setup()
+    servers = Servers(env, workers=workers)
+    try:
+        servers.start()
+        yield token, servers
+    finally:
+        servers.stop()
+        await stores.teardown()
