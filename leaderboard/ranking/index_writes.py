@@ -76,16 +76,11 @@ class IndexWrites:
         events = self._announce.changed(board, period, player_id) if announce else None
 
         async def apply(after_rebuild: bool = False) -> IndexChange:
-            return await self._apply_script(
-                board,
-                period,
-                player_id,
-                score,
-                seq,
-                events,
-                after_rebuild=after_rebuild,
+            call = self._apply_call(
+                board, period, player_id, score, seq, events, after_rebuild=after_rebuild,
                 country=country,
-            )
+            )  # fmt: skip
+            return await self._scripts.apply_one(call)
 
         try:
             change = await apply()
@@ -159,16 +154,11 @@ class IndexWrites:
         IndexNotReadyError (it reads the entry when it is built).
         """
         events = self._announce.restored(board, period, player_id)
-        change = await self._apply_script(
-            board,
-            period,
-            player_id,
-            score,
-            seq,
-            events,
-            after_rebuild=True,
+        call = self._apply_call(
+            board, period, player_id, score, seq, events, after_rebuild=True,
             country=await self._country(board, player_id),
-        )
+        )  # fmt: skip
+        change = await self._scripts.apply_one(call)
         if change.written:
             self._top_pages.changed(board.id, period, change.rank, change.previous_rank)
         return change
@@ -263,25 +253,6 @@ class IndexWrites:
 
     # -- inside --------------------------------------------------------------------------
 
-    async def _apply_script(
-        self,
-        board: Board,
-        period: date,
-        player_id: str,
-        score: int,
-        seq: int,
-        events: EventTarget | None,
-        *,
-        after_rebuild: bool,
-        country: str | None = None,
-    ) -> IndexChange:
-        """One run of the apply script on the period's index (no rebuild, no page cache)."""
-        call = self._apply_call(
-            board, period, player_id, score, seq, events, after_rebuild=after_rebuild,
-            country=country,
-        )  # fmt: skip
-        return await self._scripts.apply_one(call)
-
     def _apply_call(
         self,
         board: Board,
@@ -294,6 +265,7 @@ class IndexWrites:
         after_rebuild: bool,
         country: str | None,
     ) -> ApplyCall:
+        """One change for the apply script (the period's index, the player's country's)."""
         segment = self._locator.keys(board, period, country) if board.segments and country else None
         return ApplyCall(
             self._locator.keys(board, period),
