@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
-from leaderboard.lib.metrics import BATCH_SIZE
+from leaderboard.lib.metrics import BATCH_SIZE, BUFFER
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -43,7 +43,7 @@ class Batcher(Generic[Item, Result]):
         max_in_flight: int = 2,
     ) -> None:
         self._run_batch = run_batch
-        self._sizes = BATCH_SIZE.labels(name)
+        self._sizes = BUFFER.histogram(BATCH_SIZE, name)
         self._max_batch = max_batch
         self._max_in_flight = max_in_flight
         self._queue: list[tuple[Item, asyncio.Future[Result]]] = []

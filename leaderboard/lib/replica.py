@@ -35,6 +35,7 @@ from prometheus_client import Counter
 from leaderboard.lib.batching import Batcher
 from leaderboard.lib.db import POSTGRES_OUTAGE_ERRORS, Connection, Database
 from leaderboard.lib.errors import DependencyUnavailableError
+from leaderboard.lib.metrics import BUFFER
 from leaderboard.lib.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -214,4 +215,4 @@ class ReadReplica:
 
     def _count(self, served_by: str, kind: str) -> None:
         self.served[served_by] += 1
-        READS.labels(served_by, kind).inc()
+        BUFFER.counter(READS, served_by, kind).inc()

@@ -17,14 +17,14 @@ import itertools
 import re
 import secrets
 import time
-from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 from prometheus_client import Counter, Gauge, Histogram
 
 from leaderboard.lib.logs import REQUEST_ID
-from leaderboard.lib.metrics import PREFIX
+from leaderboard.lib.metric_buffer import BufferedCounter, BufferedGauge, BufferedHistogram
+from leaderboard.lib.metrics import BUFFER, PREFIX
 
 REQUESTS = Counter(
     f"{PREFIX}_requests_total",
@@ -61,10 +61,10 @@ def new_request_id() -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER):x}"
 
 
-# (method, path, status) → the metric children, made once: .labels() locks and hashes.
-_Children = tuple[Any, Any]
+# (method, path, status) → the buffered metric children, looked up once per key.
+_Children = tuple[BufferedCounter, BufferedHistogram]
 _children: dict[tuple[str, str, int], _Children] = {}
-_gauges: dict[tuple[str, str], Any] = {}
+_gauges: dict[tuple[str, str], BufferedGauge] = {}
 
 
 def _children_of(method: str, path: str, status: int) -> _Children:
@@ -73,8 +73,8 @@ def _children_of(method: str, path: str, status: int) -> _Children:
     if found is None:
         code = str(status)
         found = _children[key] = (
-            REQUESTS.labels(method, path, code),
-            DURATION.labels(method, path, code),
+            BUFFER.counter(REQUESTS, method, path, code),
+            BUFFER.histogram(DURATION, method, path, code),
         )
     return found
 
@@ -135,7 +135,7 @@ def request_middleware(app: ASGIApp) -> ASGIApp:
         method = str(scope.get("method", ""))
         gauge = _gauges.get((method, path))
         if gauge is None:
-            gauge = _gauges[(method, path)] = IN_PROGRESS.labels(method, path)
+            gauge = _gauges[(method, path)] = BUFFER.gauge(IN_PROGRESS, method, path)
         gauge.inc()
         started = time.perf_counter()
         try:

@@ -15,7 +15,7 @@ from leaderboard.lib.errors import (
     NotFoundError,
 )
 from leaderboard.lib.ids import canonical_player_id
-from leaderboard.lib.metrics import PROFILE_CACHE
+from leaderboard.lib.metrics import BUFFER, PROFILE_CACHE
 from leaderboard.players.cache import DELETED_VERSION, MISSING, NameResult, PlayerCache
 from leaderboard.players.devices import DeviceDirectory
 from leaderboard.players.fields import validate_fields, validate_patch
@@ -148,7 +148,7 @@ class PlayerService:
     async def get(self, player_id: str) -> Profile:
         player_id = canonical_player_id(player_id)
         cached = await self._cache.get(player_id)
-        PROFILE_CACHE.labels("miss" if cached is None else "hit").inc()
+        BUFFER.counter(PROFILE_CACHE, "miss" if cached is None else "hit").inc()
         if isinstance(cached, Profile):
             return cached
         if cached is MISSING:
@@ -203,8 +203,8 @@ class PlayerService:
 
     async def _load_many(self, ids: Sequence[str], misses: list[str]) -> dict[str, Profile]:
         """Profiles of the cache's misses from Postgres, filled back into the cache."""
-        PROFILE_CACHE.labels("miss").inc(len(misses))
-        PROFILE_CACHE.labels("hit").inc(len(ids) - len(misses))
+        BUFFER.counter(PROFILE_CACHE, "miss").inc(len(misses))
+        BUFFER.counter(PROFILE_CACHE, "hit").inc(len(ids) - len(misses))
         if not misses:
             return {}
         try:

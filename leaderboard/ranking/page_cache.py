@@ -26,13 +26,13 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import date
 
-from leaderboard.lib.metrics import TOP_PAGE_CACHE
+from leaderboard.lib.metrics import BUFFER, TOP_PAGE_CACHE
 from leaderboard.ranking.models import Page
 
 # period start, offset, limit, rank style, country (a segment's page) or None, span
 PageKey = tuple[date, int, int, str, str | None, str]
-_HITS, _MISSES = TOP_PAGE_CACHE.labels("hit"), TOP_PAGE_CACHE.labels("miss")
-_SHARED = TOP_PAGE_CACHE.labels("shared")
+_HITS, _MISSES = BUFFER.counter(TOP_PAGE_CACHE, "hit"), BUFFER.counter(TOP_PAGE_CACHE, "miss")
+_SHARED = BUFFER.counter(TOP_PAGE_CACHE, "shared")
 # What the cache had seen of a board when a page's read began (see TopPageCache.version).
 Version = tuple[int, int]
 

@@ -23,7 +23,7 @@ from leaderboard.lib.errors import (
 )
 from leaderboard.lib.ids import canonical_player_id
 from leaderboard.lib.logs import REQUEST_ID
-from leaderboard.lib.metrics import SUBMISSIONS
+from leaderboard.lib.metrics import BUFFER, SUBMISSIONS
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.validation import check_metadata
 from leaderboard.ranking.index import RankIndex
@@ -98,16 +98,17 @@ class ScoreService:
                 board_id, player_id, score, metadata, idempotency_key, actor, evidence_url
             )
         except RateLimitedError:
-            SUBMISSIONS.labels("throttled").inc()
+            BUFFER.counter(SUBMISSIONS, "throttled").inc()
             raise
         except DependencyUnavailableError:
-            SUBMISSIONS.labels("failed").inc()
+            BUFFER.counter(SUBMISSIONS, "failed").inc()
             raise
         except ServiceError:
-            SUBMISSIONS.labels("rejected").inc()
+            BUFFER.counter(SUBMISSIONS, "rejected").inc()
             raise
         held = isinstance(outcome.result, HeldResult)
-        SUBMISSIONS.labels("replayed" if outcome.replayed else "held" if held else "accepted").inc()
+        kind = "replayed" if outcome.replayed else "held" if held else "accepted"
+        BUFFER.counter(SUBMISSIONS, kind).inc()
         return outcome
 
     async def _submit(

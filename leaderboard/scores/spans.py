@@ -13,7 +13,7 @@ from datetime import date, datetime
 from leaderboard.boards.models import Board
 from leaderboard.boards.periods import public_period, resolve_period
 from leaderboard.lib.errors import DependencyUnavailableError, outage_reason
-from leaderboard.lib.metrics import EVENTS_PUBLISHED
+from leaderboard.lib.metrics import BUFFER, EVENTS_PUBLISHED
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.ranking.index import IndexChange, RankIndex, SpanChange
 from leaderboard.scores.models import SpanResult
@@ -95,7 +95,7 @@ async def apply_spans(
         if isinstance(outcome, BaseException):
             raise outcome
         if outcome.published:
-            EVENTS_PUBLISHED.inc()
+            BUFFER.counter(EVENTS_PUBLISHED).inc()
         answers[view.span] = span_result(
             row.period, row.score, changed=row.changed, inserted=row.inserted, change=outcome
         )

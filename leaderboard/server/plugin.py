@@ -26,7 +26,7 @@ from leaderboard.lib.clock import Clock, system_clock
 from leaderboard.lib.db import Database
 from leaderboard.lib.features import Feature, Services
 from leaderboard.lib.keys import Keys
-from leaderboard.lib.metrics import forget_this_process
+from leaderboard.lib.metrics import FLUSH_SECONDS, flush_buffer, forget_this_process
 from leaderboard.lib.redis_client import (
     AnyRedis,
     check_memory_policy,
@@ -35,6 +35,7 @@ from leaderboard.lib.redis_client import (
     initialize,
 )
 from leaderboard.lib.settings import Settings
+from leaderboard.lib.tasks import Periodic
 from leaderboard.server.features import FEATURES
 from leaderboard.server.services import build_services, close_services
 
@@ -94,9 +95,12 @@ class InfrastructurePlugin(InitPluginProtocol):
         # The guards (auth/guards.py) run before dependency injection: they find the
         # worker's authenticator in the app's state.
         app.state[AUTHENTICATOR] = self._services.get(Authenticator)
+        metrics_flush = Periodic("metrics flush", FLUSH_SECONDS, flush_buffer)
+        metrics_flush.start()
         try:
             yield
         finally:
+            await metrics_flush.close()
             await close_services(self._services)
             self._db = self._redis = self._services = None
             await close_redis(redis)

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.helpers import assert_error_shape
+from tests.helpers import assert_error_shape, wait_until
 from tests.procs import running_service, service_env
 from tests.system.ops.test_operations import metric
 
@@ -50,20 +50,26 @@ def test_the_workers_metrics_add_up_behind_the_token(
         assert len(answered_by) == 2, answered_by
         total = sum(answered_by.values())
 
-        # Whichever worker answers the scrape, it counts every worker's requests.
-        scraped_by: set[str] = set()
-        for _ in range(400):
-            scrape = httpx.get(f"{service.base}/metrics", headers=auth, timeout=5)
-            assert scrape.status_code == 200
+        def scrape() -> tuple[float, str]:
+            answer = httpx.get(f"{service.base}/metrics", headers=auth, timeout=5)
+            assert answer.status_code == 200
             counted = metric(
-                scrape.text,
+                answer.text,
                 "leaderboard_requests_total",
                 method="GET",
                 path="/health",
                 status_code="200",
             )
+            return counted, worker_of(answer)
+
+        # A worker writes its figures within a second (FLUSH_SECONDS): once one scrape
+        # counts every request, whichever worker answers a scrape counts them all.
+        wait_until(lambda: scrape()[0] == total, 10, f"{total} requests counted")
+        scraped_by: set[str] = set()
+        for _ in range(400):
+            counted, worker = scrape()
             assert counted == total, (counted, answered_by)
-            scraped_by.add(worker_of(scrape))
+            scraped_by.add(worker)
             if len(scraped_by) == 2:
                 break
         assert len(scraped_by) == 2
