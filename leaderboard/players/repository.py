@@ -187,8 +187,8 @@ class PlayerRepository:
     ) -> None:
         """Record, inside the caller's transaction, that the player's entries must move.
 
-        The row (country_moves, D-048) goes when they have moved; a second change before
-        that keeps every country left behind.
+        The row (country_moves, D-048) goes when they have moved and settled; a second
+        change before that keeps every country left behind, and is moved again.
         """
         await conn.execute(
             """
@@ -198,7 +198,8 @@ class PlayerRepository:
                SET old_countries = ARRAY(SELECT DISTINCT c FROM unnest(
                        m.old_countries || excluded.old_countries) AS c),
                    new_country = excluded.new_country,
-                   changed_at = now()
+                   changed_at = now(),
+                   moved_at = NULL
             """,
             player_id,
             old,

@@ -20,7 +20,9 @@ without an operator (docs/operations.md states the guarantee, docs/decisions.md 
   rolling check compares a slice of the board each round, by player id from Postgres'
   side and by rank from Redis' side, and repairs each entry alone (no rebuild).
 - **A country change whose move never ran** (its worker died after the profile's
-  commit): its ``country_moves`` row is moved by the next round (countries.py).
+  commit), **or that a late submission undid** (its statement read the old country and
+  its index call came after the move): every ``country_moves`` row is moved once more
+  when 10 s old, then goes (countries.py).
 - **Writes whose outcome was unknown** (Postgres timed out after the statement was sent)
   are remembered in Redis as suspects and checked every round for an hour, by any worker.
 
@@ -78,6 +80,8 @@ class RoundReport:
     periods: list[PeriodReport] = field(default_factory=list)
     countries_moved: int = 0
     """Players whose country change a dead worker left unmoved (countries.py)."""
+    country_moves_settled: int = 0
+    """Country changes moved a second time, past a late submission's reach (countries.py)."""
 
     @property
     def repaired(self) -> int:
@@ -126,7 +130,8 @@ class IndexGuard:
         report = RoundReport()
         await self._digests.fold()
         if self._moves is not None:
-            report.countries_moved = await self._moves.sweep()
+            moves = await self._moves.sweep()
+            report.countries_moved, report.country_moves_settled = moves.left_behind, moves.settled
         for board in await self._boards.list():
             for view in board.views():
                 period = resolve_period(view.reset, None, self._clock())

@@ -14,9 +14,11 @@ import asyncpg
 import pytest
 from redis.asyncio import Redis
 
+from leaderboard.boards.service import BoardService
 from leaderboard.lib.keys import IndexKeys, Keys
 from leaderboard.lib.settings import Settings
 from leaderboard.ranking.guard import IndexGuard
+from leaderboard.ranking.index import RankIndex
 from leaderboard.ranking.values import member_for
 from tests.conftest import ADMIN
 from tests.integration.ranking.conftest import Live
@@ -280,8 +282,12 @@ async def test_a_country_change_left_unmoved_is_moved_by_the_next_round(
                 "UPDATE players SET country = 'FR', version = version + 1 WHERE id = $1", moved
             )
             await conn.execute(
+                # As the profile's transaction writes it (its PATCH to DE left a moved row).
                 "INSERT INTO country_moves (player_id, old_countries, new_country, changed_at)"
-                " VALUES ($1, '{DE,GB}', 'FR', now() - interval '1 minute')",
+                " VALUES ($1, '{DE,GB}', 'FR', now() - interval '1 minute')"
+                " ON CONFLICT (player_id) DO UPDATE SET old_countries = excluded.old_countries,"
+                " new_country = excluded.new_country, changed_at = excluded.changed_at,"
+                " moved_at = NULL",
                 moved,
             )
         await redis.unlink(Keys(settings.redis_key_prefix).profile(moved))
@@ -290,8 +296,59 @@ async def test_a_country_change_left_unmoved_is_moved_by_the_next_round(
         assert report.countries_moved == 1
         assert [p for p, _ in await served_in(live, board_id, "DE")] == stayed[::-1]
         assert [p for p, _ in await served_in(live, board_id, "FR")] == [moved]
-        assert await conn.fetchval("SELECT count(*) FROM country_moves") == 0
+        assert not await conn.fetchval("SELECT 1 FROM country_moves WHERE player_id = $1", moved)
         again = await live.services.get(IndexGuard).run_once()
         assert again.countries_moved == 0
+    finally:
+        await conn.close()
+
+
+async def test_a_move_undone_by_a_late_submission_is_moved_again_once_settled(
+    live: Live, database_url: str
+) -> None:
+    """A submission's statement read DE; its commit and index call came after the move to
+    FR: the call put the player back in DE, with a score FR never got. The guard's second
+    move, once the change is 10 s old, takes them out of DE and brings FR the new score."""
+    board_id, players = await segmented_board(live, database_url)
+    assert await served_in(live, board_id, "FR") == []  # FR's index is built (empty)
+    moved, *stayed = players
+    patched = await live.http.patch(f"/v1/players/{moved}", json={"country": "FR"}, headers=ADMIN)
+    assert patched.status_code == 200, patched.text
+    assert [p for p, _ in await served_in(live, board_id, "FR")] == [moved]
+    conn = await asyncpg.connect(database_url)
+    try:
+        # The late submission: committed (a new best, a newer sequence) after the move
+        # read the player's entries, then its index call, with the country it read.
+        late = await conn.fetchrow(
+            "UPDATE scores SET score = 1000, reached_seq = nextval('score_reached_seq')"
+            " WHERE leaderboard_id = $1 AND player_id = $2 AND span = 0"
+            " RETURNING period_start, score, reached_seq",
+            board_id,
+            moved,
+        )
+        assert late is not None
+        board = await live.services.get(BoardService).get(board_id)
+        await live.services.get(RankIndex).apply(
+            board, late["period_start"], moved, late["score"], late["reached_seq"],
+            changed=True, announce=False, country="DE",
+        )  # fmt: skip
+        assert (moved, 1000) in await served_in(live, board_id, "DE"), "the fault"
+        assert await served_in(live, board_id, "FR") == [(moved, 10)], "the fault"
+
+        await live.services.get(IndexGuard).run_once()
+        assert await conn.fetchval(
+            "SELECT moved_at IS NOT NULL FROM country_moves WHERE player_id = $1", moved
+        ), "moved once, and not again before the change is 10 s old"
+        assert await served_in(live, board_id, "FR") == [(moved, 10)]
+        await conn.execute(
+            "UPDATE country_moves SET changed_at = changed_at - interval '1 minute',"
+            " moved_at = moved_at - interval '1 minute' WHERE player_id = $1",
+            moved,
+        )
+        report = await live.services.get(IndexGuard).run_once()
+        assert report.country_moves_settled >= 1  # (the session's other tests' rows too)
+        assert [p for p, _ in await served_in(live, board_id, "DE")] == stayed[::-1]
+        assert await served_in(live, board_id, "FR") == [(moved, 1000)]
+        assert not await conn.fetchval("SELECT 1 FROM country_moves WHERE player_id = $1", moved)
     finally:
         await conn.close()

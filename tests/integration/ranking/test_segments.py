@@ -112,14 +112,17 @@ async def test_a_new_country_moves_the_entries_before_the_answer(
     assert [p for _, p, _ in await ranking(client, board_id, "DE")] == [
         ids["de2"], ids["none"], ids["de3"]
     ]  # fmt: skip
-    assert await pending_moves(database_url, list(ids.values())) == 0, "each move is done"
+    assert await unmoved(database_url, list(ids.values())) == 0, "each move is done"
 
 
-async def pending_moves(database_url: str, players: list[str]) -> int:
+async def unmoved(database_url: str, players: list[str]) -> int:
+    """The players' country changes not moved yet (a moved one waits for its second move)."""
     conn = await asyncpg.connect(database_url)
     try:
         count = await conn.fetchval(
-            "SELECT count(*) FROM country_moves WHERE player_id = ANY($1::uuid[])", players
+            "SELECT count(*) FROM country_moves"
+            " WHERE player_id = ANY($1::uuid[]) AND moved_at IS NULL",
+            players,
         )
     finally:
         await conn.close()
@@ -221,3 +224,22 @@ async def test_a_void_moves_the_country_ranking_too(client: Client, database_url
         )
         assert response.status_code == 200, response.text
     assert await ranking(client, board_id, "DE") == [(1, ids["de1"], 90), (2, ids["de3"], 50)]
+
+
+async def test_a_player_who_moves_back_is_ranked_in_their_first_country_again(
+    client: Client, database_url: str
+) -> None:
+    """DE → FR → DE: the way out of DE must not keep DE from taking the player back."""
+    board_id, ids = await world(client, database_url)
+    assert len(await ranking(client, board_id, "DE")) == 3  # both built now
+    assert len(await ranking(client, board_id, "FR")) == 2
+    await set_country(client, ids["de1"], "FR")
+    assert ids["de1"] not in [p for _, p, _ in await ranking(client, board_id, "DE")]
+    await set_country(client, ids["de1"], "DE")
+    assert [p for _, p, _ in await ranking(client, board_id, "DE")] == [
+        ids["de1"], ids["de2"], ids["de3"]
+    ]  # fmt: skip
+    assert [p for _, p, _ in await ranking(client, board_id, "FR")] == [ids["fr1"], ids["fr2"]]
+    # And their next submission counts there.
+    await submit(client, board_id, ids["de1"], 99)
+    assert (await ranking(client, board_id, "DE"))[0] == (1, ids["de1"], 99)
