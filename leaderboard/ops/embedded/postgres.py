@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import pwd
 import signal
 import stat
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,8 @@ from leaderboard.ops.embedded.process import (
 )
 
 HOST = "127.0.0.1"
+# How long a killed server's children get to notice and exit before a restart kills them.
+EARLIER_PROCESSES_TIMEOUT = 10.0
 # Postgres refuses to run as root; when we are root it runs as this system user.
 SYSTEM_USER = "leaderboard-pg"
 
@@ -66,6 +70,7 @@ class EmbeddedPostgres:
         self._prepare_user(binaries)
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb(binaries)
+        self._end_earlier_processes()
         # A chosen port can be taken between choosing and binding: try a few.
         for attempt in range(3):
             if same_port and attempt > 0:
@@ -102,12 +107,49 @@ class EmbeddedPostgres:
         return self._server.died()
 
     def _ready(self, port: int) -> bool:
-        # postmaster.pid's 8th line turns "ready" once connections are accepted.
+        # postmaster.pid's 8th line turns "ready" once connections are accepted; its first
+        # is the server's pid (a killed server's file says "ready" too).
         try:
             lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
         except OSError:
             return False
-        return len(lines) >= 8 and lines[7].strip() == "ready" and port_open(HOST, port)
+        return (
+            len(lines) >= 8
+            and lines[0].strip() == str(self._server.pid)
+            and lines[7].strip() == "ready"
+            and port_open(HOST, port)
+        )
+
+    def _end_earlier_processes(self) -> None:
+        """Wait for a killed server's children to go (kill them after a while).
+
+        They live on until they notice their postmaster is gone, holding its shared
+        memory, and a new server refuses to start beside them ("pre-existing shared memory
+        block is still in use"). Postgres' processes work in the data directory, which is
+        how they are found (Linux' /proc; elsewhere nothing is found).
+        """
+        deadline = time.monotonic() + EARLIER_PROCESSES_TIMEOUT
+        killed = False
+        while left := self._earlier_processes():
+            if time.monotonic() >= deadline:
+                if killed:
+                    return  # not ours to kill: Postgres will say what is in its way
+                for pid in left:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+                killed, deadline = True, time.monotonic() + 5
+            time.sleep(0.05)
+
+    def _earlier_processes(self) -> list[int]:
+        """Processes running in the data directory (before a start: a killed server's)."""
+        found = []
+        with contextlib.suppress(OSError):
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit():
+                    with contextlib.suppress(OSError):
+                        if os.readlink(entry / "cwd") == str(self.pgdata):
+                            found.append(int(entry.name))
+        return found
 
     def _initdb(self, binaries: Path) -> None:
         self.pgdata.mkdir(mode=0o700, exist_ok=True)

@@ -23,6 +23,7 @@ from leaderboard.ops.embedded import (
     EmbeddedUnavailableError,
     EmbeddedValkey,
 )
+from leaderboard.ops.embedded import postgres as embedded_postgres
 from leaderboard.ops.embedded.process import package_dir
 from tests.helpers import wait_until
 from tests.procs import gone, processes_using
@@ -142,6 +143,40 @@ def test_a_dead_server_is_reported_and_restarts_on_its_port(tmp_path: Path, kind
     finally:
         server.stop()
     assert server.died() is None, "a server stopped on purpose did not die"
+
+
+def test_postgres_restarts_while_the_killed_servers_children_linger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed postmaster's children hold its shared memory until they notice it died,
+    and a new server refuses to start beside them (a loaded machine gives them time).
+    Here they are stopped, so they never notice: the restart waits, then ends them."""
+    monkeypatch.setattr(embedded_postgres, "EARLIER_PROCESSES_TIMEOUT", 1.0)
+    server = EmbeddedPostgres(tmp_path)
+    server.start()
+    try:
+        assert server.pid is not None
+        postmaster = psutil.Process(server.pid)
+        children = postmaster.children()
+        assert children
+        for child in children:
+            child.suspend()
+        postmaster.kill()
+        wait_until(lambda: server.died() is not None, 10, "postgres to be reported dead")
+        server.start(same_port=True)
+        assert server.died() is None
+        assert all(gone(child) for child in children), "the lingering children were ended"
+
+        async def answer() -> int:
+            conn = await asyncpg.connect(server.url)
+            try:
+                return int(await conn.fetchval("SELECT 1"))
+            finally:
+                await conn.close()
+
+        assert asyncio.run(answer()) == 1
+    finally:
+        server.stop()
 
 
 def test_a_restart_refuses_another_port(tmp_path: Path) -> None:
