@@ -3,8 +3,8 @@
 Country indexes (docs/ranking.md, "Country segments") are kept by the submission's own
 script call; only a change of country moves entries between them, here. The change's
 ``country_moves`` row, committed with the profile (players/repository.py), says from
-where to where; the move runs under that row's lock and deletes it, so each move reads
-the latest change and two never interleave. The PATCH's worker moves at once, before it
+where to where; each move runs under that row's lock, so it reads the latest change and
+two never interleave. The PATCH's worker moves at once, before it
 answers, and marks the row moved; the index guard moves every row again once its change
 or its move is :data:`SETTLE_SECONDS` old, then deletes it (:meth:`CountryMoves.sweep`;
 D-048). The second move clears what a submission whose statement read the old country put
