@@ -11,9 +11,8 @@ answers, and at a worker's clean exit. A scrape therefore sees its own worker's 
 exactly and another worker's as of its last flush, at most a second old
 (docs/operations.md, "Metrics").
 
-Buffered children are updated from the event loop's thread only (every caller is a
-coroutine); the flush may run on any thread that holds the loop's attention, which is
-the same thread.
+Buffered children hold no lock: every update and every flush runs on the event loop's
+thread (the callers are coroutines, the flush a task of the same loop).
 """
 
 from __future__ import annotations

@@ -4,12 +4,12 @@ Country indexes (docs/ranking.md, "Country segments") are kept by the submission
 script call; only a change of country moves entries between them, here. The change's
 ``country_moves`` row, committed with the profile (players/repository.py), says from
 where to where; each move runs under that row's lock, so it reads the latest change and
-two never interleave. The PATCH's worker moves at once, before it
-answers, and marks the row moved; the index guard moves every row again once its change
-or its move is :data:`SETTLE_SECONDS` old, then deletes it (:meth:`CountryMoves.sweep`;
-D-048). The second move clears what a submission whose statement read the old country put
-back in that country's index after the first, and brings the player's newest score into
-the new one's; it also moves a row that a worker which died (or a Redis outage) left.
+two never interleave. The PATCH's worker moves at once, before it answers, and marks the
+row moved; the index guard moves every row again once its change or its move is
+:data:`SETTLE_SECONDS` old, then deletes it (:meth:`CountryMoves.sweep`; D-048). The
+second move clears what a submission whose statement read the old country put back in
+that country's index after the first, and brings the player's newest score into the new
+one's; it also moves a row that a worker which died (or a Redis outage) left.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ _PENDING = (
     "SELECT old_countries, new_country, moved_at IS NOT NULL AS moved"
     " FROM country_moves WHERE player_id = $1"
 )
+# The sweep's own condition, checked again under the row's lock.
 _SETTLED = " AND coalesce(moved_at, changed_at) < now() - make_interval(secs => $2)"
 
 
