@@ -9,6 +9,11 @@ call waits one event-loop turn at most: the batch is sent as soon as the loop ge
 Batches go out one after another up to ``max_in_flight`` at a time; while that many are
 out, new calls queue and leave together in the next batch (group commit). A call that
 finds nothing queued or out goes at once, in its caller's task, without waiting a turn.
+
+With ``overlap_after`` a batch goes out beside others only once the youngest of them has
+been out that long: batches follow one another, each taking everything that queued
+meanwhile (the larger the batch, the less each call costs), and a batch that is stuck
+(a lock wait, a slow server) holds the queue back for no longer than that.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class Batcher(Generic[Item, Result]):
         name: str,
         max_batch: int = 64,
         max_in_flight: int = 2,
+        overlap_after: float | None = None,
     ) -> None:
         self._run_batch = run_batch
         self._sizes = BUFFER.histogram(BATCH_SIZE, name)
@@ -48,6 +54,10 @@ class Batcher(Generic[Item, Result]):
         self._max_in_flight = max_in_flight
         self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
         self._in_flight = 0
+        self._overlap_after = overlap_after
+        # When each batch out now left (the loop's clock), oldest first.
+        self._sent_at: list[float] = []
+        self._overlap_timer: asyncio.TimerHandle | None = None
         self._scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.batches_sent = 0
@@ -74,23 +84,53 @@ class Batcher(Generic[Item, Result]):
         request: a submission has four such steps, which is how reads starved it. Calls
         that arrive while this one is out queue and leave together when it is back.
         """
-        self._in_flight += 1
-        self.batches_sent += 1
+        sent_at = self._sent()
         self.items_sent += 1
         self._sizes.observe(1)
         try:
             (outcome,) = await self._run_batch([item])
         finally:
-            self._in_flight -= 1
-            self._schedule()
+            self._back(sent_at)
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
 
+    def _sent(self) -> float:
+        """A batch goes out now; returns when, for :meth:`_back`."""
+        now = asyncio.get_running_loop().time()
+        self._in_flight += 1
+        self.batches_sent += 1
+        self._sent_at.append(now)
+        return now
+
+    def _back(self, sent_at: float) -> None:
+        """The batch sent at ``sent_at`` is back: the next one may go."""
+        self._in_flight -= 1
+        self._sent_at.remove(sent_at)
+        self._schedule()
+
+    def _may_send(self) -> bool:
+        """Whether another batch may go out now; if only later, a timer asks again then."""
+        if self._in_flight >= self._max_in_flight:
+            return False
+        if not self._in_flight or self._overlap_after is None:
+            return True
+        loop = asyncio.get_running_loop()
+        wait = self._sent_at[-1] + self._overlap_after - loop.time()
+        if wait <= 0:
+            return True
+        if self._overlap_timer is None:
+            self._overlap_timer = loop.call_later(wait, self._overlap_due)
+        return False
+
+    def _overlap_due(self) -> None:
+        self._overlap_timer = None
+        self._schedule()
+
     def _schedule(self) -> None:
         if self._scheduled or not self._queue:
             return
-        if self._in_flight >= self._max_in_flight:
+        if not self._may_send():
             return
         self._scheduled = True
         # One loop turn later: every call made in this turn joins the batch.
@@ -101,19 +141,18 @@ class Batcher(Generic[Item, Result]):
         # A caller cancelled while queued (shutdown) must not have its item run: a
         # submission would commit with nobody left to put it in the index.
         self._queue = [(item, future) for item, future in self._queue if not future.done()]
-        if not self._queue or self._in_flight >= self._max_in_flight:
+        if not self._queue or not self._may_send():
             return
         batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-        self._in_flight += 1
-        self.batches_sent += 1
+        sent_at = self._sent()
         self.items_sent += len(batch)
         self._sizes.observe(len(batch))
-        task = asyncio.create_task(self._run(batch))
+        task = asyncio.create_task(self._run(batch, sent_at))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         self._schedule()
 
-    async def _run(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+    async def _run(self, batch: list[tuple[Item, asyncio.Future[Result]]], sent_at: float) -> None:
         try:
             outcomes = await self._run_batch([item for item, _ in batch])
         except asyncio.CancelledError:  # shutting down
@@ -133,5 +172,4 @@ class Batcher(Generic[Item, Result]):
                 else:
                     future.set_result(outcome)
         finally:
-            self._in_flight -= 1
-            self._schedule()
+            self._back(sent_at)

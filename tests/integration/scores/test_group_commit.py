@@ -19,6 +19,7 @@ from leaderboard.lib.scripts import LuaScript, ScriptPipeline
 from leaderboard.ops.embedded import EmbeddedValkey
 from leaderboard.scores.writer import ScoreWriter, StoredScore, Submission
 from tests.calendar import ORDINARY_DAY, noon
+from tests.helpers import async_wait_until
 from tests.scores_helpers import insert_players
 
 ALL_TIME = date(1970, 1, 1)
@@ -153,6 +154,48 @@ async def test_concurrent_batches_over_shared_players_do_not_deadlock(
         "SELECT score FROM scores WHERE leaderboard_id = $1 GROUP BY score", board.id
     )
     assert [r["score"] for r in totals] == [30]
+
+
+async def test_a_statement_stuck_on_a_lock_does_not_hold_the_other_submissions(
+    db: Database, database_url: str
+) -> None:
+    """Statements follow one another under load (OVERLAP_AFTER); one that waits on a row
+    lock lets the next go beside it, so only the locked player's submission waits."""
+    board = await new_board(db, "best")
+    stuck, *others = [player for player, _ in await insert_players(database_url, 6)]
+    writer = ScoreWriter(db)
+    await writer.commit(Submission(board, ALL_TIME, stuck, 1, None))
+    locker = await asyncpg.connect(database_url)
+    try:
+        transaction = locker.transaction()
+        await transaction.start()
+        await locker.execute(
+            "SELECT 1 FROM scores WHERE leaderboard_id = $1 AND player_id = $2 FOR UPDATE",
+            board.id,
+            uuid.UUID(stuck),
+        )
+        waiting = asyncio.create_task(writer.commit(Submission(board, ALL_TIME, stuck, 2, None)))
+
+        async def statement_waits() -> bool:
+            waits = await locker.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            return bool(waits)
+
+        await async_wait_until(statement_waits, 10, "the stuck player's statement to wait")
+        stored = await asyncio.wait_for(
+            asyncio.gather(
+                *(writer.commit(Submission(board, ALL_TIME, p, 5, None)) for p in others)
+            ),
+            timeout=10,
+        )
+        assert [s.score for s in stored] == [5] * len(others)
+        assert not waiting.done()  # the lock is still held
+        await transaction.rollback()
+        assert (await asyncio.wait_for(waiting, 10)).score == 2
+    finally:
+        await locker.close()
 
 
 async def test_equal_scores_in_one_batch_rank_in_arrival_order_across_rounds(

@@ -157,3 +157,62 @@ def test_a_batch_splits_into_rounds_that_hold_each_key_once_in_arrival_order() -
         keys = [entry.key for _, entry in round_]
         assert len(keys) == len(set(keys)), "a statement touches a row once"
     assert _rounds([]) == []
+
+
+async def test_with_overlap_after_a_batch_waits_for_the_one_out_while_it_is_young() -> None:
+    """Under load batches follow one another (each takes what queued meanwhile); only a
+    batch out longer than ``overlap_after`` lets the next go beside it."""
+    release: dict[int, asyncio.Event] = {}
+    seen: list[list[int]] = []
+    went: list[float] = []  # when each batch went out
+
+    async def hold(items: list[int]) -> list[int]:
+        seen.append(items)
+        went.append(asyncio.get_running_loop().time())
+        release[items[0]] = event = asyncio.Event()
+        await event.wait()
+        return items
+
+    batcher: Batcher[int, int] = Batcher(hold, name="test", max_in_flight=3, overlap_after=0.5)
+    first = asyncio.create_task(batcher(1))
+
+    async def out(n: int) -> bool:
+        return len(seen) == n
+
+    await async_wait_until(lambda: out(1), 5, "the first batch to go out")
+    queued = [asyncio.create_task(batcher(i)) for i in (2, 3, 4)]
+    for _ in range(5):  # several turns of the loop: without the rule they would go now
+        await asyncio.sleep(0)
+    assert seen == [[1]]  # the one out is young: nothing went beside it
+    assert batcher.queued == 3
+    # Stuck past overlap_after: what queued goes beside it, as one batch.
+    await async_wait_until(lambda: out(2), 5, "the queued calls to go beside the stuck one")
+    assert went[1] - went[0] >= 0.5
+    assert seen[1] == [2, 3, 4]
+    release[2].set()
+    release[1].set()
+    assert await asyncio.gather(first, *queued) == [1, 2, 3, 4]
+
+
+async def test_with_overlap_after_the_next_batch_goes_as_soon_as_the_one_out_is_back() -> None:
+    release = asyncio.Event()
+    seen: list[list[int]] = []
+
+    async def hold_first(items: list[int]) -> list[int]:
+        seen.append(items)
+        if items == [1]:
+            await release.wait()
+        return items
+
+    batcher: Batcher[int, int] = Batcher(hold_first, name="test", max_in_flight=3, overlap_after=60)
+    first = asyncio.create_task(batcher(1))
+
+    async def first_out() -> bool:
+        return seen == [[1]]
+
+    await async_wait_until(first_out, 5, "the first batch to go out")
+    queued = [asyncio.create_task(batcher(i)) for i in (2, 3)]
+    await asyncio.sleep(0)
+    release.set()  # back long before a minute: the queue goes at once, in one batch
+    assert await asyncio.wait_for(asyncio.gather(first, *queued), 5) == [1, 2, 3]
+    assert seen == [[1], [2, 3]]
