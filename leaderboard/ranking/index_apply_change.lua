@@ -49,8 +49,11 @@
 -- TOMBSTONE, member_of and journal: index_common.lua; torn: lib/index_torn.lua; emit:
 -- events/emit.lua.
 local function apply_change(KEYS, ARGV)
-  if redis.call('EXISTS', KEYS[3]) == 0 or torn(KEYS[1], KEYS[2], KEYS[3])
-      or distinct_torn(KEYS[1], KEYS[7], KEYS[3]) then
+  if redis.call('EXISTS', KEYS[3]) == 0 then
+    return {-1}
+  end
+  local entries = redis.call('ZCARD', KEYS[1])
+  if torn(KEYS[1], KEYS[2], KEYS[3], entries) or distinct_torn(KEYS[1], KEYS[7], KEYS[3], entries) then
     return {-1}
   end
   local style = ARGV[15]
@@ -154,12 +157,12 @@ local function apply_change(KEYS, ARGV)
     end
     return {
       status, previous_rank, previous_score,
-      previous_rank, previous_score, redis.call('ZCARD', KEYS[1]),
+      previous_rank, previous_score, entries,  -- nothing above changed the scores zset
       previous_shown, previous_shown,
     }
   end
   if current then
-    take_member(KEYS[1], KEYS[7], current)
+    take_member(KEYS[1], KEYS[7], current, previous_score)
   end
   redis.call('ZADD', KEYS[1], score, member)
   digest_change(KEYS[#KEYS], player, previous_score, current, score, member)

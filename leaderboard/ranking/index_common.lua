@@ -49,9 +49,12 @@ local function distinct_left(scores_key, distinct_key, score)
 end
 
 -- Take a member out of a scores zset, and its score out of the distinct scores if no one
--- else holds it; returns its Redis score (false when the member was not there).
-local function take_member(scores_key, distinct_key, member)
-  local score = redis.call('ZSCORE', scores_key, member)
+-- else holds it; returns its Redis score (false when the member was not there). `score`:
+-- the member's ZSCORE, if the caller read it already.
+local function take_member(scores_key, distinct_key, member, score)
+  if score == nil then
+    score = redis.call('ZSCORE', scores_key, member)
+  end
   if score then
     redis.call('ZREM', scores_key, member)
     distinct_left(scores_key, distinct_key, score)
@@ -73,9 +76,9 @@ end
 
 -- Whether the distinct scores were lost or torn from the scores zset (Redis lost the key,
 -- or the index was built before it existed): then the index counts as not built, as
--- with torn(), and is built again from Postgres.
-local function distinct_torn(scores_key, distinct_key, ready_key)
-  local entries = redis.call('ZCARD', scores_key)
+-- with torn(), and is built again from Postgres. `entries`: as torn() takes it.
+local function distinct_torn(scores_key, distinct_key, ready_key, entries)
+  entries = entries or redis.call('ZCARD', scores_key)
   local distinct = redis.call('ZCARD', distinct_key)
   if (entries > 0) ~= (distinct > 0) or distinct > entries then
     redis.call('DEL', ready_key)

@@ -29,13 +29,13 @@
 --   names: per entry of the page, its cached display name; 0 for a cached "no such
 --     player"; false when not cached (or a write in progress); {} when not asked.
 -- TOMBSTONE (from values.py) and member_of (index_common.lua): prepended by scripts.py.
-if (redis.call('EXISTS', KEYS[3]) == 0 or torn(KEYS[1], KEYS[2], KEYS[3])
-    or distinct_torn(KEYS[1], KEYS[5], KEYS[3]))
-    and not (redis.call('EXISTS', KEYS[4]) == 1 and redis.call('EXISTS', KEYS[1]) == 1) then
+local total = redis.call('ZCARD', KEYS[1])
+if (redis.call('EXISTS', KEYS[3]) == 0 or torn(KEYS[1], KEYS[2], KEYS[3], total)
+    or distinct_torn(KEYS[1], KEYS[5], KEYS[3], total))
+    and not (redis.call('EXISTS', KEYS[4]) == 1 and total > 0) then
   return {-1}
 end
 local read, style = ARGV[1], ARGV[4]
-local total = redis.call('ZCARD', KEYS[1])
 -- The ranks in `style` of a page of consecutive entries ({member, score, …}), the first
 -- at position `first`: one count for the first entry, the others follow from it (an
 -- entry whose score differs from the one before is ranked after all above it).
