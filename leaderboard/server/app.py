@@ -16,6 +16,7 @@ from leaderboard.lib.openapi_schemas import StructSchemas
 from leaderboard.lib.priority import WritesFirst
 from leaderboard.lib.request_middleware import request_middleware
 from leaderboard.lib.settings import Settings
+from leaderboard.server.collector import settle_collector
 from leaderboard.server.error_handlers import EXCEPTION_HANDLERS
 from leaderboard.server.features import FEATURES
 from leaderboard.server.plugin import InfrastructurePlugin
@@ -90,4 +91,15 @@ def create_app_from_env() -> Litestar:
     """Factory for ``uvicorn --factory`` workers: settings come from the environment."""
     settings = Settings.from_env()
     configure_logging(settings.log_level)  # a spawned worker starts with no logging set up
-    return create_app(settings)
+    return create_worker_app(settings)
+
+
+def create_worker_app(settings: Settings) -> Litestar:
+    """The service as a worker process runs it: its garbage collector settled once started.
+
+    server/collector.py says why; on_startup hooks run after the plugin's lifespan has
+    opened the pools and built the services, so those are frozen too.
+    """
+    app = create_app(settings)
+    app.on_startup.append(settle_collector)
+    return app
