@@ -89,8 +89,11 @@ def _players_why(res: Results, p: PlayerLoads, bare: float) -> list[str]:
         f"{c} connections and two workers every submission queues behind the others in its "
         "worker's event loop, and each of its steps waits for its batch (the group commit, "
         "the script pipeline): the p50 is mostly that queue, and the tail is where a "
-        "request's steps each landed behind a full batch, or a worker paused (a garbage "
-        "collection, the machine's other work on the two cores).",
+        "request's steps each landed behind a full batch, or a worker paused (the machine's "
+        "other work on the two cores). Full garbage collections were most of that tail "
+        "(40-60 ms each, every few seconds per worker) until the workers froze what "
+        "start-up built (D-049). A rising score changes the index every time: its "
+        "submissions carry events and drop the top pages, so their batches are heavier.",
     ]
 
 

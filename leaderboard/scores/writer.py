@@ -50,7 +50,7 @@ MAX_IN_FLIGHT = 3
 # A statement goes out beside another only once that one has been out this long: under
 # load statements follow one another, each taking what queued meanwhile (at 64
 # connections ~9 submissions a statement instead of ~5: Postgres' CPU per submission
-# -30 %, D-042), and a statement stuck on a lock holds the others back no longer.
+# about a quarter lower, D-042), and a statement stuck on a lock holds the others back no longer.
 OVERLAP_AFTER = 0.025
 
 
