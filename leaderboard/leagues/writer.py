@@ -20,7 +20,7 @@ from datetime import datetime
 import asyncpg
 
 from leaderboard.leagues.models import League
-from leaderboard.lib.batching import Batcher
+from leaderboard.lib.batching import GROUP_COMMIT_OVERLAP_SECONDS, Batcher
 from leaderboard.lib.db import Database
 from leaderboard.lib.errors import (
     InvalidInputError,
@@ -84,7 +84,11 @@ class LeagueWriter:
     def __init__(self, db: Database) -> None:
         self._db = db
         self.batcher: Batcher[LeagueSubmit, Placed] = Batcher(
-            self._run_batch, name="league_submits", max_batch=MAX_BATCH, max_in_flight=MAX_IN_FLIGHT
+            self._run_batch,
+            name="league_submits",
+            max_batch=MAX_BATCH,
+            max_in_flight=MAX_IN_FLIGHT,
+            overlap_after=GROUP_COMMIT_OVERLAP_SECONDS,
         )
 
     async def commit(self, submission: LeagueSubmit) -> Placed:

@@ -24,6 +24,13 @@ from typing import Generic, TypeVar
 
 from leaderboard.lib.metrics import BATCH_SIZE, BUFFER
 
+# The group commits' ``overlap_after`` (scores/writer.py, leagues/writer.py): under load
+# their statements follow one another, each taking what queued meanwhile (at 64
+# connections ~9 submissions a statement instead of ~5: Postgres' CPU per submission about
+# a quarter lower, docs/decisions.md D-042), and one stuck on a row lock holds the others
+# back no longer than this. Statements take a few ms under load here.
+GROUP_COMMIT_OVERLAP_SECONDS = 0.025
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 

@@ -33,7 +33,7 @@ import asyncpg
 import msgspec
 
 from leaderboard.boards.models import Board, Operator, Order
-from leaderboard.lib.batching import Batcher
+from leaderboard.lib.batching import GROUP_COMMIT_OVERLAP_SECONDS, Batcher
 from leaderboard.lib.db import Connection, Database
 from leaderboard.lib.errors import (
     ConflictError,
@@ -47,11 +47,6 @@ from leaderboard.scores.upsert_sql import UPSERTS, UpsertRow, upsert_arrays
 # worker may run at once (each holds a pooled connection until it commits).
 MAX_BATCH = 256
 MAX_IN_FLIGHT = 3
-# A statement goes out beside another only once that one has been out this long: under
-# load statements follow one another, each taking what queued meanwhile (at 64
-# connections ~9 submissions a statement instead of ~5: Postgres' CPU per submission
-# about a quarter lower, D-042), and a statement stuck on a lock holds the others back no longer.
-OVERLAP_AFTER = 0.025
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +180,7 @@ class ScoreWriter:
             name="score_upserts",
             max_batch=MAX_BATCH,
             max_in_flight=MAX_IN_FLIGHT,
-            overlap_after=OVERLAP_AFTER,
+            overlap_after=GROUP_COMMIT_OVERLAP_SECONDS,
         )
 
     async def commit(self, submission: Submission) -> StoredScore:

@@ -159,8 +159,8 @@ async def test_concurrent_batches_over_shared_players_do_not_deadlock(
 async def test_a_statement_stuck_on_a_lock_does_not_hold_the_other_submissions(
     db: Database, database_url: str
 ) -> None:
-    """Statements follow one another under load (OVERLAP_AFTER); one that waits on a row
-    lock lets the next go beside it, so only the locked player's submission waits."""
+    """Statements follow one another under load (GROUP_COMMIT_OVERLAP_SECONDS); one that
+    waits on a row lock lets the next go beside it, so only the locked player's waits."""
     board = await new_board(db, "best")
     stuck, *others = [player for player, _ in await insert_players(database_url, 6)]
     writer = ScoreWriter(db)
