@@ -60,6 +60,20 @@ async def new_board(db: Database, operator: str = "best", order: str = "desc") -
         return await repository.create(conn, spec, noon(ORDINARY_DAY))
 
 
+async def lock_score_row(
+    locker: asyncpg.Connection, board: Board, player: str
+) -> asyncpg.transaction.Transaction:
+    """Hold ``player``'s score row on ``board`` in an open transaction of ``locker``."""
+    transaction = locker.transaction()
+    await transaction.start()
+    await locker.execute(
+        "SELECT 1 FROM scores WHERE leaderboard_id = $1 AND player_id = $2 FOR UPDATE",
+        board.id,
+        uuid.UUID(player),
+    )
+    return transaction
+
+
 async def test_one_statement_commits_a_batch_like_the_submissions_one_by_one(
     db: Database, database_url: str
 ) -> None:
@@ -167,13 +181,7 @@ async def test_a_statement_stuck_on_a_lock_does_not_hold_the_other_submissions(
     await writer.commit(Submission(board, ALL_TIME, stuck, 1, None))
     locker = await asyncpg.connect(database_url)
     try:
-        transaction = locker.transaction()
-        await transaction.start()
-        await locker.execute(
-            "SELECT 1 FROM scores WHERE leaderboard_id = $1 AND player_id = $2 FOR UPDATE",
-            board.id,
-            uuid.UUID(stuck),
-        )
+        transaction = await lock_score_row(locker, board, stuck)
         waiting = asyncio.create_task(writer.commit(Submission(board, ALL_TIME, stuck, 2, None)))
 
         async def statement_waits() -> bool:
@@ -241,13 +249,7 @@ async def test_a_committed_submission_is_never_reported_as_failed(
     quick = Database(database_url, timeout=1.0)
     await quick.open()
     try:
-        transaction = locker.transaction()
-        await transaction.start()
-        await locker.execute(
-            "SELECT 1 FROM scores WHERE leaderboard_id = $1 AND player_id = $2 FOR UPDATE",
-            board.id,
-            uuid.UUID(y),
-        )
+        transaction = await lock_score_row(locker, board, y)
         writer = ScoreWriter(quick)
         plan = [
             Submission(board, ALL_TIME, x, 7, None),
