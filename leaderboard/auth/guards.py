@@ -8,8 +8,11 @@ guard need no token.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+import msgspec
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
@@ -22,13 +25,16 @@ AUTHENTICATOR = "leaderboard.authenticator"
 Connection = ASGIConnection[Any, Any, Any, Any]
 
 
+def authenticator_of(connection: Connection) -> Authenticator:
+    return cast("Authenticator", connection.app.state[AUTHENTICATOR])
+
+
 async def principal_of(connection: Connection) -> Principal:
     """The caller, authenticated on first use (401 without a valid token)."""
     known = connection.scope.get("auth")
     if isinstance(known, Principal):
         return known
-    authenticator = cast("Authenticator", connection.app.state[AUTHENTICATOR])
-    principal = await authenticator.authenticate(connection)
+    principal = await authenticator_of(connection).authenticate(connection)
     connection.scope["auth"] = principal
     return principal
 
@@ -47,6 +53,46 @@ async def authenticate_first(request: Connection) -> None:
     the body) without the copy; returning None lets the handler run.
     """
     await principal_of(request)
+
+
+def authenticate_leaving_session_unchecked(
+    body_type: type[msgspec.Struct],
+) -> Callable[[Request[Any, Any, Any]], Awaitable[None]]:
+    """:func:`authenticate_first` for a route whose one Redis call checks the session.
+
+    A player whose session this worker does not know is not looked up here: the route's
+    service checks it in the call it makes anyway (the score submission's admission,
+    scores/admit.lua), which saves that request a round trip. So that a bad token stays a
+    401 whatever the body, a body that would not decode as ``body_type`` (strictly) has the
+    session checked here, and the handler calls :func:`confirm_session` before any other
+    refusal.
+    """
+
+    async def authenticate(request: Request[Any, Any, Any]) -> None:
+        if isinstance(request.scope.get("auth"), Principal):
+            return
+        authenticator = authenticator_of(request)
+        principal = await authenticator.authenticate(request, leave_unchecked=True)
+        if principal.unchecked is not None:
+            try:
+                await request.body()  # kept: the handler's parsing reads it from here
+            except Exception:  # too large, or the client left: check the token first
+                request.scope["auth"] = await authenticator.authenticate(request)
+                raise
+            try:
+                msgspec.convert(await request.json(), body_type, strict=True)
+            except Exception:  # refused for its body later: check the token first
+                principal = await authenticator.authenticate(request)
+        request.scope["auth"] = principal
+
+    return authenticate
+
+
+async def confirm_session(connection: Connection) -> None:
+    """401 if the caller's session, left unchecked, is not live; call it before refusing."""
+    principal = connection.scope.get("auth")
+    if isinstance(principal, Principal):
+        await authenticator_of(connection).confirm(principal)
 
 
 async def admin_only(connection: Connection, _: BaseRouteHandler) -> None:

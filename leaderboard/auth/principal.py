@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 from litestar.connection import ASGIConnection
 
-from leaderboard.auth.sessions import SessionStore
+from leaderboard.auth.sessions import SessionStore, UncheckedSession
 from leaderboard.lib.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
 from leaderboard.lib.ids import canonical_player_id
 
@@ -29,6 +29,9 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     is_admin: bool = False
     server_key: ServerKeyGrant | None = None
     """Set when a game server calls with one of its keys."""
+    unchecked: UncheckedSession | None = None
+    """Set when the player's session is left to the route's own Redis call to check
+    (:meth:`Authenticator.authenticate`); ``player_id`` is then the one the token names."""
 
     @property
     def actor(self) -> str | None:
@@ -98,6 +101,7 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return token
 
 
+SESSION_REFUSED = "unknown or expired token"
 # Server keys are told apart from session tokens by this prefix (server_keys/store.py).
 SERVER_KEY_PREFIX = "lbk_"
 # Finds the grant of a server key; None for an unknown or revoked one.
@@ -118,8 +122,16 @@ class Authenticator:
         self.server_keys = server_keys
         """How a server key is resolved (the server_keys feature plugs it in); None: never."""
 
-    async def authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-        """The caller: 401 for a missing, malformed or unknown token."""
+    async def authenticate(
+        self, connection: ASGIConnection[Any, Any, Any, Any], *, leave_unchecked: bool = False
+    ) -> Principal:
+        """The caller: 401 for a missing, malformed or unknown token.
+
+        With ``leave_unchecked``, a player's session that this worker does not know is not
+        looked up: the principal carries it (``unchecked``) for the route's one Redis call
+        to check (the score submission's admission), and :meth:`confirm` checks it before
+        any other refusal is answered.
+        """
         token = bearer_token(connection)
         admin = self._admin_token
         if admin is not None and hmac.compare_digest(token.encode(), admin.encode()):
@@ -129,7 +141,27 @@ class Authenticator:
             if grant is None:
                 raise AuthenticationError("unknown or revoked server key")
             return Principal(player_id=None, token=token, server_key=grant)
-        player_id = await self._sessions.resolve(token)
+        if leave_unchecked:
+            found = self._sessions.known_or_unchecked(token)
+            if isinstance(found, UncheckedSession):
+                return Principal(player_id=found.player_id, token=token, unchecked=found)
+            player_id = found
+        else:
+            player_id = await self._sessions.resolve(token)
         if player_id is None:
-            raise AuthenticationError("unknown or expired token")
+            raise AuthenticationError(SESSION_REFUSED)
         return Principal(player_id=player_id, token=token)
+
+    async def confirm(self, principal: Principal) -> None:
+        """401 if ``principal``'s session, left unchecked, is not live (checked now if need be).
+
+        A refusal of a request whose session was left unchecked calls this first: a bad
+        token is a 401 whatever else was wrong with the request.
+        """
+        session = principal.unchecked
+        if session is None or session.live:
+            return
+        if session.live is None and await self._sessions.resolve(principal.token) is not None:
+            session.live = True
+            return
+        raise AuthenticationError(SESSION_REFUSED)

@@ -42,7 +42,7 @@ LOCAL_MAX = 100_000
 INVALIDATION_TOPIC = "sessions"
 
 CREATE = LuaScript.load(__package__, "session_create.lua")
-TOUCH = LuaScript.load(__package__, "session_touch.lua")
+TOUCH = LuaScript.load(__package__, "session_touch.lua", prelude=["session_check.lua"])
 END = LuaScript.load(__package__, "session_end.lua")
 
 
@@ -56,6 +56,20 @@ class NewSession:
 class ParsedToken:
     player_id: str
     token_hash: str
+
+
+@dataclass(slots=True)
+class UncheckedSession:
+    """A player's token that this worker has not checked with Redis yet.
+
+    A score submission leaves the check to its one Redis call before the commit
+    (scores/admit.lua): a player whose session the worker does not know then makes one
+    round trip there, not two. ``live`` says what that call found (None: not asked yet).
+    """
+
+    player_id: str
+    token_hash: str
+    live: bool | None = None
 
 
 def parse_token(token: str) -> ParsedToken | None:
@@ -123,9 +137,9 @@ class SessionStore:
         parsed = parse_token(token)
         if parsed is None:
             return None
-        known = self._known.get(parsed.token_hash)
-        if known is not None and known[1] > time.monotonic() and self._copies_trusted():
-            return known[0]
+        known = self._known_player(parsed)
+        if known is not None:
+            return known
         reply = await self._touch(
             [self._keys.session(parsed.player_id, parsed.token_hash)],
             [self._ttl_ms, self._refresh_interval_ms],
@@ -138,6 +152,40 @@ class SessionStore:
             return None
         self._keep(player_id, parsed.token_hash, int(reply[1]))
         return player_id
+
+    def known_or_unchecked(self, token: str) -> str | UncheckedSession | None:
+        """The player of a session this worker knows, else the token left to check.
+
+        None for a malformed token (no session can match it).
+        """
+        parsed = parse_token(token)
+        if parsed is None:
+            return None
+        known = self._known_player(parsed)
+        if known is not None:
+            return known
+        return UncheckedSession(parsed.player_id, parsed.token_hash)
+
+    def check_call(self, session: UncheckedSession) -> tuple[str, list[str | int]]:
+        """The session's key and the arguments with which a script checks it.
+
+        The script runs ``check_session`` (session_check.lua) with the session's key and
+        the last two arguments, and compares the owner it finds with the first.
+        """
+        key = self._keys.session(session.player_id, session.token_hash)
+        return key, [session.player_id, self._ttl_ms, self._refresh_interval_ms]
+
+    def checked(self, session: UncheckedSession, ttl_ms: int | None) -> None:
+        """What a script's check found: live with ``ttl_ms`` left (kept), or None: not."""
+        session.live = ttl_ms is not None
+        if ttl_ms is not None:
+            self._keep(session.player_id, session.token_hash, ttl_ms)
+
+    def _known_player(self, parsed: ParsedToken) -> str | None:
+        known = self._known.get(parsed.token_hash)
+        if known is not None and known[1] > time.monotonic() and self._copies_trusted():
+            return known[0]
+        return None
 
     async def end(self, token: str) -> bool:
         """End one session at once, in every worker; False when it did not exist."""

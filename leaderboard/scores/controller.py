@@ -9,9 +9,9 @@ from litestar import Controller, Request, Response, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
-from leaderboard.auth.guards import authenticate_first
+from leaderboard.auth.guards import authenticate_leaving_session_unchecked, confirm_session
 from leaderboard.auth.principal import Principal
-from leaderboard.lib.errors import InvalidInputError
+from leaderboard.lib.errors import InvalidInputError, ServiceError
 from leaderboard.lib.negotiation import negotiated
 from leaderboard.lib.openapi import BEARER, RATE_LIMIT_HEADERS, ApiOperation, errors
 from leaderboard.scores.deps import ScoresDep
@@ -63,7 +63,9 @@ class ScoresController(Controller):
         summary="Submit a score (player; or admin with player_id); answers the new rank",
         description="Throttled per player by the board's rate limit (429 with Retry-After). "
         "A 200 means the score is committed.",
-        before_request=authenticate_first,  # authenticated, without a guard's copy
+        # Authenticated without a guard's copy; a session this worker does not know is
+        # checked by the submission's admission, in the Redis call it makes anyway.
+        before_request=authenticate_leaving_session_unchecked(ScoreSubmission),
         operation_id="submitScore",
         operation_class=ApiOperation,
         security=BEARER,
@@ -102,22 +104,27 @@ class ScoresController(Controller):
         scores: ScoresDep,
         idempotency_key_header: IdempotencyKeyHeader = None,  # documents it; see above
     ) -> Response[SubmitResult | HeldResult]:
-        # Litestar converts bodies leniently ("10" would become 10); a score must be a
-        # JSON integer. The parsed body is cached, so this reads no byte twice.
-        raw = await request.json()
-        if type(raw.get("score")) is not int:
-            raise InvalidInputError("score", "must be a JSON integer")
-        caller = request.auth
-        player_id = caller.submitting_for(data.player_id, board_id)
-        submitted = await scores.submit_score(
-            board_id,
-            player_id,
-            data.score,
-            data.metadata,
-            idempotency_key=idempotency_key(request),
-            actor=caller.actor,
-            evidence_url=data.evidence_url,
-        )
+        try:
+            # Litestar converts bodies leniently ("10" would become 10); a score must be a
+            # JSON integer. The parsed body is cached, so this reads no byte twice.
+            raw = await request.json()
+            if type(raw.get("score")) is not int:
+                raise InvalidInputError("score", "must be a JSON integer")
+            caller = request.auth
+            player_id = caller.submitting_for(data.player_id, board_id)
+            submitted = await scores.submit_score(
+                board_id,
+                player_id,
+                data.score,
+                data.metadata,
+                idempotency_key=idempotency_key(request),
+                actor=caller.actor,
+                evidence_url=data.evidence_url,
+                session=caller.unchecked,
+            )
+        except ServiceError:
+            await confirm_session(request)  # a bad token is a 401 whatever else was wrong
+            raise
         headers = submitted.headers
         if submitted.replayed:
             headers = {**headers, "Idempotent-Replayed": "true"}

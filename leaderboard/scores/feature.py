@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from leaderboard.auth.sessions import SessionStore
 from leaderboard.boards.service import BoardService
 from leaderboard.lib.features import Feature, Provided, Services
 from leaderboard.players.service import PlayerService
@@ -29,7 +30,9 @@ def build(services: Services) -> None:
             writer=ScoreWriter(infra.db),
             scores=repository,
             index=index,
-            admission=Admission(infra.pipeline, services.get(RateLimiter), idempotency),
+            admission=Admission(
+                infra.pipeline, services.get(RateLimiter), idempotency, services.get(SessionStore)
+            ),
             idempotency=idempotency,
             review=ReviewRules(index),
             clock=infra.clock,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from leaderboard.auth.sessions import UncheckedSession
 from leaderboard.boards.models import Board
 from leaderboard.boards.periods import public_period, resolve_period
 from leaderboard.boards.service import BoardService
@@ -85,17 +86,20 @@ class ScoreService:
         idempotency_key: str | None = None,
         actor: str | None = None,
         evidence_url: str | None = None,
+        session: UncheckedSession | None = None,
     ) -> Submitted:
         """Check the board's rules, rate limit, commit, apply to the index.
 
         ``actor`` is the admin or a server key submitting for the player (audited; None:
-        the player themself). A keyed repeat gets the first answer. A player's own
-        submission that the board's review holds is kept pending (``HeldResult``). Counts
-        every outcome in ``leaderboard_submissions_total``.
+        the player themself). ``session``: the player's, when the worker has not checked
+        it yet (checked with the rate limit, before anything is written). A keyed repeat
+        gets the first answer. A player's own submission that the board's review holds is
+        kept pending (``HeldResult``). Counts every outcome in
+        ``leaderboard_submissions_total``.
         """
         try:
             outcome = await self._submit(
-                board_id, player_id, score, metadata, idempotency_key, actor, evidence_url
+                board_id, player_id, score, metadata, idempotency_key, actor, evidence_url, session
             )
         except RateLimitedError:
             BUFFER.counter(SUBMISSIONS, "throttled").inc()
@@ -120,13 +124,15 @@ class ScoreService:
         key: str | None,
         actor: str | None,
         evidence_url: str | None = None,
+        session: UncheckedSession | None = None,
     ) -> Submitted:
+
         check_metadata("metadata", metadata)
         board = await self._boards.get(board_id)
         player_id = canonical_player_id(player_id)
         check_rules(board, score, actor, self._clock())
         request = request_hash(player_id, score, metadata) if key else None
-        admitted = await self._admission.admit(board, player_id, key)
+        admitted = await self._admission.admit(board, player_id, key, session)
         if isinstance(admitted, StoredAnswer):  # a repeat: neither limited nor written again
             assert request is not None
             same_request(admitted.request, request.hex())

@@ -8,6 +8,7 @@ import pytest
 from redis.asyncio import Redis
 
 from leaderboard.audit.repository import AuditLog
+from leaderboard.auth.sessions import SessionStore
 from leaderboard.boards.models import BoardCreate, RateLimitConfig
 from leaderboard.boards.periods import ALL_TIME
 from leaderboard.boards.repository import BoardRepository
@@ -79,7 +80,12 @@ async def test_a_committed_score_reaches_the_index_after_an_outage(
         writer=ScoreWriter(db),
         scores=ScoreRepository(db),
         index=index,
-        admission=Admission(ScriptPipeline(redis), RateLimiter(ScriptPipeline(redis), keys), idem),
+        admission=Admission(
+            ScriptPipeline(redis),
+            RateLimiter(ScriptPipeline(redis), keys),
+            idem,
+            SessionStore(ScriptPipeline(redis), keys, ttl_seconds=60, max_age_seconds=600),
+        ),
         idempotency=idem,
         review=ReviewRules(index),
         clock=system_clock,
