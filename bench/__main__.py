@@ -48,6 +48,7 @@ from bench import (
     measure_redis,
     players,
     preload,
+    settle,
 )
 from bench.common import RESULTS, ROOT, Mode, Options, console, step
 from bench.measure_http import load_tests
@@ -153,8 +154,14 @@ async def run(opts: Options) -> int:
         hot = await measure_hot.measure(wrk, opts, servers, stores.redis, token, signed)
         step(f"friends (100 ids) and histogram on {big.id}")
         big_reads = await measure_big.measure(wrk, opts, servers, stores.redis, big)
+        settled = None
+        if opts.mode != "smoke":  # the smoke run checks that it works, not its tails
+            step("let Postgres finish what the loads left (checkpoint, autovacuum)")
+            settled = await settle.settle(opts.db_url)
         step(f"fan-out: {measure_fanout.SUBSCRIBERS[opts.mode]:,} WebSocket subscribers")
         fanout = measure_fanout.measure(opts.mode, servers, meter, token, signed)
+        if settled is not None:
+            fanout["settled"] = settled
         load_end = [round(x, 2) for x in os.getloadavg()]
         meter.stop()
         servers.stop()  # Redis/Postgres measurements run on a quiet machine

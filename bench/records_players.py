@@ -5,9 +5,10 @@ Beside bench/records.py (the rest of a run's results), which refers to these.
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from bench.records import WrkRecord
+from bench.settle import Settled
 
 
 class PlayerLoads(TypedDict):
@@ -78,3 +79,4 @@ class Fanout(TypedDict):
     rss_subscribed: int  # every subscriber connected, idle
     rss_after: int  # after the last step, still connected
     rss_closed: int  # a moment after they closed
+    settled: NotRequired[Settled]  # the wait before the step (not in the smoke run)

@@ -38,7 +38,7 @@ def fanout_why(f: Fanout, top: FanoutStep | None) -> list[str]:
         "event is published before the answer is written). Each connected subscriber "
         f"holds ~{kib:,.0f} KiB of the service's memory "
         f"({f['rss_before'] / 2**20:,.0f} → {f['rss_subscribed'] / 2**20:,.0f} MiB for "
-        f"{n:,}): its socket and buffers, its queue and its task.",
+        f"{n:,}): its socket and buffers, its queue and its task." + _first_step_tail(f),
     ]
     last = f["ceiling"][-1] if f["ceiling"] else s
     client = last["subscriber_cores"] + last["submitter_cores"]
@@ -81,3 +81,23 @@ def fanout_why(f: Fanout, top: FanoutStep | None) -> list[str]:
         f"{f['rss_closed'] / 2**20:,.0f} MiB once the subscribers had gone."
     )
     return out
+
+
+def _first_step_tail(f: Fanout) -> str:
+    """Why the first step's tail is worse than the faster step after it, when it is."""
+    s = f["base"]
+    if (
+        not f["ceiling"]
+        or f["ceiling"][0]["submit_latency"]["p99_ms"] >= s["submit_latency"]["p99_ms"]
+    ):
+        return ""
+    nxt = f["ceiling"][0]
+    return (
+        f" The step after it, at {nxt['target_rate']:g} submissions/s, had a submission p99 "
+        f"of {nxt['submit_latency']['p99_ms']:,.1f} ms and a delivery p99 of "
+        f"{nxt['from_answered']['p99_ms']:,.0f} ms: the first step's tail comes from a few "
+        "seconds near its start, right after the subscribers connected, not from its rate. "
+        "Postgres had been let finish the loads' background work first (above), and a probe "
+        "in the workers (docs/decisions.md D-049) found their loops late in those seconds "
+        "but no garbage collection; what runs late there is not yet found."
+    )

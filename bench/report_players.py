@@ -6,7 +6,7 @@ Each is left out for results that do not have it (runs before these measurements
 from __future__ import annotations
 
 from bench.records import Results, WrkRecord
-from bench.records_players import FanoutStep, Latency
+from bench.records_players import Fanout, FanoutStep, Latency
 from bench.report_common import bare_cpu, changed_share, cpu_of, store_cpu, whole_cpu
 
 
@@ -133,7 +133,7 @@ def fanout_section(res: Results) -> list[str]:
         "per second of the step, from the first send to the last receipt; the client's "
         "(subscribers + submitter) share the machine's 2 cores with the service; *machine "
         "load* is the 1-minute load average at the step's end (above 2, other work waited "
-        "for the cores too).\n"
+        "for the cores too)." + _settled(f) + "\n"
     )
     add(
         "| submissions/s asked | accepted/s | submission p50 / p99 / max ms | delivered | "
@@ -171,3 +171,19 @@ def best_ceiling(steps: list[FanoutStep]) -> FanoutStep | None:
         if s["from_answered"]["p99_ms"] <= 1000 and not s["missing"] and not s["duplicates"]
     ]
     return max(ok, key=lambda s: s["events_per_s"], default=None)
+
+
+def _settled(f: Fanout) -> str:
+    settled = f.get("settled")
+    if settled is None:
+        return ""
+    how = (
+        f"then {settled['waited_s']:.0f} s until no autovacuum ran and the machine was idle"
+        if settled["idle"]
+        else f"then {settled['waited_s']:.0f} s without the machine becoming idle"
+    )
+    return (
+        " Before the first step the benchmark let Postgres finish what the big boards' "
+        f"loads left (`bench/settle.py`): a `CHECKPOINT` of {settled['checkpoint_s']:.1f} s, "
+        f"{how} (the machine was {settled['busy_before']:.0%} busy before)."
+    )
