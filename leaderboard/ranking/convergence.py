@@ -87,13 +87,9 @@ class DigestPass:
         """Compare one bucket entry by entry and repair what differs."""
         rows, made = await self._digests.bucket_rows(board, period, bucket)
         held = await self._index.checks.held(board, period, [row.player_id for row in rows])
-        repaired = 0
-        for row, entry in zip(rows, held, strict=True):
-            if agrees(entry, row, board) or not row.settled or entry.value == TOMBSTONE:
-                continue
-            repaired += await self._index.correct(
-                board, period, row.player_id, entry, row.score, row.reached_seq
-            )
+        repaired, moved_on = await repair_disagreeing(
+            self._records, self._index, board, period, rows, held
+        )
         report.repaired += repaired
         index_side = Digest.parse(seen)
         matched = [
@@ -109,6 +105,7 @@ class DigestPass:
             )
         elif (
             not repaired
+            and not moved_on
             and extras == 0
             and seen is not None
             and all(row.settled for row in rows)
@@ -149,6 +146,49 @@ class DigestPass:
             if player not in present and entry.redis_score is not None:
                 removed += await self._index.remove(board, period, player)
         return removed
+
+
+async def repair_disagreeing(
+    records: ScoreRecords,
+    index: RankIndex,
+    board: Board,
+    period: date,
+    rows: list[CheckedRow],
+    held: list[HeldEntry],
+) -> tuple[int, int]:
+    """Repair each entry that disagrees with its settled row; (repaired, moved on).
+
+    ``rows`` were read before ``held``. A submission that committed and reached the index
+    between the two reads makes its entry look newer than its row (which may have been
+    settled when read), and repairing it would put the older score back in the index
+    until the next round. So the rows that disagree are read again, after ``held``: an
+    entry is repaired only if it still disagrees with its row and that row is settled.
+    *Moved on* counts the rows that changed (or went) since the first read.
+    """
+    suspects = [
+        (row, entry)
+        for row, entry in zip(rows, held, strict=True)
+        # A tombstone: the player is being deleted.
+        if row.settled and entry.value != TOMBSTONE and not agrees(entry, row, board)
+    ]
+    if not suspects:
+        return 0, 0
+    now = {
+        row.player_id: row
+        for row in await records.rows_of(board, period, [row.player_id for row, _ in suspects])
+    }
+    repaired = moved_on = 0
+    for row, entry in suspects:
+        fresh = now.get(row.player_id)
+        if fresh is None or not fresh.settled or fresh.reached_seq != row.reached_seq:
+            moved_on += 1
+            continue
+        if agrees(entry, fresh, board):
+            continue
+        repaired += await index.correct(
+            board, period, fresh.player_id, entry, fresh.score, fresh.reached_seq
+        )
+    return repaired, moved_on
 
 
 def agrees(entry: HeldEntry, row: CheckedRow, board: Board) -> bool:

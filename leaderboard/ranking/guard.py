@@ -46,12 +46,11 @@ from leaderboard.lib.errors import DependencyUnavailableError, NotFoundError
 from leaderboard.lib.metrics import INDEX_REPAIRS
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.tasks import Periodic
-from leaderboard.ranking.convergence import DigestPass, agrees
+from leaderboard.ranking.convergence import DigestPass, repair_disagreeing
 from leaderboard.ranking.countries import CountryMoves
 from leaderboard.ranking.digests import Digest, ScoreDigests
 from leaderboard.ranking.index import RankIndex
 from leaderboard.ranking.records import CheckedRow, ScoreRecords
-from leaderboard.ranking.values import TOMBSTONE
 
 logger = logging.getLogger(__name__)
 
@@ -211,12 +210,10 @@ class IndexGuard:
         """Postgres' side: each row's entry must hold its score and sequence."""
         held = await self._index.checks.held(board, period, [row.player_id for row in rows])
         report.compared += len(rows)
-        for row, entry in zip(rows, held, strict=True):
-            if agrees(entry, row, board) or not row.settled or entry.value == TOMBSTONE:
-                continue  # a tombstone: the player is being deleted
-            report.repaired += await self._index.correct(
-                board, period, row.player_id, entry, row.score, row.reached_seq
-            )
+        repaired, _ = await repair_disagreeing(
+            self._records, self._index, board, period, rows, held
+        )
+        report.repaired += repaired
 
     async def _remove_extras(
         self, board: Board, period: date, first: int, report: PeriodReport
