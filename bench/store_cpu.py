@@ -25,9 +25,12 @@ import psutil
 from redis.asyncio import Redis
 
 INTERVAL_S = 0.25
+# A query's parallel workers serve the database as its backend does (a parallel scan runs
+# on three processes); left out, their CPU would not count.
 _BACKENDS = """
     SELECT pid FROM pg_stat_activity
-    WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+    WHERE datname = $1 AND backend_type IN ('client backend', 'parallel worker')
+      AND pid <> pg_backend_pid()
 """
 
 
