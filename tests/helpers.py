@@ -9,10 +9,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 import msgspec
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from leaderboard.auth.sessions import parse_token
+from leaderboard.lib.keys import Keys
 from leaderboard.lib.openapi import ErrorBody
 
 
@@ -44,7 +47,9 @@ async def async_wait_until(
 
 
 async def sign_in(
-    client: AsyncTestClient[Litestar], device_id: str | None = None, **body: object
+    client: AsyncTestClient[Litestar] | httpx.AsyncClient,
+    device_id: str | None = None,
+    **body: object,
 ) -> tuple[str, dict[str, str]]:
     """Sign a new (or the given) device in; returns the player id and auth headers."""
     response = await client.post(
@@ -53,6 +58,13 @@ async def sign_in(
     assert response.status_code == 200, response.text
     payload = response.json()
     return payload["player_id"], {"Authorization": f"Bearer {payload['token']}"}
+
+
+def session_key(key_prefix: str, headers: dict[str, str]) -> str:
+    """The Redis key of the session whose token ``headers`` carry."""
+    parsed = parse_token(headers["Authorization"].removeprefix("Bearer "))
+    assert parsed is not None
+    return Keys(key_prefix).session(parsed.player_id, parsed.token_hash)
 
 
 ERROR_KEYS = set(ErrorBody.__struct_encode_fields__)

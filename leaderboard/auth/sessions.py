@@ -134,24 +134,18 @@ class SessionStore:
 
     async def resolve(self, token: str) -> str | None:
         """The player id of a live session (sliding its expiry), or None."""
-        parsed = parse_token(token)
-        if parsed is None:
-            return None
-        known = self._known_player(parsed)
-        if known is not None:
-            return known
+        found = self.known_or_unchecked(token)
+        if not isinstance(found, UncheckedSession):
+            return found
         reply = await self._touch(
-            [self._keys.session(parsed.player_id, parsed.token_hash)],
+            [self._keys.session(found.player_id, found.token_hash)],
             [self._ttl_ms, self._refresh_interval_ms],
         )
-        if not reply:
-            return None
-        player_id = str(reply[0])
         # The stored owner must be the one the token names; a mismatch is a forgery.
-        if player_id != parsed.player_id:
+        if not reply or str(reply[0]) != found.player_id:
             return None
-        self._keep(player_id, parsed.token_hash, int(reply[1]))
-        return player_id
+        self._keep(found.player_id, found.token_hash, int(reply[1]))
+        return found.player_id
 
     def known_or_unchecked(self, token: str) -> str | UncheckedSession | None:
         """The player of a session this worker knows, else the token left to check.

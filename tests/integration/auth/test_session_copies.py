@@ -7,48 +7,33 @@ both before answering. A worker that does not hear the invalidation channel uses
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 
-from leaderboard.auth.sessions import LOCAL_SECONDS, parse_token
+from leaderboard.auth.sessions import LOCAL_SECONDS
 from leaderboard.lib.invalidation import Invalidations
-from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
 from tests.conftest import ADMIN, Workers
+from tests.helpers import session_key, sign_in
 
 pytestmark = pytest.mark.redis_modes
 Http = httpx.AsyncClient
-
-
-async def signed_in(http: Http) -> tuple[str, dict[str, str]]:
-    response = await http.post("/v1/auth/device", json={"device_id": f"device-{uuid.uuid4()}"})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    return body["player_id"], {"Authorization": f"Bearer {body['token']}"}
 
 
 async def me(http: Http, headers: dict[str, str]) -> int:
     return (await http.get("/v1/players/me", headers=headers)).status_code
 
 
-async def session_key(settings: Settings, headers: dict[str, str]) -> str:
-    parsed = parse_token(headers["Authorization"].removeprefix("Bearer "))
-    assert parsed is not None
-    return Keys(settings.redis_key_prefix).session(parsed.player_id, parsed.token_hash)
-
-
 async def test_a_resolved_session_is_served_from_the_workers_copy(
     workers: Workers, redis: AnyRedis, settings: Settings
 ) -> None:
     a, b = workers
-    _, headers = await signed_in(a)
+    _, headers = await sign_in(a)
     assert await me(b, headers) == 200  # resolved in Redis, kept
     # Deleted behind the service's back (not by a logout): the copy still answers, which
     # shows it is used; it lives at most LOCAL_SECONDS.
-    await redis.delete(await session_key(settings, headers))
+    await redis.delete(session_key(settings.redis_key_prefix, headers))
     assert await me(b, headers) == 200
     assert LOCAL_SECONDS <= 10
 
@@ -58,7 +43,7 @@ async def test_an_ended_session_is_refused_by_every_worker_at_once(
     workers: Workers, how: str
 ) -> None:
     a, b = workers
-    player, headers = await signed_in(a)
+    player, headers = await sign_in(a)
     assert await me(a, headers) == 200
     assert await me(b, headers) == 200  # both workers hold a copy now
     if how == "logout":
@@ -76,10 +61,10 @@ async def test_a_worker_that_does_not_hear_the_channel_uses_no_copy(
     workers: Workers, redis: AnyRedis, settings: Settings
 ) -> None:
     a, b = workers
-    _, headers = await signed_in(a)
+    _, headers = await sign_in(a)
     assert await me(b, headers) == 200
     # B stops hearing announcements (as when its subscription breaks): it must not trust
     # its copies, which a logout elsewhere could no longer drop.
     await workers.services[1].get(Invalidations).close()
-    await redis.delete(await session_key(settings, headers))
+    await redis.delete(session_key(settings.redis_key_prefix, headers))
     assert await me(b, headers) == 401

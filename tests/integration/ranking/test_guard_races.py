@@ -10,9 +10,6 @@ through the API (its commit and its index write), then the index is read and com
 
 from __future__ import annotations
 
-import uuid
-
-import asyncpg
 import pytest
 from redis.asyncio import Redis
 
@@ -24,7 +21,7 @@ from leaderboard.ranking.guard import IndexGuard
 from leaderboard.ranking.index import RankIndex
 from leaderboard.ranking.records import ScoreRecords
 from tests.integration.ranking.conftest import Live
-from tests.integration.ranking.test_index_guard import board_of, served, settle
+from tests.integration.ranking.test_index_guard import board_of, score_by_hand, served, settle
 from tests.scores_helpers import postgres_ranking, submit
 
 pytestmark = pytest.mark.redis_modes
@@ -63,19 +60,7 @@ async def test_an_entry_that_still_disagrees_after_the_second_read_is_repaired(
 ) -> None:
     """The second read only spares entries that moved on: a real disagreement is mended."""
     board_id, players = await board_of(live, database_url, 5)
-    conn = await asyncpg.connect(database_url)
-    try:  # a score changed in Postgres by hand (the index never heard of it), settled
-        await conn.execute(
-            """
-            UPDATE scores SET score = 999, reached_seq = nextval('score_reached_seq'),
-                   updated_at = now() - interval '1 minute'
-             WHERE leaderboard_id = $1 AND player_id = $2
-            """,
-            board_id,
-            uuid.UUID(players[1]),
-        )
-    finally:
-        await conn.close()
+    await score_by_hand(database_url, board_id, players[1], 999)
     await settle(database_url, board_id)
     board = await live.services.get(BoardService).get(board_id)
     period = resolve_period(board.reset, None, system_clock())

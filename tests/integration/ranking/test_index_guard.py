@@ -63,6 +63,24 @@ async def settle(database_url: str, board_id: str) -> None:
         await conn.close()
 
 
+async def score_by_hand(database_url: str, board_id: str, player: str, score: int) -> None:
+    """A score changed in Postgres alone (the index never hears of it), already settled."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            """
+            UPDATE scores SET score = $3, reached_seq = nextval('score_reached_seq'),
+                   updated_at = now() - interval '1 minute'
+             WHERE leaderboard_id = $1 AND player_id = $2
+            """,
+            board_id,
+            uuid.UUID(player),
+            score,
+        )
+    finally:
+        await conn.close()
+
+
 async def test_a_lost_sorted_set_under_a_live_marker_is_rebuilt(
     live: Live, settings: Settings, redis: Redis, database_url: str
 ) -> None:
@@ -160,19 +178,7 @@ async def test_a_write_that_never_reached_the_index_is_applied(
 ) -> None:
     """As when a worker died between its commit and its index write."""
     board_id, players = await board_of(live, database_url, 8)
-    conn = await asyncpg.connect(database_url)
-    try:
-        await conn.execute(
-            """
-            UPDATE scores SET score = 999, reached_seq = nextval('score_reached_seq'),
-                   updated_at = now() - interval '1 minute'
-             WHERE leaderboard_id = $1 AND player_id = $2
-            """,
-            board_id,
-            uuid.UUID(players[0]),
-        )
-    finally:
-        await conn.close()
+    await score_by_hand(database_url, board_id, players[0], 999)
     await live.services.get(IndexGuard).run_once()
     assert (await served(live, board_id))[0] == (players[0], 999)
     assert await served(live, board_id) == await postgres_ranking(database_url, board_id)

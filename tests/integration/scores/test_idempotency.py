@@ -126,7 +126,7 @@ async def test_concurrent_repeats_count_once(live: httpx.AsyncClient, database_u
     """Ten copies of one keyed submission in flight at once: one write, the rest 409 or
     the first answer."""
     board_id = await sum_board(live)
-    player, headers = await sign_in(live)  # type: ignore[arg-type]
+    player, headers = await sign_in(live)
     url = f"/v1/leaderboards/{board_id}/scores"
     answers = await asyncio.gather(
         *(live.post(url, json={"score": 7}, headers=keyed(headers, "burst")) for _ in range(10))

@@ -15,29 +15,14 @@ from typing import Any
 import httpx
 import pytest
 
-from leaderboard.auth.sessions import parse_token
-from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import AnyRedis
 from leaderboard.lib.settings import Settings
 from tests.conftest import ADMIN, Workers
-from tests.helpers import assert_error_shape
+from tests.helpers import assert_error_shape, session_key, sign_in
 from tests.scores_helpers import create_board, top
 
 pytestmark = pytest.mark.redis_modes
 Http = httpx.AsyncClient
-
-
-async def signed_in(http: Http) -> tuple[str, dict[str, str]]:
-    response = await http.post("/v1/auth/device", json={"device_id": f"device-{uuid.uuid4()}"})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    return body["player_id"], {"Authorization": f"Bearer {body['token']}"}
-
-
-def session_key(settings: Settings, headers: dict[str, str]) -> str:
-    parsed = parse_token(headers["Authorization"].removeprefix("Bearer "))
-    assert parsed is not None
-    return Keys(settings.redis_key_prefix).session(parsed.player_id, parsed.token_hash)
 
 
 async def post(
@@ -57,9 +42,9 @@ async def test_an_unknown_session_is_checked_in_the_one_call_before_the_commit(
 ) -> None:
     a, b = workers
     board_id = await create_board(a)
-    _, warm = await signed_in(b)
+    _, warm = await sign_in(b)
     assert (await post(b, board_id, warm, {"score": 1})).status_code == 200  # index built
-    player, headers = await signed_in(a)  # worker b has never seen this token
+    player, headers = await sign_in(a)  # worker b has never seen this token
     batcher = workers.services[1].infra.pipeline.batcher
     before = batcher.items_sent
     response = await post(b, board_id, headers, {"score": 10})
@@ -68,7 +53,7 @@ async def test_an_unknown_session_is_checked_in_the_one_call_before_the_commit(
     assert batcher.items_sent - before == 2
     # Worker b keeps the session it checked there: deleted behind the service's back, its
     # copy still answers (it lives at most a few seconds; auth/sessions.py).
-    await redis.delete(session_key(settings, headers))
+    await redis.delete(session_key(settings.redis_key_prefix, headers))
     assert (await b.get("/v1/players/me", headers=headers)).status_code == 200
     assert (await a.get("/v1/players/me", headers=headers)).status_code == 401  # no copy
     assert (player, 10) in await entries(a, board_id)
@@ -80,11 +65,11 @@ async def test_a_dead_session_is_refused_and_nothing_is_written(
 ) -> None:
     a, b = workers
     board_id = await create_board(a, rate_limit={"limit": 1, "window_seconds": 60})
-    player, headers = await signed_in(a)
+    player, headers = await sign_in(a)
     if how == "logout":
         assert (await a.delete("/v1/auth/session", headers=headers)).status_code == 204
     elif how == "expired":
-        await redis.delete(session_key(settings, headers))
+        await redis.delete(session_key(settings.redis_key_prefix, headers))
     else:  # a well-formed token naming the player, with a secret nobody issued
         headers = {"Authorization": f"Bearer {player}.{'x' * 43}"}
     response = await post(b, board_id, headers, {"score": 10})
@@ -94,7 +79,7 @@ async def test_a_dead_session_is_refused_and_nothing_is_written(
     assert await entries(a, board_id) == []
     # Nothing was throttled either: the player's one slot is still free.
     if how != "forged":
-        _, fresh = await signed_in(a)  # another player, to show the board takes scores
+        _, fresh = await sign_in(a)  # another player, to show the board takes scores
         assert (await post(b, board_id, fresh, {"score": 5})).status_code == 200
 
 
@@ -116,15 +101,15 @@ async def test_a_bad_token_is_a_401_whatever_else_is_wrong(
 ) -> None:  # fmt: skip
     a, b = workers
     board_id = await create_board(a)
-    _, headers = await signed_in(a)
+    _, headers = await sign_in(a)
     # With its session live, worker b refuses the request for what is wrong with it ...
     live = await post(b, board_id, headers, body, **extra)
     assert live.status_code == refused_as, live.text
     # ... and with the session gone, for the token (b's copy dropped with a fresh worker's
     # view: the key is deleted and another token of the player is used).
-    await redis.delete(session_key(settings, headers))
-    _, other = await signed_in(a)
-    await redis.delete(session_key(settings, other))
+    await redis.delete(session_key(settings.redis_key_prefix, headers))
+    _, other = await sign_in(a)
+    await redis.delete(session_key(settings.redis_key_prefix, other))
     dead = await post(b, board_id, other, body, **extra)
     assert dead.status_code == 401, dead.text
     assert await entries(a, board_id) == []
@@ -134,8 +119,8 @@ async def test_an_unknown_board_with_a_bad_token_is_a_401(
     workers: Workers, redis: AnyRedis, settings: Settings
 ) -> None:
     a, b = workers
-    _, headers = await signed_in(a)
-    await redis.delete(session_key(settings, headers))
+    _, headers = await sign_in(a)
+    await redis.delete(session_key(settings.redis_key_prefix, headers))
     response = await post(b, f"nope-{uuid.uuid4().hex[:8]}", headers, {"score": 1})
     assert response.status_code == 401, response.text
 
@@ -145,7 +130,7 @@ async def test_a_keyed_repeat_from_a_worker_that_does_not_know_the_session(
 ) -> None:
     a, b = workers
     board_id = await create_board(a)
-    player, headers = await signed_in(a)
+    player, headers = await sign_in(a)
     first = await post(a, board_id, headers, {"score": 10}, **{"Idempotency-Key": "k-1"})
     assert first.status_code == 200, first.text
     again = await post(b, board_id, headers, {"score": 10}, **{"Idempotency-Key": "k-1"})

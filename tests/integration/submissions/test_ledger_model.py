@@ -165,7 +165,7 @@ async def test_a_void_and_the_players_new_submissions_serialise(
     """Submissions of the player arriving while a void recomputes: the end is exact."""
     client = live
     board_id = await create_board(client, operator=operator)
-    player, _ = await sign_in(client)  # type: ignore[arg-type]
+    player, _ = await sign_in(client)
     first = [(await submit(client, board_id, player, v))["submission_id"] for v in (50, 7, 90)]
     for round_ in range(3):
         values = [round_ * 10 + i for i in range(8)]

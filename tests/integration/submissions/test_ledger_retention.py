@@ -22,7 +22,7 @@ async def test_the_retention_job_drops_old_rows_and_keeps_what_they_counted(
 ) -> None:
     async with serving(settings, clock=clock) as (http, services):
         board_id = await create_board(http, operator="sum", ledger_days=1, review="all")
-        player, headers = await sign_in(http)  # type: ignore[arg-type]
+        player, headers = await sign_in(http)
         old = [(await submit(http, board_id, player, v))["submission_id"] for v in (5, 7)]
         held = await http.post(
             f"/v1/leaderboards/{board_id}/scores", json={"score": 100}, headers=headers

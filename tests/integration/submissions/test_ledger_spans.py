@@ -42,7 +42,7 @@ async def test_a_void_recomputes_every_span(
 ) -> None:
     async with serving(settings, clock=clock) as (http, _):
         board_id = await create_board(http, reset="daily", spans=SPANS, operator="sum")
-        player, _ = await sign_in(http)  # type: ignore[arg-type]
+        player, _ = await sign_in(http)
         day0 = clock().date()
         first = [(await submit(http, board_id, player, v))["submission_id"] for v in (5, 7)]
         clock.set(clock() + timedelta(days=1))
@@ -69,7 +69,7 @@ async def test_an_approval_counts_in_every_span(
 ) -> None:
     async with serving(settings, clock=clock) as (http, _):
         board_id = await create_board(http, reset="daily", spans=SPANS, review="all")
-        player, headers = await sign_in(http)  # type: ignore[arg-type]
+        player, headers = await sign_in(http)
         held = await http.post(
             f"/v1/leaderboards/{board_id}/scores", json={"score": 40}, headers=headers
         )
@@ -89,7 +89,7 @@ async def test_what_the_ledger_drops_still_counts_in_every_span(
         board_id = await create_board(
             http, reset="daily", spans=SPANS, operator="sum", ledger_days=1
         )
-        player, _ = await sign_in(http)  # type: ignore[arg-type]
+        player, _ = await sign_in(http)
         old = [(await submit(http, board_id, player, v))["submission_id"] for v in (5, 7)]
         await db.execute(
             "UPDATE submissions SET submitted_at = submitted_at - interval '2 days'"

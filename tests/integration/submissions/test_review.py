@@ -183,7 +183,7 @@ async def test_a_board_changes_its_review_and_ledger_days(client: Client) -> Non
 async def test_one_approval_wins_between_two_workers(workers: Workers) -> None:
     a, b = workers
     board_id = await create_board(a, review="all")
-    player, headers = await sign_in(a)  # type: ignore[arg-type]
+    player, headers = await sign_in(a)
     for _ in range(5):
         sid = (await own_score(a, board_id, headers, 10)).json()["submission_id"]
         url = f"/v1/submissions/{sid}/approve"
