@@ -138,12 +138,7 @@ class ScoreRecords:
         """
         after_player = after_player or FIRST_PLAYER
         rows = await self._db.fetch(
-            f"""
-            SELECT {_CHECKED_COLUMNS} FROM scores
-             WHERE leaderboard_id = $1 AND span = $5 AND period_start = $2
-               AND player_id > $3::uuid AND NOT hidden
-             ORDER BY player_id LIMIT $4
-            """,
+            ROWS_AFTER_SQL,
             board.id,
             period,
             after_player,
@@ -215,6 +210,16 @@ def checked_columns(table: str = "") -> str:
 
 
 _CHECKED_COLUMNS = checked_columns()
+
+# ``scores.player_id``, not ``player_id``: ORDER BY takes a bare name for the output
+# column first, which is ``player_id::text``. Ordered by that text, no index applied and
+# every slice of a 10 M board was a parallel scan and sort of the whole board (3.4 s).
+ROWS_AFTER_SQL = f"""
+    SELECT {_CHECKED_COLUMNS} FROM scores
+     WHERE leaderboard_id = $1 AND span = $5 AND period_start = $2
+       AND player_id > $3::uuid AND NOT hidden
+     ORDER BY scores.player_id LIMIT $4
+"""
 
 
 def checked_row(row: Record) -> CheckedRow:
