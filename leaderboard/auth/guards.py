@@ -44,28 +44,22 @@ async def authenticated(connection: Connection, _: BaseRouteHandler) -> None:
     await principal_of(connection)
 
 
-async def authenticate_first(request: Connection) -> None:
-    """:func:`authenticated` as a ``before_request`` hook, for the submission routes.
-
-    Litestar calls each guard with a copy of the route handler (``copy(self)`` per guard
-    per request): 2.9 % of a submitting worker's busy CPU in the benchmark's profile. The
-    hook runs at the same point (before the body is read, so a bad token is a 401 whatever
-    the body) without the copy; returning None lets the handler run.
-    """
-    await principal_of(request)
-
-
 def authenticate_leaving_session_unchecked(
     body_type: type[msgspec.Struct],
 ) -> Callable[[Request[Any, Any, Any]], Awaitable[None]]:
-    """:func:`authenticate_first` for a route whose one Redis call checks the session.
+    """A submission route's authentication, leaving the session to the route's Redis call.
+
+    Litestar calls each guard with a copy of the route handler (``copy(self)`` per guard
+    per request): 2.9 % of a submitting worker's busy CPU in the benchmark's profile. The
+    hook runs at the same point (before the body is parsed) without the copy; returning
+    None lets the handler run.
 
     A player whose session this worker does not know is not looked up here: the route's
-    service checks it in the call it makes anyway (the score submission's admission,
-    scores/admit.lua), which saves that request a round trip. So that a bad token stays a
-    401 whatever the body, a body that would not decode as ``body_type`` (strictly) has the
-    session checked here, and the handler calls :func:`confirm_session` before any other
-    refusal.
+    service checks it in the call it makes anyway (the admission of a board's or a
+    league's submission: scores/admit.lua, leagues/admit.lua), which saves that request a
+    round trip. So that a bad token stays a 401 whatever the body, a body that would not
+    decode as ``body_type`` (strictly) has the session checked here, and the handler calls
+    :func:`confirm_session` before any other refusal.
     """
 
     async def authenticate(request: Request[Any, Any, Any]) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from leaderboard.audit.repository import AuditLog
+from leaderboard.auth.sessions import SessionStore
 from leaderboard.events.hub import EventHub
+from leaderboard.leagues.admission import LeagueAdmission
 from leaderboard.leagues.cohorts import CohortIndex, EventSettings
 from leaderboard.leagues.controller import LeaguesController
 from leaderboard.leagues.events_controller import LeagueEventsController
@@ -55,7 +57,9 @@ def build(services: Services) -> None:
             repository=repository,
             writer=LeagueWriter(infra.db),
             index=index,
-            limiter=services.get(RateLimiter),
+            admission=LeagueAdmission(
+                infra.pipeline, services.get(RateLimiter), services.get(SessionStore)
+            ),
             players=services.get(PlayerService),
             clock=infra.clock,
             season_over=closer.wake,

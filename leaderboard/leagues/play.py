@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from leaderboard.auth.sessions import UncheckedSession
+from leaderboard.leagues.admission import LeagueAdmission
 from leaderboard.leagues.cohorts import Cohort, CohortIndex
 from leaderboard.leagues.models import (
     CohortEntry,
@@ -30,7 +32,6 @@ from leaderboard.lib.logs import REQUEST_ID
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
 from leaderboard.lib.tasks import stop_tasks
 from leaderboard.players.service import PlayerService
-from leaderboard.ratelimit import RateLimiter, RateLimitPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class LeaguePlay:
         repository: LeagueRepository,
         writer: LeagueWriter,
         index: CohortIndex,
-        limiter: RateLimiter,
+        admission: LeagueAdmission,
         players: PlayerService,
         clock: Clock,
         season_over: Callable[[], None],
@@ -63,22 +64,28 @@ class LeaguePlay:
         self._repository = repository
         self._writer = writer
         self._index = index
-        self._limiter = limiter
+        self._admission = admission
         self._players = players
         self._clock = clock
         self._season_over = season_over
         self._repairs: set[asyncio.Task[None]] = set()
 
     async def submit(
-        self, league_id: str, player_id: str, score: int, actor: str | None
+        self,
+        league_id: str,
+        player_id: str,
+        score: int,
+        actor: str | None,
+        session: UncheckedSession | None = None,
     ) -> Submitted:
-        """Rate limit, commit (placing a newcomer), apply to the cohort, announce zones."""
+        """Rate limit, commit (placing a newcomer), apply to the cohort, announce zones.
+
+        ``session``: the player's, when the worker has not checked it yet (checked with
+        the rate limit, before anything is written).
+        """
         league = await self._leagues.get(league_id)
         player_id = canonical_player_id(player_id)
-        policy = RateLimitPolicy(
-            limit=league.rate_limit.limit, window_seconds=league.rate_limit.window_seconds
-        )
-        decision = await self._limiter.check(f"leagues:{league.id}", player_id, policy)
+        decision = await self._admission.admit(league, player_id, session)
         submission = LeagueSubmit(
             league, player_id, score, self._clock(), actor=actor, request_id=REQUEST_ID.get()
         )

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from leaderboard.auth.guards import authenticate_first
+from leaderboard.auth.guards import authenticate_leaving_session_unchecked, confirm_session
 from leaderboard.auth.principal import Principal
 from leaderboard.leagues.deps import LeaguePlayDep
 from leaderboard.leagues.models import CohortPage, LeagueSubmission, SeasonHistory, Standing
-from leaderboard.lib.errors import InvalidInputError
+from leaderboard.lib.errors import InvalidInputError, ServiceError
 from leaderboard.lib.negotiation import negotiated
 from leaderboard.lib.openapi import BEARER, RATE_LIMIT_HEADERS, ApiOperation, errors
 
@@ -28,7 +28,9 @@ class LeaguePlayController(Controller):
         "cohort of their tier. Answers their rank and zone in the cohort. Throttled per "
         "player by the league's rate limit (429 with Retry-After). A 200 means the score "
         "is committed.",
-        before_request=authenticate_first,  # authenticated, without a guard's copy
+        # Authenticated without a guard's copy; a session the worker does not know is
+        # checked in the submission's rate-limit call (leagues/admission.py).
+        before_request=authenticate_leaving_session_unchecked(LeagueSubmission),
         operation_id="submitLeagueScore",
         operation_class=ApiOperation,
         security=BEARER,
@@ -60,12 +62,18 @@ class LeaguePlayController(Controller):
         data: JSONBody[LeagueSubmission],
         league_play: LeaguePlayDep,
     ) -> Response[Standing]:
-        raw = await request.json()
-        if type(raw.get("score")) is not int:
-            raise InvalidInputError("score", "must be a JSON integer")
-        caller = request.auth
-        player_id = caller.submitting_for_league(data.player_id)
-        submitted = await league_play.submit(league_id, player_id, data.score, caller.actor)
+        try:
+            raw = await request.json()
+            if type(raw.get("score")) is not int:
+                raise InvalidInputError("score", "must be a JSON integer")
+            caller = request.auth
+            player_id = caller.submitting_for_league(data.player_id)
+            submitted = await league_play.submit(
+                league_id, player_id, data.score, caller.actor, session=caller.unchecked
+            )
+        except ServiceError:
+            await confirm_session(request)  # a bad token is a 401 whatever else was wrong
+            raise
         return negotiated(request, submitted.standing, headers=submitted.headers)
 
     @get(
