@@ -4,9 +4,11 @@
 
 1. the database `leaderboard_bench_leagues` (dropped at the end), Redis db 15 under the
    prefix `lbbench-leagues:` (unlinked at the end); `leaderboard serve --workers 2`;
-2. a board (`best`) and a league (`sum`, cohorts of 30, three tiers), 10,000 players;
-   wrk submits to each in turn (`bench/lua/submit.lua`, `league_submit.lua`), three
-   rounds, and the server CPU per request of each is compared;
+2. a board (`best`) and a league (`sum`, cohorts of 30, three tiers), 10,000 players
+   signed in through the API; wrk submits to each in turn as those players, with their
+   own tokens (`bench/lua/player_submit.lua` with rising scores,
+   `league_player_submit.lua`), three rounds, and the server CPU per request of each is
+   compared;
 3. a second league whose season has `--players` players, loaded by COPY (players and
    placements: 60 % Bronze, 30 % Silver, 10 % Gold), closed by the admin while wrk keeps
    submitting to the board and to the first league; the same loads alone before it, for
@@ -26,12 +28,14 @@ import os
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 import httpx
 
-from bench.common import RESULTS, ROOT, RUN, Options, console, run_section, step
+from bench import players as signed_in
+from bench.common import RESULTS, ROOT, Options, console, run_section, step
 from bench.report_leagues import write_section
 from bench.runner import Load, Wrk
 from bench.store_cpu import StoreMeter
@@ -46,6 +50,7 @@ TIERS = [
 SHARES = (0.6, 0.3, 0.1)  # of the closing season's players, by tier
 COHORT = 30
 HOT_PLAYERS = 10_000
+BOARD_SCRIPT, LEAGUE_SCRIPT = "player_submit.lua", "league_player_submit.lua"
 
 
 def parse_args() -> argparse.Namespace:
@@ -102,12 +107,6 @@ async def copy_season(conn: asyncpg.Connection, league_id: str, players: list[st
     await conn.execute("ANALYZE league_members")
 
 
-def ids_file(name: str, ids: list[str]) -> str:
-    path = RUN / f"{name}.txt"
-    path.write_text("\n".join(ids) + "\n")
-    return str(path)
-
-
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     opts = Options(
         mode="quick",
@@ -149,43 +148,35 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ):  # fmt: skip
                 answer = await api.post(path, json=body)
                 assert answer.status_code == 201, answer.text
-            conn = await asyncpg.connect(opts.db_url)
-            try:
-                hot = ids_file("league-hot", await copy_players(conn, HOT_PLAYERS))
-            finally:
-                await conn.close()
             meter = StoreMeter(opts.db_url, opts.db_name, opts.redis_url, opts.redis_db)
             meter.start()
             wrk = Wrk(opts, servers, meter)
-            board_env = {
-                "BENCH_BOARD": "bench-board",
-                "BENCH_IDS": hot,
-                "BENCH_ADMIN_TOKEN": token,
-                "BENCH_SCORE_BASE": "1000000",
-            }
-            league_env = {
-                "BENCH_LEAGUE": "bench-league",
-                "BENCH_IDS": hot,
-                "BENCH_ADMIN_TOKEN": token,
-            }
             url = servers.base
+            # Game clients submit with their players' own sessions, as in the main runs.
+            signed = signed_in.sign_in(wrk, url, HOT_PLAYERS, HOT_PLAYERS)
+            tokens = signed.tokens_file
+            rising = signed_in.RisingScores()
+
+            def board_env() -> dict[str, str]:
+                """Scores above every earlier run's: each submission raises a best."""
+                return {
+                    "BENCH_BOARD": "bench-board",
+                    "BENCH_TOKENS": tokens,
+                    "BENCH_SCORES": "rising",
+                    "BENCH_SCORE_BASE": str(rising.next()),
+                }
+
+            league_env = {"BENCH_LEAGUE": "bench-league", "BENCH_TOKENS": tokens}
             step("warm-up: every player's first submission to each")
-            wrk("warm-up board", url, "submit.lua", board_env, duration=max(args.duration, 10))
-            wrk(
-                "warm-up league",
-                url,
-                "league_submit.lua",
-                league_env,
-                duration=max(args.duration, 10),
-            )
+            warm = max(args.duration, 10)
+            wrk("warm-up board", url, BOARD_SCRIPT, board_env(), duration=warm)
+            wrk("warm-up league", url, LEAGUE_SCRIPT, league_env, duration=warm)
             step(f"submissions, {args.rounds} rounds: a board's, then a league's")
             board_runs: list[WrkResult] = []
             league_runs: list[WrkResult] = []
             for r in range(args.rounds):
-                board_runs.append(wrk(f"board submit #{r + 1}", url, "submit.lua", board_env))
-                league_runs.append(
-                    wrk(f"league submit #{r + 1}", url, "league_submit.lua", league_env)
-                )
+                board_runs.append(wrk(f"board submit #{r + 1}", url, BOARD_SCRIPT, board_env()))
+                league_runs.append(wrk(f"league submit #{r + 1}", url, LEAGUE_SCRIPT, league_env))
             results["board_cpu_us"] = [run.cpu_us_per_request for run in board_runs]
             results["league_cpu_us"] = [run.cpu_us_per_request for run in league_runs]
             # Postgres' and Redis' CPU per request too (bench/store_cpu.py): a league's
@@ -226,19 +217,22 @@ async def close_under_load(
     api: httpx.AsyncClient,
     wrk: Wrk,
     url: str,
-    board_env: dict[str, str],
+    board_env: Callable[[], dict[str, str]],
     league_env: dict[str, str],
     opts: Options,
 ) -> dict[str, Any]:
     """The other loads alone, then again while the season closes."""
-    loads = [
-        Load("board submit (c16)", url, "submit.lua", board_env, 16),
-        Load("other league submit (c16)", url, "league_submit.lua", league_env, 16),
-    ]
+
+    def loads() -> list[Load]:
+        return [
+            Load("board submit (c16)", url, BOARD_SCRIPT, board_env(), 16),
+            Load("other league submit (c16)", url, LEAGUE_SCRIPT, league_env, 16),
+        ]
+
     step("the other loads alone (board and another league, 16 connections each)")
-    alone, _ = await asyncio.to_thread(wrk.together, loads, 30.0)
+    alone, _ = await asyncio.to_thread(wrk.together, loads(), 30.0)
     step("the same loads while the admin ends the season")
-    running = asyncio.create_task(asyncio.to_thread(wrk.together, loads, 30.0))
+    running = asyncio.create_task(asyncio.to_thread(wrk.together, loads(), 30.0))
     await asyncio.sleep(3)  # the loads are under way
     t0 = time.monotonic()
     ended = await api.post("/v1/leagues/bench-close/season/end")

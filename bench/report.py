@@ -20,6 +20,7 @@ from typing import cast
 from bench.common import RESULTS, ROOT
 from bench.plot import plot
 from bench.records import Results
+from bench.report_common import CONVERGENCE, marked_section
 from bench.report_history import kept_section as kept_history
 from bench.report_leagues import kept_section
 from bench.report_ledger import kept_section as kept_ledger
@@ -69,10 +70,17 @@ def write_report(res: Results, report: Path, plot_path: Path, root: Path = ROOT)
     except ValueError:
         rel = Path("..") / plot_path.relative_to(root) if report.parent != root else plot_path
     report.parent.mkdir(parents=True, exist_ok=True)
-    # The Leagues, Ledger, Spans and History sections come from their own runs
-    # (bench/leagues.py, ledger.py, spans.py, history.py): kept as they are.
+    # The Leagues, Convergence, Ledger, Spans and History sections come from their own
+    # runs (bench/leagues.py, convergence.py, ledger.py, spans.py, history.py): kept as
+    # they are.
     old = report.read_text() if report.exists() else ""
-    kept = kept_section(old) + kept_ledger(old) + kept_spans(old) + kept_history(old)
+    kept = (
+        kept_section(old)
+        + marked_section(old, *CONVERGENCE)
+        + kept_ledger(old)
+        + kept_spans(old)
+        + kept_history(old)
+    )
     text = markdown(res, str(rel).replace("images/../", "") if drawn else None)
     report.write_text(text + ("\n" + kept if kept else ""))
     return drawn

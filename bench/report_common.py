@@ -65,6 +65,11 @@ def changed_share(run: WrkRecord) -> float | None:
     return changed / (changed + unchanged) if changed + unchanged else None
 
 
+# The Convergence section is written by hand from `python -m bench.convergence`'s results
+# (bench/results/convergence-<size>.json); the full report keeps it as it is.
+CONVERGENCE = ("<!-- convergence: begin -->", "<!-- convergence: end -->")
+
+
 def marked_section(old: str, begin: str, end: str) -> str:
     """The section of an earlier report between two markers, markers included ("" if none)."""
     if begin not in old or end not in old:

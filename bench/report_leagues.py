@@ -10,14 +10,14 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from bench.report_common import marked_section
+
 BEGIN, END = "<!-- leagues: begin -->", "<!-- leagues: end -->"
 
 
 def kept_section(old: str) -> str:
     """The marked Leagues section of an earlier report ("" when it has none)."""
-    if BEGIN not in old or END not in old:
-        return ""
-    return BEGIN + old.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+    return marked_section(old, BEGIN, END)
 
 
 def write_section(results: dict[str, Any], report: Path) -> None:
@@ -84,8 +84,11 @@ def section_lines(res: dict[str, Any]) -> list[str]:
         "",
         "`uv run --group bench python -m bench.leagues` (`bench/leagues.py`; 10-15 "
         "minutes). `leaderboard serve --workers 2`; a board and a league (`sum`, cohorts "
-        "of 30, three tiers) of 10,000 players, every player placed by a warm-up run first; "
-        f"wrk submits to each in turn, {len(res['board_cpu_us'])} rounds of "
+        "of 30, three tiers) of 10,000 players signed in through the API, every player "
+        "placed by a warm-up run first; wrk submits to each in turn as those players, each "
+        "request with its player's own token (rising scores on the board, so every "
+        "submission raises a best; 1-100 points on the league), "
+        f"{len(res['board_cpu_us'])} rounds of "
         f"{res['duration_s']:g} s, 64 connections.",
         "",
         "| submission | server CPU µs/req (each round) | median | req/s (each round) |",
@@ -103,8 +106,10 @@ def section_lines(res: dict[str, Any]) -> list[str]:
         "",
         *_store_lines(res),
         f"**A league submission costs {res['cpu_ratio']:.2f}× a board submission's CPU** "
-        "(the median of the rounds' ratios; target ≤ 1.2×). Both take the same steps: the "
-        "session or admin check, the rate limiter's script, one group-committed statement "
+        "(the median of the rounds' ratios; target ≤ 1.2×). Both take the same steps: one "
+        "script that takes the rate-limit slot (and checks the session when the worker "
+        "holds no copy of it: `scores/admit.lua`, `leagues/admit.lua`), one group-committed "
+        "statement "
         "(`league_submit` places a newcomer and applies the operator; the board's upsert), "
         "one index script (`cohort_apply.lua` with its zone events; `index_apply.lua` with "
         "its rank event).",

@@ -10,14 +10,14 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from bench.report_common import marked_section
+
 BEGIN, END = "<!-- ledger: begin -->", "<!-- ledger: end -->"
 
 
 def kept_section(old: str) -> str:
     """The marked Ledger section of an earlier report ("" when it has none)."""
-    if BEGIN not in old or END not in old:
-        return ""
-    return BEGIN + old.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+    return marked_section(old, BEGIN, END)
 
 
 def write_section(results: dict[str, Any], report: Path) -> None:
