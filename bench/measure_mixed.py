@@ -125,6 +125,7 @@ def measure(wrk: Wrk, base: str, signed: SignedIn, rising: RisingScores) -> Mixe
                 },
                 "cpu_us_per_request": cpu,
                 "cache": cache_sample(before, scrape(base)) if before else None,
+                "placement": wrk.placement,
             }
         )
     return {

@@ -83,6 +83,8 @@ class MixRecord(TypedDict):
     writes: MixSide
     cpu_us_per_request: float | None  # the server's CPU per request of both loads together
     cache: CacheSample | None  # top-100 only
+    # Per worker process: its (reading, submitting) connections (bench/placement.py).
+    placement: NotRequired[list[list[int]] | None]
 
 
 class MixedResults(TypedDict):

@@ -108,6 +108,21 @@ def mixed_section(res: Results) -> list[str]:
         "it is not split by side; *whole* adds Postgres' and Redis' CPU per request of both): "
         f"{cpus}.\n"
     )
+    placed = "; ".join(
+        f"{_label(m)}: " + ", ".join(f"{reads} + {writes}" for reads, writes in p)
+        for m in mixed["mixes"]
+        if (p := m.get("placement"))
+    )
+    if placed:
+        add(
+            "**Where the connections landed** (reading + submitting connections held by each "
+            "worker, read from the kernel's sockets as each mixed run started; "
+            "`bench/placement.py`): "
+            f"{placed}. The workers share one listening socket and whichever waits in "
+            "accept() first takes the next connection, so the split differs from run to run, "
+            "and a worker holding most of the submitters gives them most of its turns "
+            "(docs/decisions.md, D-050).\n"
+        )
     caches = "; ".join(
         f"beside {_label(m)} submissions {_cache(m['cache'])}"
         for m in mixed["mixes"]

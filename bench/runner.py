@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import Options, console
+from bench.placement import placement
 from bench.servers import Servers
 from bench.store_cpu import StoreCpu, StoreMeter, StoreReading
 from bench.wrk import WrkResult, finish_wrk, run_wrk, start_wrk
@@ -42,6 +43,8 @@ class Wrk:
         self.servers = servers
         self.meter = meter
         self.history: list[WrkResult] = []  # every run, warm-ups and calibrations included
+        # The last run of several loads at once: per worker, each load's connections.
+        self.placement: list[list[int]] | None = None
 
     def _stores(self) -> StoreReading | None:
         return self.meter.read() if self.meter is not None else None
@@ -114,6 +117,11 @@ class Wrk:
             for ld in loads
         ]
         try:
+            self.placement = (
+                placement(url, [s.proc.pid for s in started], self.servers.worker_pids())
+                if url.startswith(self.servers.base)
+                else None
+            )
             results = [finish_wrk(s) for s in started]
         finally:
             for s in started:
