@@ -83,6 +83,33 @@ class Batcher(Generic[Item, Result]):
         self._schedule()
         return await future
 
+    async def many(self, items: list[Item]) -> list[Result | BaseException]:
+        """The outcomes of ``items``, sent in one batch: each one's error in its place.
+
+        For a caller that needs several calls answered together (one round trip): gathered
+        coroutines would each need a task, and the first would go alone while the others
+        waited for it to come back. With nothing out, they go now from the caller's task;
+        else they queue together and leave in the next batch.
+        """
+        if not (self._in_flight or self._queue or self._scheduled) and (
+            len(items) <= self._max_batch
+        ):
+            sent_at = self._sent()
+            self.items_sent += len(items)
+            self._sizes.observe(len(items))
+            try:
+                return list(await self._run_batch(items))
+            except Exception as exc:  # every item of the batch sees it
+                return [exc] * len(items)
+            finally:
+                self._back(sent_at)
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Result]] = [loop.create_future() for _ in items]
+        self._queue.extend(zip(items, futures, strict=True))
+        self._schedule()
+        # Futures, not coroutines: gathering them starts no task.
+        return list(await asyncio.gather(*futures, return_exceptions=True))
+
     async def _run_alone(self, item: Item) -> Result:
         """Nothing is waiting or out: send it now, from the caller's own task.
 

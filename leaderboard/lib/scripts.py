@@ -89,6 +89,10 @@ class BoundScript:
         """The script's reply; Redis errors raise as from a plain ``EVALSHA``."""
         return await self._pipeline.batcher(ScriptCall(self._script, keys, args))
 
+    def call(self, keys: Sequence[str], args: Sequence[ScriptArg]) -> ScriptCall:
+        """A call of the script, to send with others (:meth:`ScriptPipeline.together`)."""
+        return ScriptCall(self._script, keys, args)
+
 
 class ScriptPipeline:
     """One per worker, shared by every service that runs scripts."""
@@ -102,6 +106,10 @@ class ScriptPipeline:
 
     def bind(self, script: LuaScript) -> BoundScript:
         return BoundScript(self, script)
+
+    async def together(self, *calls: ScriptCall) -> list[Any]:
+        """The replies of ``calls``, sent in one round trip; a Redis error in its place."""
+        return await self.batcher.many(list(calls))
 
     async def _run_batch(self, calls: list[ScriptCall]) -> list[Any]:
         if len(calls) == 1:  # a pipeline of one costs more than the plain call

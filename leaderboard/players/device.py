@@ -1,7 +1,8 @@
 """Device sign-in: the device's player (created on first sight) and a new session.
 
 A known device costs two Redis round trips and no Postgres query: its rate-limit slot
-and its directory lookup leave together, then the session is created. A device the
+and its directory lookup leave together (one batch of the script pipeline, sent from the
+request's own task), then the session is created. A device the
 directory does not know (first sight, an expired entry, a tombstone) is read or made in
 Postgres, and remembered with the session's round trip (players/devices.py).
 """
@@ -12,11 +13,18 @@ import asyncio
 import time
 
 from leaderboard.auth.sessions import SessionStore
-from leaderboard.players.devices import DeviceDirectory
+from leaderboard.lib.scripts import ScriptPipeline
+from leaderboard.players.devices import DeviceDirectory, player_in
 from leaderboard.players.models import DeviceAuthResponse, check_display_name
 from leaderboard.players.repository import device_hash
 from leaderboard.players.service import PlayerService
-from leaderboard.ratelimit import RateLimitDecision, RateLimiter, RateLimitPolicy
+from leaderboard.ratelimit import (
+    RateLimitDecision,
+    RateLimiter,
+    RateLimitPolicy,
+    admitted,
+    decision_of,
+)
 
 AUTH_RATE_SCOPE = "auth"
 # A Postgres answer older than this is not remembered: a ban's tombstone (a minute) must
@@ -32,12 +40,14 @@ class DeviceSignIn:
         limiter: RateLimiter,
         policy: RateLimitPolicy,
         devices: DeviceDirectory,
+        pipeline: ScriptPipeline,
     ) -> None:
         self._players = players
         self._sessions = sessions
         self._limiter = limiter
         self._policy = policy
         self._devices = devices
+        self._pipeline = pipeline
 
     async def sign_in(
         self, client_address: str, device_id: str, display_name: str | None
@@ -73,14 +83,15 @@ class DeviceSignIn:
     async def _admit_and_look_up(
         self, client_address: str, digest: bytes
     ) -> tuple[RateLimitDecision, str | None]:
-        """The rate-limit slot and the directory's answer, in one pipeline (one round trip)."""
-        admitted, found = await asyncio.gather(
-            self._limiter.check(AUTH_RATE_SCOPE, client_address, self._policy),
-            self._devices.player_of(digest),
-            return_exceptions=True,
-        )
-        if isinstance(admitted, BaseException):
-            raise admitted  # refused (429) or Redis failed: whatever the lookup said
+        """The rate-limit slot and the directory's answer, in one round trip."""
+        lookup = self._devices.lookup_call(digest)
+        if lookup is None:  # the directory is off: Postgres is asked anyway
+            return await self._limiter.check(AUTH_RATE_SCOPE, client_address, self._policy), None
+        take_slot = self._limiter.call(AUTH_RATE_SCOPE, client_address, self._policy)
+        slot, found = await self._pipeline.together(take_slot, lookup)
+        if isinstance(slot, BaseException):
+            raise slot  # Redis failed: whatever the lookup said
+        decision = admitted(self._policy, decision_of(self._policy, slot))  # or 429
         if isinstance(found, BaseException):
             raise found
-        return admitted, found
+        return decision, player_in(found)

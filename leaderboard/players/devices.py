@@ -18,7 +18,7 @@ from __future__ import annotations
 from leaderboard.lib.errors import DependencyUnavailableError, outage_reason
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS
-from leaderboard.lib.scripts import LuaScript, ScriptPipeline
+from leaderboard.lib.scripts import LuaScript, ScriptCall, ScriptPipeline
 
 LOOKUP = LuaScript.load(__package__, "device_lookup.lua")
 REMEMBER = LuaScript.load(__package__, "device_remember.lua")
@@ -48,10 +48,17 @@ class DeviceDirectory:
         Redis errors propagate: a sign-in takes its rate-limit slot in the same round
         trip, and without Redis it is refused (503) anyway.
         """
+        call = self.lookup_call(device_hash)
+        return player_in(await self._lookup(call.keys, call.args)) if call else None
+
+    def lookup_call(self, device_hash: bytes) -> ScriptCall | None:
+        """:meth:`player_of`'s script call, to send with others; None when it is off.
+
+        Its reply names the player through :func:`player_in`.
+        """
         if not self.enabled:
             return None
-        player = await self._lookup([self._keys.device(device_hash.hex())], [self._ttl_ms])
-        return str(player) if player else None
+        return self._lookup.call([self._keys.device(device_hash.hex())], [self._ttl_ms])
 
     async def remember(self, device_hash: bytes, player_id: str) -> None:
         """After Postgres answered ``player_id`` (not banned): fill, unless a tombstone is there.
@@ -79,3 +86,8 @@ class DeviceDirectory:
             raise DependencyUnavailableError(
                 "redis", f"the device directory cannot be updated ({outage_reason(exc)})"
             ) from exc
+
+
+def player_in(reply: object) -> str | None:
+    """The player a lookup's reply names; None: ask Postgres."""
+    return str(reply) if reply else None

@@ -50,7 +50,9 @@ def build(services: Services) -> None:
     policy = RateLimitPolicy(
         limit=settings.auth_rate_limit, window_seconds=settings.auth_rate_window_seconds
     )
-    services.add(DeviceSignIn(players, sessions, services.get(RateLimiter), policy, devices))
+    services.add(
+        DeviceSignIn(players, sessions, services.get(RateLimiter), policy, devices, infra.pipeline)
+    )
 
 
 FEATURE = Feature(

@@ -18,7 +18,7 @@ from msgspec import Meta
 
 from leaderboard.lib.errors import RateLimitedError
 from leaderboard.lib.keys import Keys
-from leaderboard.lib.scripts import LuaScript, ScriptPipeline
+from leaderboard.lib.scripts import LuaScript, ScriptCall, ScriptPipeline
 
 SLIDING_WINDOW = LuaScript.load(__package__, "limit.lua", prelude=["sliding_window.lua"])
 
@@ -101,6 +101,17 @@ class RateLimiter:
         """
         reply = await self._script([self.key(scope, subject)], slot_args(policy))
         return decision_of(policy, reply)
+
+    def call(self, scope: str, subject: str, policy: RateLimitPolicy) -> ScriptCall:
+        """:meth:`hit`'s script call, to send with others (``ScriptPipeline.together``).
+
+        Its reply becomes a decision with :func:`decision_of`.
+
+        Raises:
+            ValueError: ``scope`` contains a brace.
+
+        """
+        return self._script.call([self.key(scope, subject)], slot_args(policy))
 
     def key(self, scope: str, subject: str) -> str:
         """The subject's log (``subject`` is its hash tag: a script may add its own keys).

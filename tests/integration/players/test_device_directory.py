@@ -22,6 +22,7 @@ from leaderboard.lib.scripts import ScriptPipeline
 from leaderboard.lib.settings import Settings
 from leaderboard.players.devices import TOMBSTONE, TOMBSTONE_TTL_MS, DeviceDirectory
 from leaderboard.server.app import create_app
+from leaderboard.server.plugin import InfrastructurePlugin
 from tests.conftest import ADMIN
 
 pytestmark = pytest.mark.redis_modes
@@ -70,6 +71,19 @@ async def test_a_known_device_takes_the_directorys_answer(
     assert again["created"] is False
     me = await client.get("/v1/players/me", headers={"Authorization": f"Bearer {again['token']}"})
     assert me.json()["player_id"] == second["player_id"]
+
+
+async def test_a_known_devices_sign_in_makes_two_round_trips(client: Client) -> None:
+    """The rate-limit slot and the lookup leave in one batch, even with nothing else out."""
+    device = f"device-{uuid.uuid4()}"
+    assert (await sign_in(client, device))[0] == 200  # made in Postgres, then remembered
+    batcher = client.app.plugins.get(InfrastructurePlugin).services.infra.pipeline.batcher
+    batches, items = batcher.batches_sent, batcher.items_sent
+    status, body = await sign_in(client, device)
+    assert status == 200
+    assert body["created"] is False
+    # Three script calls (slot, lookup, session) in two round trips, not three.
+    assert (batcher.batches_sent - batches, batcher.items_sent - items) == (2, 3)
 
 
 async def test_a_ban_tombstones_the_device_and_its_sign_ins_are_refused(

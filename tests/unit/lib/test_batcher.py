@@ -216,3 +216,34 @@ async def test_with_overlap_after_the_next_batch_goes_as_soon_as_the_one_out_is_
     release.set()  # back long before a minute: the queue goes at once, in one batch
     assert await asyncio.wait_for(asyncio.gather(first, *queued), 5) == [1, 2, 3]
     assert seen == [[1], [2, 3]]
+
+
+async def test_many_sends_its_items_in_one_batch_each_outcome_in_its_place() -> None:
+    batches: list[list[int]] = []
+
+    async def check(items: list[int]) -> Sequence[int | BaseException]:
+        batches.append(items)
+        await asyncio.sleep(0)
+        return [ValueError(f"bad {item}") if item == 2 else 10 * item for item in items]
+
+    batcher: Batcher[int, int] = Batcher(check, name="test", max_in_flight=1)
+    outcomes = await batcher.many([1, 2, 3])
+    assert [str(o) if isinstance(o, ValueError) else o for o in outcomes] == [10, "bad 2", 30]
+    assert batches == [[1, 2, 3]]  # nothing was out: one batch, at once
+    # With a batch out, they queue together and leave together after it.
+    first = asyncio.ensure_future(batcher(7))
+    await asyncio.sleep(0)
+    assert batcher.batches_sent == 2  # the single call went alone and is out
+    together = await batcher.many([4, 5])
+    assert await first == 70
+    assert together == [40, 50]
+    assert batches[1:] == [[7], [4, 5]]
+
+
+async def test_many_returns_a_failed_batchs_error_for_each_item() -> None:
+    async def down(items: list[int]) -> list[int]:
+        raise ConnectionError("gone")
+
+    batcher: Batcher[int, int] = Batcher(down, name="test")
+    outcomes = await batcher.many([1, 2])
+    assert [type(o) for o in outcomes] == [ConnectionError, ConnectionError]
