@@ -13,7 +13,6 @@ writes raise DependencyUnavailableError, so the caller's transaction rolls back.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import time
@@ -28,7 +27,7 @@ from redis.asyncio import RedisCluster
 from leaderboard.lib.errors import DependencyUnavailableError, outage_reason
 from leaderboard.lib.keys import Keys
 from leaderboard.lib.redis_client import REDIS_OUTAGE_ERRORS, AnyRedis
-from leaderboard.lib.scripts import LuaScript, ScriptPipeline
+from leaderboard.lib.scripts import LuaScript, ScriptCall, ScriptPipeline
 from leaderboard.players.models import Profile
 
 logger = logging.getLogger(__name__)
@@ -105,6 +104,7 @@ class PlayerCache:
         self._ttl_seconds = ttl_seconds
         self._negative_ttl_ms = negative_ttl_seconds * 1000
         self._fill = pipeline.bind(FILL)
+        self._pipeline = pipeline
         self._skip_until = 0.0
 
     # -- reads: never raise on a Redis outage -------------------------------------
@@ -170,14 +170,14 @@ class PlayerCache:
         """Fill what a reader found in Postgres (and what it did not), in one round trip."""
         if self._skipping() or not (found or missing):
             return
-        # Issued together, the fills leave in one pipeline (lib/scripts.py), which
-        # also works on a Cluster, where redis-py's pipelines refuse EVALSHA.
-        fills = [self._fill_value(profile) for profile in found.values()]
+        # One batch of the script pipeline (lib/scripts.py), which also works on a
+        # Cluster, where redis-py's pipelines refuse EVALSHA.
+        fills = [self._fill_call(profile) for profile in found.values()]
         fills += [
-            self._fill([self._keys.profile(pid)], [0, self._negative_ttl_ms, "missing"])
+            self._fill.call([self._keys.profile(pid)], [0, self._negative_ttl_ms, "missing"])
             for pid in missing
         ]
-        for outcome in await asyncio.gather(*fills, return_exceptions=True):
+        for outcome in await self._pipeline.together(*fills):
             if isinstance(outcome, REDIS_OUTAGE_ERRORS):
                 self._outage(outcome)
             elif isinstance(outcome, BaseException):
@@ -203,8 +203,12 @@ class PlayerCache:
         await self._write(player_id, DELETED_VERSION, ttl_ms, "missing")
 
     async def _fill_value(self, profile: Profile) -> Any:
+        call = self._fill_call(profile)
+        return await self._fill(call.keys, call.args)
+
+    def _fill_call(self, profile: Profile) -> ScriptCall:
         ttl_ms = int(self._ttl_seconds * 1000 * random.uniform(0.9, 1.1))  # noqa: S311 - jitter
-        return await self._fill(
+        return self._fill.call(
             [self._keys.profile(profile.player_id)],
             [profile.version, ttl_ms, "value", *encode(profile)],
         )

@@ -218,6 +218,25 @@ async def test_bulk_lookup(db: Database, redis: AnyRedis, keys: Keys) -> None:
     assert reads.count == 1, "then every id is a hit (profiles and negative entries)"
 
 
+async def test_a_bulk_lookups_fills_leave_in_one_round_trip(
+    db: Database, redis: AnyRedis, keys: Keys
+) -> None:
+    pipeline = ScriptPipeline(redis)
+    cache = PlayerCache(redis, keys, ttl_seconds=TTL, negative_ttl_seconds=30, pipeline=pipeline)
+    devices = DeviceDirectory(pipeline, keys, ttl_seconds=3600)
+    service = PlayerService(db, PlayerRepository(db), cache, devices)
+    known = [await new_player(make_service(db, redis, keys), f"P{i}") for i in range(5)]
+    for pid in known:
+        await redis.unlink(keys.profile(pid))
+    unknown = [str(uuid.uuid4()) for _ in range(3)]
+    batches, items = pipeline.batcher.batches_sent, pipeline.batcher.items_sent
+    assert set(await service.get_many(known + unknown)) == set(known)
+    # Five profiles and three negative entries: eight fills, one batch (nothing else out).
+    assert (pipeline.batcher.batches_sent - batches, pipeline.batcher.items_sent - items) == (1, 8)
+    for pid in known + unknown:
+        assert await redis.exists(keys.profile(pid)), pid
+
+
 async def test_bulk_lookup_is_capped(db: Database, redis: AnyRedis, keys: Keys) -> None:
     with pytest.raises(InvalidInputError):
         await make_service(db, redis, keys).get_many([str(uuid.uuid4()) for _ in range(1001)])
