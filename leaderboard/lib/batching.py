@@ -118,13 +118,7 @@ class Batcher(Generic[Item, Result]):
         request: a submission has four such steps, which is how reads starved it. Calls
         that arrive while this one is out queue and leave together when it is back.
         """
-        sent_at = self._sent()
-        self.items_sent += 1
-        self._sizes.observe(1)
-        try:
-            (outcome,) = await self._run_batch([item])
-        finally:
-            self._back(sent_at)
+        (outcome,) = await self.many([item])
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
